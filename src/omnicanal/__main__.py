@@ -1,0 +1,3 @@
+from omnicanal.cli.main import app
+
+app()

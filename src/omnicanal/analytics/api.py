@@ -1,0 +1,25 @@
+"""HTTP routes of the analytics module."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+
+from omnicanal.analytics import service
+from omnicanal.api.deps import ReadSession, scope
+from omnicanal.api.problems import responses
+from omnicanal.platform.actors import Actor
+
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+
+
+@router.get("/event-counts", responses=responses())
+def event_counts(
+    session: ReadSession,
+    since: date | None = None,
+    type: str | None = None,
+    actor: Actor = scope("events:read"),
+) -> list[dict[str, object]]:
+    """Events per day, type and source, as the consumers counted them."""
+    return service.event_counts(session, since=since, event_type=type)

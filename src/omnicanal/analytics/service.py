@@ -1,0 +1,46 @@
+"""Use cases and consumers of the analytics module."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from omnicanal.analytics.models import DailyEventCount
+from omnicanal.platform.bus import Consumer
+from omnicanal.platform.events import Event
+
+
+def count_event(session: Session, event: Event) -> None:
+    """Add one to the day's count for the event's type and source."""
+    key = {"day": event.time.date(), "event_type": event.type, "source": event.source}
+    result = session.execute(
+        update(DailyEventCount)
+        .where(*(getattr(DailyEventCount, name) == value for name, value in key.items()))
+        .values(count=DailyEventCount.count + 1),
+        execution_options={"synchronize_session": False},
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        session.add(DailyEventCount(**key, count=1))
+        session.flush()
+
+
+def event_counts(
+    session: Session, *, since: date | None = None, event_type: str | None = None
+) -> list[dict[str, object]]:
+    query = select(DailyEventCount).order_by(
+        DailyEventCount.day, DailyEventCount.event_type, DailyEventCount.source
+    )
+    if since is not None:
+        query = query.where(DailyEventCount.day >= since)
+    if event_type is not None:
+        query = query.where(DailyEventCount.event_type == event_type)
+    return [
+        {"day": row.day.isoformat(), "type": row.event_type, "source": row.source,
+         "count": row.count}
+        for row in session.scalars(query)
+    ]
+
+
+CONSUMERS = (Consumer(name="analytics.event_counts", patterns=("*",), handler=count_event),)

@@ -1,0 +1,1 @@
+"""The HTTP edge: parse, authorise, call one service function, render."""

@@ -1,0 +1,76 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import func, select, text
+
+from omnicanal import __version__
+from omnicanal.api import problems
+from omnicanal.api.deps import PlatformDep
+from omnicanal.platform import migrate
+from omnicanal.platform.events import OutboxEvent
+from omnicanal.platform.wiring import Platform, build_platform
+
+DESCRIPTION = """
+One source of truth for every channel. Authenticate with `Authorization: Bearer <API key>`
+(create keys with `omnicanal keys create`). Writes accept an `Idempotency-Key` header: a
+retry with the same key returns the first answer and writes nothing more. Errors are
+RFC 9457 problem documents with a machine-readable `code`.
+"""
+
+
+def create_app(platform: Platform | None = None, *, background: bool = True) -> FastAPI:
+    """Build the API around a platform (built from the environment when not given)."""
+    owned = platform is None
+    platform = platform or build_platform()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        migrate.prepare(platform.db)
+        if background:
+            platform.start_background(relay=platform.embedded_bus)
+        yield
+        if owned:
+            platform.close()
+
+    app = FastAPI(
+        title="omnicanal",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    problems.install(app)
+
+    from omnicanal.analytics.api import router as analytics
+    from omnicanal.catalog.api import router as catalog
+    from omnicanal.inventory.api import router as inventory
+    from omnicanal.network.api import router as network
+
+    for router in (network, catalog, inventory, analytics):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["platform"])
+    def healthz(platform: PlatformDep) -> dict[str, Any]:
+        """Liveness and readiness: the database answers; the outbox backlog."""
+        with platform.db.reading() as session:
+            session.execute(text("SELECT 1"))
+            backlog = session.scalar(
+                select(func.count()).select_from(OutboxEvent).where(
+                    OutboxEvent.published.is_(False)
+                )
+            )
+        return {
+            "status": "ok",
+            "version": __version__,
+            "database": platform.db.dialect,
+            "bus": "embedded" if platform.embedded_bus else "nats",
+            "outbox_backlog": backlog,
+        }
+
+    return app

@@ -1,0 +1,133 @@
+"""RFC 9457 problem responses: the one place that maps domain errors to HTTP."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from omnicanal.platform.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422, Forbidden: 403, Unauthenticated: 401}
+
+
+class InvalidField(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """A problem detail (RFC 9457) with omnicanal's machine-readable ``code``."""
+
+    type: str = Field(examples=["/problems/insufficient_stock"])
+    code: str = Field(examples=["insufficient_stock"])
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    errors: list[InvalidField] | None = None
+
+
+def problem_response(
+    status: int, code: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    body = {k: v for k, v in extra.items() if v is not None}
+    body.update(type=f"/problems/{code}", code=code, title=title, status=status, detail=detail)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def status_of(error: DomainError) -> int:
+    for family, status in STATUS.items():
+        if isinstance(error, family):
+            return status
+    return 400
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc if part not in ("body",)]
+    return ".".join(parts) or "body"
+
+
+async def _domain_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    return problem_response(
+        status_of(error), error.code, error.title, error.detail, field=error.field, **error.extra
+    )
+
+
+async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    issues = list(error.errors())
+    if any(issue.get("type") == "json_invalid" for issue in issues):
+        return problem_response(
+            400, "malformed_json", "Malformed JSON", "The request body is not valid JSON."
+        )
+    fields = [
+        {"field": _location(tuple(issue.get("loc", ()))), "message": issue.get("msg", "")}
+        for issue in issues
+    ]
+    first = fields[0] if fields else {"field": "body", "message": "invalid"}
+    return problem_response(
+        422,
+        "validation_error",
+        "Invalid input",
+        f"{first['field']}: {first['message']}",
+        field=first["field"],
+        errors=fields,
+    )
+
+
+async def _http_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return problem_response(error.status_code, code, str(error.detail), str(error.detail))
+
+
+async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=error)
+    return problem_response(
+        500, "internal_error", "Internal error", "Something went wrong on our side; it is logged."
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for a route's problem responses."""
+    described = {
+        400: "Malformed request",
+        401: "Missing or unknown API key",
+        403: "The key lacks a scope or acts outside its store",
+        404: "Unknown SKU, location or resource",
+        409: "Conflicts with the current state (e.g. insufficient_stock)",
+        422: "Invalid input",
+    }
+    wanted = sorted({401, 403, 422, *statuses})
+    return {
+        status: {
+            "model": Problem,
+            "description": described[status],
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in wanted
+    }

@@ -1,0 +1,1 @@
+"""Products (styles) and their variants (SKUs), with GTIN-13 barcodes."""

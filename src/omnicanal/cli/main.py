@@ -1,0 +1,130 @@
+"""``omnicanal``: serve the API, run the worker, migrate, import, create keys, run the demo."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from omnicanal.platform import migrate
+from omnicanal.platform.actors import ChannelKind
+from omnicanal.platform.errors import DomainError
+from omnicanal.platform.wiring import build_platform
+
+app = typer.Typer(help="omnicanal: one source of truth for every channel.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for channels and applications.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+console = Console()
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def fail(error: DomainError) -> typer.Exit:
+    console.print(f"[red]error[/red] [bold]{error.code}[/bold]: {error.detail}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Processes (PostgreSQL deployments)")] = 1,
+) -> None:
+    """Serve the REST API (and, with the embedded bus, relay events in-process)."""
+    import uvicorn
+
+    _setup_logging()
+    platform = build_platform()
+    migrate.prepare(platform.db)
+    platform.db.dispose()
+    console.print(f"omnicanal on [bold]http://{host}:{port}[/bold]  (docs: /docs)")
+    uvicorn.run(
+        "omnicanal.api.asgi:app", host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Relay the outbox to NATS JetStream and run every durable consumer (production)."""
+    _setup_logging()
+    from omnicanal.platform.nats import run_worker
+
+    platform = build_platform()
+    migrate.prepare(platform.db)
+    if platform.embedded_bus:
+        console.print(
+            "[yellow]OMNICANAL_BUS_URL is not nats://…: with the embedded bus, "
+            "'serve' relays events itself; running the relay and sweeper here anyway.[/yellow]"
+        )
+    run_worker(platform)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply the migrations up to REVISION (default: the latest)."""
+    platform = build_platform()
+    migrate.upgrade(platform.db, revision)
+    console.print(
+        f"schema at [bold]{migrate.current_revision(platform.db)}[/bold] "
+        f"on {platform.db.dialect}"
+    )
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    platform = build_platform()
+    console.print(f"{migrate.current_revision(platform.db)} (code expects {migrate.head_revision()})")
+
+
+@keys_app.command("create")
+def keys_create(
+    channel: Annotated[ChannelKind, typer.Option(help="The channel the key speaks for")],
+    name: Annotated[str, typer.Option(help="Who uses it, e.g. 'web shop'")] = "",
+    location: Annotated[
+        str | None, typer.Option(help="Store code: the key may act for this store only")
+    ] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option(help="A scope (repeatable); default: the channel's")
+    ] = None,
+) -> None:
+    """Create an API key and print its secret (shown once)."""
+    from omnicanal.network import service as network
+    from omnicanal.platform.auth import create_api_key
+
+    platform = build_platform()
+    migrate.prepare(platform.db)
+    try:
+        with platform.db.transaction() as session:
+            place = network.get_location(session, location) if location else None
+            key, token = create_api_key(
+                session, channel=channel, name=name or f"{channel.value} key",
+                scopes=scope, location=place,
+            )
+    except DomainError as error:
+        raise fail(error) from error
+    table = Table(show_header=False)
+    table.add_row("key id", key.id)
+    table.add_row("channel", key.channel)
+    table.add_row("store", key.location_code or "-")
+    table.add_row("scopes", " ".join(key.scopes))
+    table.add_row("secret", f"[bold]{token}[/bold]")
+    console.print(table)
+    console.print("Send it as 'Authorization: Bearer <secret>'. It is not shown again.")
+
+
+def _register_commands() -> None:
+    from omnicanal.cli import demo, imports
+
+    app.add_typer(imports.app, name="import")
+    app.command()(demo.demo)
+
+
+_register_commands()

@@ -1,0 +1,1 @@
+"""The stock ledger: on-hand per (SKU, location), reservations, availability per channel."""

@@ -1,0 +1,180 @@
+"""HTTP routes of the inventory module."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from omnicanal.api.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.api.problems import responses
+from omnicanal.inventory import availability, service
+from omnicanal.inventory.schemas import (
+    AvailabilityOut,
+    AvailabilityQuery,
+    MovementIn,
+    MovementOut,
+    ReservationIn,
+    ReservationOut,
+    SkuStock,
+    StockSettingsIn,
+)
+from omnicanal.platform.actors import Actor
+
+router = APIRouter(prefix="/v1", tags=["inventory"])
+
+
+@router.post(
+    "/inventory/movements",
+    status_code=201,
+    response_model=list[MovementOut],
+    responses=responses(404, 409),
+)
+def record_movement(
+    body: MovementIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("inventory:write"),
+):
+    """Record a receipt, sale, adjustment, transfer, return restock or cycle count."""
+    return write(
+        platform, actor=actor, idempotency_key=idempotency_key, operation="record_movement",
+        payload=body, status_code=201,
+        action=lambda s: service.record_movement(s, data=body, actor=actor),
+    )
+
+
+@router.get("/inventory/{sku}", response_model=SkuStock, responses=responses(404))
+def stock_of_sku(sku: str, session: ReadSession, actor: Actor = scope("inventory:read")):
+    """On-hand, reserved, safety stock and available units of a SKU at each location."""
+    return availability.stock_for_sku(session, sku=sku)
+
+
+@router.get(
+    "/inventory/{sku}/movements", response_model=list[MovementOut], responses=responses(404)
+)
+def movements_of_sku(
+    sku: str,
+    session: ReadSession,
+    location: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    actor: Actor = scope("inventory:read"),
+):
+    """The ledger of a SKU, newest first."""
+    return service.movements(session, sku=sku, location_code=location, limit=limit)
+
+
+@router.put(
+    "/inventory/{sku}/locations/{location}/settings",
+    status_code=204,
+    responses=responses(404),
+)
+def update_stock_settings(
+    sku: str,
+    location: str,
+    body: StockSettingsIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("inventory:write"),
+):
+    """Set the safety stock and low-stock threshold of a SKU at a location."""
+    response = write(
+        platform, actor=actor, idempotency_key=idempotency_key,
+        operation=f"stock_settings:{sku}:{location}", payload=body, status_code=204,
+        action=lambda s: service.update_stock_settings(
+            s, sku=sku, location_code=location, data=body, actor=actor
+        ),
+    )
+    response.body = b""
+    response.headers["content-length"] = "0"
+    return response
+
+
+@router.post(
+    "/reservations", status_code=201, response_model=ReservationOut, responses=responses(404, 409)
+)
+def reserve(
+    body: ReservationIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("reservations:write"),
+):
+    """Hold units for a channel; 409 ``insufficient_stock`` when there are not enough."""
+    ttl = platform.settings.reservation_ttl_seconds
+    return write(
+        platform, actor=actor, idempotency_key=idempotency_key, operation="reserve",
+        payload=body, status_code=201,
+        action=lambda s: service.reserve(s, data=body, actor=actor, default_ttl_seconds=ttl),
+    )
+
+
+@router.get("/reservations/{reservation_id}", response_model=ReservationOut,
+            responses=responses(404))
+def get_reservation(
+    reservation_id: str, session: ReadSession, actor: Actor = scope("inventory:read")
+):
+    """One reservation and its status."""
+    return service.get_reservation(session, reservation_id=reservation_id)
+
+
+@router.post(
+    "/reservations/{reservation_id}/confirm",
+    response_model=ReservationOut,
+    responses=responses(404, 409),
+)
+def confirm_reservation(
+    reservation_id: str,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("reservations:write"),
+):
+    """Turn a live reservation into a sale."""
+    return write(
+        platform, actor=actor, idempotency_key=idempotency_key,
+        operation=f"confirm:{reservation_id}", payload=None,
+        action=lambda s: service.confirm_reservation(
+            s, reservation_id=reservation_id, actor=actor
+        ),
+    )
+
+
+@router.post(
+    "/reservations/{reservation_id}/release",
+    response_model=ReservationOut,
+    responses=responses(404, 409),
+)
+def release_reservation(
+    reservation_id: str,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("reservations:write"),
+):
+    """Give reserved units back."""
+    return write(
+        platform, actor=actor, idempotency_key=idempotency_key,
+        operation=f"release:{reservation_id}", payload=None,
+        action=lambda s: service.release_reservation(
+            s, reservation_id=reservation_id, actor=actor
+        ),
+    )
+
+
+@router.get("/availability", response_model=AvailabilityOut, responses=responses(404))
+def availability_of(
+    session: ReadSession,
+    sku: Annotated[list[str], Query(min_length=1, max_length=500)],
+    channel: str | None = None,
+    location: Annotated[list[str] | None, Query()] = None,
+    actor: Actor = scope("inventory:read"),
+):
+    """Availability of one or more SKUs, per location and summed, for a channel or all."""
+    query = AvailabilityQuery(skus=sku, channel=channel, locations=location)
+    return availability.availability(session, query=query)
+
+
+@router.post("/availability", response_model=AvailabilityOut, responses=responses(404))
+def bulk_availability(
+    body: AvailabilityQuery, session: ReadSession, actor: Actor = scope("inventory:read")
+):
+    """Availability of a cart of SKUs across locations, optionally the N nearest to a point."""
+    return availability.availability(session, query=body)

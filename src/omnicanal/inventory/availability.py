@@ -1,0 +1,130 @@
+"""Reading stock: per location, per channel, and in bulk for a cart across the network."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omnicanal.catalog import service as catalog
+from omnicanal.inventory.models import StockLevel
+from omnicanal.inventory.schemas import (
+    AvailabilityOut,
+    AvailabilityQuery,
+    LocationAvailability,
+    LocationStock,
+    SkuAvailability,
+    SkuStock,
+)
+from omnicanal.inventory.service import expired_hold, stock_status
+from omnicanal.network import service as network
+from omnicanal.network.geo import great_circle_km
+from omnicanal.network.models import Location
+from omnicanal.platform.clock import utcnow
+
+
+def _levels(
+    session: Session, variant_ids: Sequence[str], location_ids: Sequence[str] | None
+) -> dict[tuple[str, str], tuple[int, int, int, int]]:
+    """(variant, location) -> (on_hand, reserved, safety, threshold), expired holds removed."""
+    query = select(
+        StockLevel.variant_id,
+        StockLevel.location_id,
+        StockLevel.on_hand,
+        StockLevel.reserved,
+        StockLevel.safety_stock,
+        StockLevel.low_stock_threshold,
+    ).where(StockLevel.variant_id.in_(variant_ids))
+    if location_ids is not None:
+        query = query.where(StockLevel.location_id.in_(location_ids))
+    expired = expired_hold(session, variant_ids, utcnow())
+    levels = {}
+    for variant_id, location_id, on_hand, reserved, safety, threshold in session.execute(query):
+        reserved -= expired.get((variant_id, location_id), 0)
+        levels[(variant_id, location_id)] = (on_hand, reserved, safety, threshold)
+    return levels
+
+
+def stock_for_sku(session: Session, *, sku: str) -> SkuStock:
+    """One SKU at every location that has a stock level for it."""
+    variant = catalog.get_variant(session, sku)
+    levels = _levels(session, [variant.id], None)
+    locations = {loc.id: loc for loc in network.list_locations(session)}
+    rows = []
+    for (_, location_id), (on_hand, reserved, safety, threshold) in levels.items():
+        location = locations[location_id]
+        available = max(on_hand - reserved - safety, 0)
+        rows.append(
+            LocationStock(
+                location=location.code,
+                location_name=location.name,
+                kind=location.kind,
+                on_hand=on_hand,
+                reserved=reserved,
+                safety_stock=safety,
+                available=available,
+                low_stock_threshold=threshold,
+                status=stock_status(available, threshold),
+            )
+        )
+    rows.sort(key=lambda row: row.location)
+    return SkuStock(
+        sku=sku,
+        on_hand=sum(r.on_hand for r in rows),
+        reserved=sum(r.reserved for r in rows),
+        available=sum(r.available for r in rows),
+        locations=rows,
+    )
+
+
+def _considered_locations(
+    session: Session, query: AvailabilityQuery
+) -> tuple[list[Location], dict[str, float]]:
+    if query.locations is not None:
+        chosen = network.locations_by_code(session, query.locations)
+        locations = [chosen[code] for code in dict.fromkeys(query.locations)]
+    elif query.channel is not None:
+        locations = network.fulfilling_locations(session, query.channel)
+    else:
+        locations = [loc for loc in network.list_locations(session) if loc.active]
+    distances: dict[str, float] = {}
+    if query.near is not None:
+        near = query.near
+        for loc in locations:
+            distances[loc.id] = great_circle_km(
+                near.latitude, near.longitude, loc.latitude, loc.longitude
+            )
+        locations = sorted(locations, key=lambda loc: distances[loc.id])[: near.limit]
+    return locations, distances
+
+
+def availability(session: Session, *, query: AvailabilityQuery) -> AvailabilityOut:
+    """Available units of each SKU at each considered location, and their sum."""
+    variants = catalog.resolve_skus(session, query.skus)
+    locations, distances = _considered_locations(session, query)
+    location_ids = [loc.id for loc in locations]
+    levels = _levels(session, [v.id for v in variants.values()], location_ids)
+    items = []
+    for sku in dict.fromkeys(query.skus):
+        variant = variants[sku]
+        per_location = []
+        for loc in locations:
+            on_hand, reserved, safety, _ = levels.get((variant.id, loc.id), (0, 0, 0, 0))
+            per_location.append(
+                LocationAvailability(
+                    location=loc.code,
+                    available=max(on_hand - reserved - safety, 0),
+                    distance_km=round(distances[loc.id], 2) if loc.id in distances else None,
+                )
+            )
+        items.append(
+            SkuAvailability(
+                sku=sku,
+                available=sum(row.available for row in per_location),
+                locations=per_location,
+            )
+        )
+    return AvailabilityOut(
+        channel=query.channel, locations=[loc.code for loc in locations], items=items
+    )

@@ -1,0 +1,36 @@
+from omnicanal.platform.errors import Conflict, InvalidInput, NotFound
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+    title = "Not enough stock available"
+
+
+class NegativeStock(Conflict):
+    code = "negative_stock"
+    title = "The movement would take on-hand stock below zero"
+
+
+class UnknownReservation(NotFound):
+    code = "unknown_reservation"
+    title = "Unknown reservation"
+
+
+class ReservationNotActive(Conflict):
+    code = "reservation_not_active"
+    title = "The reservation is no longer active"
+
+
+class ReservationExpired(Conflict):
+    code = "reservation_expired"
+    title = "The reservation has expired"
+
+
+class LocationNotInChannel(Conflict):
+    code = "location_not_in_channel"
+    title = "The location does not fulfil this channel"
+
+
+class InvalidMovement(InvalidInput):
+    code = "invalid_movement"
+    title = "Invalid stock movement"

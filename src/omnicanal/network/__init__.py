@@ -1,0 +1,1 @@
+"""Locations (stores, warehouses, ...) and channels, and which locations fulfil which channel."""

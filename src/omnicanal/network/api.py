@@ -1,0 +1,85 @@
+"""HTTP routes of the network module."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from omnicanal.api.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.api.problems import responses
+from omnicanal.network import service
+from omnicanal.network.schemas import ChannelIn, ChannelOut, LocationIn, LocationOut
+from omnicanal.platform.actors import Actor
+
+router = APIRouter(prefix="/v1", tags=["network"])
+
+
+@router.post(
+    "/locations", status_code=201, response_model=LocationOut, responses=responses(404, 409)
+)
+def create_location(
+    body: LocationIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("network:write"),
+):
+    """Open a store, warehouse or other location."""
+    return write(
+        platform, actor=actor, idempotency_key=idempotency_key, operation="create_location",
+        payload=body, status_code=201,
+        action=lambda s: service.create_location(s, data=body, actor=actor),
+    )
+
+
+@router.get("/locations", response_model=list[LocationOut], responses=responses())
+def list_locations(session: ReadSession, actor: Actor = scope("network:read")):
+    """Every location, by code."""
+    return service.list_location_views(session)
+
+
+@router.get("/locations/{code}", response_model=LocationOut, responses=responses(404))
+def get_location(code: str, session: ReadSession, actor: Actor = scope("network:read")):
+    """One location."""
+    location = service.get_location(session, code)
+    channels = service.channels_by_location(session).get(location.id, [])
+    return service.location_out(location, channels)
+
+
+@router.get("/channels", response_model=list[ChannelOut], responses=responses())
+def list_channels(session: ReadSession, actor: Actor = scope("network:read")):
+    """Every channel with the locations that fulfil it, preferred first."""
+    return service.list_channels(session)
+
+
+@router.post("/channels", status_code=201, response_model=ChannelOut, responses=responses(409))
+def create_channel(
+    body: ChannelIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("network:write"),
+):
+    """Declare a channel (a marketplace, a second web shop...)."""
+    return write(
+        platform, actor=actor, idempotency_key=idempotency_key, operation="create_channel",
+        payload=body, status_code=201,
+        action=lambda s: service.create_channel(s, data=body, actor=actor),
+    )
+
+
+@router.put("/channels/{code}/locations", response_model=ChannelOut, responses=responses(404))
+def set_channel_locations(
+    code: str,
+    platform: PlatformDep,
+    locations: Annotated[list[str], Body(description="Location codes, preferred first")],
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("network:write"),
+):
+    """Replace the locations whose stock a channel sells."""
+    return write(
+        platform, actor=actor, idempotency_key=idempotency_key,
+        operation=f"set_channel_locations:{code}", payload=locations,
+        action=lambda s: service.set_channel_locations(
+            s, channel_code=code, location_codes=locations, actor=actor
+        ),
+    )

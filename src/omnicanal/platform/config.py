@@ -1,0 +1,44 @@
+"""Settings, read once from the environment (``OMNICANAL_*``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything omnicanal can be told from outside, with embedded defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="OMNICANAL_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Folder for the embedded SQLite file.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite (WAL) in data_dir."
+    )
+    bus_url: str = Field(default="memory://", description="memory:// or nats://host:4222")
+    nats_stream: str = "OMNICANAL"
+    nats_subject_prefix: str = "omnicanal.events"
+    nats_duplicate_window_seconds: int = 3600
+    reservation_ttl_seconds: int = Field(default=900, ge=1)
+    low_stock_threshold: int = Field(default=3, ge=0)
+    relay_batch_size: int = Field(default=500, ge=1)
+    relay_poll_seconds: float = Field(default=0.5, gt=0)
+    sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    default_currency: str = "EUR"
+    pool_size: int = 20
+
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the configured one, or the embedded SQLite file."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'omnicanal.db').resolve()}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,129 @@
+"""The database: SQLAlchemy engines, sessions and the declarative base.
+
+SQLite (the embedded default) runs in WAL mode. Writers open their transaction with
+``BEGIN IMMEDIATE`` so that two writers queue on the lock instead of both reading and then
+failing to upgrade; readers use a plain deferred ``BEGIN`` and never wait for writers.
+PostgreSQL uses one engine for both, at READ COMMITTED; the conditional updates that
+guard stock re-check their condition after waiting for a row lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table; constraint names are stable across databases."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"timeout": 60, "check_same_thread": False},
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=120,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # We emit BEGIN ourselves (below); pysqlite's own transaction handling is off.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """Engines and session factories for one database URL."""
+
+    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            database = self.url.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine = _sqlite_engine(url, immediate=True, pool_size=pool_size)
+            self.read_engine = _sqlite_engine(url, immediate=False, pool_size=pool_size)
+        else:
+            self.write_engine = create_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+            self.read_engine = self.write_engine
+        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._commit_listeners: list[Callable[[], None]] = []
+
+        @event.listens_for(self._write_sessions, "after_commit")
+        def _after_commit(session: Session) -> None:
+            if session.info.pop("events_recorded", False):
+                for listener in self._commit_listeners:
+                    listener()
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
+    def on_events_committed(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every commit that wrote events to the outbox."""
+        self._commit_listeners.append(listener)
+
+    def write_session(self) -> Session:
+        """A session whose transaction may write (on SQLite: takes the write lock at once)."""
+        return self._write_sessions()
+
+    def read_session(self) -> Session:
+        """A session for reads only; it never waits for writers."""
+        return self._read_sessions()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commit when the block ends, roll back if it raises."""
+        with self.write_session() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session, closed at the end of the block."""
+        with self.read_session() as session:
+            yield session
+            session.rollback()
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()

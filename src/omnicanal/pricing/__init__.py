@@ -1,0 +1,1 @@
+"""One price book per currency with a list price per SKU."""

@@ -1,0 +1,105 @@
+"""Builders for test data: a store, a product, a key, some stock."""
+
+from __future__ import annotations
+
+import itertools
+
+from omnicanal.catalog import service as catalog
+from omnicanal.catalog.gtin import make_gtin13
+from omnicanal.catalog.schemas import ProductIn, VariantIn
+from omnicanal.inventory import service as inventory
+from omnicanal.inventory.schemas import MovementIn, MovementKind
+from omnicanal.network import service as network
+from omnicanal.network.schemas import Capabilities, LocationIn
+from omnicanal.platform.actors import OPERATOR, ChannelKind
+from omnicanal.platform.auth import create_api_key
+from omnicanal.platform.wiring import Platform
+
+_gtins = itertools.count(1)
+
+
+def make_location(
+    platform: Platform,
+    code: str,
+    *,
+    kind: str = "store",
+    channels: tuple[str, ...] = ("web", "app", "store"),
+    latitude: float = 45.7640,
+    longitude: float = 4.8357,
+    city: str = "Lyon",
+) -> str:
+    """A location serving ``channels``; returns its code."""
+    with platform.db.transaction() as session:
+        network.ensure_default_channels(session)
+        network.create_location(
+            session,
+            data=LocationIn(
+                code=code,
+                name=f"{kind.title()} {code}",
+                kind=kind,
+                city=city,
+                latitude=latitude,
+                longitude=longitude,
+                capabilities=Capabilities(
+                    sells_in_store=kind == "store",
+                    ships=True,
+                    click_and_collect=kind == "store",
+                    accepts_returns=kind == "store",
+                ),
+                channels=list(channels),
+            ),
+            actor=OPERATOR,
+        )
+    return code
+
+
+def make_product(platform: Platform, code: str, *, sizes: tuple[str, ...] = ("M",)) -> list[str]:
+    """A product with one variant per size and valid GTINs; returns the SKUs."""
+    variants = [
+        VariantIn(
+            sku=f"{code}-{size}",
+            gtin=make_gtin13(f"37612345{next(_gtins):04d}"),
+            size=size,
+            colour="noir",
+            price_minor=4990,
+        )
+        for size in sizes
+    ]
+    with platform.db.transaction() as session:
+        catalog.create_products(
+            session,
+            products=[ProductIn(code=code, name=f"Produit {code}", category="Robes",
+                                variants=variants)],
+            actor=OPERATOR,
+            currency="EUR",
+        )
+    return [variant.sku for variant in variants]
+
+
+def receive(platform: Platform, sku: str, location: str, quantity: int) -> None:
+    """A goods receipt of ``quantity`` units."""
+    with platform.db.transaction() as session:
+        inventory.record_movement(
+            session,
+            data=MovementIn(
+                sku=sku, location=location, kind=MovementKind.receipt, quantity=quantity
+            ),
+            actor=OPERATOR,
+        )
+
+
+def make_key(
+    platform: Platform, channel: str, *, location: str | None = None, scopes: list[str] | None = None
+) -> str:
+    """A new API key's secret for ``channel`` (bound to ``location`` if given)."""
+    with platform.db.transaction() as session:
+        place = network.get_location(session, location) if location else None
+        _, token = create_api_key(
+            session, channel=ChannelKind(channel), name=f"test {channel}", scopes=scopes,
+            location=place,
+        )
+    return token
+
+
+def auth(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}

@@ -1,0 +1,146 @@
+"""Fixtures: a real database per test (SQLite always, PostgreSQL when configured).
+
+Set ``OMNICANAL_TEST_POSTGRES_URL`` (e.g. ``postgresql://postgres@127.0.0.1:5432/test``) to
+run every database test on PostgreSQL too; ``OMNICANAL_TEST_NATS_URL`` for the NATS tests.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from omnicanal.api.app import create_app
+from omnicanal.platform import migrate
+from omnicanal.platform.config import Settings, normalise_database_url
+from omnicanal.platform.db import Base
+from omnicanal.platform.wiring import Platform, build_platform
+
+POSTGRES_URL = os.environ.get("OMNICANAL_TEST_POSTGRES_URL")
+NATS_URL = os.environ.get("OMNICANAL_TEST_NATS_URL")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _postgres_test_url() -> str:
+    """A database of our own beside the configured one, created fresh for this run."""
+    assert POSTGRES_URL is not None
+    url = make_url(normalise_database_url(POSTGRES_URL))
+    name = f"omnicanal_test_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need OMNICANAL_TEST_POSTGRES_URL")
+    url = _postgres_test_url()
+    platform = build_platform(Settings(database_url=url))
+    migrate.upgrade(platform.db)
+    platform.db.dispose()
+    yield url
+    admin = create_engine(
+        make_url(url).set(database=make_url(normalise_database_url(POSTGRES_URL)).database),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        connection.execute(
+            text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        )
+    admin.dispose()
+
+
+def _truncate_all(platform: Platform) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with platform.db.write_engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def make_platform(backend: str, tmp_path, request: pytest.FixtureRequest, **settings) -> Platform:  # type: ignore[no-untyped-def]
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'omnicanal.db'}"
+        platform = build_platform(Settings(database_url=url, data_dir=tmp_path, **settings))
+        migrate.upgrade(platform.db)
+    else:
+        url = request.getfixturevalue("postgres_url")
+        platform = build_platform(Settings(database_url=url, **settings))
+        _truncate_all(platform)
+    return platform
+
+
+@pytest.fixture
+def platform(backend: str, tmp_path, request: pytest.FixtureRequest) -> Iterator[Platform]:  # type: ignore[no-untyped-def]
+    """A migrated, empty database on ``backend`` with the embedded bus (no threads)."""
+    platform = make_platform(backend, tmp_path, request)
+    yield platform
+    platform.close()
+
+
+@pytest.fixture
+def client(platform: Platform) -> Iterator[TestClient]:
+    """The HTTP API over ``platform``, background jobs off (tests drive them)."""
+    with TestClient(create_app(platform, background=False)) as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """A real uvicorn server on a free local port, in a thread."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            create_app(platform, background=False),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            limit_concurrency=1000,
+            backlog=2048,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+
+@pytest.fixture
+def live_server(platform: Platform) -> Iterator[LiveServer]:
+    with LiveServer(platform) as server:
+        yield server
