@@ -103,3 +103,25 @@ def make_key(
 
 def auth(token: str, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", **headers}
+
+
+def snapshot(platform: Platform) -> dict[str, object]:
+    """Every table's row count and the stock totals: equal snapshots mean nothing changed."""
+    from sqlalchemy import func, select
+
+    from omnicanal.inventory.models import StockLevel
+    from omnicanal.platform.db import Base
+
+    counts: dict[str, object] = {}
+    with platform.db.reading() as session:
+        for table in Base.metadata.sorted_tables:
+            counts[table.name] = session.scalar(select(func.count()).select_from(table))
+        counts["stock"] = tuple(
+            session.execute(
+                select(
+                    func.coalesce(func.sum(StockLevel.on_hand), 0),
+                    func.coalesce(func.sum(StockLevel.reserved), 0),
+                )
+            ).one()
+        )
+    return counts
