@@ -118,10 +118,13 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only session, closed at the end of the block."""
+        """A read-only session, closed at the end of the block.
+
+        Closing (not rolling back) keeps what was loaded readable after the block; the pool
+        ends the connection's transaction when it takes the connection back.
+        """
         with self.read_session() as session:
             yield session
-            session.rollback()
 
     def dispose(self) -> None:
         self.write_engine.dispose()

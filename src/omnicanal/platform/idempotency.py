@@ -122,7 +122,7 @@ def run_write(
             raise
         with db.reading() as session:
             record = _stored(session, owner, key)
-        if record is None:
-            raise
-        return _replay(record, request_hash)
+            if record is None:
+                raise
+            return _replay(record, request_hash)
     return WriteResult(status_code, body, replayed=False)
