@@ -68,8 +68,9 @@ def make_product(platform: Platform, code: str, *, sizes: tuple[str, ...] = ("M"
     with platform.db.transaction() as session:
         catalog.create_products(
             session,
-            products=[ProductIn(code=code, name=f"Produit {code}", category="Robes",
-                                variants=variants)],
+            products=[
+                ProductIn(code=code, name=f"Produit {code}", category="Robes", variants=variants)
+            ],
             actor=OPERATOR,
             currency="EUR",
         )
@@ -89,13 +90,20 @@ def receive(platform: Platform, sku: str, location: str, quantity: int) -> None:
 
 
 def make_key(
-    platform: Platform, channel: str, *, location: str | None = None, scopes: list[str] | None = None
+    platform: Platform,
+    channel: str,
+    *,
+    location: str | None = None,
+    scopes: list[str] | None = None,
 ) -> str:
     """A new API key's secret for ``channel`` (bound to ``location`` if given)."""
     with platform.db.transaction() as session:
         place = network.get_location(session, location) if location else None
         _, token = create_api_key(
-            session, channel=ChannelKind(channel), name=f"test {channel}", scopes=scopes,
+            session,
+            channel=ChannelKind(channel),
+            name=f"test {channel}",
+            scopes=scopes,
             location=place,
         )
     return token

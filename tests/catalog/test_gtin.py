@@ -19,7 +19,7 @@ def test_a_wrong_check_digit_letters_or_a_bad_length_are_invalid():
     assert not is_valid_gtin("30176204220O3")
     assert not is_valid_gtin("301762042200")
     assert not is_valid_gtin("")
-    assert not is_valid_gtin("３０１７６２０４２２００３")  # full-width digits
+    assert not is_valid_gtin("".join(chr(0xFF10 + int(d)) for d in "3017620422003"))  # full-width
 
 
 @given(st.text(alphabet="0123456789", min_size=12, max_size=12))

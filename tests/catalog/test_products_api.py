@@ -11,8 +11,10 @@ from tests.builders import auth, snapshot
 def catalog_key(platform):  # type: ignore[no-untyped-def]
     with platform.db.transaction() as session:
         _, token = create_api_key(
-            session, channel=ChannelKind.web, name="catalog", scopes=["catalog:write",
-                                                                      "catalog:read"]
+            session,
+            channel=ChannelKind.web,
+            name="catalog",
+            scopes=["catalog:write", "catalog:read"],
         )
     return token
 
@@ -23,8 +25,13 @@ def robe(code="ROBE-ALMA", gtin_body="376123450001"):  # type: ignore[no-untyped
         "name": "Robe Alma",
         "category": "Robes",
         "variants": [
-            {"sku": f"{code}-S", "gtin": make_gtin13(gtin_body), "size": "S", "colour": "bleu",
-             "price_minor": 5990},
+            {
+                "sku": f"{code}-S",
+                "gtin": make_gtin13(gtin_body),
+                "size": "S",
+                "colour": "bleu",
+                "price_minor": 5990,
+            },
             {"sku": f"{code}-M", "size": "M", "colour": "bleu", "price_minor": 5990},
         ],
     }
@@ -37,7 +44,9 @@ def test_a_product_is_created_with_its_variants_and_list_prices(platform, client
 
     assert created.status_code == 201, created.text
     product = client.get("/v1/products/ROBE-ALMA", headers=auth(token)).json()
-    assert [(v["sku"], v["size"], v["price_minor"], v["currency"]) for v in product["variants"]] == [
+    assert [
+        (v["sku"], v["size"], v["price_minor"], v["currency"]) for v in product["variants"]
+    ] == [
         ("ROBE-ALMA-M", "M", 5990, "EUR"),
         ("ROBE-ALMA-S", "S", 5990, "EUR"),
     ]

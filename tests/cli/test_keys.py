@@ -28,7 +28,9 @@ def test_a_store_key_from_the_cli_reads_stock_and_is_bound_to_its_store(tmp_path
     assert result.exit_code == 0, result.output
     secret = next(word for word in result.output.split() if word.startswith("oc_store_"))
     with TestClient(create_app(platform, background=False)) as client:
-        response = client.get("/v1/locations/LYON-01", headers={"Authorization": f"Bearer {secret}"})
+        response = client.get(
+            "/v1/locations/LYON-01", headers={"Authorization": f"Bearer {secret}"}
+        )
         assert response.status_code == 200
     platform.close()
 

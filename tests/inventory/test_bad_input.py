@@ -38,7 +38,13 @@ def refused(platform, client, method, url, token, status, code, **kwargs):  # ty
 @pytest.mark.parametrize("quantity", [0, -3])
 def test_a_reservation_of_zero_or_negative_units_is_invalid(platform, client, shop, quantity):
     problem = refused(
-        platform, client, "POST", "/v1/reservations", shop["web"], 422, "validation_error",
+        platform,
+        client,
+        "POST",
+        "/v1/reservations",
+        shop["web"],
+        422,
+        "validation_error",
         json={"sku": shop["sku"], "quantity": quantity},
     )
     assert problem["field"] == "quantity"
@@ -47,7 +53,12 @@ def test_a_reservation_of_zero_or_negative_units_is_invalid(platform, client, sh
 @pytest.mark.parametrize("quantity", [0, -2])
 def test_a_receipt_of_zero_or_negative_units_is_invalid(platform, client, shop, quantity):
     refused(
-        platform, client, "POST", "/v1/inventory/movements", shop["lyon"], 422,
+        platform,
+        client,
+        "POST",
+        "/v1/inventory/movements",
+        shop["lyon"],
+        422,
         "validation_error",
         json={"sku": shop["sku"], "location": "LYON-01", "kind": "receipt", "quantity": quantity},
     )
@@ -55,7 +66,13 @@ def test_a_receipt_of_zero_or_negative_units_is_invalid(platform, client, shop, 
 
 def test_an_unknown_sku_is_named_in_a_404(platform, client, shop):
     problem = refused(
-        platform, client, "POST", "/v1/reservations", shop["web"], 404, "unknown_sku",
+        platform,
+        client,
+        "POST",
+        "/v1/reservations",
+        shop["web"],
+        404,
+        "unknown_sku",
         json={"sku": "NOPE-42", "quantity": 1},
     )
     assert "NOPE-42" in problem["detail"]
@@ -63,15 +80,26 @@ def test_an_unknown_sku_is_named_in_a_404(platform, client, shop):
 
 def test_an_unknown_location_is_a_404(platform, client, shop):
     refused(
-        platform, client, "POST", "/v1/reservations", shop["web"], 404, "unknown_location",
+        platform,
+        client,
+        "POST",
+        "/v1/reservations",
+        shop["web"],
+        404,
+        "unknown_location",
         json={"sku": shop["sku"], "quantity": 1, "location": "ATLANTIS-01"},
     )
 
 
 def test_a_movement_at_an_unknown_location_is_a_404(platform, client, shop):
     refused(
-        platform, client, "POST", "/v1/inventory/movements", make_key(platform, "store",
-        location="PARIS-01"), 404, "unknown_location",
+        platform,
+        client,
+        "POST",
+        "/v1/inventory/movements",
+        make_key(platform, "store", location="PARIS-01"),
+        404,
+        "unknown_location",
         json={"sku": shop["sku"], "location": "ATLANTIS-01", "kind": "receipt", "quantity": 1},
     )
 
@@ -103,22 +131,38 @@ def test_confirming_a_released_reservation_is_a_conflict(platform, client, shop)
     client.post(f"/v1/reservations/{reservation['id']}/release", headers=auth(shop["web"]))
 
     problem = refused(
-        platform, client, "POST", f"/v1/reservations/{reservation['id']}/confirm", shop["web"],
-        409, "reservation_not_active",
+        platform,
+        client,
+        "POST",
+        f"/v1/reservations/{reservation['id']}/confirm",
+        shop["web"],
+        409,
+        "reservation_not_active",
     )
     assert problem["reservation_status"] == "released"
 
 
 def test_a_store_key_cannot_reserve_at_another_store(platform, client, shop):
     refused(
-        platform, client, "POST", "/v1/reservations", shop["lyon"], 403, "location_forbidden",
+        platform,
+        client,
+        "POST",
+        "/v1/reservations",
+        shop["lyon"],
+        403,
+        "location_forbidden",
         json={"sku": shop["sku"], "quantity": 1, "location": "PARIS-01"},
     )
 
 
 def test_a_store_key_cannot_move_stock_at_another_store(platform, client, shop):
     refused(
-        platform, client, "POST", "/v1/inventory/movements", shop["lyon"], 403,
+        platform,
+        client,
+        "POST",
+        "/v1/inventory/movements",
+        shop["lyon"],
+        403,
         "location_forbidden",
         json={"sku": shop["sku"], "location": "PARIS-01", "kind": "sale", "quantity": 1},
     )
@@ -132,7 +176,12 @@ def test_a_store_key_cannot_release_another_stores_reservation(platform, client,
     assert held["location"] == "PARIS-01"
 
     refused(
-        platform, client, "POST", f"/v1/reservations/{held['id']}/release", shop["lyon"], 403,
+        platform,
+        client,
+        "POST",
+        f"/v1/reservations/{held['id']}/release",
+        shop["lyon"],
+        403,
         "location_forbidden",
     )
 
@@ -143,35 +192,65 @@ def test_a_store_key_reserves_at_its_own_store_when_none_is_named(platform, clie
     )
     assert response.json()["location"] == "LYON-01"
     refused(
-        platform, client, "POST", "/v1/reservations", shop["lyon"], 409, "insufficient_stock",
+        platform,
+        client,
+        "POST",
+        "/v1/reservations",
+        shop["lyon"],
+        409,
+        "insufficient_stock",
         json={"sku": shop["sku"], "quantity": 1},
     )
 
 
 def test_a_web_key_cannot_reserve_for_the_store_channel(platform, client, shop):
     refused(
-        platform, client, "POST", "/v1/reservations", shop["web"], 403, "channel_forbidden",
+        platform,
+        client,
+        "POST",
+        "/v1/reservations",
+        shop["web"],
+        403,
+        "channel_forbidden",
         json={"sku": shop["sku"], "quantity": 1, "channel": "store"},
     )
 
 
 def test_a_request_without_a_key_is_unauthenticated(platform, client, shop):
     refused(
-        platform, client, "POST", "/v1/reservations", None, 401, "unauthenticated",
+        platform,
+        client,
+        "POST",
+        "/v1/reservations",
+        None,
+        401,
+        "unauthenticated",
         json={"sku": shop["sku"], "quantity": 1},
     )
 
 
 def test_an_unknown_key_is_unauthenticated(platform, client, shop):
     refused(
-        platform, client, "POST", "/v1/reservations", "oc_web_forged", 401, "unauthenticated",
+        platform,
+        client,
+        "POST",
+        "/v1/reservations",
+        "oc_web_forged",
+        401,
+        "unauthenticated",
         json={"sku": shop["sku"], "quantity": 1},
     )
 
 
 def test_a_key_without_the_scope_is_forbidden(platform, client, shop):
     refused(
-        platform, client, "POST", "/v1/inventory/movements", shop["web"], 403, "forbidden",
+        platform,
+        client,
+        "POST",
+        "/v1/inventory/movements",
+        shop["web"],
+        403,
+        "forbidden",
         json={"sku": shop["sku"], "location": "LYON-01", "kind": "receipt", "quantity": 1},
     )
 
@@ -190,14 +269,25 @@ def test_malformed_json_is_a_400(platform, client, shop):
 
 def test_a_sale_of_more_than_on_hand_is_refused(platform, client, shop):
     refused(
-        platform, client, "POST", "/v1/inventory/movements", shop["lyon"], 409, "negative_stock",
+        platform,
+        client,
+        "POST",
+        "/v1/inventory/movements",
+        shop["lyon"],
+        409,
+        "negative_stock",
         json={"sku": shop["sku"], "location": "LYON-01", "kind": "sale", "quantity": 6},
     )
 
 
 def test_an_adjustment_without_a_reason_is_invalid(platform, client, shop):
     refused(
-        platform, client, "POST", "/v1/inventory/movements", shop["lyon"], 422,
+        platform,
+        client,
+        "POST",
+        "/v1/inventory/movements",
+        shop["lyon"],
+        422,
         "validation_error",
         json={"sku": shop["sku"], "location": "LYON-01", "kind": "adjustment", "quantity": -1},
     )
@@ -205,6 +295,11 @@ def test_an_adjustment_without_a_reason_is_invalid(platform, client, shop):
 
 def test_confirming_an_unknown_reservation_is_a_404(platform, client, shop):
     refused(
-        platform, client, "POST", "/v1/reservations/01J00000000000000000000000/confirm",
-        shop["web"], 404, "unknown_reservation",
+        platform,
+        client,
+        "POST",
+        "/v1/reservations/01J00000000000000000000000/confirm",
+        shop["web"],
+        404,
+        "unknown_reservation",
     )

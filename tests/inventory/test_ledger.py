@@ -34,14 +34,21 @@ def test_a_transfer_moves_units_between_two_locations_in_one_request(platform, c
 
     response = client.post(
         "/v1/inventory/movements",
-        json={"sku": sku, "location": "ENTREPOT-SARAN", "to_location": "LYON-01",
-              "kind": "transfer", "quantity": 4, "reason": "réassort"},
+        json={
+            "sku": sku,
+            "location": "ENTREPOT-SARAN",
+            "to_location": "LYON-01",
+            "kind": "transfer",
+            "quantity": 4,
+            "reason": "réassort",
+        },
         headers=auth(warehouse),
     )
 
     assert response.status_code == 201, response.text
-    assert [(m["location"], m["kind"], m["quantity"], m["on_hand_after"])
-            for m in response.json()] == [
+    assert [
+        (m["location"], m["kind"], m["quantity"], m["on_hand_after"]) for m in response.json()
+    ] == [
         ("ENTREPOT-SARAN", "transfer_out", -4, 6),
         ("LYON-01", "transfer_in", 4, 4),
     ]
@@ -60,14 +67,22 @@ def test_a_cycle_count_sets_on_hand_and_records_the_difference(platform, client)
 
     response = client.post(
         "/v1/inventory/movements",
-        json={"sku": sku, "location": "LYON-01", "kind": "cycle_count", "quantity": 5,
-              "reason": "inventaire tournant"},
+        json={
+            "sku": sku,
+            "location": "LYON-01",
+            "kind": "cycle_count",
+            "quantity": 5,
+            "reason": "inventaire tournant",
+        },
         headers=auth(till),
     )
 
     (movement,) = response.json()
     assert (movement["kind"], movement["quantity"], movement["on_hand_after"]) == (
-        "cycle_count", -2, 5)
+        "cycle_count",
+        -2,
+        5,
+    )
     assert movement["actor"].startswith("key:") and movement["channel"] == "store"
     ledger = client.get(f"/v1/inventory/{sku}/movements", headers=auth(till)).json()
     assert [(m["kind"], m["quantity"]) for m in ledger] == [("cycle_count", -2), ("receipt", 7)]
@@ -82,8 +97,9 @@ def test_crossing_the_low_stock_threshold_and_zero_emits_events(platform):
         with platform.db.transaction() as session:
             inventory.record_movement(
                 session,
-                data=MovementIn(sku=sku, location="LYON-01", kind=MovementKind.sale,
-                                quantity=quantity),
+                data=MovementIn(
+                    sku=sku, location="LYON-01", kind=MovementKind.sale, quantity=quantity
+                ),
                 actor=OPERATOR,
             )
 
@@ -116,14 +132,25 @@ def test_safety_stock_is_kept_out_of_availability(platform, client):
     receive(platform, sku, "LYON-01", 3)
     till = make_key(platform, "store", location="LYON-01")
 
-    client.put(f"/v1/inventory/{sku}/locations/LYON-01/settings", json={"safety_stock": 2},
-               headers=auth(till))
+    client.put(
+        f"/v1/inventory/{sku}/locations/LYON-01/settings",
+        json={"safety_stock": 2},
+        headers=auth(till),
+    )
 
     web = make_key(platform, "web")
-    assert client.post("/v1/reservations", json={"sku": sku, "quantity": 2},
-                       headers=auth(web)).json()["code"] == "insufficient_stock"
-    assert client.post("/v1/reservations", json={"sku": sku, "quantity": 1},
-                       headers=auth(web)).status_code == 201
+    assert (
+        client.post("/v1/reservations", json={"sku": sku, "quantity": 2}, headers=auth(web)).json()[
+            "code"
+        ]
+        == "insufficient_stock"
+    )
+    assert (
+        client.post(
+            "/v1/reservations", json={"sku": sku, "quantity": 1}, headers=auth(web)
+        ).status_code
+        == 201
+    )
 
 
 def test_a_till_sale_of_reserved_units_records_a_shortfall(platform, client):
@@ -131,8 +158,11 @@ def test_a_till_sale_of_reserved_units_records_a_shortfall(platform, client):
     make_location(platform, "LYON-01")
     (sku,) = make_product(platform, "CEINTURE-NOE")
     receive(platform, sku, "LYON-01", 1)
-    client.post("/v1/reservations", json={"sku": sku, "quantity": 1},
-                headers=auth(make_key(platform, "web")))
+    client.post(
+        "/v1/reservations",
+        json={"sku": sku, "quantity": 1},
+        headers=auth(make_key(platform, "web")),
+    )
 
     sale = client.post(
         "/v1/inventory/movements",
@@ -146,14 +176,24 @@ def test_a_till_sale_of_reserved_units_records_a_shortfall(platform, client):
 
 
 movement_kinds = st.sampled_from(
-    [MovementKind.receipt, MovementKind.sale, MovementKind.adjustment,
-     MovementKind.return_restock, MovementKind.cycle_count]
+    [
+        MovementKind.receipt,
+        MovementKind.sale,
+        MovementKind.adjustment,
+        MovementKind.return_restock,
+        MovementKind.cycle_count,
+    ]
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.tuples(movement_kinds, st.integers(min_value=1, max_value=8)),
-                      min_size=1, max_size=12))
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(movement_kinds, st.integers(min_value=1, max_value=8)), min_size=1, max_size=12
+    )
+)
 def test_on_hand_always_equals_the_sum_of_the_ledger_and_never_goes_negative(platform, steps):
     code = f"P{len(events_of(platform, 'catalog.product_created'))}"
     if not events_of(platform, "network.location_opened"):
@@ -165,8 +205,9 @@ def test_on_hand_always_equals_the_sum_of_the_ledger_and_never_goes_negative(pla
             with platform.db.transaction() as session:
                 inventory.record_movement(
                     session,
-                    data=MovementIn(sku=sku, location="LYON-01", kind=kind, quantity=signed,
-                                    reason="test"),
+                    data=MovementIn(
+                        sku=sku, location="LYON-01", kind=kind, quantity=signed, reason="test"
+                    ),
                     actor=OPERATOR,
                 )
         except NegativeStock:
@@ -175,9 +216,15 @@ def test_on_hand_always_equals_the_sum_of_the_ledger_and_never_goes_negative(pla
         from omnicanal.catalog.service import get_variant
 
         variant = get_variant(session, sku)
-        on_hand = session.scalar(select(func.coalesce(func.sum(StockLevel.on_hand), 0)).where(
-            StockLevel.variant_id == variant.id))
-        ledger = session.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0)).where(
-            StockMovement.variant_id == variant.id))
+        on_hand = session.scalar(
+            select(func.coalesce(func.sum(StockLevel.on_hand), 0)).where(
+                StockLevel.variant_id == variant.id
+            )
+        )
+        ledger = session.scalar(
+            select(func.coalesce(func.sum(StockMovement.quantity), 0)).where(
+                StockMovement.variant_id == variant.id
+            )
+        )
     assert on_hand == ledger
     assert on_hand >= 0

@@ -32,9 +32,7 @@ def test_a_reservation_holds_units_until_it_is_confirmed(platform, client):
     sku = given_a_store_with_stock(platform, 5)
     web = make_key(platform, "web")
 
-    created = client.post(
-        "/v1/reservations", json={"sku": sku, "quantity": 2}, headers=auth(web)
-    )
+    created = client.post("/v1/reservations", json={"sku": sku, "quantity": 2}, headers=auth(web))
     assert created.status_code == 201, created.text
     reservation = created.json()
     assert (reservation["location"], reservation["status"]) == ("LYON-01", "active")
@@ -143,9 +141,12 @@ def test_confirming_an_expired_reservation_is_refused_and_moves_no_stock(platfor
     assert response.status_code == 409
     assert response.json()["code"] == "reservation_expired"
     with platform.db.reading() as session:
-        assert session.scalar(
-            select(func.count()).select_from(StockMovement).where(StockMovement.kind == "sale")
-        ) == 0
+        assert (
+            session.scalar(
+                select(func.count()).select_from(StockMovement).where(StockMovement.kind == "sale")
+            )
+            == 0
+        )
 
 
 def test_a_new_reservation_sweeps_the_expired_ones_of_its_sku(platform, client):

@@ -33,8 +33,11 @@ def test_a_store_is_opened_with_its_capabilities_and_channels(platform, client):
         "city": "Lyon",
         "latitude": LYON[0],
         "longitude": LYON[1],
-        "capabilities": {"sells_in_store": True, "click_and_collect": True,
-                         "accepts_returns": True},
+        "capabilities": {
+            "sells_in_store": True,
+            "click_and_collect": True,
+            "accepts_returns": True,
+        },
         "channels": ["store", "web"],
     }
 
@@ -42,30 +45,44 @@ def test_a_store_is_opened_with_its_capabilities_and_channels(platform, client):
 
     assert created.status_code == 201, created.text
     shown = client.get("/v1/locations/LYON-01", headers=auth(token)).json()
-    assert shown["capabilities"] == {"sells_in_store": True, "ships": False,
-                                     "click_and_collect": True, "accepts_returns": True}
+    assert shown["capabilities"] == {
+        "sells_in_store": True,
+        "ships": False,
+        "click_and_collect": True,
+        "accepts_returns": True,
+    }
     assert sorted(shown["channels"]) == ["store", "web"]
-    channels = {c["code"]: c["locations"] for c in
-                client.get("/v1/channels", headers=auth(token)).json()}
+    channels = {
+        c["code"]: c["locations"] for c in client.get("/v1/channels", headers=auth(token)).json()
+    }
     assert channels["web"] == ["LYON-01"]
 
 
 def test_a_location_with_an_unknown_timezone_or_channel_is_refused(platform, client):
     token = admin_key(platform)
-    body = {"code": "X-1", "name": "X", "kind": "store", "latitude": 0, "longitude": 0,
-            "timezone": "Europe/Lyon"}
-    assert client.post("/v1/locations", json=body,
-                       headers=auth(token)).json()["code"] == "validation_error"
+    body = {
+        "code": "X-1",
+        "name": "X",
+        "kind": "store",
+        "latitude": 0,
+        "longitude": 0,
+        "timezone": "Europe/Lyon",
+    }
+    assert (
+        client.post("/v1/locations", json=body, headers=auth(token)).json()["code"]
+        == "validation_error"
+    )
     body.update(timezone="Europe/Paris", channels=["teleshopping"])
-    assert client.post("/v1/locations", json=body,
-                       headers=auth(token)).json()["code"] == "unknown_channel"
+    assert (
+        client.post("/v1/locations", json=body, headers=auth(token)).json()["code"]
+        == "unknown_channel"
+    )
     assert client.get("/v1/locations", headers=auth(token)).json() == []
 
 
 def test_bulk_availability_lists_the_nearest_stores_with_their_distance(platform, client):
     make_location(platform, "LYON-01", latitude=LYON[0], longitude=LYON[1])
-    make_location(platform, "VILLEURBANNE-01", latitude=VILLEURBANNE[0],
-                  longitude=VILLEURBANNE[1])
+    make_location(platform, "VILLEURBANNE-01", latitude=VILLEURBANNE[0], longitude=VILLEURBANNE[1])
     make_location(platform, "PARIS-01", latitude=PARIS[0], longitude=PARIS[1], city="Paris")
     skus = make_product(platform, "CHINO-ARNO", sizes=("40", "42"))
     receive(platform, skus[0], "VILLEURBANNE-01", 2)
@@ -83,7 +100,9 @@ def test_bulk_availability_lists_the_nearest_stores_with_their_distance(platform
     first, second = body["items"]
     assert (first["sku"], first["available"]) == (skus[0], 2)
     assert [(row["location"], row["available"]) for row in first["locations"]] == [
-        ("LYON-01", 0), ("VILLEURBANNE-01", 2)]
+        ("LYON-01", 0),
+        ("VILLEURBANNE-01", 2),
+    ]
     assert first["locations"][0]["distance_km"] == 0.0
     assert 4.0 < first["locations"][1]["distance_km"] < 5.0
     assert second["available"] == 1
@@ -98,9 +117,14 @@ def test_channel_availability_counts_only_the_locations_that_fulfil_it(platform,
     web = make_key(platform, "web")
 
     def available(channel: str) -> int:
-        return client.get("/v1/availability", params={"sku": sku, "channel": channel},
-                          headers=auth(web)).json()["items"][0]["available"]
+        return client.get(
+            "/v1/availability", params={"sku": sku, "channel": channel}, headers=auth(web)
+        ).json()["items"][0]["available"]
 
     assert (available("web"), available("store"), available("marketplace")) == (30, 4, 30)
-    assert client.get("/v1/availability", params={"sku": sku},
-                      headers=auth(web)).json()["items"][0]["available"] == 34
+    assert (
+        client.get("/v1/availability", params={"sku": sku}, headers=auth(web)).json()["items"][0][
+            "available"
+        ]
+        == 34
+    )

@@ -37,8 +37,12 @@ def event_counts(
     if event_type is not None:
         query = query.where(DailyEventCount.event_type == event_type)
     return [
-        {"day": row.day.isoformat(), "type": row.event_type, "source": row.source,
-         "count": row.count}
+        {
+            "day": row.day.isoformat(),
+            "type": row.event_type,
+            "source": row.source,
+            "count": row.count,
+        }
         for row in session.scalars(query)
     ]
 

@@ -61,9 +61,9 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         with platform.db.reading() as session:
             session.execute(text("SELECT 1"))
             backlog = session.scalar(
-                select(func.count()).select_from(OutboxEvent).where(
-                    OutboxEvent.published.is_(False)
-                )
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.published.is_(False))
             )
         return {
             "status": "ok",

@@ -42,9 +42,7 @@ class Problem(BaseModel):
     errors: list[InvalidField] | None = None
 
 
-def problem_response(
-    status: int, code: str, title: str, detail: str, **extra: Any
-) -> JSONResponse:
+def problem_response(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {k: v for k, v in extra.items() if v is not None}
     body.update(type=f"/problems/{code}", code=code, title=title, status=status, detail=detail)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

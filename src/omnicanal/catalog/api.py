@@ -23,8 +23,12 @@ def create_product(
     """Create a product with its variants (SKUs, GTINs) and their list prices."""
     currency = platform.settings.default_currency
     return write(
-        platform, actor=actor, idempotency_key=idempotency_key, operation="create_product",
-        payload=body, status_code=201,
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation="create_product",
+        payload=body,
+        status_code=201,
         action=lambda s: service.create_products(
             s, products=[body], actor=actor, currency=currency
         )[0],

@@ -13,7 +13,9 @@ class VariantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: str = Field(min_length=1, max_length=60, pattern=SKU_PATTERN)
-    gtin: str | None = Field(default=None, description="GTIN-8/12/13/14 (EAN), check digit verified")
+    gtin: str | None = Field(
+        default=None, description="GTIN-8/12/13/14 (EAN), check digit verified"
+    )
     size: str = Field(default="", max_length=30)
     colour: str = Field(default="", max_length=60)
     price_minor: int | None = Field(

@@ -82,9 +82,7 @@ def create_products(
         session.add(product)
         session.flush()
         variants = [
-            Variant(
-                sku=v.sku, gtin=v.gtin, product_id=product.id, size=v.size, colour=v.colour
-            )
+            Variant(sku=v.sku, gtin=v.gtin, product_id=product.id, size=v.size, colour=v.colour)
             for v in data.variants
         ]
         session.add_all(variants)
@@ -92,12 +90,18 @@ def create_products(
         for variant, given in zip(variants, data.variants, strict=True):
             if given.price_minor is not None:
                 prices[variant.id] = given.price_minor
-        out = _product_out(product, variants, {v.id: given.price_minor for v, given in
-                                               zip(variants, data.variants, strict=True)},
-                           currency)
+        out = _product_out(
+            product,
+            variants,
+            {v.id: given.price_minor for v, given in zip(variants, data.variants, strict=True)},
+            currency,
+        )
         record_event(
-            session, type="catalog.product_created", subject=f"products/{product.code}",
-            data={"code": product.code, "skus": [v.sku for v in variants]}, actor=actor,
+            session,
+            type="catalog.product_created",
+            subject=f"products/{product.code}",
+            data={"code": product.code, "skus": [v.sku for v in variants]},
+            actor=actor,
         )
         created.append(out)
     if prices:
@@ -142,9 +146,7 @@ def get_product(session: Session, *, code: str, currency: str) -> ProductOut:
         )
     )
     prices = pricing.list_prices(session, currency=currency, variant_ids=[v.id for v in variants])
-    return _product_out(
-        product, variants, {k: m.amount_minor for k, m in prices.items()}, currency
-    )
+    return _product_out(product, variants, {k: m.amount_minor for k, m in prices.items()}, currency)
 
 
 def resolve_skus(session: Session, skus: Iterable[str]) -> dict[str, Variant]:
@@ -157,8 +159,8 @@ def resolve_skus(session: Session, skus: Iterable[str]) -> dict[str, Variant]:
     missing = [sku for sku in wanted if sku not in found]
     if missing:
         raise UnknownSku(
-            f"Unknown SKU {missing[0]!r}" + (f" (and {len(missing) - 1} more)." if
-                                              len(missing) > 1 else "."),
+            f"Unknown SKU {missing[0]!r}"
+            + (f" (and {len(missing) - 1} more)." if len(missing) > 1 else "."),
             field="sku",
             unknown=missing,
         )
@@ -171,9 +173,7 @@ def get_variant(session: Session, sku: str) -> Variant:
 
 def find_variant(session: Session, code: str) -> Variant:
     """The variant whose SKU or GTIN is ``code`` (what a scanner or a clerk types)."""
-    variant = session.scalar(
-        select(Variant).where((Variant.sku == code) | (Variant.gtin == code))
-    )
+    variant = session.scalar(select(Variant).where((Variant.sku == code) | (Variant.gtin == code)))
     if variant is None:
         raise UnknownSku(f"No SKU or GTIN matches {code!r}.", field="sku")
     return variant

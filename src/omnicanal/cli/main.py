@@ -45,9 +45,7 @@ def serve(
     migrate.prepare(platform.db)
     platform.db.dispose()
     console.print(f"omnicanal on [bold]http://{host}:{port}[/bold]  (docs: /docs)")
-    uvicorn.run(
-        "omnicanal.api.asgi:app", host=host, port=port, workers=workers, log_level="info"
-    )
+    uvicorn.run("omnicanal.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
 
 
 @app.command()
@@ -72,8 +70,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     platform = build_platform()
     migrate.upgrade(platform.db, revision)
     console.print(
-        f"schema at [bold]{migrate.current_revision(platform.db)}[/bold] "
-        f"on {platform.db.dialect}"
+        f"schema at [bold]{migrate.current_revision(platform.db)}[/bold] on {platform.db.dialect}"
     )
 
 
@@ -81,7 +78,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 def db_current() -> None:
     """Show the schema revision of the database."""
     platform = build_platform()
-    console.print(f"{migrate.current_revision(platform.db)} (code expects {migrate.head_revision()})")
+    console.print(
+        f"{migrate.current_revision(platform.db)} (code expects {migrate.head_revision()})"
+    )
 
 
 @keys_app.command("create")
@@ -105,8 +104,11 @@ def keys_create(
         with platform.db.transaction() as session:
             place = network.get_location(session, location) if location else None
             key, token = create_api_key(
-                session, channel=channel, name=name or f"{channel.value} key",
-                scopes=scope, location=place,
+                session,
+                channel=channel,
+                name=name or f"{channel.value} key",
+                scopes=scope,
+                location=place,
             )
     except DomainError as error:
         raise fail(error) from error

@@ -26,8 +26,12 @@ def create_location(
 ):
     """Open a store, warehouse or other location."""
     return write(
-        platform, actor=actor, idempotency_key=idempotency_key, operation="create_location",
-        payload=body, status_code=201,
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation="create_location",
+        payload=body,
+        status_code=201,
         action=lambda s: service.create_location(s, data=body, actor=actor),
     )
 
@@ -61,8 +65,12 @@ def create_channel(
 ):
     """Declare a channel (a marketplace, a second web shop...)."""
     return write(
-        platform, actor=actor, idempotency_key=idempotency_key, operation="create_channel",
-        payload=body, status_code=201,
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation="create_channel",
+        payload=body,
+        status_code=201,
         action=lambda s: service.create_channel(s, data=body, actor=actor),
     )
 
@@ -77,8 +85,11 @@ def set_channel_locations(
 ):
     """Replace the locations whose stock a channel sells."""
     return write(
-        platform, actor=actor, idempotency_key=idempotency_key,
-        operation=f"set_channel_locations:{code}", payload=locations,
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"set_channel_locations:{code}",
+        payload=locations,
         action=lambda s: service.set_channel_locations(
             s, channel_code=code, location_codes=locations, actor=actor
         ),

@@ -44,8 +44,11 @@ def create_channel(session: Session, *, data: ChannelIn, actor: Actor) -> Channe
     session.add(Channel(code=data.code, name=data.name, kind=data.kind))
     session.flush()
     record_event(
-        session, type="network.channel_created", subject=f"channels/{data.code}",
-        data=data.model_dump(), actor=actor,
+        session,
+        type="network.channel_created",
+        subject=f"channels/{data.code}",
+        data=data.model_dump(),
+        actor=actor,
     )
     return ChannelOut(code=data.code, name=data.name, kind=data.kind, locations=[])
 
@@ -83,8 +86,11 @@ def create_location(session: Session, *, data: LocationIn, actor: Actor) -> Loca
     session.flush()
     out = location_out(location, data.channels)
     record_event(
-        session, type="network.location_opened", subject=f"locations/{location.code}",
-        data=out.model_dump(mode="json"), actor=actor,
+        session,
+        type="network.location_opened",
+        subject=f"locations/{location.code}",
+        data=out.model_dump(mode="json"),
+        actor=actor,
     )
     return out
 
@@ -185,8 +191,11 @@ def set_channel_locations(
         )
     session.flush()
     record_event(
-        session, type="network.channel_locations_set", subject=f"channels/{channel_code}",
-        data={"locations": location_codes}, actor=actor,
+        session,
+        type="network.channel_locations_set",
+        subject=f"channels/{channel_code}",
+        data={"locations": location_codes},
+        actor=actor,
     )
     return ChannelOut(
         code=channel.code, name=channel.name, kind=channel.kind, locations=location_codes

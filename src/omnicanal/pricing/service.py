@@ -36,7 +36,9 @@ def set_list_prices(session: Session, *, currency: str, prices: Mapping[str, int
         if variant_id in existing:
             existing[variant_id].amount_minor = amount
         else:
-            session.add(ListPrice(price_book_id=book.id, variant_id=variant_id, amount_minor=amount))
+            session.add(
+                ListPrice(price_book_id=book.id, variant_id=variant_id, amount_minor=amount)
+            )
     session.flush()
 
 

@@ -1,0 +1,362 @@
+"""Products from a CSV file: one row per variant, rows of one product grouped by its code.
+
+Columns: ``product_code,name,category,brand,sku,gtin,size,colour,price`` (and optionally
+``description``). Reading is pure: every row becomes a :class:`ProductRow` or one or more
+:class:`RowError` with its line number, so an operator sees every problem at once.
+:func:`check_catalog` then rejects rows whose code, SKU or GTIN the catalog already holds,
+and :func:`create_in_batches` writes the good rows through :func:`service.create_products`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omnicanal.catalog import service
+from omnicanal.catalog.gtin import is_valid_gtin
+from omnicanal.catalog.models import Product, Variant
+from omnicanal.catalog.schemas import ProductIn, VariantIn
+from omnicanal.platform.actors import Actor
+
+__all__ = [
+    "OPTIONAL_COLUMNS",
+    "PRODUCT_COLUMNS",
+    "ProductImport",
+    "ProductRow",
+    "RowError",
+    "check_catalog",
+    "check_header",
+    "create_in_batches",
+    "parse_price",
+    "parse_products",
+    "row_values",
+]
+
+PRODUCT_COLUMNS = ("product_code", "name", "category", "brand", "sku", "gtin", "size", "colour",
+                   "price")
+OPTIONAL_COLUMNS = ("description",)
+HEADER_LINE = 1
+MAX_VARIANTS = 500
+BATCH_VARIANTS = 1000
+CHUNK = 500
+
+# Input fields of the schemas -> the CSV column an operator has to fix.
+_COLUMN_OF_FIELD = {
+    "code": "product_code",
+    "name": "name",
+    "category": "category",
+    "brand": "brand",
+    "description": "description",
+    "sku": "sku",
+    "gtin": "gtin",
+    "size": "size",
+    "colour": "colour",
+    "price_minor": "price",
+}
+_PRICE = re.compile(r"^(\d+)(?:[.,](\d{1,2}))?$")
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+
+
+@dataclass(frozen=True, order=True)
+class RowError:
+    """Why one CSV line cannot be imported; line 1 is the header."""
+
+    line: int
+    reason: str
+    column: str = ""
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """One good CSV line: its product fields with the one variant it describes."""
+
+    line: int
+    product: ProductIn
+
+    @property
+    def variant(self) -> VariantIn:
+        return self.product.variants[0]
+
+
+@dataclass
+class ProductImport:
+    """The rows of a products file, sorted into good rows and errors."""
+
+    rows: list[ProductRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    read: int = 0
+
+    @property
+    def bad_lines(self) -> list[int]:
+        """The distinct lines with at least one error, in file order."""
+        return sorted({error.line for error in self.errors})
+
+    def products(self) -> list[ProductIn]:
+        """The good rows grouped into products, in the order their codes first appear."""
+        grouped: dict[str, ProductIn] = {}
+        variants: dict[str, list[VariantIn]] = {}
+        for row in self.rows:
+            grouped.setdefault(row.product.code, row.product)
+            variants.setdefault(row.product.code, []).append(row.variant)
+        return [
+            product.model_copy(update={"variants": variants[code]})
+            for code, product in grouped.items()
+        ]
+
+    def reject(self, errors: Iterable[RowError]) -> None:
+        """Move the rows these errors name from the good rows to the errors."""
+        new = list(errors)
+        lines = {error.line for error in new}
+        self.rows = [row for row in self.rows if row.line not in lines]
+        self.errors = sorted([*self.errors, *new])
+
+
+def check_header(header: Sequence[str], required: Sequence[str],
+                 optional: Sequence[str] = ()) -> list[RowError]:
+    """Errors for a header that lacks a required column, repeats one or has an unknown one."""
+    names = [name.strip().lower() for name in header]
+    errors = [
+        RowError(HEADER_LINE, f"the column '{name}' is missing", name)
+        for name in required
+        if name not in names
+    ]
+    known = set(required) | set(optional)
+    for name in dict.fromkeys(names):
+        if names.count(name) > 1:
+            errors.append(RowError(HEADER_LINE, f"the column '{name}' appears twice", name))
+        elif name not in known:
+            errors.append(
+                RowError(
+                    HEADER_LINE,
+                    f"unknown column '{name}' (expected {', '.join((*required, *optional))})",
+                    name,
+                )
+            )
+    return errors
+
+
+def row_values(
+    line: int, header: Sequence[str], values: Sequence[str], required: Sequence[str]
+) -> tuple[dict[str, str], list[RowError]]:
+    """A row's values by column name, with errors for missing or surplus values."""
+    names = [name.strip().lower() for name in header]
+    if len(values) > len(names):
+        return {}, [RowError(line, f"{len(values)} values for {len(names)} columns")]
+    by_name = {name: value.strip() for name, value in zip(names, values, strict=False)}
+    missing = [name for name in required if name not in by_name]
+    if missing:
+        return {}, [
+            RowError(line, f"{len(values)} values for {len(names)} columns: "
+                           f"no {', '.join(missing)}", missing[0])
+        ]
+    return by_name, []
+
+
+def parse_price(text: str) -> int:
+    """Euros as written in a spreadsheet ('49.90', '49,9', '1 249,00 €') -> cents."""
+    cleaned = _SPACES.sub("", text).removesuffix("€").removesuffix("EUR")
+    match = _PRICE.match(cleaned)
+    if match is None:
+        raise ValueError(f"'{text}' is not a price in euros (like 49.90 or 49,90)")
+    whole, fraction = match.group(1), (match.group(2) or "0").ljust(2, "0")
+    return int(whole) * 100 + int(fraction)
+
+
+def _validation_errors(line: int, error: ValidationError) -> list[RowError]:
+    errors = []
+    for problem in error.errors():
+        names = [part for part in problem["loc"] if isinstance(part, str) and part != "variants"]
+        column = _COLUMN_OF_FIELD.get(names[-1], names[-1]) if names else ""
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        errors.append(RowError(line, f"{column}: {message}" if column else message, column))
+    return errors
+
+
+def _parse_row(line: int, values: dict[str, str]) -> ProductRow | list[RowError]:
+    errors: list[RowError] = []
+    price: int | None = None
+    if not values["price"]:
+        errors.append(RowError(line, "price: missing", "price"))
+    else:
+        try:
+            price = parse_price(values["price"])
+        except ValueError as error:
+            errors.append(RowError(line, f"price: {error}", "price"))
+    gtin = values["gtin"] or None
+    if gtin is not None and not is_valid_gtin(gtin):
+        errors.append(
+            RowError(line, f"gtin: '{gtin}' is not a valid GTIN (8, 12, 13 or 14 digits "
+                           "with a correct check digit)", "gtin")
+        )
+    try:
+        product = ProductIn(
+            code=values["product_code"],
+            name=values["name"],
+            category=values["category"],
+            brand=values["brand"],
+            description=values.get("description", ""),
+            variants=[
+                VariantIn(
+                    sku=values["sku"],
+                    gtin=gtin,
+                    size=values["size"],
+                    colour=values["colour"],
+                    price_minor=price,
+                )
+            ],
+        )
+    except ValidationError as error:
+        errors.extend(_validation_errors(line, error))
+    if errors:
+        return errors
+    return ProductRow(line=line, product=product)
+
+
+def _conflicts(row: ProductRow, first: ProductRow) -> list[RowError]:
+    """Product fields of a later row of a product that differ from its first row."""
+    errors = []
+    for name in ("name", "category", "brand", "description"):
+        mine, theirs = getattr(row.product, name), getattr(first.product, name)
+        if mine != theirs:
+            column = _COLUMN_OF_FIELD[name]
+            errors.append(
+                RowError(
+                    row.line,
+                    f"{column} '{mine}' differs from line {first.line} ('{theirs}') "
+                    f"for product {row.product.code}",
+                    column,
+                )
+            )
+    return errors
+
+
+def parse_products(
+    header: Sequence[str],
+    rows: Iterable[tuple[int, Sequence[str]]],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> ProductImport:
+    """Sort (line number, values) rows into products and errors; no database involved."""
+    result = ProductImport()
+    header_errors = check_header(header, PRODUCT_COLUMNS, OPTIONAL_COLUMNS)
+    if header_errors:
+        result.errors = header_errors
+        return result
+    first_of_product: dict[str, ProductRow] = {}
+    variants_of_product: dict[str, int] = {}
+    line_of_sku: dict[str, int] = {}
+    line_of_gtin: dict[str, int] = {}
+    for line, raw in rows:
+        result.read += 1
+        if progress is not None:
+            progress(1)
+        values, errors = row_values(line, header, raw, PRODUCT_COLUMNS)
+        parsed = _parse_row(line, values) if not errors else errors
+        if isinstance(parsed, list):
+            result.errors.extend(parsed)
+            continue
+        variant = parsed.variant
+        code = parsed.product.code
+        errors = []
+        if variant.sku in line_of_sku:
+            errors.append(
+                RowError(line, f"SKU {variant.sku} already on line {line_of_sku[variant.sku]}",
+                         "sku")
+            )
+        if variant.gtin is not None and variant.gtin in line_of_gtin:
+            errors.append(
+                RowError(line, f"GTIN {variant.gtin} already on line "
+                               f"{line_of_gtin[variant.gtin]}", "gtin")
+            )
+        if code in first_of_product:
+            errors.extend(_conflicts(parsed, first_of_product[code]))
+            if variants_of_product[code] >= MAX_VARIANTS:
+                errors.append(
+                    RowError(line, f"product {code} has more than {MAX_VARIANTS} variants",
+                             "product_code")
+                )
+        if errors:
+            result.errors.extend(errors)
+            continue
+        first_of_product.setdefault(code, parsed)
+        variants_of_product[code] = variants_of_product.get(code, 0) + 1
+        line_of_sku[variant.sku] = line
+        if variant.gtin is not None:
+            line_of_gtin[variant.gtin] = line
+        result.rows.append(parsed)
+    result.errors.sort()
+    return result
+
+
+def _taken(session: Session, column, values: Sequence[str]) -> set[str]:  # type: ignore[no-untyped-def]
+    found: set[str] = set()
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        found.update(session.scalars(select(column).where(column.in_(chunk))))
+    return found
+
+
+def check_catalog(session: Session, parsed: ProductImport) -> None:
+    """Reject the rows whose product code, SKU or GTIN the catalog already holds."""
+    codes = _taken(session, Product.code, sorted({row.product.code for row in parsed.rows}))
+    skus = _taken(session, Variant.sku, sorted({row.variant.sku for row in parsed.rows}))
+    gtins = _taken(
+        session, Variant.gtin, sorted({row.variant.gtin for row in parsed.rows if row.variant.gtin})
+    )
+    errors = []
+    for row in parsed.rows:
+        if row.product.code in codes:
+            errors.append(RowError(row.line, f"product {row.product.code} already exists",
+                                   "product_code"))
+        if row.variant.sku in skus:
+            errors.append(RowError(row.line, f"SKU {row.variant.sku} already exists", "sku"))
+        if row.variant.gtin in gtins:
+            errors.append(
+                RowError(row.line, f"GTIN {row.variant.gtin} is already used by another SKU",
+                         "gtin")
+            )
+    parsed.reject(errors)
+
+
+def create_in_batches(
+    session: Session,
+    *,
+    products: Sequence[ProductIn],
+    actor: Actor,
+    currency: str,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Create products through the catalog service, a batch at a time; (products, variants).
+
+    Batches keep each call's checks and statements small; they share the caller's
+    transaction, so the import stays all or nothing.
+    """
+    created_products = created_variants = 0
+    batch: list[ProductIn] = []
+
+    def flush() -> None:
+        nonlocal created_products, created_variants
+        if not batch:
+            return
+        service.create_products(session, products=batch, actor=actor, currency=currency)
+        variants = sum(len(product.variants) for product in batch)
+        created_products += len(batch)
+        created_variants += variants
+        if progress is not None:
+            progress(variants)
+        batch.clear()
+
+    size = 0
+    for product in products:
+        if size + len(product.variants) > BATCH_VARIANTS:
+            flush()
+            size = 0
+        batch.append(product)
+        size += len(product.variants)
+    flush()
+    return created_products, created_variants
