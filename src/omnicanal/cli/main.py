@@ -65,7 +65,7 @@ def worker() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "heads") -> None:
     """Apply the migrations up to REVISION (default: the latest)."""
     platform = build_platform()
     migrate.upgrade(platform.db, revision)

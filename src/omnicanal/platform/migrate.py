@@ -35,7 +35,7 @@ def _config() -> Config:
     return config
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
+def upgrade(db: Database, revision: str = "heads") -> None:
     """Bring the schema to ``revision``."""
     config = _config()
     with db.write_engine.begin() as connection:
@@ -52,12 +52,15 @@ def revision(db: Database, message: str) -> None:
 
 
 def current_revision(db: Database) -> str | None:
+    """The schema's revision(s), comma-separated, or None on an empty database."""
     with db.write_engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    """The revision(s) the code expects, comma-separated."""
+    return ",".join(sorted(ScriptDirectory.from_config(_config()).get_heads())) or None
 
 
 def is_empty(db: Database) -> bool:
