@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -63,12 +63,22 @@ class InProcessBus:
         self.db = db
         self.consumers = list(consumers)
 
-    def publish(self, events: Iterable[Event]) -> None:
-        """Deliver each event; a handler that fails leaves the event unpublished, to retry."""
-        for event in events:
+    def publish(self, events: Sequence[Event]) -> int:
+        """Deliver each event in order; returns how many were fully handled.
+
+        A handler that fails stops the batch there: that event stays unpublished and is
+        delivered again on the next run (consumers that already handled it skip it).
+        """
+        for handled, event in enumerate(events):
             for consumer in self.consumers:
-                if consumer.wants(event.type):
+                if not consumer.wants(event.type):
+                    continue
+                try:
                     deliver(self.db, consumer, event)
+                except Exception:
+                    log.exception("consumer %s failed on event %s", consumer.name, event.id)
+                    return handled
+        return len(events)
 
     def close(self) -> None:
         return None

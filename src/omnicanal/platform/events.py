@@ -100,7 +100,7 @@ class ProcessedEvent(Base):
     __tablename__ = "processed_events"
 
     consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     handled_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
