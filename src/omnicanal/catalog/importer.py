@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from omnicanal.catalog import service
 from omnicanal.catalog.gtin import is_valid_gtin
@@ -29,6 +30,7 @@ __all__ = [
     "ProductImport",
     "ProductRow",
     "RowError",
+    "by_line",
     "check_catalog",
     "check_header",
     "create_in_batches",
@@ -37,8 +39,17 @@ __all__ = [
     "row_values",
 ]
 
-PRODUCT_COLUMNS = ("product_code", "name", "category", "brand", "sku", "gtin", "size", "colour",
-                   "price")
+PRODUCT_COLUMNS = (
+    "product_code",
+    "name",
+    "category",
+    "brand",
+    "sku",
+    "gtin",
+    "size",
+    "colour",
+    "price",
+)
 OPTIONAL_COLUMNS = ("description",)
 HEADER_LINE = 1
 MAX_VARIANTS = 500
@@ -62,13 +73,18 @@ _PRICE = re.compile(r"^(\d+)(?:[.,](\d{1,2}))?$")
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class RowError:
     """Why one CSV line cannot be imported; line 1 is the header."""
 
     line: int
     reason: str
     column: str = ""
+
+
+def by_line(error: RowError) -> int:
+    """Sort key: errors in file order, those of one line in the order they were found."""
+    return error.line
 
 
 @dataclass(frozen=True)
@@ -113,11 +129,12 @@ class ProductImport:
         new = list(errors)
         lines = {error.line for error in new}
         self.rows = [row for row in self.rows if row.line not in lines]
-        self.errors = sorted([*self.errors, *new])
+        self.errors = sorted([*self.errors, *new], key=by_line)
 
 
-def check_header(header: Sequence[str], required: Sequence[str],
-                 optional: Sequence[str] = ()) -> list[RowError]:
+def check_header(
+    header: Sequence[str], required: Sequence[str], optional: Sequence[str] = ()
+) -> list[RowError]:
     """Errors for a header that lacks a required column, repeats one or has an unknown one."""
     names = [name.strip().lower() for name in header]
     errors = [
@@ -151,8 +168,11 @@ def row_values(
     missing = [name for name in required if name not in by_name]
     if missing:
         return {}, [
-            RowError(line, f"{len(values)} values for {len(names)} columns: "
-                           f"no {', '.join(missing)}", missing[0])
+            RowError(
+                line,
+                f"{len(values)} values for {len(names)} columns: no {', '.join(missing)}",
+                missing[0],
+            )
         ]
     return by_name, []
 
@@ -172,8 +192,16 @@ def _validation_errors(line: int, error: ValidationError) -> list[RowError]:
     for problem in error.errors():
         names = [part for part in problem["loc"] if isinstance(part, str) and part != "variants"]
         column = _COLUMN_OF_FIELD.get(names[-1], names[-1]) if names else ""
-        message = str(problem["msg"]).removeprefix("Value error, ")
-        errors.append(RowError(line, f"{column}: {message}" if column else message, column))
+        if problem["type"] == "string_too_short" and not problem["input"]:
+            message = "missing"
+        elif problem["type"] == "string_pattern_mismatch":
+            message = (
+                f"'{problem['input']}' is not a valid code (letters, digits and . _ - / only, "
+                "starting with a letter or a digit)"
+            )
+        else:
+            message = str(problem["msg"]).removeprefix("Value error, ")
+        errors.append(RowError(line, message, column))
     return errors
 
 
@@ -181,34 +209,40 @@ def _parse_row(line: int, values: dict[str, str]) -> ProductRow | list[RowError]
     errors: list[RowError] = []
     price: int | None = None
     if not values["price"]:
-        errors.append(RowError(line, "price: missing", "price"))
+        errors.append(RowError(line, "missing", "price"))
     else:
         try:
             price = parse_price(values["price"])
         except ValueError as error:
-            errors.append(RowError(line, f"price: {error}", "price"))
+            errors.append(RowError(line, str(error), "price"))
     gtin = values["gtin"] or None
     if gtin is not None and not is_valid_gtin(gtin):
         errors.append(
-            RowError(line, f"gtin: '{gtin}' is not a valid GTIN (8, 12, 13 or 14 digits "
-                           "with a correct check digit)", "gtin")
+            RowError(
+                line,
+                f"'{gtin}' is not a valid GTIN (8, 12, 13 or 14 digits with a correct check digit)",
+                "gtin",
+            )
         )
     try:
-        product = ProductIn(
-            code=values["product_code"],
-            name=values["name"],
-            category=values["category"],
-            brand=values["brand"],
-            description=values.get("description", ""),
-            variants=[
-                VariantIn(
-                    sku=values["sku"],
-                    gtin=gtin,
-                    size=values["size"],
-                    colour=values["colour"],
-                    price_minor=price,
-                )
-            ],
+        # One validation of the whole row, so every field's problem is reported at once.
+        product = ProductIn.model_validate(
+            {
+                "code": values["product_code"],
+                "name": values["name"],
+                "category": values["category"],
+                "brand": values["brand"],
+                "description": values.get("description", ""),
+                "variants": [
+                    {
+                        "sku": values["sku"],
+                        "gtin": gtin,
+                        "size": values["size"],
+                        "colour": values["colour"],
+                        "price_minor": price,
+                    }
+                ],
+            }
         )
     except ValidationError as error:
         errors.extend(_validation_errors(line, error))
@@ -256,7 +290,7 @@ def parse_products(
         if progress is not None:
             progress(1)
         values, errors = row_values(line, header, raw, PRODUCT_COLUMNS)
-        parsed = _parse_row(line, values) if not errors else errors
+        parsed = errors or _parse_row(line, values)
         if isinstance(parsed, list):
             result.errors.extend(parsed)
             continue
@@ -265,20 +299,27 @@ def parse_products(
         errors = []
         if variant.sku in line_of_sku:
             errors.append(
-                RowError(line, f"SKU {variant.sku} already on line {line_of_sku[variant.sku]}",
-                         "sku")
+                RowError(
+                    line, f"SKU {variant.sku} already on line {line_of_sku[variant.sku]}", "sku"
+                )
             )
         if variant.gtin is not None and variant.gtin in line_of_gtin:
             errors.append(
-                RowError(line, f"GTIN {variant.gtin} already on line "
-                               f"{line_of_gtin[variant.gtin]}", "gtin")
+                RowError(
+                    line,
+                    f"GTIN {variant.gtin} already on line {line_of_gtin[variant.gtin]}",
+                    "gtin",
+                )
             )
         if code in first_of_product:
             errors.extend(_conflicts(parsed, first_of_product[code]))
             if variants_of_product[code] >= MAX_VARIANTS:
                 errors.append(
-                    RowError(line, f"product {code} has more than {MAX_VARIANTS} variants",
-                             "product_code")
+                    RowError(
+                        line,
+                        f"product {code} has more than {MAX_VARIANTS} variants",
+                        "product_code",
+                    )
                 )
         if errors:
             result.errors.extend(errors)
@@ -289,11 +330,12 @@ def parse_products(
         if variant.gtin is not None:
             line_of_gtin[variant.gtin] = line
         result.rows.append(parsed)
-    result.errors.sort()
+    result.errors.sort(key=by_line)
     return result
 
 
-def _taken(session: Session, column, values: Sequence[str]) -> set[str]:  # type: ignore[no-untyped-def]
+def _taken(session: Session, column: InstrumentedAttribute[Any], values: Sequence[str]) -> set[str]:
+    """The values among ``values`` that ``column`` already holds."""
     found: set[str] = set()
     for start in range(0, len(values), CHUNK):
         chunk = values[start : start + CHUNK]
@@ -311,14 +353,16 @@ def check_catalog(session: Session, parsed: ProductImport) -> None:
     errors = []
     for row in parsed.rows:
         if row.product.code in codes:
-            errors.append(RowError(row.line, f"product {row.product.code} already exists",
-                                   "product_code"))
+            errors.append(
+                RowError(row.line, f"product {row.product.code} already exists", "product_code")
+            )
         if row.variant.sku in skus:
             errors.append(RowError(row.line, f"SKU {row.variant.sku} already exists", "sku"))
         if row.variant.gtin in gtins:
             errors.append(
-                RowError(row.line, f"GTIN {row.variant.gtin} is already used by another SKU",
-                         "gtin")
+                RowError(
+                    row.line, f"GTIN {row.variant.gtin} is already used by another SKU", "gtin"
+                )
             )
     parsed.reject(errors)
 

@@ -2,7 +2,139 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import time
+from typing import Annotated
 
-def demo() -> None:
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from omnicanal.demo import generate
+from omnicanal.demo.generate import DemoRetailer, Step
+from omnicanal.network import service as network
+from omnicanal.platform import migrate
+from omnicanal.platform.wiring import build_platform
+
+LYON_PART_DIEU = (45.7606, 4.8594)
+
+
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    seed: Annotated[int, typer.Option(help="Same seed, same retailer")] = 42,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the API once the data is there")
+    ] = True,
+) -> None:
     """Create the demo retailer on an empty database and serve it."""
-    raise SystemExit("the demo retailer is being built")
+    console = Console()
+    platform = build_platform()
+    migrate.prepare(platform.db)
+    started = time.perf_counter()
+    tasks: dict[str, TaskID] = {}
+    locations = 0
+    with _progress(console) as progress, platform.db.transaction() as session:
+
+        def show(step: Step, done: int, total: int) -> None:
+            if step.name not in tasks:
+                tasks[step.name] = progress.add_task(step.label, total=total)
+            progress.update(tasks[step.name], completed=done, total=total)
+
+        if generate.is_empty(session):
+            retailer: DemoRetailer | None = generate.generate(
+                session, seed=seed, currency=platform.settings.default_currency, progress=show
+            )
+        else:
+            retailer, locations = None, len(network.list_locations(session))
+    elapsed = time.perf_counter() - started
+    platform.db.dispose()
+    if retailer is None:
+        console.print(
+            f"The database already holds data ({locations} locations): serving it as it is. "
+            "Create API keys with 'omnicanal keys create'."
+        )
+    else:
+        _welcome(console, retailer, base_url=f"http://{host}:{port}", elapsed=elapsed)
+    if serve:
+        _serve(console, host=host, port=port)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _welcome(console: Console, retailer: DemoRetailer, *, base_url: str, elapsed: float) -> None:
+    units = sum(line.quantity for line in retailer.stock)
+    console.print(
+        f"\n[bold]{escape(retailer.brand)}[/bold] (seed {retailer.seed}): "
+        f"{len(retailer.stores)} stores, {len(retailer.warehouses)} warehouses, "
+        f"{len(retailer.products):,} products, {retailer.sku_count:,} SKUs, "
+        f"{len(retailer.stock):,} stock lines ({units:,} units), created in {elapsed:.1f} s.\n"
+    )
+    keys = Table(title="API keys (shown once)", title_justify="left")
+    keys.add_column("channel", no_wrap=True)
+    keys.add_column("store", no_wrap=True)
+    keys.add_column("key", no_wrap=True)
+    for key in retailer.keys:
+        keys.add_row(key.channel, key.location or "-", key.token)
+    console.print(keys)
+    console.print(f"API  [bold]{base_url}[/bold]    docs [bold]{base_url}/docs[/bold]\n")
+    sku = retailer.sample_sku()
+    web = retailer.key("web").token
+    lyon = retailer.key("store", "LYON-01").token
+    latitude, longitude = LYON_PART_DIEU
+    nearest = {"skus": [sku], "near": {"latitude": latitude, "longitude": longitude, "limit": 3}}
+    examples = (
+        (
+            f"Availability of {sku} for the web shop",
+            f'curl -s -H "Authorization: Bearer {web}" '
+            f'"{base_url}/v1/availability?sku={sku}&channel=web"',
+        ),
+        (
+            "Reserve one for a web checkout (retry-safe: same Idempotency-Key, same answer)",
+            f'curl -s -X POST -H "Authorization: Bearer {web}" '
+            '-H "Content-Type: application/json" -H "Idempotency-Key: demo-checkout-1" '
+            f"-d '{json.dumps({'sku': sku, 'quantity': 1})}' {base_url}/v1/reservations",
+        ),
+        (
+            f"Stock of {sku} at every location (Lyon till key)",
+            f'curl -s -H "Authorization: Bearer {lyon}" {base_url}/v1/inventory/{sku}',
+        ),
+        (
+            "The 3 nearest locations to Lyon Part-Dieu and what they have",
+            f'curl -s -X POST -H "Authorization: Bearer {lyon}" '
+            f"-H \"Content-Type: application/json\" -d '{json.dumps(nearest)}' "
+            f"{base_url}/v1/availability",
+        ),
+    )
+    for title, command in examples:
+        console.print(f"# {title}", style="dim", markup=False, highlight=False)
+        console.print(command, markup=False, highlight=False, soft_wrap=True)
+    console.print()
+
+
+def _serve(console: Console, *, host: str, port: int) -> None:
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    console.print(f"omnicanal on [bold]http://{host}:{port}[/bold]  (docs: /docs)")
+    uvicorn.run("omnicanal.api.asgi:app", host=host, port=port, log_level="info")

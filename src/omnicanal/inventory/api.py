@@ -38,8 +38,12 @@ def record_movement(
 ):
     """Record a receipt, sale, adjustment, transfer, return restock or cycle count."""
     return write(
-        platform, actor=actor, idempotency_key=idempotency_key, operation="record_movement",
-        payload=body, status_code=201,
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation="record_movement",
+        payload=body,
+        status_code=201,
         action=lambda s: service.record_movement(s, data=body, actor=actor),
     )
 
@@ -79,8 +83,12 @@ def update_stock_settings(
 ):
     """Set the safety stock and low-stock threshold of a SKU at a location."""
     response = write(
-        platform, actor=actor, idempotency_key=idempotency_key,
-        operation=f"stock_settings:{sku}:{location}", payload=body, status_code=204,
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"stock_settings:{sku}:{location}",
+        payload=body,
+        status_code=204,
         action=lambda s: service.update_stock_settings(
             s, sku=sku, location_code=location, data=body, actor=actor
         ),
@@ -102,14 +110,19 @@ def reserve(
     """Hold units for a channel; 409 ``insufficient_stock`` when there are not enough."""
     ttl = platform.settings.reservation_ttl_seconds
     return write(
-        platform, actor=actor, idempotency_key=idempotency_key, operation="reserve",
-        payload=body, status_code=201,
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation="reserve",
+        payload=body,
+        status_code=201,
         action=lambda s: service.reserve(s, data=body, actor=actor, default_ttl_seconds=ttl),
     )
 
 
-@router.get("/reservations/{reservation_id}", response_model=ReservationOut,
-            responses=responses(404))
+@router.get(
+    "/reservations/{reservation_id}", response_model=ReservationOut, responses=responses(404)
+)
 def get_reservation(
     reservation_id: str, session: ReadSession, actor: Actor = scope("inventory:read")
 ):
@@ -130,11 +143,12 @@ def confirm_reservation(
 ):
     """Turn a live reservation into a sale."""
     return write(
-        platform, actor=actor, idempotency_key=idempotency_key,
-        operation=f"confirm:{reservation_id}", payload=None,
-        action=lambda s: service.confirm_reservation(
-            s, reservation_id=reservation_id, actor=actor
-        ),
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"confirm:{reservation_id}",
+        payload=None,
+        action=lambda s: service.confirm_reservation(s, reservation_id=reservation_id, actor=actor),
     )
 
 
@@ -151,11 +165,12 @@ def release_reservation(
 ):
     """Give reserved units back."""
     return write(
-        platform, actor=actor, idempotency_key=idempotency_key,
-        operation=f"release:{reservation_id}", payload=None,
-        action=lambda s: service.release_reservation(
-            s, reservation_id=reservation_id, actor=actor
-        ),
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"release:{reservation_id}",
+        payload=None,
+        action=lambda s: service.release_reservation(s, reservation_id=reservation_id, actor=actor),
     )
 
 

@@ -1,0 +1,250 @@
+"""``omnicanal demo``: a believable French fashion chain, the same for the same seed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from random import Random
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from omnicanal.api.app import create_app
+from omnicanal.catalog.gtin import is_valid_gtin
+from omnicanal.catalog.models import Product, Variant
+from omnicanal.cli.main import app
+from omnicanal.demo import generate
+from omnicanal.demo.assortment import plan_catalogue
+from omnicanal.inventory.models import StockLevel, StockMovement
+from omnicanal.network import service as network
+from omnicanal.network.models import Location
+from omnicanal.platform import migrate
+from omnicanal.platform.config import Settings
+from omnicanal.platform.wiring import Platform, build_platform
+from omnicanal.pricing.models import ListPrice
+from tests.builders import auth
+
+SEED = 7
+# Mainland France and Corsica.
+FRANCE_LATITUDE, FRANCE_LONGITUDE = (41.3, 51.1), (-5.2, 9.6)
+
+
+@dataclass
+class Demo:
+    url: str
+    output: str
+    exit_code: int
+    platform: Platform
+
+
+def run_demo(url: str, *args: str) -> Any:
+    return CliRunner().invoke(
+        app, ["demo", "--no-serve", *args], env={"OMNICANAL_DATABASE_URL": url, "COLUMNS": "250"}
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo created once through the CLI, for every test of this module to read."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    result = run_demo(url, "--seed", str(SEED))
+    platform = build_platform(Settings(database_url=url))
+    yield Demo(url=url, output=result.output, exit_code=result.exit_code, platform=platform)
+    platform.close()
+
+
+def snapshot(platform: Platform) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything the seed decides, without the generated ids."""
+    with platform.db.reading() as session:
+        return {
+            "locations": [
+                tuple(row)
+                for row in session.execute(
+                    select(
+                        Location.code,
+                        Location.name,
+                        Location.latitude,
+                        Location.longitude,
+                        Location.ships,
+                        Location.click_and_collect,
+                    ).order_by(Location.code)
+                )
+            ],
+            "products": [
+                tuple(row)
+                for row in session.execute(
+                    select(
+                        Product.code,
+                        Product.name,
+                        Product.category,
+                        Product.brand,
+                        Product.description,
+                    ).order_by(Product.code)
+                )
+            ],
+            "variants": [
+                tuple(row)
+                for row in session.execute(
+                    select(
+                        Variant.sku,
+                        Variant.gtin,
+                        Variant.size,
+                        Variant.colour,
+                        Product.code,
+                        ListPrice.amount_minor,
+                    )
+                    .join(Product, Product.id == Variant.product_id)
+                    .join(ListPrice, ListPrice.variant_id == Variant.id)
+                    .order_by(Variant.sku)
+                )
+            ],
+            "stock": [
+                tuple(row)
+                for row in session.execute(
+                    select(Variant.sku, Location.code, StockLevel.on_hand, StockLevel.safety_stock)
+                    .join(Variant, Variant.id == StockLevel.variant_id)
+                    .join(Location, Location.id == StockLevel.location_id)
+                    .order_by(Variant.sku, Location.code)
+                )
+            ],
+        }
+
+
+def test_the_demo_command_creates_the_retailer(demo):
+    assert demo.exit_code == 0, demo.output
+    assert "Maison Lumière" in demo.output
+    assert "12 stores, 2 warehouses, 300 products" in demo.output
+
+
+def test_the_same_seed_gives_the_same_retailer_in_another_database(demo, tmp_path):
+    """Products, SKUs, GTINs, prices and stock are equal; only the ids differ."""
+    other = build_platform(Settings(database_url=f"sqlite:///{tmp_path / 'again.db'}"))
+    migrate.prepare(other.db)
+    with other.db.transaction() as session:
+        generate.generate(session, seed=SEED)
+
+    assert snapshot(other) == snapshot(demo.platform)
+    other.close()
+
+
+def test_another_seed_gives_another_catalogue():
+    same = plan_catalogue(Random(1)), plan_catalogue(Random(1))
+    assert same[0] == same[1]
+    assert plan_catalogue(Random(2)) != same[0]
+
+
+def test_twelve_stores_in_french_cities_and_two_warehouses(demo):
+    with demo.platform.db.reading() as session:
+        locations = network.list_locations(session)
+    stores = [loc for loc in locations if loc.kind == "store"]
+    warehouses = [loc for loc in locations if loc.kind == "warehouse"]
+    assert len(stores) == 12 and len(warehouses) == 2
+    assert {store.city for store in stores} == {
+        "Paris",
+        "Lyon",
+        "Marseille",
+        "Toulouse",
+        "Bordeaux",
+        "Lille",
+        "Nantes",
+        "Strasbourg",
+        "Nice",
+        "Montpellier",
+        "Rennes",
+        "Grenoble",
+    }
+    for location in locations:
+        assert FRANCE_LATITUDE[0] < location.latitude < FRANCE_LATITUDE[1], location.code
+        assert FRANCE_LONGITUDE[0] < location.longitude < FRANCE_LONGITUDE[1], location.code
+        assert (location.country, location.timezone) == ("FR", "Europe/Paris")
+        assert re.fullmatch(r"\d{5}", location.postcode), location.code
+    assert all(store.sells_in_store and store.accepts_returns for store in stores)
+    assert sum(store.click_and_collect for store in stores) > 6
+    assert 2 <= sum(store.ships for store in stores) < 12
+
+
+def test_channels_prefer_the_warehouses_and_the_marketplace_uses_only_them(demo):
+    with demo.platform.db.reading() as session:
+        channels = {channel.code: channel.locations for channel in network.list_channels(session)}
+    warehouses = ["WH-SARAN", "WH-SAINT-PRIEST"]
+    assert channels["web"][:2] == warehouses and len(channels["web"]) > 2
+    assert channels["app"] == channels["web"] == channels["call_centre"]
+    assert channels["marketplace"] == warehouses
+    assert len(channels["store"]) == 12 and not set(channels["store"]) & set(warehouses)
+
+
+def test_about_fifteen_hundred_skus_with_valid_gtins_and_retail_prices(demo):
+    variants = snapshot(demo.platform)["variants"]
+    assert 1400 <= len(variants) <= 1700
+    gtins = [gtin for _, gtin, *_ in variants]
+    assert all(is_valid_gtin(gtin) and len(gtin) == 13 for gtin in gtins)
+    assert len(set(gtins)) == len(gtins)
+    prices = [price for *_, price in variants]
+    assert min(prices) >= 1990 and max(prices) <= 24900
+
+
+def test_stock_is_deep_in_warehouses_and_thin_in_small_stores_and_the_ledger_agrees(demo):
+    with demo.platform.db.reading() as session:
+        held = dict(
+            session.execute(
+                select(Location.code, func.sum(StockLevel.on_hand))
+                .join(Location, Location.id == StockLevel.location_id)
+                .group_by(Location.code)
+            ).all()
+        )
+        mismatched = session.execute(
+            select(StockLevel.variant_id)
+            .outerjoin(
+                StockMovement,
+                (StockMovement.variant_id == StockLevel.variant_id)
+                & (StockMovement.location_id == StockLevel.location_id),
+            )
+            .group_by(StockLevel.variant_id, StockLevel.location_id, StockLevel.on_hand)
+            .having(func.coalesce(func.sum(StockMovement.quantity), 0) != StockLevel.on_hand)
+        ).all()
+        out_of_stock_in_stores = session.scalar(
+            select(func.count())
+            .select_from(StockLevel)
+            .join(Location, Location.id == StockLevel.location_id)
+            .where(Location.kind == "store", StockLevel.on_hand == 0)
+        )
+        protected = session.scalar(
+            select(func.count()).select_from(StockLevel).where(StockLevel.safety_stock == 1)
+        )
+    assert held["WH-SARAN"] > held["PARIS-01"] > held["LYON-01"] > held["GRENOBLE-01"]
+    assert out_of_stock_in_stores and protected
+    assert mismatched == []
+
+
+def test_the_printed_web_key_finds_stock_through_the_api(demo):
+    web = re.search(r"oc_web_[A-Za-z0-9_-]{32}", demo.output)
+    lyon = re.search(r"oc_store_[A-Za-z0-9_-]{32}", demo.output)
+    sku = re.search(r"availability\?sku=([A-Z0-9-]+)&channel=web", demo.output)
+    assert web and lyon and sku, demo.output
+
+    with TestClient(create_app(demo.platform, background=False)) as client:
+        available = client.get(
+            "/v1/availability",
+            params={"sku": sku.group(1), "channel": "web"},
+            headers=auth(web.group(0)),
+        )
+        stock = client.get(f"/v1/inventory/{sku.group(1)}", headers=auth(lyon.group(0)))
+
+    assert available.status_code == 200, available.text
+    assert available.json()["items"][0]["available"] > 0
+    assert stock.status_code == 200, stock.text
+    assert {"WH-SARAN", "LYON-01"} <= {row["location"] for row in stock.json()["locations"]}
+
+
+def test_a_second_run_serves_the_existing_data_without_adding_any(demo):
+    before = snapshot(demo.platform)
+
+    again = run_demo(demo.url, "--seed", "8")
+
+    assert again.exit_code == 0, again.output
+    assert "already holds data" in again.output
+    assert snapshot(demo.platform) == before
