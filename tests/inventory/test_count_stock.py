@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from omnicanal.inventory import counting
 from omnicanal.inventory import service as inventory
 from omnicanal.inventory.errors import InvalidMovement
 from omnicanal.inventory.models import StockLevel, StockMovement
@@ -100,8 +101,8 @@ def test_counting_below_the_reserved_units_is_recorded_as_a_shortfall(platform):
             session, lines=[(small, "LYON-01", 1)], actor=OPERATOR, reason="casse"
         )
 
-    # (Paris got an empty level when the reservation looked there.)
-    assert levels(platform) == [(0, 0, 0, 0), (1, 2, 0, 1)]
+    # Only Lyon holds a level: looking for stock at Paris created nothing there.
+    assert levels(platform) == [(1, 2, 0, 1)]
     (event,) = events(platform, "inventory.stock_counted")
     assert event.data["shortfall_count"] == 1
     assert event.data["shortfalls"] == [
@@ -143,7 +144,7 @@ def test_a_negative_or_repeated_count_is_refused(platform, lines):
 def test_a_large_count_spans_chunks_and_the_ledger_still_agrees(platform):
     """More lines than one chunk: levels created, counted and re-counted consistently."""
     make_location(platform, "LYON-01")
-    sizes = tuple(str(size) for size in range(inventory.COUNT_CHUNK // 2 + 7))
+    sizes = tuple(str(size) for size in range(counting.COUNT_CHUNK // 2 + 7))
     skus = make_product(platform, "CHAUSSETTES", sizes=sizes)
     make_location(platform, "PARIS-01", city="Paris")
     first = [(sku, store, 2) for sku in skus for store in ("LYON-01", "PARIS-01")]

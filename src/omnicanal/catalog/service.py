@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
@@ -47,7 +48,7 @@ def validate_products(session: Session, products: Sequence[ProductIn]) -> None:
         (skus, "SKU", SkuExists),
         (gtins, "GTIN", SkuExists),
     ):
-        duplicates = sorted({value for value in values if values.count(value) > 1})
+        duplicates = sorted(value for value, seen in Counter(values).items() if seen > 1)
         if duplicates:
             raise error(f"The {label} {duplicates[0]} appears twice.", field=label.lower())
     for chunk in _chunks(codes):

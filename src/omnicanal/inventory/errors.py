@@ -1,4 +1,4 @@
-from omnicanal.platform.errors import Conflict, InvalidInput, NotFound
+from omnicanal.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class InsufficientStock(Conflict):
@@ -34,3 +34,8 @@ class LocationNotInChannel(Conflict):
 class InvalidMovement(InvalidInput):
     code = "invalid_movement"
     title = "Invalid stock movement"
+
+
+class ChannelForbidden(Forbidden):
+    code = "channel_forbidden"
+    title = "A key acts for its own channel only"

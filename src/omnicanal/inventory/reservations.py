@@ -1,0 +1,343 @@
+"""Reservations: hold units for a channel until confirmed, released or expired."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from omnicanal.catalog import service as catalog
+from omnicanal.catalog.models import Variant
+from omnicanal.inventory.errors import (
+    ChannelForbidden,
+    InsufficientStock,
+    LocationNotInChannel,
+    NegativeStock,
+    ReservationExpired,
+    ReservationNotActive,
+    UnknownReservation,
+)
+from omnicanal.inventory.ledger import apply_delta
+from omnicanal.inventory.levels import (
+    NO_SYNC,
+    level_where,
+    returning_level,
+    signal_thresholds,
+)
+from omnicanal.inventory.models import (
+    Reservation,
+    StockLevel,
+)
+from omnicanal.inventory.schemas import (
+    ReservationIn,
+    ReservationOut,
+)
+from omnicanal.network import service as network
+from omnicanal.network.models import Location
+from omnicanal.platform.actors import Actor
+from omnicanal.platform.auth import require_location
+from omnicanal.platform.clock import utcnow
+from omnicanal.platform.events import record_event
+from omnicanal.platform.ids import new_id
+
+# -- reservations -------------------------------------------------------------------------
+
+
+def _reservation_out(reservation: Reservation, sku: str, location: str) -> ReservationOut:
+    return ReservationOut(
+        id=reservation.id,
+        sku=sku,
+        location=location,
+        channel=reservation.channel,
+        quantity=reservation.quantity,
+        status=reservation.status,
+        reference=reservation.reference,
+        expires_at=reservation.expires_at,
+        created_at=reservation.created_at,
+        ended_at=reservation.ended_at,
+        actor=reservation.actor,
+    )
+
+
+def _candidate_locations(
+    session: Session, *, channel: str, location_code: str | None, actor: Actor
+) -> list[Location]:
+    serving = network.fulfilling_locations(session, channel)
+    if location_code is not None:
+        location = network.get_location(session, location_code)
+        require_location(actor, location.id, location.code)
+        if location.id not in {loc.id for loc in serving}:
+            raise LocationNotInChannel(
+                f"{location.code} does not fulfil the {channel} channel.", field="location"
+            )
+        return [location]
+    if actor.location_id is not None:
+        return [loc for loc in serving if loc.id == actor.location_id]
+    return serving
+
+
+def _check_channel(session: Session, channel_code: str, actor: Actor) -> str:
+    channel = network.get_channel(session, channel_code)
+    if "*" not in actor.scopes and channel.kind != actor.channel:
+        raise ChannelForbidden(
+            f"A {actor.channel} key cannot reserve for the {channel.code} channel.",
+            field="channel",
+        )
+    return channel.code
+
+
+def reserve(
+    session: Session, *, data: ReservationIn, actor: Actor, default_ttl_seconds: int
+) -> ReservationOut:
+    """Hold units of a SKU for a channel, at a given location or the first that has them."""
+    variant = catalog.get_variant(session, data.sku)
+    channel = _check_channel(session, data.channel or actor.channel, actor)
+    candidates = _candidate_locations(
+        session, channel=channel, location_code=data.location, actor=actor
+    )
+    release_expired(session, actor=actor, variant_ids=[variant.id])
+    for location in candidates:
+        after = returning_level(
+            session,
+            update(StockLevel)
+            .where(
+                *level_where(variant.id, location.id),
+                StockLevel.on_hand - StockLevel.reserved - StockLevel.safety_stock >= data.quantity,
+            )
+            .values(reserved=StockLevel.reserved + data.quantity, updated_at=utcnow()),
+        )
+        if after is None:
+            continue
+        now = utcnow()
+        reservation = Reservation(
+            id=new_id(),
+            variant_id=variant.id,
+            location_id=location.id,
+            channel=channel,
+            quantity=data.quantity,
+            reference=data.reference,
+            expires_at=now + timedelta(seconds=data.ttl_seconds or default_ttl_seconds),
+            created_at=now,
+            actor=actor.label,
+        )
+        session.add(reservation)
+        session.flush()
+        out = _reservation_out(reservation, variant.sku, location.code)
+        record_event(
+            session,
+            type="inventory.reserved",
+            subject=f"reservations/{reservation.id}",
+            data=out.model_dump(mode="json"),
+            actor=actor,
+        )
+        signal_thresholds(
+            session,
+            sku=variant.sku,
+            location=location.code,
+            before=after.available + data.quantity,
+            after=after,
+            actor=actor,
+        )
+        return out
+    available = _available_at(session, variant.id, [loc.id for loc in candidates])
+    where = data.location or f"the locations serving {channel}"
+    raise InsufficientStock(
+        f"Only {max(available, 0)} unit(s) of {variant.sku} available at {where}; "
+        f"{data.quantity} requested.",
+        field="quantity",
+        sku=variant.sku,
+        requested=data.quantity,
+        available=max(available, 0),
+    )
+
+
+def _available_at(session: Session, variant_id: str, location_ids: Sequence[str]) -> int:
+    levels = session.execute(
+        select(StockLevel.on_hand - StockLevel.reserved - StockLevel.safety_stock).where(
+            StockLevel.variant_id == variant_id, StockLevel.location_id.in_(location_ids)
+        )
+    )
+    return sum(max(value, 0) for (value,) in levels)
+
+
+def _load_reservation(session: Session, reservation_id: str, actor: Actor) -> Reservation:
+    reservation = session.get(Reservation, reservation_id)
+    if reservation is None:
+        raise UnknownReservation(f"No reservation has the id {reservation_id!r}.", field="id")
+    location = session.get(Location, reservation.location_id)
+    assert location is not None
+    require_location(actor, location.id, location.code)
+    return reservation
+
+
+def _end(
+    session: Session, reservation: Reservation, status: str, *, now: datetime, live_only: bool
+) -> bool:
+    """Move an active reservation to ``status``; False if another writer ended it first."""
+    conditions = [Reservation.id == reservation.id, Reservation.status == "active"]
+    if live_only:
+        conditions.append(Reservation.expires_at > now)
+    result = session.execute(
+        update(Reservation).where(*conditions).values(status=status, ended_at=now),
+        execution_options=NO_SYNC,
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _not_active(reservation: Reservation, now: datetime) -> Exception:
+    if reservation.status == "active" and reservation.expires_at <= now:
+        return ReservationExpired(
+            f"Reservation {reservation.id} expired at {reservation.expires_at.isoformat()}.",
+            field="id",
+        )
+    return ReservationNotActive(
+        f"Reservation {reservation.id} is {reservation.status}, not active.",
+        field="id",
+        reservation_status=reservation.status,
+    )
+
+
+def confirm_reservation(session: Session, *, reservation_id: str, actor: Actor) -> ReservationOut:
+    """Turn a live reservation into a sale: the units leave on-hand stock."""
+    reservation = _load_reservation(session, reservation_id, actor)
+    now = utcnow()
+    if not _end(session, reservation, "confirmed", now=now, live_only=True):
+        session.refresh(reservation)
+        raise _not_active(reservation, now)
+    variant = session.get(Variant, reservation.variant_id)
+    location = session.get(Location, reservation.location_id)
+    assert variant is not None and location is not None
+    try:
+        apply_delta(
+            session,
+            variant=variant,
+            location=location,
+            kind="sale",
+            delta=-reservation.quantity,
+            reserved_delta=-reservation.quantity,
+            reason="reservation confirmed",
+            reference=reservation.id,
+            actor=actor,
+        )
+    except NegativeStock as error:
+        raise InsufficientStock(
+            f"The reserved units of {variant.sku} are no longer on hand at {location.code}.",
+            field="id",
+        ) from error
+    reservation.status, reservation.ended_at = "confirmed", now
+    out = _reservation_out(reservation, variant.sku, location.code)
+    record_event(
+        session,
+        type="inventory.reservation_confirmed",
+        subject=f"reservations/{reservation.id}",
+        data=out.model_dump(mode="json"),
+        actor=actor,
+    )
+    return out
+
+
+def _give_back(
+    session: Session, reservation: Reservation, *, actor: Actor, event_type: str
+) -> tuple[str, str]:
+    after = returning_level(
+        session,
+        update(StockLevel)
+        .where(*level_where(reservation.variant_id, reservation.location_id))
+        .values(reserved=StockLevel.reserved - reservation.quantity, updated_at=utcnow()),
+    )
+    assert after is not None
+    sku = session.scalar(select(Variant.sku).where(Variant.id == reservation.variant_id))
+    location = session.scalar(select(Location.code).where(Location.id == reservation.location_id))
+    assert sku is not None and location is not None
+    record_event(
+        session,
+        type=event_type,
+        subject=f"reservations/{reservation.id}",
+        data=_reservation_out(reservation, sku, location).model_dump(mode="json"),
+        actor=actor,
+    )
+    signal_thresholds(
+        session,
+        sku=sku,
+        location=location,
+        before=after.available - reservation.quantity,
+        after=after,
+        actor=actor,
+    )
+    return sku, location
+
+
+def release_reservation(session: Session, *, reservation_id: str, actor: Actor) -> ReservationOut:
+    """Give reserved units back to availability."""
+    reservation = _load_reservation(session, reservation_id, actor)
+    now = utcnow()
+    if not _end(session, reservation, "released", now=now, live_only=False):
+        session.refresh(reservation)
+        raise ReservationNotActive(
+            f"Reservation {reservation.id} is {reservation.status}, not active.",
+            field="id",
+            reservation_status=reservation.status,
+        )
+    reservation.status, reservation.ended_at = "released", now
+    sku, location = _give_back(
+        session, reservation, actor=actor, event_type="inventory.reservation_released"
+    )
+    return _reservation_out(reservation, sku, location)
+
+
+def release_expired(
+    session: Session,
+    *,
+    actor: Actor,
+    variant_ids: Sequence[str] | None = None,
+    now: datetime | None = None,
+    limit: int = 1000,
+) -> int:
+    """Release reservations whose time is up; returns how many this call released."""
+    now = now or utcnow()
+    query = select(Reservation).where(Reservation.status == "active", Reservation.expires_at <= now)
+    if variant_ids is not None:
+        query = query.where(Reservation.variant_id.in_(variant_ids))
+    released = 0
+    for reservation in session.scalars(query.order_by(Reservation.expires_at).limit(limit)):
+        if not _end(session, reservation, "expired", now=now, live_only=False):
+            continue
+        reservation.status, reservation.ended_at = "expired", now
+        _give_back(session, reservation, actor=actor, event_type="inventory.reservation_expired")
+        released += 1
+    return released
+
+
+def get_reservation(session: Session, *, reservation_id: str) -> ReservationOut:
+    reservation = session.get(Reservation, reservation_id)
+    if reservation is None:
+        raise UnknownReservation(f"No reservation has the id {reservation_id!r}.", field="id")
+    sku = session.scalar(select(Variant.sku).where(Variant.id == reservation.variant_id))
+    location = session.scalar(select(Location.code).where(Location.id == reservation.location_id))
+    assert sku is not None and location is not None
+    out = _reservation_out(reservation, sku, location)
+    if out.status == "active" and out.expires_at <= utcnow():
+        out.status = "expired"
+    return out
+
+
+def expired_hold(
+    session: Session, variant_ids: Sequence[str], now: datetime
+) -> dict[tuple[str, str], int]:
+    """Units still counted as reserved although their reservation has expired.
+
+    Reads treat them as free at once; the next write for the SKU or the sweeper records
+    the release in the ledger.
+    """
+    rows = session.execute(
+        select(Reservation.variant_id, Reservation.location_id, func.sum(Reservation.quantity))
+        .where(
+            Reservation.status == "active",
+            Reservation.expires_at <= now,
+            Reservation.variant_id.in_(variant_ids),
+        )
+        .group_by(Reservation.variant_id, Reservation.location_id)
+    )
+    return {(v, loc): int(q) for v, loc, q in rows}
