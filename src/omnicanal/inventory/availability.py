@@ -103,7 +103,10 @@ def availability(session: Session, *, query: AvailabilityQuery) -> AvailabilityO
     """Available units of each SKU at each considered location, and their sum."""
     variants = catalog.resolve_skus(session, query.skus)
     locations, distances = _considered_locations(session, query)
-    location_ids = [loc.id for loc in locations]
+    every_location = query.locations is None and query.channel is None and query.near is None
+    # Filtering on hundreds of location ids makes the database walk the location index;
+    # when every location is wanted, the SKU filter alone is the fast path.
+    location_ids = None if every_location else [loc.id for loc in locations]
     levels = _levels(session, [v.id for v in variants.values()], location_ids)
     items = []
     for sku in dict.fromkeys(query.skus):
@@ -112,7 +115,7 @@ def availability(session: Session, *, query: AvailabilityQuery) -> AvailabilityO
         for loc in locations:
             on_hand, reserved, safety, _ = levels.get((variant.id, loc.id), (0, 0, 0, 0))
             per_location.append(
-                LocationAvailability(
+                LocationAvailability.model_construct(
                     location=loc.code,
                     available=max(on_hand - reserved - safety, 0),
                     distance_km=round(distances[loc.id], 2) if loc.id in distances else None,

@@ -22,6 +22,7 @@ from omnicanal.inventory.errors import (
 from omnicanal.inventory.ledger import apply_delta
 from omnicanal.inventory.levels import (
     NO_SYNC,
+    LevelAfter,
     level_where,
     returning_level,
     signal_thresholds,
@@ -62,30 +63,45 @@ def _reservation_out(reservation: Reservation, sku: str, location: str) -> Reser
 
 
 def _candidate_locations(
-    session: Session, *, channel: str, location_code: str | None, actor: Actor
-) -> list[Location]:
-    serving = network.fulfilling_locations(session, channel)
-    if location_code is not None:
-        location = network.get_location(session, location_code)
-        require_location(actor, location.id, location.code)
-        if location.id not in {loc.id for loc in serving}:
-            raise LocationNotInChannel(
-                f"{location.code} does not fulfil the {channel} channel.", field="location"
-            )
-        return [location]
-    if actor.location_id is not None:
-        return [loc for loc in serving if loc.id == actor.location_id]
-    return serving
-
-
-def _check_channel(session: Session, channel_code: str, actor: Actor) -> str:
-    channel = network.get_channel(session, channel_code)
+    session: Session, *, channel_code: str, location_code: str | None, actor: Actor
+) -> tuple[str, list[tuple[str, str]]]:
+    """The channel's code and the (id, code) of the locations to try, preferred first."""
+    channel, serving = network.serving_locations(session, channel_code)
     if "*" not in actor.scopes and channel.kind != actor.channel:
         raise ChannelForbidden(
             f"A {actor.channel} key cannot reserve for the {channel.code} channel.",
             field="channel",
         )
-    return channel.code
+    if location_code is not None:
+        location = network.get_location(session, location_code)
+        require_location(actor, location.id, location.code)
+        if (location.id, location.code) not in serving:
+            raise LocationNotInChannel(
+                f"{location.code} does not fulfil the {channel.code} channel.", field="location"
+            )
+        return channel.code, [(location.id, location.code)]
+    if actor.location_id is not None:
+        return channel.code, [loc for loc in serving if loc[0] == actor.location_id]
+    return channel.code, serving
+
+
+def _hold(
+    session: Session, variant_id: str, candidates: Sequence[tuple[str, str]], quantity: int
+) -> tuple[str, str, LevelAfter] | None:
+    """Reserve at the first candidate that has the units: one conditional UPDATE each."""
+    for location_id, location_code in candidates:
+        after = returning_level(
+            session,
+            update(StockLevel)
+            .where(
+                *level_where(variant_id, location_id),
+                StockLevel.on_hand - StockLevel.reserved - StockLevel.safety_stock >= quantity,
+            )
+            .values(reserved=StockLevel.reserved + quantity, updated_at=utcnow()),
+        )
+        if after is not None:
+            return location_id, location_code, after
+    return None
 
 
 def reserve(
@@ -93,64 +109,61 @@ def reserve(
 ) -> ReservationOut:
     """Hold units of a SKU for a channel, at a given location or the first that has them."""
     variant = catalog.get_variant(session, data.sku)
-    channel = _check_channel(session, data.channel or actor.channel, actor)
-    candidates = _candidate_locations(
-        session, channel=channel, location_code=data.location, actor=actor
+    channel, candidates = _candidate_locations(
+        session,
+        channel_code=data.channel or actor.channel,
+        location_code=data.location,
+        actor=actor,
     )
-    release_expired(session, actor=actor, variant_ids=[variant.id])
-    for location in candidates:
-        after = returning_level(
-            session,
-            update(StockLevel)
-            .where(
-                *level_where(variant.id, location.id),
-                StockLevel.on_hand - StockLevel.reserved - StockLevel.safety_stock >= data.quantity,
-            )
-            .values(reserved=StockLevel.reserved + data.quantity, updated_at=utcnow()),
-        )
-        if after is None:
-            continue
-        now = utcnow()
-        reservation = Reservation(
-            id=new_id(),
-            variant_id=variant.id,
-            location_id=location.id,
-            channel=channel,
-            quantity=data.quantity,
-            reference=data.reference,
-            expires_at=now + timedelta(seconds=data.ttl_seconds or default_ttl_seconds),
-            created_at=now,
-            actor=actor.label,
-        )
-        session.add(reservation)
-        session.flush()
-        out = _reservation_out(reservation, variant.sku, location.code)
-        record_event(
-            session,
-            type="inventory.reserved",
-            subject=f"reservations/{reservation.id}",
-            data=out.model_dump(mode="json"),
-            actor=actor,
-        )
-        signal_thresholds(
-            session,
+    held = _hold(session, variant.id, candidates, data.quantity)
+    # Units held by expired reservations are released only when they are needed: the hot
+    # path stays one UPDATE, and the sweeper does the rest in the background.
+    if held is None and release_expired(session, actor=actor, variant_ids=[variant.id]):
+        held = _hold(session, variant.id, candidates, data.quantity)
+    if held is None:
+        available = _available_at(session, variant.id, [loc_id for loc_id, _ in candidates])
+        where = data.location or f"the locations serving {channel}"
+        raise InsufficientStock(
+            f"Only {available} unit(s) of {variant.sku} available at {where}; "
+            f"{data.quantity} requested.",
+            field="quantity",
             sku=variant.sku,
-            location=location.code,
-            before=after.available + data.quantity,
-            after=after,
-            actor=actor,
+            requested=data.quantity,
+            available=available,
         )
-        return out
-    available = _available_at(session, variant.id, [loc.id for loc in candidates])
-    where = data.location or f"the locations serving {channel}"
-    raise InsufficientStock(
-        f"Only {max(available, 0)} unit(s) of {variant.sku} available at {where}; "
-        f"{data.quantity} requested.",
-        field="quantity",
-        sku=variant.sku,
-        requested=data.quantity,
-        available=max(available, 0),
+    location_id, location_code, after = held
+    now = utcnow()
+    reservation = Reservation(
+        id=new_id(),
+        variant_id=variant.id,
+        location_id=location_id,
+        channel=channel,
+        quantity=data.quantity,
+        status="active",
+        reference=data.reference,
+        expires_at=now + timedelta(seconds=data.ttl_seconds or default_ttl_seconds),
+        created_at=now,
+        ended_at=None,
+        actor=actor.label,
     )
+    session.add(reservation)
+    out = _reservation_out(reservation, variant.sku, location_code)
+    record_event(
+        session,
+        type="inventory.reserved",
+        subject=f"reservations/{reservation.id}",
+        data=out.model_dump(mode="json"),
+        actor=actor,
+    )
+    signal_thresholds(
+        session,
+        sku=variant.sku,
+        location=location_code,
+        before=after.available + data.quantity,
+        after=after,
+        actor=actor,
+    )
+    return out
 
 
 def _available_at(session: Session, variant_id: str, location_ids: Sequence[str]) -> int:

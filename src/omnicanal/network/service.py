@@ -172,6 +172,18 @@ def fulfilling_locations(session: Session, channel_code: str) -> list[Location]:
     )
 
 
+def serving_locations(session: Session, channel_code: str) -> tuple[Channel, list[tuple[str, str]]]:
+    """A channel and the (id, code) of the active locations that fulfil it, preferred first."""
+    channel = get_channel(session, channel_code)
+    rows = session.execute(
+        select(Location.id, Location.code)
+        .join(ChannelLocation, ChannelLocation.location_id == Location.id)
+        .where(ChannelLocation.channel_code == channel_code, Location.active.is_(True))
+        .order_by(ChannelLocation.priority, Location.code)
+    )
+    return channel, [(location_id, code) for location_id, code in rows]
+
+
 def set_channel_locations(
     session: Session, *, channel_code: str, location_codes: list[str], actor: Actor
 ) -> ChannelOut:

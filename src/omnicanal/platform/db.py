@@ -9,8 +9,9 @@ guard stock re-check their condition after waiting for a row lock.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,9 @@ class Database:
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._commit_listeners: list[Callable[[], None]] = []
+        # SQLite has one writer at a time. Threads of this process queue on a lock rather
+        # than in SQLite's busy handler, whose sleeps of up to 100 ms make the tail long.
+        self._writer = threading.Lock() if self.is_sqlite else None
 
         @event.listens_for(self._write_sessions, "after_commit")
         def _after_commit(session: Session) -> None:
@@ -108,7 +112,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit when the block ends, roll back if it raises."""
-        with self.write_session() as session:
+        with self._writer or nullcontext(), self.write_session() as session:
             try:
                 yield session
                 session.commit()
