@@ -48,11 +48,19 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
     problems.install(app)
 
     from omnicanal.analytics.api import router as analytics
+    from omnicanal.carts.api import router as carts
     from omnicanal.catalog.api import router as catalog
+    from omnicanal.customers.api import router as customers
+    from omnicanal.fulfilment.api import router as fulfilment
     from omnicanal.inventory.api import router as inventory
     from omnicanal.network.api import router as network
+    from omnicanal.orders.api import router as orders
+    from omnicanal.pricing.api import router as pricing
+    from omnicanal.tracking.api import router as tracking
 
-    for router in (network, catalog, inventory, analytics):
+    for router in (network, catalog, inventory, analytics, pricing, carts, orders, fulfilment):
+        app.include_router(router)
+    for router in (tracking, customers):
         app.include_router(router)
 
     @app.get("/healthz", tags=["platform"])

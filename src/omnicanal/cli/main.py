@@ -123,10 +123,16 @@ def keys_create(
 
 
 def _register_commands() -> None:
-    from omnicanal.cli import demo, imports
+    from omnicanal.cli import demo, imports, orders, pricing
 
     app.add_typer(imports.app, name="import")
+    app.add_typer(orders.app, name="orders")
+    app.add_typer(pricing.app, name="pricing")
     app.command()(demo.demo)
+    from omnicanal.cli import customers
+
+    app.add_typer(customers.tracking_app, name="tracking")
+    app.add_typer(customers.customers_app, name="customers")
 
 
 _register_commands()

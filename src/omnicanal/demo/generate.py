@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from omnicanal.catalog import service as catalog
 from omnicanal.catalog.schemas import ProductIn
 from omnicanal.demo.assortment import plan_catalogue, plan_stock
+from omnicanal.demo.customers import create_customers
+from omnicanal.demo.orders import generate_orders
 from omnicanal.demo.retailer import BRAND, STORES, TIMEZONE, WAREHOUSES, Site
 from omnicanal.inventory import service as inventory
 from omnicanal.inventory.service import StockCount
@@ -188,6 +190,8 @@ STEPS: tuple[Step, ...] = (
     Step("catalogue", "Catalogue", create_catalogue),
     Step("stock", "Opening stock", count_opening_stock),
     Step("keys", "API keys", create_keys),
+    Step("orders", "90 days of orders", generate_orders),
+    Step("customers", "Customers and their activity", create_customers),
 )
 
 

@@ -26,24 +26,64 @@ SCOPES: dict[str, str] = {
     "inventory:write": "record stock movements",
     "reservations:write": "reserve, confirm and release stock",
     "events:read": "read the event counts",
+    "pricing:read": "price carts, read promotions, overrides and the consistency audit",
+    "pricing:write": "set channel price overrides and create promotions (back office)",
+    "carts:read": "read carts priced live",
+    "carts:write": "create, change and merge carts",
+    "profiles:read": "read customer profiles, their timeline and the identity metrics",
+    "profiles:write": "unmerge profiles and decide identity reviews",
+    "tracking:write": "send tracking messages (identify, track, page...) with this key",
+    "orders:read": "read orders, their fulfilments and history, and the pickup waits",
+    "orders:write": "check out, cancel orders and record payment updates",
+    "fulfilment:write": "move fulfilments on (pick, ready, check in, collect, ship...)",
 }
+_CARTS = ("pricing:read", "carts:read", "carts:write")
+_ORDERS = ("orders:read", "orders:write")
 DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
-    ChannelKind.web: ("catalog:read", "network:read", "inventory:read", "reservations:write"),
-    ChannelKind.app: ("catalog:read", "network:read", "inventory:read", "reservations:write"),
+    ChannelKind.web: (
+        "catalog:read",
+        "network:read",
+        "inventory:read",
+        "reservations:write",
+        *_CARTS,
+        *_ORDERS,
+    ),
+    ChannelKind.app: (
+        "catalog:read",
+        "network:read",
+        "inventory:read",
+        "reservations:write",
+        *_CARTS,
+        *_ORDERS,
+    ),
     ChannelKind.store: (
         "catalog:read",
         "network:read",
         "inventory:read",
         "inventory:write",
         "reservations:write",
+        *_CARTS,
+        *_ORDERS,
+        "fulfilment:write",
+        "profiles:read",
+        "tracking:write",
     ),
     ChannelKind.call_centre: (
         "catalog:read",
         "network:read",
         "inventory:read",
         "reservations:write",
+        *_CARTS,
+        *_ORDERS,
+        "profiles:read",
     ),
-    ChannelKind.marketplace: ("catalog:read", "inventory:read", "reservations:write"),
+    ChannelKind.marketplace: (
+        "catalog:read",
+        "inventory:read",
+        "reservations:write",
+        "pricing:read",
+        *_ORDERS,
+    ),
 }
 
 

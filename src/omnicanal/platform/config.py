@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     default_currency: str = "EUR"
+    phone_region: str = Field(
+        default="FR", description="Region assumed for phone numbers typed without +country."
+    )
+    tracking_max_batch_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest tracking request body (decompressed)."
+    )
+    tracking_max_message_bytes: int = Field(
+        default=32_768, ge=256, description="Largest single tracking message (Segment: 32 KB)."
+    )
     pool_size: int = 20
 
     def resolved_database_url(self) -> str:

@@ -18,13 +18,18 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def metadata() -> MetaData:
     """The metadata of every module's tables."""
     import omnicanal.analytics.models
+    import omnicanal.carts.models
     import omnicanal.catalog.models
+    import omnicanal.customers.models
+    import omnicanal.fulfilment.models
     import omnicanal.inventory.models
     import omnicanal.network.models
+    import omnicanal.orders.models
     import omnicanal.platform.auth
     import omnicanal.platform.events
     import omnicanal.platform.idempotency
-    import omnicanal.pricing.models  # noqa: F401  (each import registers its tables)
+    import omnicanal.pricing.models
+    import omnicanal.tracking.models  # noqa: F401  (each import registers its tables)
 
     return Base.metadata
 

@@ -17,8 +17,10 @@ log = logging.getLogger(__name__)
 def all_consumers() -> list[Consumer]:
     """Every module's event consumers."""
     from omnicanal.analytics.service import CONSUMERS as analytics
+    from omnicanal.customers.service.consumers import CONSUMERS as customers
+    from omnicanal.customers.service.realtime import CONSUMERS as matching
 
-    return [*analytics]
+    return [*analytics, *customers, *matching]
 
 
 @dataclass
@@ -72,12 +74,25 @@ class Platform:
         from omnicanal.platform.actors import Actor
 
         sweeper = Actor(key_id=None, channel="system", name="sweeper")
+        self.expire_fulfilments()
         total = 0
         while True:
             with self.db.transaction() as session:
                 released = release_expired(session, actor=sweeper)
             total += released
             if released < 1000:
+                return total
+
+    def expire_fulfilments(self) -> int:
+        """Expire reserve-and-try holds and uncollected pickups whose time is up."""
+        from omnicanal.orders.service import expire_overdue
+
+        total = 0
+        while True:
+            with self.db.transaction() as session:
+                expired = expire_overdue(session, limit=500)
+            total += expired
+            if expired < 500:
                 return total
 
     def _sweep_forever(self) -> None:

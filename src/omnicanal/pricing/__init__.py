@@ -1,1 +1,1 @@
-"""One price book per currency with a list price per SKU."""
+"""One price book per currency, explicit channel overrides, and one promotions engine."""

@@ -1,0 +1,12 @@
+"""The events a cart emits (``cart.*``), one per change, through the outbox."""
+
+CREATED = "cart.created"
+LINE_ADDED = "cart.line_added"
+LINE_CHANGED = "cart.line_changed"
+LINE_REMOVED = "cart.line_removed"
+COUPON_ADDED = "cart.coupon_added"
+COUPON_REMOVED = "cart.coupon_removed"
+ASSIGNED = "cart.assigned"
+"""An anonymous cart became a known customer's (who had no open cart)."""
+MERGED = "cart.merged"
+CHECKED_OUT = "cart.checked_out"

@@ -1,0 +1,430 @@
+"""Use cases of the carts module: create, change, price live, merge, hand over to checkout.
+
+Merging (a visitor identifies as a known customer), the rules:
+    1. Every open cart of the anonymous id that belongs to no customer is a source.
+    2. The target is the customer's most recently updated open cart. If the customer has
+       none, the most recent source is simply assigned to them (``cart.assigned``) and
+       becomes the target.
+    3. Each other source joins the target: quantities are summed per SKU, coupons are kept
+       from both (target's first); the source becomes ``merged`` and points to the target
+       (``cart.merged``). Its lines stay as they were, for history.
+    4. Carts in different currencies are not merged (``cart_currency_mismatch``).
+    5. With no anonymous cart, the customer's open cart is returned unchanged (merging twice
+       is harmless); with neither, ``no_open_cart``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from omnicanal.carts import events
+from omnicanal.carts.errors import (
+    CartCurrencyMismatch,
+    CartLineNotFound,
+    CartNotOpen,
+    CouponNotInCart,
+    MissingCartOwner,
+    NoOpenCart,
+    UnknownCart,
+)
+from omnicanal.carts.models import Cart, CartLine
+from omnicanal.carts.schemas import CartIn, CartLineIn, CartLineOut, CartOut, MergeIn, QuantityIn
+from omnicanal.catalog import service as catalog
+from omnicanal.platform.actors import Actor
+from omnicanal.platform.clock import utcnow
+from omnicanal.platform.events import record_event
+from omnicanal.pricing import service as pricing
+from omnicanal.pricing.errors import InvalidQuantity
+from omnicanal.pricing.schemas import MAX_QUANTITY
+
+OPEN = "open"
+
+
+def _event(session: Session, cart: Cart, type: str, actor: Actor, **data: object) -> None:
+    record_event(session, type=type, subject=f"carts/{cart.id}", data=data, actor=actor)
+
+
+def _lines(session: Session, cart_id: str) -> list[CartLine]:
+    return list(
+        session.scalars(
+            select(CartLine).where(CartLine.cart_id == cart_id).order_by(CartLine.position)
+        )
+    )
+
+
+def cart_out(
+    session: Session,
+    cart: Cart,
+    *,
+    channel: str | None = None,
+    at: datetime | None = None,
+    with_prices: bool = True,
+) -> CartOut:
+    """The cart with its lines priced live for ``channel`` (default: the cart's own)."""
+    lines = _lines(session, cart.id)
+    priced = None
+    if with_prices and lines and cart.status == OPEN:
+        priced = pricing.price_cart(
+            session,
+            currency=cart.currency,
+            channel=channel or cart.channel,
+            lines=[(line.sku, line.quantity) for line in lines],
+            customer_ref=cart.customer_ref,
+            customer_attributes=cart.customer_attributes,
+            coupon_codes=cart.coupon_codes,
+            at=at,
+            drop_invalid_coupons=True,
+        )
+    return CartOut(
+        id=cart.id,
+        status=cart.status,
+        channel=cart.channel,
+        anonymous_id=cart.anonymous_id,
+        customer_ref=cart.customer_ref,
+        currency=cart.currency,
+        customer_attributes=dict(cart.customer_attributes),
+        coupons=list(cart.coupon_codes),
+        lines=[
+            CartLineOut(
+                sku=line.sku,
+                quantity=line.quantity,
+                added_at=line.added_at,
+                updated_at=line.updated_at,
+            )
+            for line in lines
+        ],
+        merged_into=cart.merged_into_id,
+        order_id=cart.order_id,
+        created_at=cart.created_at,
+        updated_at=cart.updated_at,
+        priced=priced,
+    )
+
+
+def _load(session: Session, cart_id: str, *, lock: bool = False) -> Cart:
+    cart = session.get(Cart, cart_id, with_for_update=lock, populate_existing=lock)
+    if cart is None:
+        raise UnknownCart(f"No cart has the id {cart_id!r}.", field="cart_id")
+    return cart
+
+
+def _open_for_change(session: Session, cart_id: str) -> Cart:
+    """The cart, locked against concurrent changes (PostgreSQL), refused unless open."""
+    cart = _load(session, cart_id, lock=True)
+    if cart.status != OPEN:
+        raise CartNotOpen(
+            f"Cart {cart_id} is {cart.status}"
+            + (f" into {cart.merged_into_id}" if cart.merged_into_id else "")
+            + " and can no longer change.",
+            field="cart_id",
+            cart_status=cart.status,
+        )
+    return cart
+
+
+def _checked_quantity(sku: str, quantity: int) -> int:
+    if quantity > MAX_QUANTITY:
+        raise InvalidQuantity(
+            f"A cart line holds at most {MAX_QUANTITY} units of {sku}.", field="quantity", sku=sku
+        )
+    return quantity
+
+
+def _add(session: Session, cart: Cart, sku: str, quantity: int, now: datetime) -> CartLine:
+    line = session.scalar(select(CartLine).where(CartLine.cart_id == cart.id, CartLine.sku == sku))
+    if line is None:
+        last = session.scalar(
+            select(func.max(CartLine.position)).where(CartLine.cart_id == cart.id)
+        )
+        line = CartLine(
+            cart_id=cart.id,
+            sku=sku,
+            position=(last or 0) + 1,
+            quantity=_checked_quantity(sku, quantity),
+            added_at=now,
+            updated_at=now,
+        )
+        session.add(line)
+    else:
+        line.quantity = _checked_quantity(sku, line.quantity + quantity)
+        line.updated_at = now
+    session.flush()
+    return line
+
+
+def create_cart(session: Session, *, data: CartIn, actor: Actor, currency: str) -> CartOut:
+    """Open a cart for the caller's channel, with its first lines and coupons if given."""
+    now = utcnow()
+    variants = catalog.resolve_skus(session, [line.sku for line in data.lines])
+    coupons: list[str] = []
+    for given in data.coupons:
+        code = pricing.check_coupon(session, code=given, customer_ref=data.customer_ref, at=now)
+        if code not in coupons:
+            coupons.append(code)
+    cart = Cart(
+        status=OPEN,
+        channel=actor.channel,
+        anonymous_id=data.anonymous_id,
+        customer_ref=data.customer_ref,
+        currency=pricing.checked_currency(data.currency or currency),
+        customer_attributes=dict(data.customer_attributes),
+        coupon_codes=coupons,
+        created_by=actor.label,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(cart)
+    session.flush()
+    for line in data.lines:
+        _add(session, cart, variants[line.sku].sku, line.quantity, now)
+    out = cart_out(session, cart, channel=actor.channel)
+    _event(
+        session,
+        cart,
+        events.CREATED,
+        actor,
+        channel=cart.channel,
+        anonymous_id=cart.anonymous_id,
+        customer_ref=cart.customer_ref,
+        currency=cart.currency,
+        lines=[{"sku": line.sku, "quantity": line.quantity} for line in out.lines],
+        coupons=coupons,
+    )
+    return out
+
+
+def get_cart(
+    session: Session,
+    *,
+    cart_id: str,
+    channel: str | None = None,
+    at: datetime | None = None,
+    with_prices: bool = True,
+) -> CartOut:
+    """A cart priced live for ``channel`` (default: the channel that created it).
+
+    ``with_prices=False`` skips the pricing (``priced`` is None): for a caller, like the
+    checkout, that re-prices the lines itself.
+    """
+    return cart_out(
+        session, _load(session, cart_id), channel=channel, at=at, with_prices=with_prices
+    )
+
+
+def find_open_cart(
+    session: Session,
+    *,
+    customer_ref: str | None = None,
+    anonymous_id: str | None = None,
+    channel: str | None = None,
+) -> CartOut:
+    """The most recently updated open cart of a customer (or else of an anonymous id)."""
+    if customer_ref is None and anonymous_id is None:
+        raise MissingCartOwner("Give customer_ref or anonymous_id.", field="customer_ref")
+    owner = (
+        Cart.customer_ref == customer_ref
+        if customer_ref is not None
+        else Cart.anonymous_id == anonymous_id
+    )
+    cart = session.scalar(
+        select(Cart)
+        .where(owner, Cart.status == OPEN)
+        .order_by(Cart.updated_at.desc(), Cart.id.desc())
+        .limit(1)
+    )
+    if cart is None:
+        who = f"customer {customer_ref}" if customer_ref is not None else f"visitor {anonymous_id}"
+        raise NoOpenCart(f"No open cart for {who}.", field="customer_ref")
+    return cart_out(session, cart, channel=channel)
+
+
+def add_line(session: Session, *, cart_id: str, line: CartLineIn, actor: Actor) -> CartOut:
+    """Add units of a SKU (to its line if the cart has one)."""
+    cart = _open_for_change(session, cart_id)
+    variant = catalog.get_variant(session, line.sku)
+    now = utcnow()
+    added = _add(session, cart, variant.sku, line.quantity, now)
+    cart.updated_at = now
+    out = cart_out(session, cart, channel=actor.channel)
+    _event(
+        session,
+        cart,
+        events.LINE_ADDED,
+        actor,
+        sku=added.sku,
+        added=line.quantity,
+        quantity=added.quantity,
+    )
+    return out
+
+
+def _line(session: Session, cart: Cart, sku: str) -> CartLine:
+    line = session.scalar(select(CartLine).where(CartLine.cart_id == cart.id, CartLine.sku == sku))
+    if line is None:
+        raise CartLineNotFound(f"Cart {cart.id} has no line for {sku}.", field="sku", sku=sku)
+    return line
+
+
+def change_line(
+    session: Session, *, cart_id: str, sku: str, change: QuantityIn, actor: Actor
+) -> CartOut:
+    """Set a line's quantity."""
+    cart = _open_for_change(session, cart_id)
+    line = _line(session, cart, sku)
+    before = line.quantity
+    if change.quantity != before:
+        now = utcnow()
+        line.quantity = change.quantity
+        line.updated_at = now
+        cart.updated_at = now
+        session.flush()
+        _event(
+            session,
+            cart,
+            events.LINE_CHANGED,
+            actor,
+            sku=sku,
+            before=before,
+            quantity=line.quantity,
+        )
+    return cart_out(session, cart, channel=actor.channel)
+
+
+def remove_line(session: Session, *, cart_id: str, sku: str, actor: Actor) -> CartOut:
+    """Take a SKU out of the cart."""
+    cart = _open_for_change(session, cart_id)
+    line = _line(session, cart, sku)
+    session.delete(line)
+    cart.updated_at = utcnow()
+    session.flush()
+    _event(session, cart, events.LINE_REMOVED, actor, sku=sku, quantity=line.quantity)
+    return cart_out(session, cart, channel=actor.channel)
+
+
+def add_coupon(session: Session, *, cart_id: str, code: str, actor: Actor) -> CartOut:
+    """Add a coupon code; refused when unknown, expired, exhausted or used by the customer."""
+    cart = _open_for_change(session, cart_id)
+    code = pricing.check_coupon(session, code=code, customer_ref=cart.customer_ref)
+    if code not in cart.coupon_codes:
+        cart.coupon_codes = [*cart.coupon_codes, code]
+        cart.updated_at = utcnow()
+        session.flush()
+        _event(session, cart, events.COUPON_ADDED, actor, coupon=code)
+    return cart_out(session, cart, channel=actor.channel)
+
+
+def remove_coupon(session: Session, *, cart_id: str, code: str, actor: Actor) -> CartOut:
+    """Take a coupon code off the cart."""
+    cart = _open_for_change(session, cart_id)
+    code = pricing.normalise_coupon(code)
+    if code not in cart.coupon_codes:
+        raise CouponNotInCart(f"Cart {cart_id} holds no coupon {code}.", field="code")
+    cart.coupon_codes = [c for c in cart.coupon_codes if c != code]
+    cart.updated_at = utcnow()
+    session.flush()
+    _event(session, cart, events.COUPON_REMOVED, actor, coupon=code)
+    return cart_out(session, cart, channel=actor.channel)
+
+
+def merge_carts(session: Session, *, data: MergeIn, actor: Actor) -> CartOut:
+    """Join a visitor's anonymous cart(s) to the customer's open cart (rules: module docstring)."""
+    sources = list(
+        session.scalars(
+            select(Cart)
+            .where(
+                Cart.anonymous_id == data.anonymous_id,
+                Cart.customer_ref.is_(None),
+                Cart.status == OPEN,
+            )
+            .order_by(Cart.updated_at, Cart.id)
+            .with_for_update()
+        )
+    )
+    target = session.scalar(
+        select(Cart)
+        .where(Cart.customer_ref == data.customer_ref, Cart.status == OPEN)
+        .order_by(Cart.updated_at.desc(), Cart.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if not sources and target is None:
+        raise NoOpenCart(
+            f"Neither visitor {data.anonymous_id} nor customer {data.customer_ref} "
+            "has an open cart.",
+            field="anonymous_id",
+        )
+    now = utcnow()
+    if target is None:
+        target = sources.pop()
+        target.customer_ref = data.customer_ref
+        target.updated_at = now
+        _event(
+            session,
+            target,
+            events.ASSIGNED,
+            actor,
+            anonymous_id=data.anonymous_id,
+            customer_ref=data.customer_ref,
+        )
+    for source in sources:
+        if source.currency != target.currency:
+            raise CartCurrencyMismatch(
+                f"Cart {source.id} is in {source.currency}, cart {target.id} in {target.currency}.",
+                field="anonymous_id",
+            )
+        moved = [(line.sku, line.quantity) for line in _lines(session, source.id)]
+        for sku, quantity in moved:
+            _add(session, target, sku, quantity, now)
+        target.coupon_codes = list(dict.fromkeys([*target.coupon_codes, *source.coupon_codes]))
+        source.status = "merged"
+        source.merged_into_id = target.id
+        source.updated_at = now
+        target.updated_at = now
+        _event(
+            session,
+            source,
+            events.MERGED,
+            actor,
+            into=target.id,
+            customer_ref=data.customer_ref,
+            anonymous_id=data.anonymous_id,
+            lines=[{"sku": sku, "quantity": quantity} for sku, quantity in moved],
+            coupons=list(source.coupon_codes),
+        )
+    if data.customer_attributes is not None:
+        target.customer_attributes = dict(data.customer_attributes)
+        target.updated_at = now
+    session.flush()
+    return cart_out(session, target, channel=actor.channel)
+
+
+def mark_checked_out(session: Session, *, cart_id: str, order_id: str, actor: Actor) -> None:
+    """Close an open cart as turned into ``order_id``; refused (``cart_not_open``) otherwise."""
+    closed = session.execute(
+        update(Cart)
+        .where(Cart.id == cart_id, Cart.status == OPEN)
+        .values(status="checked_out", order_id=order_id, updated_at=utcnow())
+        .returning(Cart.id),
+        execution_options={"synchronize_session": False},
+    ).scalar_one_or_none()
+    loaded = session.identity_map.get(identity_key(Cart, cart_id))
+    if loaded is not None:
+        session.expire(loaded)
+    if closed is None:
+        cart = _load(session, cart_id)
+        raise CartNotOpen(
+            f"Cart {cart_id} is {cart.status}, not open: it cannot be checked out.",
+            field="cart_id",
+            cart_status=cart.status,
+        )
+    record_event(
+        session,
+        type=events.CHECKED_OUT,
+        subject=f"carts/{cart_id}",
+        data={"order_id": order_id},
+        actor=actor,
+    )

@@ -1,0 +1,172 @@
+"""HTTP routes of the customers module: profile 360, lookup, explain, unmerge, reviews,
+metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+
+from omnicanal.api.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.api.problems import responses
+from omnicanal.customers import service
+from omnicanal.customers.errors import InvalidIdentifierValue
+from omnicanal.customers.identifiers import IdentifierKind
+from omnicanal.customers.schemas import (
+    CustomerMetrics,
+    ExplainOut,
+    ProfileOut,
+    ReviewDecisionIn,
+    ReviewOut,
+    TimelinePage,
+    UnmergeIn,
+    UnmergeOut,
+)
+from omnicanal.platform.actors import Actor
+
+router = APIRouter(prefix="/v1", tags=["customers"])
+TimelineLimit = Annotated[int, Query(ge=1, le=200, description="Timeline entries to include")]
+
+
+@router.get("/profiles", response_model=ProfileOut, responses=responses(404, 409))
+def lookup_profile(
+    session: ReadSession,
+    platform: PlatformDep,
+    email: str | None = None,
+    phone: Annotated[
+        str | None, Query(description="Any usual form: 06 12 34 56 78, +33612345678...")
+    ] = None,
+    loyalty_card: str | None = None,
+    user_id: str | None = None,
+    anonymous_id: str | None = None,
+    device_id: str | None = None,
+    external_id: str | None = None,
+    timeline_limit: TimelineLimit = 20,
+    actor: Actor = scope("profiles:read"),
+):
+    """The profile carrying one identifier; 409 ``identifier_shared`` names the people
+    sharing it (a household landline, a store tablet)."""
+    given = {
+        kind: value
+        for kind, value in {
+            IdentifierKind.email: email,
+            IdentifierKind.phone: phone,
+            IdentifierKind.loyalty_card: loyalty_card,
+            IdentifierKind.user_id: user_id,
+            IdentifierKind.anonymous_id: anonymous_id,
+            IdentifierKind.device_id: device_id,
+            IdentifierKind.external_id: external_id,
+        }.items()
+        if value is not None
+    }
+    if len(given) != 1:
+        raise InvalidIdentifierValue(
+            "Look a profile up by exactly one identifier (email, phone, loyalty_card, user_id, "
+            "anonymous_id, device_id or external_id).",
+            field="query",
+        )
+    [(kind, value)] = given.items()
+    profile_id = service.find_profile_id(
+        session, kind=kind, value=value, region=platform.settings.phone_region
+    )
+    return service.get_profile(session, profile_id=profile_id, timeline_limit=timeline_limit)
+
+
+@router.get("/profiles/{profile_id}", response_model=ProfileOut, responses=responses(404))
+def get_profile(
+    profile_id: str,
+    session: ReadSession,
+    timeline_limit: TimelineLimit = 20,
+    actor: Actor = scope("profiles:read"),
+):
+    """The 360° view of a person (a merged profile id answers with the profile it joined)."""
+    return service.get_profile(session, profile_id=profile_id, timeline_limit=timeline_limit)
+
+
+@router.get("/profiles/{profile_id}/events", response_model=TimelinePage, responses=responses(404))
+def profile_timeline(
+    profile_id: str,
+    session: ReadSession,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    actor: Actor = scope("profiles:read"),
+):
+    """The profile's timeline, newest first, one page at a time."""
+    return service.timeline(session, profile_id=profile_id, limit=limit, cursor=cursor)
+
+
+@router.get("/profiles/{profile_id}/explain", response_model=ExplainOut, responses=responses(404))
+def explain_profile(profile_id: str, session: ReadSession, actor: Actor = scope("profiles:read")):
+    """Why these identifiers are one profile: the chain of events and rules."""
+    return service.explain(session, profile_id=profile_id)
+
+
+@router.post(
+    "/profiles/{profile_id}/unmerge",
+    response_model=UnmergeOut,
+    responses=responses(404, 409),
+)
+def unmerge_profile(
+    profile_id: str,
+    platform: PlatformDep,
+    body: Annotated[UnmergeIn | None, Body()] = None,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("profiles:write"),
+):
+    """Split a profile back into the profiles it was made of (or undo one merge)."""
+    merge_id = body.merge_id if body is not None else None
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"unmerge:{profile_id}",
+        payload={"merge_id": merge_id},
+        action=lambda s: service.unmerge(s, profile_id=profile_id, merge_id=merge_id, actor=actor),
+    )
+
+
+@router.get("/customers/metrics", response_model=CustomerMetrics, responses=responses())
+def customer_metrics(
+    session: ReadSession,
+    since: datetime | None = None,
+    actor: Actor = scope("profiles:read"),
+):
+    """Match rates, recognised vs anonymous events, time-to-unification p50/p99, merges."""
+    return service.metrics(session, since=since)
+
+
+@router.get("/identity-reviews", response_model=list[ReviewOut], responses=responses())
+def identity_reviews(
+    session: ReadSession,
+    status: Annotated[str | None, Query(description="open, merged or kept_apart")] = "open",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    actor: Actor = scope("profiles:read"),
+):
+    """The review queue: identity conflicts and probable matches, oldest first."""
+    return service.list_reviews(session, status=status, limit=limit)
+
+
+@router.post(
+    "/identity-reviews/{review_id}/decision",
+    response_model=ReviewOut,
+    responses=responses(404, 409),
+)
+def decide_identity_review(
+    review_id: str,
+    body: ReviewDecisionIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("profiles:write"),
+):
+    """Merge the two profiles of a review, or keep them apart for good."""
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"review:{review_id}",
+        payload=body,
+        action=lambda s: service.decide_review(
+            s, review_id=review_id, decision=body.decision, actor=actor
+        ),
+    )

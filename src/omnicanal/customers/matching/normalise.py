@@ -1,0 +1,299 @@
+"""Normalise person records once: fold accents and case, split street numbers, code values.
+
+Every comparison and blocking key works on these folded forms, so "Hélène LEFÈVRE",
+"HELENE LEFEVRE" and "helene lefevre" are the same name before any similarity is computed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from omnicanal.customers.matching.records import PersonRecord
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o"})
+_SEPARATORS = re.compile(r"[\W_]+")
+_HOUSE_NUMBER = re.compile(r"^\d+[a-z]?$")
+_NUMBER_SUFFIXES = {"bis": "b", "ter": "t", "quater": "q"}
+# French street-type abbreviations as tills and forms type them.
+_STREET_WORDS = {
+    "r": "rue",
+    "av": "avenue",
+    "ave": "avenue",
+    "bd": "boulevard",
+    "bld": "boulevard",
+    "blvd": "boulevard",
+    "boul": "boulevard",
+    "pl": "place",
+    "che": "chemin",
+    "chem": "chemin",
+    "imp": "impasse",
+    "rte": "route",
+    "all": "allee",
+    "sq": "square",
+    "fbg": "faubourg",
+    "crs": "cours",
+    "qu": "quai",
+    "res": "residence",
+}
+_CITY_WORDS = {"st": "saint", "ste": "sainte"}
+# Rewrites for a French-aware phonetic key, applied in this order.
+_PHONETIC_RULES = (
+    ("sch", "x"),
+    ("ch", "x"),
+    ("sh", "x"),
+    ("ph", "f"),
+    ("gn", "n"),
+    ("qu", "k"),
+    ("ck", "k"),
+    ("eau", "o"),
+    ("au", "o"),
+    ("ou", "u"),
+    ("bv", "v"),
+    ("ce", "se"),
+    ("ci", "si"),
+    ("cy", "si"),
+    ("ge", "je"),
+    ("gi", "ji"),
+    ("gu", "g"),
+    ("c", "k"),
+    ("q", "k"),
+    ("w", "v"),
+    ("z", "s"),
+    ("y", "i"),
+    ("h", ""),
+)
+_VOWELS = frozenset("aeiou")
+
+
+def fold(text: str | None) -> str:
+    """Lower-case words without accents, punctuation or repeated spaces."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(_SEPARATORS.sub(" ", stripped.casefold()).split())
+
+
+def compact(folded: str) -> str:
+    """A folded text without spaces, so "Le Gall", "LEGALL" and "le-gall" agree."""
+    return folded.replace(" ", "")
+
+
+@lru_cache(maxsize=65_536)
+def phonetic_key(name: str) -> str:
+    """A French-aware sound key of a name: silent endings dropped, vowels after the first gone."""
+    letters = "".join(char for char in compact(fold(name)) if char.isalpha())
+    if letters.endswith("e") and len(letters) > 2:
+        letters = letters[:-1]
+    if letters[-1:] in ("s", "t", "x", "d", "z") and len(letters) > 2:
+        letters = letters[:-1]
+    for written, sound in _PHONETIC_RULES:
+        letters = letters.replace(written, sound)
+    if not letters:
+        return ""
+    key = [letters[0]]
+    for char in letters[1:]:
+        if char not in _VOWELS and char != key[-1]:
+            key.append(char)
+    return "".join(key)
+
+
+def split_street(street: str) -> tuple[str, str]:
+    """The house number ("12b" for "12 bis") and the folded street name of an address line."""
+    tokens = fold(street).split()
+    number = ""
+    if tokens and _HOUSE_NUMBER.match(tokens[0]):
+        number = tokens.pop(0)
+        if tokens and tokens[0] in _NUMBER_SUFFIXES:
+            number += _NUMBER_SUFFIXES[tokens.pop(0)]
+    return number, " ".join(_STREET_WORDS.get(token, token) for token in tokens)
+
+
+def fold_city(city: str) -> str:
+    """A folded city name with "St"/"Ste" spelt out."""
+    return " ".join(_CITY_WORDS.get(token, token) for token in fold(city).split())
+
+
+def fold_postcode(postcode: str) -> str:
+    """A postcode without spaces or punctuation, upper-cased."""
+    return compact(fold(postcode)).upper()
+
+
+def fold_email(email: str | None) -> tuple[str, str]:
+    """The trimmed, lower-cased address and its local part without a "+tag"."""
+    address = (email or "").strip().lower()
+    if "@" not in address:
+        return "", ""
+    local = address.split("@", 1)[0].split("+", 1)[0]
+    return address, local
+
+
+def split_names(given: str, family: str) -> tuple[str, str]:
+    """Folded given and family names; "DUPONT J." typed in one field gives ("j", "dupont")."""
+    folded_given, folded_family = fold(given), fold(family)
+    if not folded_given:
+        tokens = folded_family.split()
+        if len(tokens) >= 2 and len(tokens[-1]) == 1:
+            return tokens[-1], " ".join(tokens[:-1])
+    return folded_given, folded_family
+
+
+class Vocabulary:
+    """Integer codes for strings, 0 for the empty string, so equality is a numpy comparison."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, int] = {"": 0}
+
+    def encode(self, values: Sequence[str]) -> np.ndarray:
+        """The code of each value, new values getting new codes."""
+        codes = self._codes
+        return np.fromiter(
+            (codes.setdefault(value, len(codes)) for value in values),
+            dtype=np.int64,
+            count=len(values),
+        )
+
+
+def _strings(values: Sequence[str]) -> np.ndarray:
+    """A numpy array of Python strings, so pairs are picked by fancy indexing."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = list(values)
+    return array
+
+
+def _initials(values: Sequence[str]) -> np.ndarray:
+    return np.fromiter((ord(value[0]) if value else 0 for value in values), np.int64, len(values))
+
+
+def _lengths(values: Sequence[str]) -> np.ndarray:
+    return np.fromiter((len(value) for value in values), np.int64, len(values))
+
+
+def _characters(values: Sequence[str], width: int = 10) -> np.ndarray:
+    """Short codes as a (records x width) array of code points, 0-padded."""
+    array = np.zeros((len(values), width), dtype=np.int32)
+    for row, value in enumerate(values):
+        codes = [ord(char) for char in value[:width]]
+        array[row, : len(codes)] = codes
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedRecords:
+    """Folded, columnar forms of a batch of records, computed once and compared many times.
+
+    String columns are numpy object arrays; ``*_code`` columns are integer codes (0 = empty)
+    so that equality is one numpy comparison. Given and family names share one vocabulary,
+    so a given name can be compared with a family name (swapped names).
+    """
+
+    records: Sequence[PersonRecord]
+    given: np.ndarray  # folded, words kept apart
+    family: np.ndarray
+    given_compact: np.ndarray  # folded, without spaces
+    family_compact: np.ndarray
+    given_code: np.ndarray
+    family_code: np.ndarray
+    given_length: np.ndarray
+    family_length: np.ndarray
+    given_words: np.ndarray  # number of words, 0 when empty
+    family_words: np.ndarray
+    given_initial: np.ndarray  # code point of the first letter, 0 when none
+    family_initial: np.ndarray
+    birth_year: np.ndarray  # 0 when unknown
+    birth_month: np.ndarray
+    birth_day: np.ndarray
+    birth_digits: np.ndarray  # records x 8 code points of YYYYMMDD
+    street_number: np.ndarray  # codes
+    street_number_text: np.ndarray
+    street_name: np.ndarray  # folded, without the number
+    street_compact: np.ndarray
+    postcode: np.ndarray
+    postcode_code: np.ndarray
+    postcode_characters: np.ndarray  # records x 10 code points
+    postcode_length: np.ndarray
+    city: np.ndarray  # folded, without spaces
+    city_code: np.ndarray
+    city_initial: np.ndarray
+    phone_code: np.ndarray
+    landline: np.ndarray
+    email_code: np.ndarray
+    email_local_code: np.ndarray
+    email_local_is_name: np.ndarray  # the local part only spells the record's names
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def prepare(records: Sequence[PersonRecord]) -> PreparedRecords:
+    """Fold and encode a batch of records for comparison and blocking."""
+    names = [split_names(record.given_name, record.family_name) for record in records]
+    given = [name[0] for name in names]
+    family = [name[1] for name in names]
+    given_compact = [compact(value) for value in given]
+    family_compact = [compact(value) for value in family]
+    name_codes = Vocabulary()
+    streets = [split_street(record.street) for record in records]
+    street_name = [street[1] for street in streets]
+    postcode = [fold_postcode(record.postcode) for record in records]
+    city = [compact(fold_city(record.city)) for record in records]
+    emails = [fold_email(record.email) for record in records]
+    birth_dates = [record.birth_date for record in records]
+    return PreparedRecords(
+        records=records,
+        given=_strings(given),
+        family=_strings(family),
+        given_compact=_strings(given_compact),
+        family_compact=_strings(family_compact),
+        given_code=name_codes.encode(given_compact),
+        family_code=name_codes.encode(family_compact),
+        given_length=_lengths(given_compact),
+        family_length=_lengths(family_compact),
+        given_words=np.array([len(value.split()) for value in given], dtype=np.int64),
+        family_words=np.array([len(value.split()) for value in family], dtype=np.int64),
+        given_initial=_initials(given_compact),
+        family_initial=_initials(family_compact),
+        birth_year=np.array([d.year if d else 0 for d in birth_dates], dtype=np.int64),
+        birth_month=np.array([d.month if d else 0 for d in birth_dates], dtype=np.int64),
+        birth_day=np.array([d.day if d else 0 for d in birth_dates], dtype=np.int64),
+        birth_digits=_characters([d.strftime("%Y%m%d") if d else "" for d in birth_dates], 8),
+        street_number=Vocabulary().encode([street[0] for street in streets]),
+        street_number_text=_strings([street[0] for street in streets]),
+        street_name=_strings(street_name),
+        street_compact=_strings([compact(value) for value in street_name]),
+        postcode=_strings(postcode),
+        postcode_code=Vocabulary().encode(postcode),
+        postcode_characters=_characters(postcode),
+        postcode_length=_lengths(postcode),
+        city=_strings(city),
+        city_code=Vocabulary().encode(city),
+        city_initial=_initials(city),
+        phone_code=Vocabulary().encode(
+            [(record.phone or "").replace(" ", "") for record in records]
+        ),
+        landline=np.array([record.phone_is_landline for record in records], dtype=bool),
+        email_code=Vocabulary().encode([email[0] for email in emails]),
+        email_local_code=Vocabulary().encode([email[1] for email in emails]),
+        email_local_is_name=np.array(
+            [
+                _spells_names(email[1], first, last)
+                for email, first, last in zip(emails, given_compact, family_compact, strict=True)
+            ],
+            dtype=bool,
+        ),
+    )
+
+
+def _spells_names(local: str, given: str, family: str) -> bool:
+    """Whether an e-mail local part is only the names: "jean.dupont", "jdupont", "dupont.j"."""
+    letters = "".join(char for char in compact(fold(local)) if char.isalpha())
+    if not letters or not family:
+        return False
+    initial = given[:1]
+    return letters in {given + family, family + given, initial + family, family + initial}

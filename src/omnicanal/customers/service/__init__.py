@@ -1,0 +1,46 @@
+"""Use cases of the customers module (one function = one business action, caller's
+transaction), re-exported here: ``from omnicanal.customers import service``."""
+
+from omnicanal.customers.identity.bulk import bulk_insert
+from omnicanal.customers.identity.store import dialect_insert
+from omnicanal.customers.identity.store import lock_graph as lock_identity_graph
+from omnicanal.customers.service.explain import explain
+from omnicanal.customers.service.ingest import Resolved, Sighting, record_sightings
+from omnicanal.customers.service.matching import person_records
+from omnicanal.customers.service.merging import (
+    decide_review,
+    keep_apart,
+    list_reviews,
+    merge_profiles,
+    unmerge,
+)
+from omnicanal.customers.service.metrics import metrics
+from omnicanal.customers.service.profiles import (
+    computed,
+    find_profile_id,
+    get_profile,
+    profile_root,
+    timeline,
+)
+
+__all__ = [
+    "Resolved",
+    "Sighting",
+    "bulk_insert",
+    "computed",
+    "decide_review",
+    "dialect_insert",
+    "explain",
+    "find_profile_id",
+    "get_profile",
+    "keep_apart",
+    "list_reviews",
+    "lock_identity_graph",
+    "merge_profiles",
+    "metrics",
+    "person_records",
+    "profile_root",
+    "record_sightings",
+    "timeline",
+    "unmerge",
+]

@@ -1,0 +1,295 @@
+"""Recording sightings of people: resolve their identity, then write their timeline.
+
+A *sighting* is one tracked message (identify, track, page...) or one domain event (an
+order, a cart) that says something about a person. :func:`record_sightings` resolves a
+batch of them through the identity graph in memory and writes everything in bulk, in the
+caller's transaction: identifiers, merges, conflicts, traits, timeline entries, references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omnicanal.customers.commerce import OrderFacts
+from omnicanal.customers.identifiers import Identifier, IdentifierKind
+from omnicanal.customers.identity.bulk import bulk_insert
+from omnicanal.customers.identity.graph import IdentityGraph, Observation
+from omnicanal.customers.identity.ids import fast_id
+from omnicanal.customers.identity.store import flush_graph, load_graph, lock_graph
+from omnicanal.customers.models import ProfileEvent, ProfileReference, ProfileTrait
+from omnicanal.platform.actors import Actor
+from omnicanal.platform.clock import utcnow
+from omnicanal.platform.events import record_event
+
+__all__ = ["NAME_TRAITS", "Resolved", "Sighting", "record_sightings"]
+
+NAME_TRAITS = frozenset(
+    {"first_name", "firstName", "last_name", "lastName", "given_name", "family_name", "name"}
+)
+"""Traits that make a profile a person record worth matching."""
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """Something a person did or said, from one source, with the identifiers it carried."""
+
+    identifiers: tuple[Identifier, ...]
+    kind: str
+    name: str
+    occurred_at: datetime
+    received_at: datetime
+    source: str
+    channel: str
+    message_ref: str
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    traits: Mapping[str, Any] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
+    profile_hint: str | None = None
+    order: OrderFacts | None = None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where a sighting went: its timeline entry and the profile it joined (None: nobody,
+    only shared identifiers)."""
+
+    event_id: str
+    profile_id: str | None
+    created: bool
+    merged: int
+
+
+def _references(session: Session, references: set[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    ordered = sorted(references)
+    for start in range(0, len(ordered), 400):
+        chunk = ordered[start : start + 400]
+        found.update(
+            session.execute(
+                select(ProfileReference.reference, ProfileReference.profile_id).where(
+                    ProfileReference.reference.in_(chunk)
+                )
+            ).all()
+        )
+    return found
+
+
+def _hinted(graph: IdentityGraph, sighting: Sighting, refs: dict[str, str]) -> str | None:
+    """The profile a sighting without usable identifiers names directly, if it exists."""
+    named = [sighting.profile_hint] if sighting.profile_hint else []
+    named += [refs[r] for r in sighting.references if r in refs]
+    for profile_id in named:
+        root = graph.aliases.get(profile_id, profile_id)
+        if root in graph.profiles:
+            return graph.root(root)
+    return None
+
+
+def record_sightings(
+    session: Session,
+    *,
+    sightings: Sequence[Sighting],
+    actor: Actor,
+    skip_unresolved: bool = False,
+    announce: bool = True,
+) -> list[Resolved]:
+    """Resolve and record a batch of sightings in order, as if they came one by one.
+
+    ``skip_unresolved``: a sighting that reaches no profile leaves no timeline entry (for
+    domain events that name nobody known); otherwise it is kept, attributed to nobody.
+    ``announce``: write the merges, identifications, flags and conflicts to the outbox
+    (a bulk load may skip it and leave the bus quiet).
+    """
+    if not sightings:
+        return []
+    lock_graph(session)
+    refs = _references(session, {r for s in sightings for r in s.references})
+    hints = {s.profile_hint for s in sightings if s.profile_hint} | set(refs.values())
+    graph = load_graph(
+        session, {i.key for s in sightings for i in s.identifiers}, profile_ids=hints
+    )
+    results: list[Resolved] = []
+    events: list[dict[str, Any]] = []
+    traits: dict[tuple[str, str], dict[str, Any]] = {}
+    new_refs: dict[str, str] = {}
+    flagged: list[tuple[Identifier, list[str]]] = []
+    new_people: list[str] = []
+    for sighting in sightings:
+        event_id = fast_id()
+        outcome = graph.observe(
+            Observation(
+                identifiers=sighting.identifiers,
+                at=sighting.occurred_at,
+                source=sighting.source,
+                event_ref=event_id,
+                received_at=sighting.received_at,
+            )
+        )
+        profile_id = outcome.profile_id or _hinted(graph, sighting, refs)
+        results.append(Resolved(event_id, profile_id, outcome.created, len(outcome.merges)))
+        if (
+            profile_id is not None
+            and (outcome.created or outcome.identified)
+            and NAME_TRAITS & set(sighting.traits)
+        ):
+            new_people.append(profile_id)
+        for identifier in outcome.flagged:
+            flagged.append((identifier, graph.identifiers[identifier.key].seen_with))
+        if profile_id is not None:
+            for reference in sighting.references:
+                if reference not in refs and reference not in new_refs:
+                    new_refs[reference] = profile_id
+            for name, value in sighting.traits.items():
+                key = (profile_id, name[:100])
+                if key not in traits or traits[key]["observed_at"] <= sighting.occurred_at:
+                    traits[key] = {
+                        "value": value,
+                        "source": sighting.source,
+                        "observed_at": sighting.occurred_at,
+                        "event_id": event_id,
+                    }
+        if profile_id is None and skip_unresolved:
+            continue
+        order = sighting.order
+        events.append(
+            {
+                "id": event_id,
+                "home_profile_id": profile_id,
+                "kind": sighting.kind,
+                "name": sighting.name[:200],
+                "source": sighting.source[:120],
+                "channel": sighting.channel[:30],
+                "message_ref": sighting.message_ref[:120],
+                "occurred_at": sighting.occurred_at,
+                "received_at": sighting.received_at,
+                "recognised": profile_id is not None and graph.is_recognised(profile_id),
+                "order_id": order.order_id if order else None,
+                "revenue_minor": order.amount_minor if order else None,
+                "currency": order.currency if order else None,
+                "properties": dict(sighting.properties),
+            }
+        )
+    unified_at = utcnow()
+    flush_graph(session, graph)
+    for row in events:
+        home = row["home_profile_id"]
+        row["profile_id"] = graph.root(home) if home is not None else None
+        row["unified_at"] = unified_at
+        row["unification_ms"] = max(
+            0, round((unified_at - row["received_at"]).total_seconds() * 1000)
+        )
+    if events:
+        bulk_insert(session, ProfileEvent.__table__, events)
+    _upsert_traits(session, graph, traits)
+    if new_refs:
+        bulk_insert(
+            session,
+            ProfileReference.__table__,
+            [
+                {
+                    "reference": reference[:120],
+                    "profile_id": graph.root(home),
+                    "home_profile_id": home,
+                    "created_at": unified_at,
+                }
+                for reference, home in new_refs.items()
+            ],
+            suffix="ON CONFLICT DO NOTHING",
+        )
+    if announce:
+        _announce(session, graph, flagged, actor)
+        for profile_id in dict.fromkeys(graph.root(p) for p in new_people):
+            if graph.is_recognised(profile_id):
+                record_event(
+                    session,
+                    type="customer.person_recorded",
+                    subject=f"profiles/{profile_id}",
+                    data={"profile_id": profile_id},
+                    actor=actor,
+                )
+    return results
+
+
+def _upsert_traits(
+    session: Session, graph: IdentityGraph, traits: dict[tuple[str, str], dict[str, Any]]
+) -> None:
+    if not traits:
+        return
+    upsert = (
+        "ON CONFLICT (home_profile_id, name) DO UPDATE SET value = excluded.value, "
+        "source = excluded.source, observed_at = excluded.observed_at, "
+        "event_id = excluded.event_id, profile_id = excluded.profile_id "
+        "WHERE profile_traits.observed_at <= excluded.observed_at"
+    )
+    rows = [
+        {
+            "id": fast_id(),
+            "profile_id": graph.root(home),
+            "home_profile_id": home,
+            "name": name,
+            **values,
+        }
+        for (home, name), values in traits.items()
+    ]
+    bulk_insert(session, ProfileTrait.__table__, rows, suffix=upsert)
+
+
+def _announce(
+    session: Session,
+    graph: IdentityGraph,
+    flagged: list[tuple[Identifier, list[str]]],
+    actor: Actor,
+) -> None:
+    """Tell the rest of omnicanal (outbox) about merges, identifications, flags, conflicts."""
+    for merge in graph.merges:
+        record_event(
+            session,
+            type="customer.profiles_merged",
+            subject=f"profiles/{merge.survivor_id}",
+            data={
+                "profile_id": merge.survivor_id,
+                "merged_profile_id": merge.absorbed_id,
+                "rule": merge.rule,
+                "identifier_kind": merge.identifier.kind.value if merge.identifier else None,
+                "timeline_event_id": merge.event_ref,
+            },
+            actor=actor,
+        )
+    for profile_id, anonymous_ids in graph.identified:
+        record_event(
+            session,
+            type="customer.identified",
+            subject=f"profiles/{graph.root(profile_id)}",
+            data={"profile_id": graph.root(profile_id), "anonymous_ids": anonymous_ids},
+            actor=actor,
+        )
+    for identifier, people in flagged:
+        record_event(
+            session,
+            type="customer.identifier_shared",
+            subject=f"identifiers/{identifier.kind.value}",
+            data={
+                "kind": identifier.kind.value,
+                "profile_ids": [graph.root(p) for p in people if p in graph.profiles],
+                "household": identifier.kind is IdentifierKind.phone,
+            },
+            actor=actor,
+        )
+    for conflict in graph.conflicts:
+        record_event(
+            session,
+            type="customer.identity_conflict",
+            subject=f"profiles/{conflict.profile_a}",
+            data={
+                "profile_ids": [conflict.profile_a, conflict.profile_b],
+                "reason": conflict.reason,
+                "timeline_event_id": conflict.event_ref,
+            },
+            actor=actor,
+        )

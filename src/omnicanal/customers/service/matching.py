@@ -1,0 +1,304 @@
+"""Probabilistic matching, wired to profiles: person records in, merges, reviews and
+household links out.
+
+The matcher itself (``omnicanal.customers.matching``: blocking, Fellegi-Sunter weights
+estimated by EM) is pure and knows nothing of profiles. Here profiles become
+``PersonRecord`` s (:func:`person_records`), and each pair it does not call distinct
+becomes a decision: ``merge`` merges the two profiles (rule ``probabilistic_match``),
+``review`` opens a review, ``household`` links them as one household.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from omnicanal.customers.identity.bulk import bulk_insert
+from omnicanal.customers.identity.rules import MergeRule, ReviewReason
+from omnicanal.customers.identity.store import link_household
+from omnicanal.customers.models import (
+    IdentityReview,
+    MatcherModel,
+    PersonKey,
+    Profile,
+    ProfileIdentifier,
+    ProfileTrait,
+)
+from omnicanal.customers.service.merging import blocked_reason, merge_profiles
+from omnicanal.platform.actors import Actor
+from omnicanal.platform.events import source_of
+
+if TYPE_CHECKING:
+    from omnicanal.customers.matching import PersonRecord
+
+__all__ = [
+    "MatchRun",
+    "apply_matches",
+    "candidates_of",
+    "index_people",
+    "latest_model_id",
+    "load_model",
+    "person_fields",
+    "person_records",
+    "save_model",
+]
+
+GIVEN = ("first_name", "firstName", "given_name", "givenName", "firstname", "prenom")
+FAMILY = ("last_name", "lastName", "family_name", "familyName", "lastname", "nom")
+BIRTH = ("birthday", "birth_date", "birthDate", "date_of_birth")
+STREET = ("street", "address_line1", "address1")
+POSTCODE = ("postal_code", "postalCode", "postcode", "zip", "zip_code")
+CITY = ("city", "town")
+TRAIT_NAMES = sorted({*GIVEN, *FAMILY, *BIRTH, *STREET, *POSTCODE, *CITY, "address", "name"})
+
+
+def _first(traits: Mapping[str, Any], names: Iterable[str]) -> str | None:
+    for name in names:
+        value = traits.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()
+    return None
+
+
+def _birth_date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def person_fields(traits: Mapping[str, Any]) -> dict[str, Any]:
+    """Names, birth date and address from a profile's traits, however the sources named them."""
+    address = traits.get("address") if isinstance(traits.get("address"), Mapping) else {}
+    given, family = _first(traits, GIVEN), _first(traits, FAMILY)
+    if given is None and family is None and isinstance(traits.get("name"), str):
+        parts = traits["name"].split()
+        if len(parts) >= 2:
+            given, family = parts[0], " ".join(parts[1:])
+    return {
+        "given_name": given or "",
+        "family_name": family or "",
+        "birth_date": _birth_date(_first(traits, BIRTH)),
+        "street": _first(address, STREET) or _first(traits, STREET) or "",
+        "postcode": _first(address, POSTCODE) or _first(traits, POSTCODE) or "",
+        "city": _first(address, CITY) or _first(traits, CITY) or "",
+    }
+
+
+def person_records(
+    session: Session, *, profile_ids: Sequence[str] | None = None
+) -> list[PersonRecord]:
+    """One ``PersonRecord`` per recognised profile (or per given profile), from its traits
+    and identifiers; ``record_id`` is the profile id."""
+    from omnicanal.customers.matching import PersonRecord
+
+    roots = select(Profile.id).where(Profile.root_id == Profile.id, Profile.recognised.is_(True))
+    if profile_ids is not None:
+        roots = select(Profile.root_id).where(Profile.id.in_(list(profile_ids))).distinct()
+    wanted = sorted(set(session.scalars(roots)))
+    traits: dict[str, dict[str, Any]] = {p: {} for p in wanted}
+    contacts: dict[str, dict[str, str]] = {p: {} for p in wanted}
+    landline: dict[str, bool] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for profile_id, name, value in session.execute(
+            select(ProfileTrait.profile_id, ProfileTrait.name, ProfileTrait.value)
+            .where(ProfileTrait.profile_id.in_(chunk), ProfileTrait.name.in_(TRAIT_NAMES))
+            .order_by(ProfileTrait.observed_at)
+        ):
+            traits[profile_id][name] = value
+        for profile_id, kind, value, anchor in session.execute(
+            select(
+                ProfileIdentifier.profile_id,
+                ProfileIdentifier.kind,
+                ProfileIdentifier.value,
+                ProfileIdentifier.anchor,
+            )
+            .where(
+                ProfileIdentifier.profile_id.in_(chunk),
+                ProfileIdentifier.kind.in_(("email", "phone")),
+            )
+            .order_by(ProfileIdentifier.first_seen_at, ProfileIdentifier.id)
+        ):
+            if kind not in contacts[profile_id]:
+                contacts[profile_id][kind] = value
+                if kind == "phone":
+                    landline[profile_id] = not anchor
+    return [
+        PersonRecord(
+            record_id=profile_id,
+            **person_fields(traits[profile_id]),
+            phone=contacts[profile_id].get("phone"),
+            email=contacts[profile_id].get("email"),
+            phone_is_landline=landline.get(profile_id, False),
+        )
+        for profile_id in wanted
+    ]
+
+
+@dataclass
+class MatchRun:
+    """What a matching run decided."""
+
+    records: int = 0
+    pairs: int = 0
+    merged: int = 0
+    reviews: int = 0
+    households: int = 0
+    skipped: int = 0
+
+
+def apply_matches(
+    session: Session,
+    *,
+    matches: Iterable[tuple[Any, Any, Any]],
+    actor: Actor,
+    progress: Callable[[int], None] | None = None,
+) -> MatchRun:
+    """Turn the matcher's decisions into merges, reviews and household links."""
+    run = MatchRun()
+    open_pairs = {
+        frozenset((a, b))
+        for a, b in session.execute(
+            select(IdentityReview.profile_a_id, IdentityReview.profile_b_id).where(
+                IdentityReview.kind == "match"
+            )
+        )
+    }
+    for left, right, score in matches:
+        run.pairs += 1
+        a, b = left.record_id, right.record_id
+        decision = score.decision
+        blocked = blocked_reason(session, a, b) if decision == "merge" else None
+        if blocked == "kept_apart":
+            run.skipped += 1
+            decision = "distinct"
+        elif blocked is not None:
+            decision = "review"
+        if decision == "merge":
+            merged = merge_profiles(
+                session,
+                profile_ids=(a, b),
+                rule=MergeRule.probabilistic_match,
+                actor=actor,
+                detail={
+                    "weight": score.weight,
+                    "probability": score.probability,
+                    "reasons": list(score.reasons),
+                },
+            )
+            run.merged += merged is not None
+            run.skipped += merged is None
+        elif decision == "review":
+            if frozenset((a, b)) in open_pairs:
+                run.skipped += 1
+            else:
+                open_pairs.add(frozenset((a, b)))
+                session.add(
+                    IdentityReview(
+                        kind="match",
+                        reason=blocked or ReviewReason.probable_match,
+                        profile_a_id=a,
+                        profile_b_id=b,
+                        identifiers=[],
+                        weight=float(score.weight),
+                        probability=float(score.probability),
+                        reasons=list(score.reasons),
+                        source=source_of(actor),
+                    )
+                )
+                run.reviews += 1
+        elif decision == "household":
+            run.households += (
+                link_household(session, [a, b], reason="probabilistic_match") is not None
+            )
+        if progress is not None:
+            progress(1)
+    session.flush()
+    return run
+
+
+# -- the blocking index and the fitted weights, for real-time matching ---------------------
+
+
+def index_people(
+    session: Session, *, records: Sequence[PersonRecord], matcher: Any, replace: bool = False
+) -> int:
+    """Write the blocking keys of these records (``replace``: the whole index anew)."""
+    from omnicanal.customers.matching.blocking import record_keys
+    from omnicanal.customers.matching.normalise import prepare
+
+    if replace:
+        session.execute(delete(PersonKey))
+    if not records:
+        return 0
+    keys = record_keys(prepare(list(records)), matcher.blocking)
+    rows = [
+        {"key": key[:160], "profile_id": record.record_id}
+        for record, found in zip(records, keys, strict=True)
+        for key in sorted(found)
+    ]
+    for start in range(0, len(rows), 5000):
+        bulk_insert(
+            session,
+            PersonKey.__table__,
+            rows[start : start + 5000],
+            suffix="ON CONFLICT DO NOTHING",
+        )
+    return len(rows)
+
+
+def candidates_of(
+    session: Session, *, keys: Iterable[str], max_block_size: int, exclude: str
+) -> list[str]:
+    """Profiles sharing a blocking key with a record, skipping keys too many records share."""
+    wanted = sorted({key[:160] for key in keys})
+    if not wanted:
+        return []
+    usable = [
+        key
+        for key, members in session.execute(
+            select(PersonKey.key, func.count())
+            .where(PersonKey.key.in_(wanted))
+            .group_by(PersonKey.key)
+        )
+        if members <= max_block_size
+    ]
+    if not usable:
+        return []
+    found = session.scalars(
+        select(PersonKey.profile_id).where(PersonKey.key.in_(usable)).distinct()
+    )
+    return sorted(set(found) - {exclude})
+
+
+def save_model(session: Session, *, matcher: Any, records: int) -> str:
+    """Keep the weights a batch run estimated, for the real-time matcher to use."""
+    report = matcher.fit_report
+    model = MatcherModel(
+        records=records,
+        report=asdict(report) if report is not None else {},
+        model=pickle.dumps(matcher.model),
+    )
+    session.add(model)
+    session.flush()
+    return model.id
+
+
+def latest_model_id(session: Session) -> str | None:
+    """The id of the weights the last batch run estimated, if any."""
+    return session.scalar(select(func.max(MatcherModel.id)))
+
+
+def load_model(session: Session, model_id: str) -> Any:
+    """The fitted ``FellegiSunterModel`` saved under ``model_id``."""
+    blob = session.scalar(select(MatcherModel.model).where(MatcherModel.id == model_id))
+    return pickle.loads(blob) if blob is not None else None

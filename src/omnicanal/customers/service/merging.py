@@ -1,0 +1,313 @@
+"""Merging on a decision, unmerging, and the review queue.
+
+An unmerge moves every row (identifiers, traits, timeline entries, references) whose home
+is the restored profile, or a profile merged into it, back to it, and records that the two
+must stay apart: the next message carrying both their identifiers does not merge them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from omnicanal.customers.errors import (
+    NothingToUnmerge,
+    ReviewAlreadyDecided,
+    UnknownMerge,
+    UnknownReview,
+)
+from omnicanal.customers.identifiers import IdentifierKind
+from omnicanal.customers.identity.rules import RULES, MergeRule, ReviewReason
+from omnicanal.customers.identity.store import MOVABLE, NO_SYNC, apply_merge_moves, lock_graph
+from omnicanal.customers.models import (
+    IdentityMerge,
+    IdentityReview,
+    Profile,
+    ProfileEvent,
+    ProfileIdentifier,
+    ProfileSeparation,
+)
+from omnicanal.customers.schemas import ReviewDecision, ReviewOut, UnmergeOut
+from omnicanal.customers.service.profiles import profile_root
+from omnicanal.platform.actors import Actor
+from omnicanal.platform.clock import utcnow
+from omnicanal.platform.events import record_event, source_of
+
+__all__ = [
+    "blocked_reason",
+    "decide_review",
+    "keep_apart",
+    "list_reviews",
+    "merge_profiles",
+    "unmerge",
+]
+
+
+def _refresh(session: Session, profile_ids: Iterable[str]) -> None:
+    """Recompute recognised and first/last seen of these (root) profiles from their rows."""
+    for profile_id in sorted(set(profile_ids)):
+        profile = session.get(Profile, profile_id)
+        assert profile is not None
+        profile.recognised = bool(
+            session.scalar(
+                select(
+                    exists().where(
+                        ProfileIdentifier.profile_id == profile_id,
+                        ProfileIdentifier.anchor.is_(True),
+                    )
+                )
+            )
+        )
+        first, last = session.execute(
+            select(func.min(ProfileEvent.occurred_at), func.max(ProfileEvent.occurred_at)).where(
+                ProfileEvent.profile_id == profile_id
+            )
+        ).one()
+        seen_first, seen_last = session.execute(
+            select(
+                func.min(ProfileIdentifier.first_seen_at), func.max(ProfileIdentifier.last_seen_at)
+            ).where(ProfileIdentifier.profile_id == profile_id)
+        ).one()
+        times = [t for t in (first, last, seen_first, seen_last) if t is not None]
+        if times:
+            profile.first_seen_at = min(times)
+            profile.last_seen_at = max(times)
+
+
+def blocked_reason(session: Session, a: str, b: str) -> str | None:
+    """Why the deterministic rules forbid making ``a`` and ``b`` one profile, if they do:
+    a reviewer kept them apart, or one profile would hold two logins, two loyalty cards,
+    too many emails..."""
+    first, second = profile_root(session, a), profile_root(session, b)
+    if first.id == second.id:
+        return None
+    members = {
+        root: set(session.scalars(select(Profile.id).where(Profile.root_id == root)))
+        for root in (first.id, second.id)
+    }
+    separated = session.scalar(
+        select(func.count())
+        .select_from(ProfileSeparation)
+        .where(
+            or_(
+                and_(
+                    ProfileSeparation.profile_a_id.in_(members[first.id]),
+                    ProfileSeparation.profile_b_id.in_(members[second.id]),
+                ),
+                and_(
+                    ProfileSeparation.profile_a_id.in_(members[second.id]),
+                    ProfileSeparation.profile_b_id.in_(members[first.id]),
+                ),
+            )
+        )
+    )
+    if separated:
+        return "kept_apart"
+    anchors: dict[str, dict[str, set[str]]] = {first.id: {}, second.id: {}}
+    for profile_id, kind, value in session.execute(
+        select(ProfileIdentifier.profile_id, ProfileIdentifier.kind, ProfileIdentifier.value).where(
+            ProfileIdentifier.profile_id.in_([first.id, second.id]),
+            ProfileIdentifier.anchor.is_(True),
+        )
+    ):
+        anchors[profile_id].setdefault(kind, set()).add(value)
+    for kind in IdentifierKind:
+        ours = anchors[first.id].get(kind.value, set())
+        theirs = anchors[second.id].get(kind.value, set())
+        if len(ours | theirs) > max(RULES[kind].per_profile, len(ours), len(theirs)):
+            return ReviewReason.conflict(kind)
+    return None
+
+
+def merge_profiles(
+    session: Session,
+    *,
+    profile_ids: tuple[str, str],
+    rule: str,
+    actor: Actor,
+    detail: dict[str, object] | None = None,
+) -> IdentityMerge | None:
+    """Make two profiles one on a decision (a reviewer's, the matcher's), whatever the limits.
+
+    The older profile survives. Returns None when they are one already.
+    """
+    lock_graph(session)
+    first, second = (profile_root(session, p) for p in profile_ids)
+    if first.id == second.id:
+        return None
+    survivor, absorbed = sorted((first, second), key=lambda p: (p.created_at, p.id))
+    apply_merge_moves(session, absorbed.id, survivor.id)
+    session.execute(
+        update(Profile)
+        .where(Profile.id == absorbed.id)
+        .values(merged_into_id=survivor.id, root_id=survivor.id),
+        execution_options=NO_SYNC,
+    )
+    session.expire_all()
+    merge = IdentityMerge(
+        survivor_id=survivor.id,
+        absorbed_id=absorbed.id,
+        rule=rule,
+        source=source_of(actor),
+        detail=detail or {},
+    )
+    session.add(merge)
+    session.flush()
+    _refresh(session, [survivor.id])
+    record_event(
+        session,
+        type="customer.profiles_merged",
+        subject=f"profiles/{survivor.id}",
+        data={"profile_id": survivor.id, "merged_profile_id": absorbed.id, "rule": rule},
+        actor=actor,
+    )
+    return merge
+
+
+def _subtree(session: Session, root_id: str, top: str) -> set[str]:
+    """``top`` and every profile merged (directly or not) into it, inside ``root_id``."""
+    parent = dict(
+        session.execute(
+            select(Profile.id, Profile.merged_into_id).where(Profile.root_id == root_id)
+        ).all()
+    )
+    found = {top}
+    changed = True
+    while changed:
+        changed = False
+        for child, up in parent.items():
+            if child not in found and up in found:
+                found.add(child)
+                changed = True
+    return found
+
+
+def _undo(session: Session, merge: IdentityMerge, root_id: str, actor: Actor) -> None:
+    restored = _subtree(session, root_id, merge.absorbed_id)
+    ids = sorted(restored)
+    for table in MOVABLE:
+        session.execute(
+            update(table)
+            .where(table.home_profile_id.in_(ids), table.profile_id == root_id)
+            .values(profile_id=merge.absorbed_id),
+            execution_options=NO_SYNC,
+        )
+    session.execute(
+        update(Profile).where(Profile.id.in_(ids)).values(root_id=merge.absorbed_id),
+        execution_options=NO_SYNC,
+    )
+    session.execute(
+        update(Profile).where(Profile.id == merge.absorbed_id).values(merged_into_id=None),
+        execution_options=NO_SYNC,
+    )
+    merge.unmerged_at = utcnow()
+    merge.unmerged_by = actor.label
+    keep_apart(session, merge.absorbed_id, merge.survivor_id, reason="unmerged", actor=actor)
+
+
+def unmerge(
+    session: Session, *, profile_id: str, merge_id: str | None = None, actor: Actor
+) -> UnmergeOut:
+    """Split a profile back into the profiles it was made of (or undo one merge)."""
+    lock_graph(session)
+    root = profile_root(session, profile_id)
+    members = set(session.scalars(select(Profile.id).where(Profile.root_id == root.id)))
+    query = select(IdentityMerge).where(
+        IdentityMerge.unmerged_at.is_(None), IdentityMerge.absorbed_id.in_(sorted(members))
+    )
+    if merge_id is not None:
+        query = query.where(IdentityMerge.id == merge_id)
+    merges = list(
+        session.scalars(query.order_by(IdentityMerge.merged_at.desc(), IdentityMerge.id.desc()))
+    )
+    if merge_id is not None and not merges:
+        raise UnknownMerge(
+            f"Profile {root.id} holds no active merge {merge_id!r}.", field="merge_id"
+        )
+    if not merges:
+        raise NothingToUnmerge(f"Profile {root.id} was never merged with another.", field="id")
+    for merge in merges:
+        current_root = session.scalar(
+            select(Profile.root_id).where(Profile.id == merge.absorbed_id)
+        )
+        assert current_root is not None
+        _undo(session, merge, current_root, actor)
+    session.flush()
+    session.expire_all()
+    restored = sorted({m.absorbed_id for m in merges})
+    _refresh(session, [root.id, *restored])
+    for merge in merges:
+        record_event(
+            session,
+            type="customer.profiles_unmerged",
+            subject=f"profiles/{merge.survivor_id}",
+            data={"profile_id": merge.survivor_id, "restored_profile_id": merge.absorbed_id},
+            actor=actor,
+        )
+    return UnmergeOut(
+        profile_id=root.id,
+        restored_profile_ids=restored,
+        undone_merge_ids=[m.id for m in merges],
+    )
+
+
+def keep_apart(session: Session, a: str, b: str, *, reason: str, actor: Actor) -> None:
+    """Record that two profiles are different people: they are never merged again."""
+    first, second = sorted((a, b))
+    if session.get(ProfileSeparation, (first, second)) is None:
+        session.add(
+            ProfileSeparation(
+                profile_a_id=first, profile_b_id=second, reason=reason, created_by=actor.label
+            )
+        )
+        session.flush()
+
+
+def list_reviews(
+    session: Session, *, status: str | None = "open", limit: int = 100
+) -> list[ReviewOut]:
+    """The identity review queue, oldest first."""
+    query = select(IdentityReview).order_by(IdentityReview.created_at, IdentityReview.id)
+    if status is not None:
+        query = query.where(IdentityReview.status == status)
+    return [ReviewOut.model_validate(row) for row in session.scalars(query.limit(limit))]
+
+
+def decide_review(
+    session: Session, *, review_id: str, decision: ReviewDecision, actor: Actor
+) -> ReviewOut:
+    """Merge the two profiles of a review, or keep them apart for good."""
+    review = session.get(IdentityReview, review_id)
+    if review is None:
+        raise UnknownReview(f"No identity review has the id {review_id!r}.", field="id")
+    if review.status != "open":
+        raise ReviewAlreadyDecided(
+            f"This review was decided already ({review.status}).", field="decision"
+        )
+    if decision is ReviewDecision.merge:
+        merge_profiles(
+            session,
+            profile_ids=(review.profile_a_id, review.profile_b_id),
+            rule=MergeRule.review,
+            actor=actor,
+            detail={"review_id": review.id, "reason": review.reason},
+        )
+        review.status = "merged"
+    else:
+        keep_apart(
+            session, review.profile_a_id, review.profile_b_id, reason=review.reason, actor=actor
+        )
+        review.status = "kept_apart"
+    review.decided_at = utcnow()
+    review.decided_by = actor.label
+    session.flush()
+    record_event(
+        session,
+        type="customer.identity_review_decided",
+        subject=f"identity_reviews/{review.id}",
+        data={"review_id": review.id, "decision": decision.value, "reason": review.reason},
+        actor=actor,
+    )
+    return ReviewOut.model_validate(review)

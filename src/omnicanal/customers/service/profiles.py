@@ -1,0 +1,249 @@
+"""Reading profiles: the 360° view, lookup by any identifier, the paged timeline."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from omnicanal.customers.commerce import computed_traits, order_facts
+from omnicanal.customers.errors import (
+    IdentifierShared,
+    InvalidIdentifierValue,
+    UnknownIdentifier,
+    UnknownProfile,
+)
+from omnicanal.customers.identifiers import IdentifierKind, InvalidIdentifier, normalise
+from omnicanal.customers.models import (
+    HouseholdMember,
+    Profile,
+    ProfileEvent,
+    ProfileIdentifier,
+    ProfileTrait,
+)
+from omnicanal.customers.schemas import (
+    ChannelUse,
+    ComputedTraitsOut,
+    HouseholdMemberOut,
+    HouseholdOut,
+    IdentifierOut,
+    ProfileOut,
+    TimelineEventOut,
+    TimelinePage,
+    TraitOut,
+)
+from omnicanal.platform.clock import as_utc, utcnow
+
+__all__ = [
+    "computed",
+    "find_profile_id",
+    "get_profile",
+    "profile_root",
+    "timeline",
+]
+
+
+def profile_root(session: Session, profile_id: str) -> Profile:
+    """The profile that ``profile_id`` is part of now (itself unless merged)."""
+    profile = session.get(Profile, profile_id)
+    if profile is None:
+        raise UnknownProfile(f"No profile has the id {profile_id!r}.", field="id")
+    if profile.root_id != profile.id:
+        root = session.get(Profile, profile.root_id)
+        assert root is not None
+        return root
+    return profile
+
+
+def find_profile_id(session: Session, *, kind: IdentifierKind, value: str, region: str) -> str:
+    """The profile carrying an identifier typed in any usual form (a phone in any format)."""
+    try:
+        identifier = normalise(kind, value, region=region)
+    except InvalidIdentifier as error:
+        raise InvalidIdentifierValue(error.reason, field=kind.value) from None
+    row = session.scalar(
+        select(ProfileIdentifier).where(
+            ProfileIdentifier.kind == identifier.kind.value,
+            ProfileIdentifier.value == identifier.value,
+        )
+    )
+    if row is None:
+        raise UnknownIdentifier(f"No profile carries this {kind.value}.", field=kind.value)
+    if row.shared:
+        people = session.scalars(
+            select(Profile.root_id).where(Profile.id.in_(row.seen_with or [row.profile_id]))
+        ).all()
+        candidates = sorted(set(people))
+        raise IdentifierShared(
+            f"This {kind.value} is shared by {len(candidates)} people; it designates nobody.",
+            field=kind.value,
+            profile_ids=candidates,
+        )
+    return row.profile_id
+
+
+def _cursor(at: datetime, event_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{event_id}".encode()).decode()
+
+
+def _read_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return as_utc(datetime.fromisoformat(at)), event_id
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidIdentifierValue("This cursor is not one we gave.", field="cursor") from None
+
+
+def timeline(
+    session: Session, *, profile_id: str, limit: int = 20, cursor: str | None = None
+) -> TimelinePage:
+    """The profile's events, newest first, ``limit`` at a time."""
+    root = profile_root(session, profile_id)
+    query = select(ProfileEvent).where(ProfileEvent.profile_id == root.id)
+    if cursor:
+        at, event_id = _read_cursor(cursor)
+        query = query.where(
+            or_(
+                ProfileEvent.occurred_at < at,
+                and_(ProfileEvent.occurred_at == at, ProfileEvent.id < event_id),
+            )
+        )
+    rows = list(
+        session.scalars(
+            query.order_by(ProfileEvent.occurred_at.desc(), ProfileEvent.id.desc()).limit(limit + 1)
+        )
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        TimelineEventOut(
+            id=row.id,
+            kind=row.kind,
+            name=row.name,
+            source=row.source,
+            channel=row.channel,
+            occurred_at=row.occurred_at,
+            received_at=row.received_at,
+            message_ref=row.message_ref,
+            order_id=row.order_id,
+            revenue_minor=row.revenue_minor,
+            currency=row.currency,
+            properties=row.properties or {},
+        )
+        for row in rows
+    ]
+    next_cursor = _cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None
+    return TimelinePage(items=items, next_cursor=next_cursor)
+
+
+def computed(
+    session: Session, *, profile_id: str, now: datetime | None = None
+) -> ComputedTraitsOut:
+    """Recency, frequency, monetary value and favourite categories from the order events."""
+    facts = []
+    for kind, name, at, properties in session.execute(
+        select(
+            ProfileEvent.kind,
+            ProfileEvent.name,
+            ProfileEvent.occurred_at,
+            ProfileEvent.properties,
+        ).where(ProfileEvent.profile_id == profile_id, ProfileEvent.order_id.is_not(None))
+    ):
+        fact = order_facts(name, properties or {}, domain=kind == "domain")
+        if fact is not None:
+            facts.append((at, fact))
+    traits = computed_traits(facts, now=now or utcnow())
+    return ComputedTraitsOut(**traits.__dict__)
+
+
+def get_profile(session: Session, *, profile_id: str, timeline_limit: int = 20) -> ProfileOut:
+    """The 360° view: identifiers, traits, household, channels, computed traits, timeline."""
+    root = profile_root(session, profile_id)
+    members = sorted(
+        session.scalars(select(Profile.id).where(Profile.root_id == root.id, Profile.id != root.id))
+    )
+    identifiers = [
+        IdentifierOut(
+            kind=row.kind,
+            value=row.value,
+            anchor=row.anchor,
+            source=row.source,
+            last_source=row.last_source,
+            first_seen_at=row.first_seen_at,
+            last_seen_at=row.last_seen_at,
+            shared=row.shared,
+            home_profile_id=row.home_profile_id,
+        )
+        for row in session.scalars(
+            select(ProfileIdentifier)
+            .where(ProfileIdentifier.profile_id == root.id)
+            .order_by(ProfileIdentifier.kind, ProfileIdentifier.first_seen_at)
+        )
+    ]
+    latest: dict[str, ProfileTrait] = {}
+    for trait in session.scalars(
+        select(ProfileTrait)
+        .where(ProfileTrait.profile_id == root.id)
+        .order_by(ProfileTrait.observed_at)
+    ):
+        latest[trait.name] = trait
+    traits = [
+        TraitOut(name=t.name, value=t.value, source=t.source, observed_at=t.observed_at)
+        for t in sorted(latest.values(), key=lambda t: t.name)
+    ]
+    channels = [
+        ChannelUse(channel=channel, events=count, first_seen_at=first, last_seen_at=last)
+        for channel, count, first, last in session.execute(
+            select(
+                ProfileEvent.channel,
+                func.count(),
+                func.min(ProfileEvent.occurred_at),
+                func.max(ProfileEvent.occurred_at),
+            )
+            .where(ProfileEvent.profile_id == root.id)
+            .group_by(ProfileEvent.channel)
+            .order_by(ProfileEvent.channel)
+        )
+    ]
+    return ProfileOut(
+        id=root.id,
+        recognised=root.recognised,
+        status="recognised" if root.recognised else "anonymous",
+        created_at=root.created_at,
+        first_seen_at=root.first_seen_at,
+        last_seen_at=root.last_seen_at,
+        merged_profile_ids=members,
+        identifiers=identifiers,
+        traits=traits,
+        household=household_of(session, [root.id, *members]),
+        channels=channels,
+        computed=computed(session, profile_id=root.id),
+        timeline=timeline(session, profile_id=root.id, limit=timeline_limit),
+    )
+
+
+def household_of(session: Session, profile_ids: list[str]) -> HouseholdOut | None:
+    """The household one of these profiles belongs to, with every member's current profile."""
+    household_id = session.scalar(
+        select(HouseholdMember.household_id)
+        .where(HouseholdMember.profile_id.in_(profile_ids))
+        .order_by(HouseholdMember.household_id)
+        .limit(1)
+    )
+    if household_id is None:
+        return None
+    rows = session.execute(
+        select(Profile.root_id, HouseholdMember.reason)
+        .join(Profile, Profile.id == HouseholdMember.profile_id)
+        .where(HouseholdMember.household_id == household_id)
+        .order_by(Profile.root_id)
+    ).all()
+    members: dict[str, str] = {}
+    for root_id, reason in rows:
+        members.setdefault(root_id, reason)
+    return HouseholdOut(
+        id=household_id,
+        members=[HouseholdMemberOut(profile_id=p, reason=r) for p, r in members.items()],
+    )

@@ -1,0 +1,1 @@
+"""Fulfilment: where each order line comes from (sourcing) and how it reaches the customer."""

@@ -1,0 +1,117 @@
+"""Input and output shapes of the fulfilment module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from omnicanal.fulfilment.states import Action
+
+
+class PaymentStatus(StrEnum):
+    pending = "pending"
+    authorised = "authorised"
+    captured = "captured"
+    refunded = "refunded"
+
+
+class InStorePaymentIn(BaseModel):
+    """The payment a store takes when the customer buys a held item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field(min_length=1, max_length=50, examples=["adyen-pos"])
+    reference: str = Field(min_length=1, max_length=200)
+    status: Literal["authorised", "captured"] = "captured"
+
+
+class TransitionIn(BaseModel):
+    """An action on a fulfilment, with what the action carries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Action
+    reason: str = Field(default="", max_length=300)
+    carrier: str | None = Field(default=None, max_length=100, description="ship")
+    tracking_reference: str | None = Field(default=None, max_length=200, description="ship")
+    payment: InStorePaymentIn | None = Field(default=None, description="buy: paid in store")
+
+
+class ActionIn(BaseModel):
+    """The body of an explicit verb (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=300)
+    carrier: str | None = Field(default=None, max_length=100)
+    tracking_reference: str | None = Field(default=None, max_length=200)
+    payment: InStorePaymentIn | None = None
+
+
+class RejectLineIn(BaseModel):
+    """A store cannot fulfil a line: damaged, not found..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line_id: str = Field(min_length=1, max_length=26, description="The fulfilment line's id")
+    reason: str = Field(min_length=3, max_length=300, examples=["damaged", "not found"])
+
+
+class FulfilmentLineOut(BaseModel):
+    id: str
+    order_line_id: str
+    sku: str
+    quantity: int
+    status: str = Field(description="open, fulfilled, released or rejected")
+    reservation_id: str | None
+    reason: str
+
+
+class FulfilmentOut(BaseModel):
+    """A fulfilment with its lines, timestamps and what may happen next."""
+
+    id: str
+    order_id: str
+    order_status: str
+    method: str
+    status: str
+    location: str
+    stock_channel: str
+    distance_km: float | None
+    delivery_address: dict[str, object] | None
+    due_at: datetime | None
+    carrier: str | None
+    tracking_reference: str | None
+    ready_at: datetime | None
+    checked_in_at: datetime | None
+    handed_over_at: datetime | None
+    pickup_wait_seconds: float | None = Field(description="Handover minus check-in")
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    replaces: str | None
+    allowed_actions: list[str]
+    lines: list[FulfilmentLineOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class StorePickupWaits(BaseModel):
+    """How long customers waited at one store between check-in and handover."""
+
+    location: str
+    collected: int = Field(description="Pickups handed over in the period")
+    measured: int = Field(description="Of those, how many checked in first (wait known)")
+    p50_seconds: float | None
+    p90_seconds: float | None
+    mean_seconds: float | None
+    max_seconds: float | None
+
+
+class PickupWaitsOut(BaseModel):
+    since: datetime | None
+    until: datetime | None
+    overall: StorePickupWaits
+    stores: list[StorePickupWaits]

@@ -1,0 +1,28 @@
+"""Errors of the orders module, each with a stable machine code."""
+
+from omnicanal.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+class UnknownOrder(NotFound):
+    code = "unknown_order"
+    title = "Unknown order"
+
+
+class OrderChannelForbidden(Forbidden):
+    code = "channel_forbidden"
+    title = "A key places orders for its own channel only"
+
+
+class PaymentRequired(InvalidInput):
+    code = "payment_required"
+    title = "An order needs its payment reference"
+
+
+class InvalidPaymentChange(Conflict):
+    code = "invalid_payment_change"
+    title = "The payment cannot move to this status"
+
+
+class UnknownFulfilmentChoice(InvalidInput):
+    code = "unknown_fulfilment_choice"
+    title = "A fulfilment choice names a SKU that is not in the cart"

@@ -1,0 +1,364 @@
+"""Checkout: a cart (or lines) becomes an order in one transaction.
+
+Re-price, source, reserve, create the order with its lines and fulfilments, redeem the
+coupons, close the cart. Any refusal raises before the caller's transaction commits, so a
+failed checkout leaves no order, no reservation and no event behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from omnicanal.carts import service as carts
+from omnicanal.carts.errors import CartNotOpen
+from omnicanal.fulfilment.errors import DeliveryAddressRequired, LocationRequired
+from omnicanal.fulfilment.sourcing import LineRequest, Point
+from omnicanal.fulfilment.states import AT_STORE, HOME_DELIVERY, Method
+from omnicanal.network import service as network
+from omnicanal.orders.errors import (
+    OrderChannelForbidden,
+    PaymentRequired,
+    UnknownFulfilmentChoice,
+)
+from omnicanal.orders.models import Order, OrderLine
+from omnicanal.orders.policy import OrderPolicy
+from omnicanal.orders.schemas import CheckoutIn, FulfilmentChoice, OrderOut
+from omnicanal.orders.service.allocation import (
+    load_network,
+    open_fulfilments,
+    source_and_reserve,
+)
+from omnicanal.orders.service.common import move_order, order_out, roll_up, write_change
+from omnicanal.orders.states import OrderStatus
+from omnicanal.platform.actors import Actor
+from omnicanal.platform.auth import require_location
+from omnicanal.platform.clock import utcnow
+from omnicanal.platform.ids import new_id
+from omnicanal.pricing import service as pricing
+from omnicanal.pricing.schemas import PricedCart
+
+__all__ = ["checkout"]
+
+
+@dataclass(frozen=True)
+class _Line:
+    position: int
+    sku: str
+    quantity: int
+    method: Method
+    location: str | None
+    reserve_days: int | None
+
+    @property
+    def key(self) -> str:
+        return str(self.position)
+
+
+@dataclass(frozen=True)
+class _Basket:
+    channel: str
+    currency: str
+    customer_ref: str | None
+    customer_attributes: dict[str, str]
+    coupons: list[str]
+    lines: list[tuple[str, int, FulfilmentChoice | None]]
+    cart_id: str | None
+
+
+def _basket(session: Session, data: CheckoutIn, actor: Actor, policy: OrderPolicy) -> _Basket:
+    if data.cart_id is not None:
+        cart = carts.get_cart(session, cart_id=data.cart_id)
+        if cart.status != "open":
+            raise CartNotOpen(
+                f"Cart {cart.id} is {cart.status}, not open: it cannot be checked out.",
+                field="cart_id",
+                cart_status=str(cart.status),
+            )
+        skus = {line.sku for line in cart.lines}
+        strays = sorted(set(data.fulfilment_by_sku) - skus)
+        if strays:
+            raise UnknownFulfilmentChoice(
+                f"fulfilment_by_sku names {strays[0]}, which is not in cart {cart.id}.",
+                field="fulfilment_by_sku",
+            )
+        return _Basket(
+            channel=data.channel or cart.channel,
+            currency=data.currency or cart.currency,
+            customer_ref=data.customer_ref or cart.customer_ref,
+            customer_attributes=dict(data.customer_attributes or cart.customer_attributes),
+            coupons=list(dict.fromkeys([*cart.coupons, *data.coupons])),
+            lines=[
+                (line.sku, line.quantity, data.fulfilment_by_sku.get(line.sku))
+                for line in cart.lines
+            ],
+            cart_id=cart.id,
+        )
+    assert data.lines is not None
+    return _Basket(
+        channel=data.channel or actor.channel,
+        currency=data.currency or policy.currency,
+        customer_ref=data.customer_ref,
+        customer_attributes=dict(data.customer_attributes or {}),
+        coupons=list(data.coupons),
+        lines=[
+            (line.sku, line.quantity, line.fulfilment or data.fulfilment_by_sku.get(line.sku))
+            for line in data.lines
+        ],
+        cart_id=None,
+    )
+
+
+def _check_channel(session: Session, channel_code: str, actor: Actor) -> None:
+    channel = network.get_channel(session, channel_code)
+    if "*" not in actor.scopes and channel.kind != actor.channel:
+        raise OrderChannelForbidden(
+            f"A {actor.channel} key cannot place orders on the {channel.code} channel.",
+            field="channel",
+        )
+
+
+def _resolve(
+    session: Session, basket: _Basket, data: CheckoutIn, actor: Actor, policy: OrderPolicy
+) -> list[_Line]:
+    """Every line with its method and store, defaults applied and checked."""
+    default = data.fulfilment or (
+        FulfilmentChoice(method=Method.carry_out, location=actor.location_code)
+        if actor.location_code
+        else FulfilmentChoice(method=Method.ship)
+    )
+    resolved = []
+    for position, (sku, quantity, choice) in enumerate(basket.lines, start=1):
+        choice = choice or default
+        location = choice.location
+        if choice.method in AT_STORE:
+            location = location or actor.location_code
+            if location is None:
+                raise LocationRequired(
+                    f"Line {position} ({sku}): a {choice.method.value} needs the store's code.",
+                    field="fulfilment.location",
+                )
+            place = network.get_location(session, location)
+            if choice.method is Method.carry_out:
+                require_location(actor, place.id, place.code)
+        elif data.delivery_address is None:
+            raise DeliveryAddressRequired(
+                f"Line {position} ({sku}) is a {choice.method.value}: give a delivery_address.",
+                field="delivery_address",
+            )
+        resolved.append(
+            _Line(
+                position=position,
+                sku=sku,
+                quantity=quantity,
+                method=choice.method,
+                location=location if choice.method in AT_STORE else None,
+                reserve_days=(
+                    choice.reserve_days or policy.reserve_and_try_days
+                    if choice.method is Method.reserve_and_try
+                    else None
+                ),
+            )
+        )
+    return resolved
+
+
+def _payment(data: CheckoutIn, lines: list[_Line]) -> tuple[str, str, str]:
+    if data.payment is not None:
+        return data.payment.provider, data.payment.reference, data.payment.status
+    if lines and all(line.method is Method.reserve_and_try for line in lines):
+        return "in_store", "", "pending"
+    raise PaymentRequired(
+        "Send the payment provider's reference and status (authorised or captured); "
+        "only an order of reserve_and_try lines is paid later, in the store.",
+        field="payment",
+    )
+
+
+def _create_order(
+    session: Session,
+    *,
+    order_id: str,
+    basket: _Basket,
+    lines: list[_Line],
+    priced: PricedCart,
+    payment: tuple[str, str, str],
+    data: CheckoutIn,
+    actor: Actor,
+    now: datetime,
+    sourcing: list[str],
+) -> tuple[Order, dict[str, str]]:
+    home = any(line.method in HOME_DELIVERY for line in lines)
+    order = Order(
+        id=order_id,
+        channel=basket.channel,
+        location_code=actor.location_code,
+        customer_ref=basket.customer_ref,
+        cart_id=basket.cart_id,
+        status=OrderStatus.placed.value,
+        currency=priced.currency,
+        subtotal_minor=priced.subtotal_minor,
+        discount_minor=priced.discount_minor,
+        shipping_minor=priced.shipping_minor,
+        shipping_discount_minor=priced.shipping_discount_minor,
+        total_minor=priced.total_minor,
+        coupons=list(priced.coupons),
+        pricing_explanation=list(priced.explanation),
+        sourcing_explanation=sourcing,
+        payment_provider=payment[0],
+        payment_reference=payment[1],
+        payment_status=payment[2],
+        delivery_address=(
+            data.delivery_address.model_dump()
+            if home and data.delivery_address is not None
+            else None
+        ),
+        placed_by=actor.label,
+        placed_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    session.flush()
+    ids: dict[str, str] = {}
+    for line, price in zip(lines, priced.lines, strict=True):
+        row = OrderLine(
+            id=new_id(),
+            order_id=order.id,
+            position=line.position,
+            sku=line.sku,
+            quantity=line.quantity,
+            method=line.method.value,
+            location_code=line.location,
+            reserve_days=line.reserve_days,
+            unit_price_minor=price.unit_price_minor,
+            list_price_minor=price.list_price_minor,
+            price_source=price.price_source,
+            subtotal_minor=price.subtotal_minor,
+            discount_minor=price.discount_minor,
+            total_minor=price.total_minor,
+        )
+        session.add(row)
+        ids[line.key] = row.id
+    session.flush()
+    write_change(
+        session,
+        order,
+        None,
+        actor=actor,
+        now=now,
+        data={
+            "cart_id": basket.cart_id,
+            "lines": [
+                {
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "method": line.method.value,
+                    "location": line.location,
+                }
+                for line in lines
+            ],
+        },
+    )
+    return order, ids
+
+
+def checkout(
+    session: Session,
+    *,
+    data: CheckoutIn,
+    actor: Actor,
+    policy: OrderPolicy | None = None,
+    now: datetime | None = None,
+) -> OrderOut:
+    """Re-price, source, reserve and create the order, all or nothing."""
+    policy = policy or OrderPolicy()
+    now = now or utcnow()
+    basket = _basket(session, data, actor, policy)
+    _check_channel(session, basket.channel, actor)
+    lines = _resolve(session, basket, data, actor, policy)
+    payment = _payment(data, lines)
+    priced = pricing.price_cart(
+        session,
+        currency=basket.currency,
+        channel=basket.channel,
+        lines=[(line.sku, line.quantity) for line in lines],
+        customer_ref=basket.customer_ref,
+        customer_attributes=basket.customer_attributes,
+        coupon_codes=basket.coupons,
+        shipping_minor=data.shipping_minor,
+        at=now,
+    )
+    order_id = new_id()
+    network_ = load_network(
+        session, channel=basket.channel, methods={line.method for line in lines}, policy=policy
+    )
+    address = data.delivery_address
+    destination = (
+        Point(address.latitude, address.longitude)
+        if address is not None and address.latitude is not None and address.longitude is not None
+        else None
+    )
+    reserve_days = {line.key: line.reserve_days for line in lines}
+    decision, held = source_and_reserve(
+        session,
+        requests=[
+            LineRequest(
+                line=line.key,
+                sku=line.sku,
+                quantity=line.quantity,
+                method=line.method,
+                location=line.location,
+                candidates=network_.candidates(line.method),
+            )
+            for line in lines
+        ],
+        network_=network_,
+        destination=destination,
+        reference=order_id,
+        reserve_days=reserve_days,
+        actor=actor,
+        policy=policy,
+    )
+    order, line_ids = _create_order(
+        session,
+        order_id=order_id,
+        basket=basket,
+        lines=lines,
+        priced=priced,
+        payment=payment,
+        data=data,
+        actor=actor,
+        now=now,
+        sourcing=list(decision.explanation),
+    )
+    open_fulfilments(
+        session,
+        order_id=order.id,
+        held=held,
+        order_line_ids=line_ids,
+        line_positions={line.key: line.position for line in lines},
+        reserve_days=reserve_days,
+        network_=network_,
+        delivery_address=order.delivery_address,
+        actor=actor,
+        policy=policy,
+        now=now,
+    )
+    move_order(
+        session,
+        order,
+        OrderStatus.allocated,
+        actor=actor,
+        now=now,
+        data={"sourcing": list(decision.explanation), "shipments": decision.shipments},
+    )
+    roll_up(session, order, actor=actor, now=now, reason="sold over the counter")
+    if priced.coupons:
+        pricing.redeem_coupons(
+            session, priced=priced, customer_ref=basket.customer_ref, order_id=order.id, actor=actor
+        )
+    if basket.cart_id is not None:
+        carts.mark_checked_out(session, cart_id=basket.cart_id, order_id=order.id, actor=actor)
+    return order_out(session, order)

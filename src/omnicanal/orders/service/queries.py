@@ -1,0 +1,102 @@
+"""Reading orders: one order as every channel sees it, and pages of orders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omnicanal.fulfilment import queries as fulfilments
+from omnicanal.fulfilment.schemas import FulfilmentOut
+from omnicanal.orders.models import Order
+from omnicanal.orders.schemas import OrderOut, OrderPage, OrderSummary
+from omnicanal.orders.service.common import load_order, order_out
+
+__all__ = ["get_fulfilment_view", "get_order", "list_fulfilment_views", "list_orders"]
+
+
+def get_order(session: Session, *, order_id: str) -> OrderOut:
+    """The order's status, lines, fulfilments and history: the same for every channel."""
+    return order_out(session, load_order(session, order_id))
+
+
+def list_orders(
+    session: Session,
+    *,
+    customer_ref: str | None = None,
+    channel: str | None = None,
+    status: str | None = None,
+    location: str | None = None,
+    placed_from: datetime | None = None,
+    placed_until: datetime | None = None,
+    after: str | None = None,
+    limit: int = 50,
+) -> OrderPage:
+    """Orders, newest first, filtered; ``after`` is the last id of the previous page."""
+    query = select(Order)
+    if customer_ref is not None:
+        query = query.where(Order.customer_ref == customer_ref)
+    if channel is not None:
+        query = query.where(Order.channel == channel)
+    if status is not None:
+        query = query.where(Order.status == status)
+    if location is not None:
+        query = query.where(Order.location_code == location)
+    if placed_from is not None:
+        query = query.where(Order.placed_at >= placed_from)
+    if placed_until is not None:
+        query = query.where(Order.placed_at < placed_until)
+    if after is not None:
+        query = query.where(Order.id < after)
+    rows = list(session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
+    page = rows[:limit]
+    return OrderPage(
+        items=[
+            OrderSummary(
+                id=order.id,
+                status=order.status,
+                channel=order.channel,
+                location=order.location_code,
+                customer_ref=order.customer_ref,
+                currency=order.currency,
+                total_minor=order.total_minor,
+                payment_status=order.payment_status,
+                placed_at=order.placed_at,
+                updated_at=order.updated_at,
+            )
+            for order in page
+        ],
+        next_cursor=page[-1].id if len(rows) > limit else None,
+    )
+
+
+def get_fulfilment_view(session: Session, *, fulfilment_id: str) -> FulfilmentOut:
+    """One fulfilment with its lines and its order's status."""
+    fulfilment = fulfilments.get_fulfilment(session, fulfilment_id)
+    order = load_order(session, fulfilment.order_id)
+    lines = fulfilments.lines_by_fulfilment(session, [fulfilment.id])[fulfilment.id]
+    return fulfilments.fulfilment_out(fulfilment, lines, order.status)
+
+
+def list_fulfilment_views(
+    session: Session,
+    *,
+    location_code: str | None = None,
+    status: str | None = None,
+    method: str | None = None,
+    limit: int = 100,
+) -> list[FulfilmentOut]:
+    """A location's queue of fulfilments (or everyone's), oldest first."""
+    rows = fulfilments.list_fulfilments(
+        session, location_code=location_code, status=status, method=method, limit=limit
+    )
+    lines = fulfilments.lines_by_fulfilment(session, [f.id for f in rows])
+    order_ids = sorted({f.order_id for f in rows})
+    statuses = {
+        order_id: status
+        for order_id, status in session.execute(
+            select(Order.id, Order.status).where(Order.id.in_(order_ids))
+        )
+    }
+    return [fulfilments.fulfilment_out(f, lines[f.id], statuses[f.order_id]) for f in rows]

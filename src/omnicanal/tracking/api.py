@@ -1,0 +1,246 @@
+"""HTTP routes of the tracking API, compatible with Segment's (``/v1/batch``, ``/v1/track``...).
+
+Point ``segment-analytics-python``, analytics.js or a RudderStack SDK at omnicanal with a
+source's write key: they authenticate with HTTP Basic (the key as user name) or put the
+key in the body's ``writeKey``. A server of ours (a till) may instead send with its own API
+key (``Authorization: Bearer``) when the key has the ``tracking:write`` scope.
+
+A batch stores its valid messages and lists the refused ones (index, messageId, field,
+reason) in the answer; a batch with no valid message, like a single refused message, is a
+400 problem and stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from omnicanal.api.deps import PlatformDep
+from omnicanal.api.problems import MEDIA_TYPE, Problem, problem_response, responses
+from omnicanal.platform.auth import authenticate, require_scope
+from omnicanal.platform.clock import utcnow
+from omnicanal.platform.wiring import Platform
+from omnicanal.tracking import service
+from omnicanal.tracking.body import BodyRefused, basic_user, read_json
+from omnicanal.tracking.spec import ParsedMessage, Rejection, batch_sent_at, parse_message
+
+router = APIRouter(prefix="/v1", tags=["tracking"])
+
+_MESSAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A Segment-spec message (identify, track, page, screen, alias, group).",
+    "properties": {
+        "type": {"type": "string"},
+        "messageId": {"type": "string"},
+        "userId": {"type": ["string", "null"]},
+        "anonymousId": {"type": ["string", "null"]},
+        "event": {"type": "string"},
+        "traits": {"type": "object"},
+        "properties": {"type": "object"},
+        "context": {"type": "object"},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "originalTimestamp": {"type": "string", "format": "date-time"},
+        "sentAt": {"type": "string", "format": "date-time"},
+    },
+    "additionalProperties": True,
+}
+_BATCH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "batch": {"type": "array", "items": _MESSAGE_SCHEMA},
+        "sentAt": {"type": "string", "format": "date-time"},
+        "writeKey": {"type": "string"},
+        "context": {"type": "object"},
+    },
+    "required": ["batch"],
+}
+
+
+def _problem_entry(description: str) -> dict[str, Any]:
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+RESPONSES = {
+    **responses(400),
+    413: _problem_entry("The body is over the size limit (after decompression)"),
+    415: _problem_entry("Unsupported Content-Encoding"),
+}
+ACCEPTED = {
+    "type": "object",
+    "properties": {
+        "success": {"type": "boolean"},
+        "accepted": {"type": "integer"},
+        "duplicates": {"type": "integer"},
+        "rejected": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema}},
+            "description": "JSON, optionally with Content-Encoding: gzip",
+        },
+        "responses": {"200": {"content": {"application/json": {"schema": ACCEPTED}}}},
+    }
+
+
+def _refused(rejections: list[Rejection], *, single: bool) -> JSONResponse:
+    first = rejections[0]
+    where = "" if single else f"message {first.index}: "
+    detail = f"{where}{first.reason}"
+    return problem_response(
+        400,
+        first.code if single else "invalid_messages",
+        "The message does not follow the tracking spec"
+        if single
+        else "No message of the batch follows the tracking spec",
+        detail,
+        message=detail,
+        field=first.field or None,
+        rejected=[r.as_dict() for r in rejections],
+    )
+
+
+def _messages(body: Any, forced_type: str | None) -> list[Any]:
+    if not isinstance(body, Mapping):
+        raise BodyRefused(400, "invalid_batch", "Invalid batch", "The body must be a JSON object.")
+    if forced_type is not None:
+        return [body]
+    batch = body.get("batch")
+    if not isinstance(batch, list):
+        raise BodyRefused(
+            400, "invalid_batch", "Invalid batch", "The body needs 'batch', a list of messages."
+        )
+    if not batch:
+        raise BodyRefused(400, "invalid_batch", "Invalid batch", "The batch holds no message.")
+    shared = body.get("context")
+    if isinstance(shared, Mapping):
+        batch = [
+            {**m, "context": {**shared, **(m.get("context") or {})}}
+            if isinstance(m, Mapping) and isinstance(m.get("context") or {}, Mapping)
+            else m
+            for m in batch
+        ]
+    return batch
+
+
+def _source(platform: Platform, credential: tuple[str, str | None]) -> service.SourceView:
+    """The source a request speaks for: a write key's, or an API key's (``tracking:write``)."""
+    kind, secret = credential
+    if kind == "write_key":
+        with platform.db.reading() as session:
+            return service.authenticate_write_key(session, secret)
+    with platform.db.reading() as session:
+        actor = authenticate(session, secret)
+    require_scope(actor, "tracking:write")
+    with platform.db.transaction() as session:
+        return service.source_for_api_key(session, actor=actor)
+
+
+def _ingest(
+    platform: Platform,
+    credential: tuple[str, str | None],
+    body: Any,
+    forced_type: str | None,
+    received_at: datetime,
+    size: int,
+) -> JSONResponse:
+    source = _source(platform, credential)
+    raw_messages = _messages(body, forced_type)
+    sent_at = batch_sent_at(body)
+    if isinstance(sent_at, Rejection):
+        return _refused([sent_at], single=True)
+    settings = platform.settings
+    parsed: list[ParsedMessage] = []
+    rejected: list[Rejection] = []
+    for index, raw in enumerate(raw_messages):
+        outcome = parse_message(
+            raw,
+            index=index,
+            forced_type=forced_type,
+            received_at=received_at,
+            batch_sent_at=sent_at,
+            region=settings.phone_region,
+            # A body smaller than one message's limit holds no message over it.
+            max_bytes=limit if size > (limit := settings.tracking_max_message_bytes) else None,
+        )
+        (rejected if isinstance(outcome, Rejection) else parsed).append(outcome)  # type: ignore[arg-type]
+    if not parsed:
+        return _refused(rejected, single=forced_type is not None)
+    with platform.db.transaction() as session:
+        result = service.ingest(session, source=source, messages=parsed, received_at=received_at)
+    return JSONResponse(
+        {
+            "success": True,
+            "accepted": len(result.accepted),
+            "duplicates": len(result.duplicates),
+            "rejected": [r.as_dict() for r in rejected],
+        }
+    )
+
+
+def _credential(request: Request, body: Any) -> tuple[str, str | None]:
+    """("api_key", token) for a Bearer header, else ("write_key", the Basic user name or
+    the body's ``writeKey``)."""
+    authorization = request.headers.get("authorization") or ""
+    if authorization[:7].lower() == "bearer ":
+        return "api_key", authorization[7:].strip()
+    write_key = basic_user(authorization)
+    if write_key is None and isinstance(body, Mapping) and isinstance(body.get("writeKey"), str):
+        write_key = body["writeKey"]
+    return "write_key", write_key
+
+
+async def _receive(request: Request, platform: Platform, forced_type: str | None) -> JSONResponse:
+    received_at = utcnow()
+    try:
+        body, size = await read_json(request, limit=platform.settings.tracking_max_batch_bytes)
+        return await run_in_threadpool(
+            _ingest, platform, _credential(request, body), body, forced_type, received_at, size
+        )
+    except BodyRefused as refused:
+        return refused.response()
+
+
+@router.post("/batch", responses=RESPONSES, openapi_extra=_openapi(_BATCH_SCHEMA))
+async def batch(request: Request, platform: PlatformDep) -> JSONResponse:
+    """A batch of messages, as every Segment and RudderStack SDK sends them."""
+    return await _receive(request, platform, None)
+
+
+@router.post("/import", responses=RESPONSES, openapi_extra=_openapi(_BATCH_SCHEMA))
+async def import_batch(request: Request, platform: PlatformDep) -> JSONResponse:
+    """Historical messages (Segment's ``/v1/import``): a batch, with their own timestamps."""
+    return await _receive(request, platform, None)
+
+
+def _single(kind: str):  # type: ignore[no-untyped-def]
+    async def receive(request: Request, platform: PlatformDep) -> JSONResponse:
+        return await _receive(request, platform, kind)
+
+    receive.__name__ = f"{kind}_message"
+    receive.__doc__ = f"One {kind} message."
+    return receive
+
+
+for _kind in ("identify", "track", "page", "screen", "alias", "group"):
+    router.add_api_route(
+        f"/{_kind}",
+        _single(_kind),
+        methods=["POST"],
+        responses=RESPONSES,
+        openapi_extra=_openapi(_MESSAGE_SCHEMA),
+        summary=f"{_kind.title()} (one message)",
+    )

@@ -1,0 +1,99 @@
+"""Reading a tracking request: its write key, its (possibly gzipped) body, its JSON.
+
+The size limit applies to what arrives and to what it inflates to, so a small gzip bomb
+is refused like a large body, before anything is parsed or stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from omnicanal.api.problems import problem_response
+
+__all__ = ["BodyRefused", "basic_user", "read_json"]
+
+
+class BodyRefused(Exception):
+    """A request body we do not read: too large, badly encoded, not JSON."""
+
+    def __init__(self, status: int, code: str, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.title, self.detail = status, code, title, detail
+
+    def response(self) -> JSONResponse:
+        return problem_response(
+            self.status, self.code, self.title, self.detail, message=self.detail
+        )
+
+
+def _too_large(limit: int) -> BodyRefused:
+    return BodyRefused(
+        413,
+        "batch_too_large",
+        "Request body too large",
+        f"The body is over {limit} bytes (after decompression); send smaller batches.",
+    )
+
+
+def basic_user(authorization: str | None) -> str | None:
+    """The user name of an HTTP Basic ``Authorization`` header (the write key), if any."""
+    if not authorization or authorization[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.split(":", 1)[0] or None
+
+
+def _inflate(data: bytes, encoding: str, limit: int) -> bytes:
+    wbits = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+    if encoding not in wbits:
+        raise BodyRefused(
+            415,
+            "unsupported_encoding",
+            "Unsupported Content-Encoding",
+            f"Content-Encoding '{encoding}' is not supported; send gzip, deflate or none.",
+        )
+    inflater = zlib.decompressobj(wbits[encoding])
+    try:
+        inflated = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        raise BodyRefused(
+            400, "malformed_body", "Malformed body", f"The body is not valid {encoding} data."
+        ) from None
+    if len(inflated) > limit or inflater.unconsumed_tail:
+        raise _too_large(limit)
+    return inflated
+
+
+async def read_json(request: Request, *, limit: int) -> tuple[Any, int]:
+    """The request's JSON, decompressed, and its size in bytes; :class:`BodyRefused` when
+    it cannot be read."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        data = _inflate(data, encoding, limit)
+    try:
+        return json.loads(data), len(data)
+    except (UnicodeDecodeError, ValueError):
+        raise BodyRefused(
+            400, "malformed_json", "Malformed JSON", "The request body is not valid JSON."
+        ) from None

@@ -1,0 +1,276 @@
+"""Use cases of the tracking module: write keys, and taking in a batch of messages."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omnicanal.customers import service as customers
+from omnicanal.platform.actors import Actor
+from omnicanal.platform.auth import hash_token
+from omnicanal.platform.clock import utcnow
+from omnicanal.platform.errors import NotFound
+from omnicanal.tracking.errors import InvalidSource, UnknownWriteKey
+from omnicanal.tracking.models import TrackingMessage, TrackingSource
+from omnicanal.tracking.spec import ParsedMessage
+
+__all__ = [
+    "IngestResult",
+    "SourceKind",
+    "SourceView",
+    "authenticate_write_key",
+    "create_source",
+    "ingest",
+    "ingest_many",
+    "list_sources",
+    "revoke_source",
+    "source_for_api_key",
+]
+
+
+class SourceKind(StrEnum):
+    """The kinds of source a write key speaks for."""
+
+    web = "web"
+    app = "app"
+    store = "store"
+    email = "email"
+    service_desk = "service_desk"
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """A source as the edge and the use cases see it (no secret)."""
+
+    id: str
+    name: str
+    kind: str
+    location_code: str | None
+
+    @property
+    def label(self) -> str:
+        """How identifiers and timeline entries name the source."""
+        return f"{self.kind}/{self.name}"[:120]
+
+    def actor(self) -> Actor:
+        return Actor(
+            key_id=self.id,
+            channel=self.kind,
+            location_code=self.location_code,
+            scopes=frozenset({"tracking:write"}),
+            name=self.name,
+        )
+
+
+def _view(source: TrackingSource) -> SourceView:
+    return SourceView(source.id, source.name, source.kind, source.location_code)
+
+
+def create_source(
+    session: Session, *, kind: SourceKind, name: str, location_code: str | None = None
+) -> tuple[SourceView, str]:
+    """Create a source and its write key; returns the key, shown only this once."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidSource("A source needs a name of 1 to 100 characters.", field="name")
+    if location_code is not None:
+        from omnicanal.network import service as network
+
+        location_code = network.get_location(session, location_code).code
+    write_key = f"wk_{kind.value}_{secrets.token_urlsafe(24)}"
+    source = TrackingSource(
+        name=name,
+        kind=kind.value,
+        location_code=location_code,
+        key_prefix=write_key[:16],
+        key_hash=hash_token(write_key),
+    )
+    session.add(source)
+    session.flush()
+    return _view(source), write_key
+
+
+API_KEY_SOURCES = {
+    "web": SourceKind.web,
+    "app": SourceKind.app,
+    "store": SourceKind.store,
+    "call_centre": SourceKind.service_desk,
+}
+
+
+def source_for_api_key(session: Session, *, actor: Actor) -> SourceView:
+    """The source standing for an API key that sends tracking messages (made on first use)."""
+    if actor.key_id is None:
+        raise InvalidSource("Only an API key can be a tracking source.", field="Authorization")
+    found = session.scalar(select(TrackingSource).where(TrackingSource.api_key_id == actor.key_id))
+    if found is None:
+        kind = API_KEY_SOURCES.get(actor.channel)
+        if kind is None:
+            raise InvalidSource(
+                f"A {actor.channel} key cannot send tracking messages.", field="Authorization"
+            )
+        found = TrackingSource(
+            name=f"API key {actor.name}"[:100],
+            kind=kind.value,
+            location_code=actor.location_code,
+            key_prefix="(api key)",
+            key_hash=hash_token(f"api-key:{actor.key_id}"),
+            api_key_id=actor.key_id,
+        )
+        session.add(found)
+        session.flush()
+    return _view(found)
+
+
+def list_sources(session: Session) -> list[dict[str, Any]]:
+    """Every source with its key prefix, newest first."""
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "kind": s.kind,
+            "location": s.location_code,
+            "key_prefix": s.key_prefix,
+            "created_at": s.created_at,
+            "revoked_at": s.revoked_at,
+        }
+        for s in session.scalars(select(TrackingSource).order_by(TrackingSource.id.desc()))
+    ]
+
+
+def revoke_source(session: Session, *, source_id: str) -> None:
+    """Refuse this source's write key from now on."""
+    source = session.get(TrackingSource, source_id)
+    if source is None:
+        raise NotFound(f"No tracking source has the id {source_id!r}.", field="id")
+    source.revoked_at = source.revoked_at or utcnow()
+
+
+def authenticate_write_key(session: Session, write_key: str | None) -> SourceView:
+    """The source behind a write key, or :class:`UnknownWriteKey`."""
+    if not write_key:
+        raise UnknownWriteKey(
+            "Send the source's write key as the user name of HTTP Basic auth.",
+            message="missing write key",
+        )
+    source = session.scalar(
+        select(TrackingSource).where(TrackingSource.key_hash == hash_token(write_key))
+    )
+    if source is None or source.revoked_at is not None:
+        raise UnknownWriteKey(
+            "This write key is unknown or has been revoked.", message="invalid write key"
+        )
+    return _view(source)
+
+
+@dataclass
+class IngestResult:
+    """What a batch did: messages stored, repeats skipped (by their batch index)."""
+
+    accepted: list[int] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    profiles: dict[int, str | None] = field(default_factory=dict)
+
+
+def ingest(
+    session: Session,
+    *,
+    source: SourceView,
+    messages: Sequence[ParsedMessage],
+    received_at: datetime,
+) -> IngestResult:
+    """Store the messages not seen before from this source and resolve them to profiles."""
+    return ingest_many(
+        session, items=[(source, message) for message in messages], received_at=received_at
+    )
+
+
+def _seen(session: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (source id, messageId) pairs among ``keys`` stored already."""
+    seen: set[tuple[str, str]] = set()
+    by_source: dict[str, list[str]] = {}
+    for source_id, message_id in keys:
+        by_source.setdefault(source_id, []).append(message_id)
+    for source_id, ids in sorted(by_source.items()):
+        ids.sort()
+        for start in range(0, len(ids), 500):
+            seen.update(
+                (source_id, message_id)
+                for message_id in session.scalars(
+                    select(TrackingMessage.message_id).where(
+                        TrackingMessage.source_id == source_id,
+                        TrackingMessage.message_id.in_(ids[start : start + 500]),
+                    )
+                )
+            )
+    return seen
+
+
+def ingest_many(
+    session: Session,
+    *,
+    items: Sequence[tuple[SourceView, ParsedMessage]],
+    received_at: datetime,
+    announce: bool = True,
+) -> IngestResult:
+    """Store messages from one or more sources, in their order, each (source, messageId)
+    once, and resolve them to profiles, as one unit of work."""
+    result = IngestResult()
+    if not items:
+        return result
+    customers.lock_identity_graph(session)
+    seen = _seen(session, {(source.id, message.message_id) for source, message in items})
+    fresh: list[tuple[SourceView, ParsedMessage]] = []
+    for source, message in items:
+        key = (source.id, message.message_id)
+        if key in seen:
+            result.duplicates.append(message.index)
+            continue
+        seen.add(key)
+        fresh.append((source, message))
+    if not fresh:
+        return result
+    sightings = [
+        customers.Sighting(
+            identifiers=message.identifiers,
+            kind=message.type,
+            name=message.name,
+            occurred_at=message.occurred_at,
+            received_at=received_at,
+            source=source.label,
+            channel=source.kind,
+            message_ref=message.message_id,
+            properties=message.properties,
+            traits=message.traits,
+            order=message.order,
+        )
+        for source, message in fresh
+    ]
+    actor = fresh[0][0].actor()
+    resolved = customers.record_sightings(
+        session, sightings=sightings, actor=actor, announce=announce
+    )
+    rows = [
+        {
+            "id": outcome.event_id,
+            "source_id": source.id,
+            "message_id": message.message_id,
+            "type": message.type,
+            "occurred_at": message.occurred_at,
+            "received_at": received_at,
+            "payload": message.raw,
+        }
+        for (source, message), outcome in zip(fresh, resolved, strict=True)
+    ]
+    customers.bulk_insert(session, TrackingMessage.__table__, rows)
+    for (_, message), outcome in zip(fresh, resolved, strict=True):
+        result.accepted.append(message.index)
+        result.profiles[message.index] = outcome.profile_id
+    return result

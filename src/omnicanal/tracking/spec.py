@@ -1,0 +1,355 @@
+"""Messages of the Segment tracking spec, read the way Segment's and RudderStack's SDKs send
+them (pure: no database, no HTTP).
+
+A message becomes a :class:`ParsedMessage` (its identifiers normalised, its time decided)
+or a :class:`Rejection` saying precisely which field is wrong and why. What the SDKs do
+that a strict reader would refuse is accepted: ``anonymousId: null``, identify traits in
+``context.traits`` (RudderStack), numeric ids, timestamps with milliseconds, microseconds
+or nanoseconds, ``sentAt`` on the batch or on the message, no ``messageId`` at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from omnicanal.customers.commerce import OrderFacts, order_facts
+from omnicanal.customers.identifiers import (
+    Identifier,
+    IdentifierKind,
+    InvalidIdentifier,
+    normalise,
+)
+from omnicanal.platform.ids import new_id
+
+__all__ = [
+    "MESSAGE_TYPES",
+    "ParsedMessage",
+    "Rejection",
+    "parse_message",
+    "parse_timestamp",
+]
+
+MESSAGE_TYPES = ("identify", "track", "page", "screen", "alias", "group")
+MAX_MESSAGE_ID = 100
+MAX_EVENT_NAME = 200
+
+TRAIT_IDENTIFIERS: dict[str, IdentifierKind] = {
+    "email": IdentifierKind.email,
+    "phone": IdentifierKind.phone,
+    "phone_number": IdentifierKind.phone,
+    "phoneNumber": IdentifierKind.phone,
+    "mobile": IdentifierKind.phone,
+    "loyalty_card": IdentifierKind.loyalty_card,
+    "loyaltyCard": IdentifierKind.loyalty_card,
+    "loyalty_card_number": IdentifierKind.loyalty_card,
+    "loyaltyCardNumber": IdentifierKind.loyalty_card,
+    "external_id": IdentifierKind.external_id,
+    "customer_number": IdentifierKind.external_id,
+    "customerNumber": IdentifierKind.external_id,
+}
+"""Trait names that carry an identifier (kept in the identity graph, not as traits)."""
+
+EXTERNAL_ID_TYPES: dict[str, IdentifierKind] = {
+    "email": IdentifierKind.email,
+    "phone": IdentifierKind.phone,
+    "loyalty_card": IdentifierKind.loyalty_card,
+    "user_id": IdentifierKind.user_id,
+    "customer_number": IdentifierKind.external_id,
+    "external_id": IdentifierKind.external_id,
+}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why the message at ``index`` of a batch was refused."""
+
+    index: int
+    message_id: str | None
+    code: str
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "messageId": self.message_id,
+            "code": self.code,
+            "field": self.field,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """A valid message: who (identifiers), what, when, and its raw form."""
+
+    index: int
+    type: str
+    message_id: str
+    name: str
+    occurred_at: datetime
+    identifiers: tuple[Identifier, ...]
+    traits: dict[str, Any] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+    order: OrderFacts | None = None
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.field, self.reason = code, field, reason
+
+
+def parse_timestamp(value: Any, field: str) -> datetime | None:
+    """An aware UTC datetime from ISO 8601 text (any fraction of a second) or epoch numbers."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise _Refused("invalid_timestamp", field, f"{field} must be an ISO 8601 date")
+    if isinstance(value, int | float):
+        seconds = value / 1000 if abs(value) >= 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise _Refused("invalid_timestamp", field, f"{field} {value} is out of range") from None
+    if not isinstance(value, str):
+        raise _Refused("invalid_timestamp", field, f"{field} must be an ISO 8601 date")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise _Refused(
+            "invalid_timestamp", field, f"{field} '{value[:40]}' is not an ISO 8601 date"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _identifier_text(value: Any, field: str) -> str | None:
+    """A user or anonymous id as text: strings and numbers; null and "" mean absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _Refused("invalid_id", field, f"{field} must be a string")
+    text = str(value).strip()
+    return text or None
+
+
+def _object(value: Any, field: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _Refused("invalid_field", field, f"{field} must be an object")
+    return dict(value)
+
+
+def _identifier(kind: IdentifierKind, raw: Any, field: str, region: str) -> Identifier:
+    try:
+        return normalise(kind, raw, region=region)
+    except InvalidIdentifier as error:
+        raise _Refused(f"invalid_{kind.value}", field, f"{field}: {error.reason}") from None
+
+
+def _trait_identifiers(traits: Mapping[str, Any], prefix: str, region: str) -> list[Identifier]:
+    found = []
+    for name, kind in TRAIT_IDENTIFIERS.items():
+        value = traits.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        found.append(_identifier(kind, value, f"{prefix}.{name}", region))
+    return found
+
+
+def _external_ids(context: Mapping[str, Any], region: str) -> list[Identifier]:
+    entries = context.get("externalIds")
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise _Refused("invalid_field", "context.externalIds", "context.externalIds must be a list")
+    found = []
+    for position, entry in enumerate(entries):
+        field = f"context.externalIds[{position}]"
+        if not isinstance(entry, Mapping) or entry.get("id") in (None, ""):
+            raise _Refused("invalid_field", field, f"{field} needs an id")
+        type_name = str(entry.get("type") or "external_id")
+        kind = EXTERNAL_ID_TYPES.get(type_name, IdentifierKind.external_id)
+        raw = entry["id"]
+        if kind is IdentifierKind.external_id and type_name not in EXTERNAL_ID_TYPES:
+            raw = f"{type_name}:{raw}"
+        found.append(_identifier(kind, raw, f"{field}.id", region))
+    return found
+
+
+def _occurred_at(
+    message: Mapping[str, Any], received_at: datetime, batch_sent_at: datetime | None
+) -> datetime:
+    """When it happened: ``timestamp`` as sent, else the device's ``originalTimestamp``
+    corrected for the device clock's skew (``receivedAt - (sentAt - originalTimestamp)``),
+    else the time it was received."""
+    timestamp = parse_timestamp(message.get("timestamp"), "timestamp")
+    if timestamp is not None:
+        return timestamp
+    original = parse_timestamp(message.get("originalTimestamp"), "originalTimestamp")
+    sent_at = parse_timestamp(message.get("sentAt"), "sentAt") or batch_sent_at
+    if original is not None and sent_at is not None:
+        return received_at - (sent_at - original)
+    return original or received_at
+
+
+def _name(message: Mapping[str, Any], kind: str, properties: Mapping[str, Any]) -> str:
+    if kind == "track":
+        event = message.get("event")
+        if not isinstance(event, str) or not event.strip():
+            raise _Refused("missing_event", "event", "a track message needs an event name")
+        if len(event) > MAX_EVENT_NAME:
+            raise _Refused(
+                "invalid_field", "event", f"the event name is over {MAX_EVENT_NAME} characters"
+            )
+        return event.strip()
+    if kind in ("page", "screen"):
+        name = message.get("name") or properties.get("name") or message.get("category") or ""
+        return str(name)[:MAX_EVENT_NAME]
+    if kind == "group":
+        return str(message.get("groupId") or "")[:MAX_EVENT_NAME]
+    return ""
+
+
+def _parse(
+    message: Any,
+    *,
+    index: int,
+    forced_type: str | None,
+    received_at: datetime,
+    batch_sent_at: datetime | None,
+    region: str,
+    max_bytes: int | None,
+) -> ParsedMessage:
+    if not isinstance(message, Mapping):
+        raise _Refused("not_an_object", "", "a message must be a JSON object")
+    size = len(json.dumps(message, default=str).encode()) if max_bytes is not None else 0
+    if max_bytes is not None and size > max_bytes:
+        raise _Refused(
+            "message_too_large", "", f"the message is {size} bytes; the limit is {max_bytes}"
+        )
+    kind = forced_type or message.get("type")
+    if kind not in MESSAGE_TYPES:
+        raise _Refused(
+            "invalid_type", "type", f"type must be one of {', '.join(MESSAGE_TYPES)}, not {kind!r}"
+        )
+    context = _object(message.get("context"), "context")
+    properties = _object(message.get("properties"), "properties")
+    context_traits = _object(context.get("traits"), "context.traits")
+    own_traits = _object(message.get("traits"), "traits")
+
+    identifiers: list[Identifier] = []
+    user_id = _identifier_text(message.get("userId"), "userId")
+    anonymous_id = _identifier_text(message.get("anonymousId"), "anonymousId")
+    if kind == "alias":
+        previous_id = _identifier_text(message.get("previousId"), "previousId")
+        if previous_id is None or user_id is None:
+            raise _Refused("missing_id", "previousId", "an alias needs previousId and userId")
+        identifiers.append(
+            _identifier(IdentifierKind.anonymous_id, previous_id, "previousId", region)
+        )
+    elif user_id is None and anonymous_id is None:
+        raise _Refused("missing_id", "userId", "a message needs a userId or an anonymousId")
+    if kind == "group" and _identifier_text(message.get("groupId"), "groupId") is None:
+        raise _Refused("missing_id", "groupId", "a group message needs a groupId")
+    if user_id is not None:
+        identifiers.append(_identifier(IdentifierKind.user_id, user_id, "userId", region))
+    if anonymous_id is not None:
+        identifiers.append(
+            _identifier(IdentifierKind.anonymous_id, anonymous_id, "anonymousId", region)
+        )
+    identifiers += _trait_identifiers(context_traits, "context.traits", region)
+    if kind == "identify":
+        identifiers += _trait_identifiers(own_traits, "traits", region)
+    identifiers += _external_ids(context, region)
+    device = _object(context.get("device"), "context.device")
+    if device.get("id") not in (None, ""):
+        identifiers.append(
+            _identifier(IdentifierKind.device_id, device["id"], "context.device.id", region)
+        )
+
+    traits: dict[str, Any] = {}
+    if kind == "identify":
+        traits = {
+            name: value
+            for name, value in {**context_traits, **own_traits}.items()
+            if name not in TRAIT_IDENTIFIERS and len(name) <= 100
+        }
+    elif kind == "group":
+        traits = {"group_id": str(message.get("groupId"))}
+
+    message_id = message.get("messageId")
+    if message_id is None or message_id == "":
+        message_id = f"auto-{new_id()}"
+    elif isinstance(message_id, bool) or not isinstance(message_id, str | int):
+        raise _Refused("invalid_field", "messageId", "messageId must be a string")
+    message_id = str(message_id)
+    if len(message_id) > MAX_MESSAGE_ID:
+        raise _Refused(
+            "invalid_field", "messageId", f"messageId is over {MAX_MESSAGE_ID} characters"
+        )
+    name = _name(message, kind, properties)
+    return ParsedMessage(
+        index=index,
+        type=kind,
+        message_id=message_id,
+        name=name,
+        occurred_at=_occurred_at(message, received_at, batch_sent_at),
+        identifiers=tuple(dict.fromkeys(identifiers)),
+        traits=traits,
+        properties=properties,
+        raw=dict(message),
+        order=order_facts(name, properties, domain=False) if kind == "track" else None,
+    )
+
+
+def parse_message(
+    message: Any,
+    *,
+    index: int = 0,
+    forced_type: str | None = None,
+    received_at: datetime,
+    batch_sent_at: datetime | None = None,
+    region: str = "FR",
+    max_bytes: int | None = 32_768,
+) -> ParsedMessage | Rejection:
+    """One message of a batch, read, or the precise reason it is refused.
+
+    ``max_bytes``: the largest message accepted; None when the caller knows every message
+    is small enough (a whole body under the limit).
+    """
+    try:
+        return _parse(
+            message,
+            index=index,
+            forced_type=forced_type,
+            received_at=received_at,
+            batch_sent_at=batch_sent_at,
+            region=region,
+            max_bytes=max_bytes,
+        )
+    except _Refused as refused:
+        message_id = message.get("messageId") if isinstance(message, Mapping) else None
+        return Rejection(
+            index=index,
+            message_id=str(message_id) if message_id is not None else None,
+            code=refused.code,
+            field=refused.field,
+            reason=refused.reason,
+        )
+
+
+def batch_sent_at(body: Mapping[str, Any]) -> datetime | Rejection | None:
+    """The batch's own ``sentAt``, when it has a readable one."""
+    try:
+        return parse_timestamp(body.get("sentAt"), "sentAt")
+    except _Refused as refused:
+        return Rejection(-1, None, refused.code, refused.field, refused.reason)

@@ -1,0 +1,1 @@
+"""Tests of probabilistic matching: normalising, comparing, blocking, estimating, deciding."""
