@@ -146,6 +146,34 @@ def test_a_failing_consumer_leaves_the_event_unpublished_until_it_succeeds(
     assert attempts == 1
 
 
+def test_a_poison_event_is_given_up_after_its_attempts_and_the_rest_flows(
+    platform: Platform,
+) -> None:
+    """One consumer failing on one event forever cannot stall the events behind it."""
+    rows = some_events(platform)
+    poison = rows[1][0]
+    handled: list[str] = []
+
+    def broken_on_one(_session: Session, event: Event) -> None:
+        if event.id == poison:
+            raise ValueError("this event can never be handled")
+        handled.append(event.id)
+
+    consumers = [
+        ANALYTICS_CONSUMER,
+        Consumer(name="test.broken", patterns=("*",), handler=broken_on_one),
+    ]
+    relay = OutboxRelay(
+        platform.db, InProcessBus(platform.db, consumers, max_attempts=3), batch_size=100
+    )
+
+    assert [relay.publish_once() for _ in range(3)] == [1, 0, 4]
+
+    assert handled == [row[0] for row in rows if row[0] != poison]
+    assert counted(platform) == Counter(event_type for _, event_type, _ in rows)
+    assert [published for _, _, published in outbox(platform)] == [True] * 5
+
+
 def test_delivering_an_event_twice_handles_it_once(platform: Platform) -> None:
     """deliver() remembers the event id: the second delivery is skipped."""
     event = Event(type="test.delivered", subject="tests/1", data={}, source="/channels/system")

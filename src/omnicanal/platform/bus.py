@@ -56,29 +56,57 @@ def deliver(db: Database, consumer: Consumer, event: Event) -> bool:
     return True
 
 
+MAX_ATTEMPTS = 5
+"""Deliveries of one event to one consumer before the embedded bus gives up on that pair."""
+
+
 class InProcessBus:
     """The embedded bus: publishing an event delivers it to every interested consumer now."""
 
-    def __init__(self, db: Database, consumers: Sequence[Consumer]) -> None:
+    def __init__(
+        self, db: Database, consumers: Sequence[Consumer], *, max_attempts: int = MAX_ATTEMPTS
+    ) -> None:
         self.db = db
         self.consumers = list(consumers)
+        self.max_attempts = max_attempts
+        self._failures: dict[tuple[str, str], int] = {}
 
     def publish(self, events: Sequence[Event]) -> int:
         """Deliver each event in order; returns how many were fully handled.
 
         A handler that fails stops the batch there: that event stays unpublished and is
-        delivered again on the next run (consumers that already handled it skip it).
+        delivered again on the next run (consumers that already handled it skip it). After
+        ``max_attempts`` failures of one consumer on one event, the bus logs the event as
+        dead for that consumer and goes on, so one poison event cannot stall every other.
         """
         for handled, event in enumerate(events):
             for consumer in self.consumers:
-                if not consumer.wants(event.type):
-                    continue
-                try:
-                    deliver(self.db, consumer, event)
-                except Exception:
-                    log.exception("consumer %s failed on event %s", consumer.name, event.id)
+                if consumer.wants(event.type) and not self._deliver(consumer, event):
                     return handled
         return len(events)
+
+    def _deliver(self, consumer: Consumer, event: Event) -> bool:
+        """True when the event is handled, or given up on, for this consumer."""
+        key = (consumer.name, event.id)
+        try:
+            deliver(self.db, consumer, event)
+        except Exception:
+            failures = self._failures.get(key, 0) + 1
+            if failures < self.max_attempts:
+                self._failures[key] = failures
+                log.exception("consumer %s failed on event %s", consumer.name, event.id)
+                return False
+            self._failures.pop(key, None)
+            log.exception(
+                "consumer %s failed %d times on event %s (%s); giving up on it",
+                consumer.name,
+                failures,
+                event.id,
+                event.type,
+            )
+            return True
+        self._failures.pop(key, None)
+        return True
 
     def close(self) -> None:
         return None
