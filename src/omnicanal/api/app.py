@@ -63,6 +63,10 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
     for router in (tracking, customers):
         app.include_router(router)
 
+    from omnicanal.web.edge import install as install_web
+
+    install_web(app)
+
     @app.get("/healthz", tags=["platform"])
     def healthz(platform: PlatformDep) -> dict[str, Any]:
         """Liveness and readiness: the database answers; the outbox backlog."""

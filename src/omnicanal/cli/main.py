@@ -133,6 +133,9 @@ def _register_commands() -> None:
 
     app.add_typer(customers.tracking_app, name="tracking")
     app.add_typer(customers.customers_app, name="customers")
+    from omnicanal.cli import staff
+
+    app.add_typer(staff.app, name="staff")
 
 
 _register_commands()

@@ -29,7 +29,8 @@ def metadata() -> MetaData:
     import omnicanal.platform.events
     import omnicanal.platform.idempotency
     import omnicanal.pricing.models
-    import omnicanal.tracking.models  # noqa: F401  (each import registers its tables)
+    import omnicanal.tracking.models
+    import omnicanal.web.models  # noqa: F401  (each import registers its tables)
 
     return Base.metadata
 

@@ -1,0 +1,1 @@
+"""The web edge: server-rendered pages for store staff (``/store``) and head office."""

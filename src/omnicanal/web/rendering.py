@@ -1,0 +1,98 @@
+"""Rendering a page: Jinja2 templates, the language, money and durations for people."""
+
+from __future__ import annotations
+
+import gettext
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from omnicanal.platform.clock import as_utc, utcnow
+from omnicanal.web.i18n import choose_language, load_translations
+
+__all__ = ["LANGUAGE_COOKIE", "Renderer"]
+
+TEMPLATES = Path(__file__).with_name("templates")
+LANGUAGE_COOKIE = "omnicanal_lang"
+
+
+def money(minor: int | None, currency: str | None = "EUR") -> str:
+    """``4990, "EUR"`` → ``49,90 EUR`` (the French way, which English readers also read)."""
+    if minor is None:
+        return "—"
+    sign = "-" if minor < 0 else ""
+    units, cents = divmod(abs(minor), 100)
+    return f"{sign}{units:,}".replace(",", "\u202f") + f",{cents:02d}\u00a0{currency or ''}"
+
+
+class Renderer:
+    """Templates and translations, built once per application."""
+
+    def __init__(self) -> None:
+        self.environment = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.environment.filters["money"] = money
+        self.translations = load_translations()
+
+    def language(self, request: Request) -> str:
+        return choose_language(
+            query=request.query_params.get("lang"),
+            cookie=request.cookies.get(LANGUAGE_COOKIE),
+            accept_language=request.headers.get("accept-language"),
+        )
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any] | None = None,
+        *,
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        """The page in the reader's language; a ``?lang=`` switch is remembered in a cookie."""
+        language = self.language(request)
+        translations: gettext.NullTranslations = self.translations[language]
+        _ = translations.gettext
+
+        def since(moment: datetime | None) -> str:
+            if moment is None:
+                return "—"
+            return duration(utcnow() - as_utc(moment), _)
+
+        html = self.environment.get_template(template).render(
+            {
+                "request": request,
+                "lang": language,
+                "_": _,
+                "ngettext": translations.ngettext,
+                "since": since,
+                "member": getattr(request.state, "member", None),
+                **(context or {}),
+            }
+        )
+        response = HTMLResponse(html, status_code=status_code)
+        if request.query_params.get("lang") == language:
+            response.set_cookie(
+                LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", httponly=True
+            )
+        response.headers["Content-Language"] = language
+        return response
+
+
+def duration(elapsed: timedelta, _: Any) -> str:
+    """How long, in the largest unit that reads well: "3 h 05 min", "2 d"."""
+    minutes = max(int(elapsed.total_seconds() // 60), 0)
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+    return _("%(days)d days") % {"days": hours // 24}
