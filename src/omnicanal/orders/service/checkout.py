@@ -70,7 +70,7 @@ class _Basket:
 
 def _basket(session: Session, data: CheckoutIn, actor: Actor, policy: OrderPolicy) -> _Basket:
     if data.cart_id is not None:
-        cart = carts.get_cart(session, cart_id=data.cart_id)
+        cart = carts.get_cart(session, cart_id=data.cart_id, with_prices=False)
         if cart.status != "open":
             raise CartNotOpen(
                 f"Cart {cart.id} is {cart.status}, not open: it cannot be checked out.",
