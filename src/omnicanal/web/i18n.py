@@ -2,7 +2,9 @@
 
 Message ids are English; ``locale/fr/LC_MESSAGES/messages.po`` holds the French and
 ``locale/en/…`` only the words for codes shown to people (``user_id`` → "customer account").
-The catalogs are compiled in memory at startup (no ``.mo`` to build or ship).
+Every ``.po`` file of a language's folder is read (one per part of the app: ``messages.po``
+for the clerk app, ``admin.po`` for the back office) and compiled in memory at startup
+into one catalog (no ``.mo`` to build or ship).
 """
 
 from __future__ import annotations
@@ -23,11 +25,20 @@ DEFAULT_LANGUAGE = "fr"
 
 
 def _compiled(language: str) -> gettext.NullTranslations:
-    po = LOCALES / language / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
+    files = sorted((LOCALES / language / "LC_MESSAGES").glob("*.po"))
+    if not files:
         return gettext.NullTranslations()
-    with po.open("rb") as source:
-        catalog = read_po(source, locale=language)
+    catalog = None
+    for po in files:
+        with po.open("rb") as source:
+            part = read_po(source, locale=language)
+        if catalog is None:
+            catalog = part
+            continue
+        for message in part:
+            if message.id:
+                catalog[message.id] = message
+    assert catalog is not None
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)

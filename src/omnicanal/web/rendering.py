@@ -75,6 +75,7 @@ class Renderer:
                 "ngettext": translations.ngettext,
                 "since": since,
                 "member": getattr(request.state, "member", None),
+                "csrf_token": getattr(request.state, "csrf", ""),
                 **(context or {}),
             }
         )

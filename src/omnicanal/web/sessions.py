@@ -28,6 +28,10 @@ class SessionSigner:
         payload = f"{staff_id}.{expires}"
         return f"{payload}.{self._mac(payload)}"
 
+    def csrf_token(self, session_value: str) -> str:
+        """The token every form of this session carries (bound to the session cookie)."""
+        return self._mac(f"csrf|{session_value}")
+
     def read(self, value: str | None, *, now: float | None = None) -> str | None:
         """The staff id the cookie names, or None if it is missing, forged or expired."""
         if not value or value.count(".") != 2:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -36,7 +35,7 @@ from omnicanal.inventory.schemas import AvailabilityQuery, Near
 from omnicanal.network import service as network
 from omnicanal.network.errors import UnknownLocation
 from omnicanal.web import staff
-from omnicanal.web.edge import Member, WebDep
+from omnicanal.web.edge import Member, WebDep, read_form
 from omnicanal.web.sessions import COOKIE, LIFETIME_SECONDS
 
 __all__ = ["router"]
@@ -66,7 +65,7 @@ def login_form(request: Request, edge: WebDep, next: str | None = None) -> Respo
 @router.post("/login")
 async def login(request: Request, edge: WebDep, platform: PlatformDep) -> Response:
     """Check the email and password; on success, a signed session cookie."""
-    form = {key: values[0] for key, values in parse_qs((await request.body()).decode()).items()}
+    form = await read_form(request)
     next_path = _safe_next(form.get("next"))
     try:
         with platform.db.reading() as session:
