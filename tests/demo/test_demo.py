@@ -240,6 +240,38 @@ def test_the_printed_web_key_finds_stock_through_the_api(demo):
     assert {"WH-SARAN", "LYON-01"} <= {row["location"] for row in stock.json()["locations"]}
 
 
+def test_the_printed_clerk_finds_the_showcase_customer_and_her_web_cart(demo):
+    """The welcome screen's Lyon clerk signs in and finds Zoé by the phone she says aloud."""
+    clerk = re.search(r"(lea\.clerc@\S+)\s+│\s+(\S+)\s+│\s+\S+/store", demo.output)
+    head_office = re.search(r"(siege@\S+)\s+│\s+(\S+)\s+│\s+\S+/admin", demo.output)
+    assert clerk and head_office, demo.output
+    assert "06.12.34.56.78" in demo.output
+
+    with TestClient(create_app(demo.platform, background=False)) as client:
+        signed_in = client.post(
+            "/store/login",
+            data={"email": clerk.group(1), "password": clerk.group(2), "next": "/store"},
+            follow_redirects=False,
+        )
+        found = client.get("/store/customers", params={"q": "06.12.34.56.78"})
+        profile = re.search(r'href="/store/customers/([^"?]+)"', found.text)
+        assert profile, found.text
+        page = client.get(f"/store/customers/{profile.group(1)}")
+        wrong = client.post(
+            "/store/login",
+            data={"email": head_office.group(1), "password": "not it", "next": "/store"},
+        )
+
+    assert signed_in.status_code == 303, signed_in.text
+    assert found.status_code == 200
+    assert "Zoé Martin" in found.text
+    assert page.status_code == 200
+    assert "zoe.martin@exemple.fr" in page.text
+    cart = page.text.split('id="cart-title"')[1].split("</section>")[0]
+    assert cart.count("<tr>") >= 3  # header and the two lines
+    assert wrong.status_code == 401
+
+
 def test_a_second_run_serves_the_existing_data_without_adding_any(demo):
     before = snapshot(demo.platform)
 

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from omnicanal.demo import generate
 from omnicanal.demo.generate import DemoRetailer, Step
+from omnicanal.demo.showcase import ZOE
 from omnicanal.network import service as network
 from omnicanal.platform import migrate
 from omnicanal.platform.wiring import build_platform
@@ -97,6 +98,19 @@ def _welcome(console: Console, retailer: DemoRetailer, *, base_url: str, elapsed
     for key in retailer.keys:
         keys.add_row(key.channel, key.location or "-", key.token)
     console.print(keys)
+    people = Table(title="Staff accounts to try the pages (shown once)", title_justify="left")
+    for column in ("role", "store", "email", "password", "page"):
+        people.add_column(column, no_wrap=True)
+    for member in retailer.staff:
+        page = "/admin" if member.location is None else "/store"
+        people.add_row(
+            member.role, member.location or "-", member.email, member.password, base_url + page
+        )
+    console.print(people)
+    console.print(
+        "At the Lyon counter: sign in as the clerk, search the customer "
+        f"[bold]{ZOE['till_phone'].replace(' ', '.')}[/bold] and open her web cart.\n"
+    )
     console.print(f"API  [bold]{base_url}[/bold]    docs [bold]{base_url}/docs[/bold]\n")
     sku = retailer.sample_sku()
     web = retailer.key("web").token

@@ -19,6 +19,7 @@ from omnicanal.demo.assortment import plan_catalogue, plan_stock
 from omnicanal.demo.customers import create_customers
 from omnicanal.demo.orders import generate_orders
 from omnicanal.demo.retailer import BRAND, STORES, TIMEZONE, WAREHOUSES, Site
+from omnicanal.demo.showcase import DemoStaff, create_showcase
 from omnicanal.inventory import service as inventory
 from omnicanal.inventory.service import StockCount
 from omnicanal.network import service as network
@@ -55,6 +56,7 @@ class DemoRetailer:
     products: list[ProductIn] = field(default_factory=list)
     stock: list[StockCount] = field(default_factory=list)
     keys: list[DemoKey] = field(default_factory=list)
+    staff: list[DemoStaff] = field(default_factory=list)
 
     @property
     def sites(self) -> tuple[Site, ...]:
@@ -192,6 +194,7 @@ STEPS: tuple[Step, ...] = (
     Step("keys", "API keys", create_keys),
     Step("orders", "90 days of orders", generate_orders),
     Step("customers", "Customers and their activity", create_customers),
+    Step("showcase", "A customer to serve, staff accounts", create_showcase),
 )
 
 
