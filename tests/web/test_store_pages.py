@@ -156,7 +156,41 @@ def test_a_product_shows_stock_here_and_in_the_nearest_store(lyon, client, zoe):
 
     assert response.status_code == 200
     assert '<dt>Ici</dt><dd class="">3</dd>' in response.text
-    assert '<td>Store VIL</td><td class="num">4.3 km</td><td class="num">0</td>' in response.text
+    assert (
+        '<td>Store VIL</td><td class="num">4,3\u00a0km</td><td class="num">0</td>' in response.text
+    )
+
+
+def test_distances_read_the_english_way_in_english(lyon, client, zoe):
+    """4.3 km in English where the French page says 4,3 km."""
+    sign_in(client, "lea@example.fr")
+
+    response = client.get("/store/products", params={"q": zoe, "lang": "en"})
+
+    assert '<td class="num">4.3\u00a0km</td>' in response.text
+    assert "4,3" not in response.text
+
+
+def test_a_clerk_finds_a_customer_by_name_without_the_accent(lyon, client, zoe):
+    """ "zoe martin" finds Zoé Martin; the result says it was found by name, and how alike."""
+    send(
+        client,
+        make_source(lyon, "app"),
+        {
+            "type": "identify",
+            "userId": "u-zm",
+            "traits": {"first_name": "Zoé", "last_name": "Martin"},
+            "timestamp": "2026-02-02T11:00:00Z",
+        },
+    )
+    sign_in(client, "lea@example.fr")
+
+    response = client.get("/store/customers", params={"q": "zoe martin"})
+
+    assert response.status_code == 200
+    assert "1 client trouvé" in response.text
+    assert "Zoé Martin" in response.text
+    assert "reconnu par nom (ressemblance 100 %)" in response.text
 
 
 def test_an_unknown_product_gets_a_clear_message(lyon, client):

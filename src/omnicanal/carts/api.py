@@ -13,6 +13,7 @@ from omnicanal.api.deps import IdempotencyKey, PlatformDep, ReadSession, scope, 
 from omnicanal.api.problems import responses
 from omnicanal.carts import service
 from omnicanal.carts.schemas import CartIn, CartLineIn, CartOut, CouponIn, MergeIn, QuantityIn
+from omnicanal.customers import service as customers
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.wiring import Platform
 
@@ -70,6 +71,14 @@ def find_open_cart(
     return service.find_open_cart(
         session, customer_ref=customer_ref, anonymous_id=anonymous_id, channel=actor.channel
     )
+
+
+@router.get("/profiles/{profile_id}/cart", response_model=CartOut, responses=responses(404))
+def profile_cart(profile_id: str, session: ReadSession, actor: Actor = scope("carts:read")):
+    """The person's open cart, filed under any of their identifiers (login, email, card...):
+    what a till opens once the customer is recognised."""
+    references = customers.customer_references(session, profile_id=profile_id)
+    return service.find_open_cart_among(session, customer_refs=references, channel=actor.channel)
 
 
 @router.post("/carts/merge", response_model=CartOut, responses=responses(404, 409))

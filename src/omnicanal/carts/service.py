@@ -15,6 +15,7 @@ Merging (a visitor identifies as a known customer), the rules:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -240,6 +241,30 @@ def find_open_cart(
         who = f"customer {customer_ref}" if customer_ref is not None else f"visitor {anonymous_id}"
         raise NoOpenCart(f"No open cart for {who}.", field="customer_ref")
     return cart_out(session, cart, channel=channel)
+
+
+def find_open_cart_among(
+    session: Session, *, customer_refs: Sequence[str], channel: str | None = None
+) -> CartOut:
+    """The open cart filed under the first of ``customer_refs`` that has one (strongest first).
+
+    A person's web or app cart may be filed under any of their identifiers (their login,
+    their email...); the caller lists them, the strongest first, and the first that owns an
+    open cart wins; among that reference's carts, the most recently updated.
+    """
+    references = [ref for ref in dict.fromkeys(customer_refs) if ref]
+    if not references:
+        raise MissingCartOwner("Give at least one customer reference.", field="customer_ref")
+    carts = session.scalars(
+        select(Cart)
+        .where(Cart.customer_ref.in_(references), Cart.status == OPEN)
+        .order_by(Cart.updated_at.desc(), Cart.id.desc())
+    ).all()
+    if not carts:
+        raise NoOpenCart("No open cart for this customer.", field="customer_ref")
+    rank = {ref: position for position, ref in enumerate(references)}
+    chosen = min(carts, key=lambda cart: rank[cart.customer_ref or ""])
+    return cart_out(session, chosen, channel=channel)
 
 
 def add_line(session: Session, *, cart_id: str, line: CartLineIn, actor: Actor) -> CartOut:

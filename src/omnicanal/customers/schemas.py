@@ -178,6 +178,23 @@ class UnmergeOut(BaseModel):
     undone_merge_ids: list[str]
 
 
+class MergeOut(BaseModel):
+    """One recorded merge of two profiles: which, why, when, and whether it was undone."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    survivor_id: str
+    absorbed_id: str
+    rule: str
+    identifier_kind: str | None
+    identifier_value: str | None
+    source: str
+    merged_at: datetime
+    unmerged_at: datetime | None
+    unmerged_by: str | None
+
+
 class MatchRate(BaseModel):
     """How often profiles with one identifier also carry the other."""
 

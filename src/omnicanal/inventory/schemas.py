@@ -166,3 +166,27 @@ class AvailabilityOut(BaseModel):
     channel: str | None
     locations: list[str]
     items: list[SkuAvailability]
+
+
+class LocationAlerts(BaseModel):
+    """How many SKUs a location holds, and how many of them are low or out of stock."""
+
+    location: str
+    location_name: str
+    city: str
+    kind: str
+    skus: int
+    low_stock: int
+    out_of_stock: int
+
+
+class StockAlert(BaseModel):
+    """One SKU at one location that is low or out of stock."""
+
+    sku: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    available: int
+    low_stock_threshold: int
+    status: str = Field(description="low_stock or out_of_stock")

@@ -228,3 +228,11 @@ class OrderSummary(BaseModel):
 class OrderPage(BaseModel):
     items: list[OrderSummary]
     next_cursor: str | None = Field(description="Pass as 'after' for the next page")
+
+
+class OrderCount(BaseModel):
+    """How many orders share a status and a channel."""
+
+    status: str
+    channel: str
+    count: int

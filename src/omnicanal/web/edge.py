@@ -95,11 +95,13 @@ def _session_secret() -> bytes:
 
 def install(app: FastAPI) -> None:
     """Mount the pages and their static files on the application."""
+    from omnicanal.web import admin
     from omnicanal.web.store import router as store
 
     app.state.web = WebEdge(renderer=Renderer(), signer=SessionSigner(_session_secret()))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(store)
+    admin.install(app)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, error: LoginRequired) -> Response:

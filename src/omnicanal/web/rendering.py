@@ -7,14 +7,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from omnicanal.platform.clock import as_utc, utcnow
-from omnicanal.web.i18n import choose_language, load_translations
+from omnicanal.web.i18n import DEFAULT_LANGUAGE, choose_language, load_translations
 
-__all__ = ["LANGUAGE_COOKIE", "Renderer"]
+__all__ = ["LANGUAGE_COOKIE", "Renderer", "distance"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 LANGUAGE_COOKIE = "omnicanal_lang"
@@ -29,6 +31,18 @@ def money(minor: int | None, currency: str | None = "EUR") -> str:
     return f"{sign}{units:,}".replace(",", "\u202f") + f",{cents:02d}\u00a0{currency or ''}"
 
 
+def distance(kilometres: float | None, language: str) -> str:
+    """``4.23`` → ``4,2 km`` in French, ``4.2 km`` in English (one decimal, no-break space)."""
+    if kilometres is None:
+        return "—"
+    return f"{format_decimal(kilometres, format='#,##0.0', locale=language)}\u00a0km"
+
+
+@pass_context
+def _distance_filter(context: Context, kilometres: float | None) -> str:
+    return distance(kilometres, str(context.get("lang") or DEFAULT_LANGUAGE))
+
+
 class Renderer:
     """Templates and translations, built once per application."""
 
@@ -40,6 +54,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.environment.filters["money"] = money
+        self.environment.filters["km"] = _distance_filter
         self.translations = load_translations()
 
     def language(self, request: Request) -> str:

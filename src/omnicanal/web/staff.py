@@ -13,14 +13,18 @@ from sqlalchemy.orm import Session
 
 from omnicanal.network import service as network
 from omnicanal.network.models import Location
+from omnicanal.platform.actors import Actor, ChannelKind
+from omnicanal.platform.auth import DEFAULT_SCOPES
 from omnicanal.platform.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from omnicanal.web.models import Staff
 
 __all__ = [
     "BadCredentials",
+    "NoStore",
     "Role",
     "StaffMember",
     "StoreForbidden",
+    "acting_as",
     "authenticate",
     "create_staff",
     "get_member",
@@ -52,6 +56,10 @@ class StaffExists(Conflict):
 
 class StoreForbidden(Forbidden):
     code = "store_forbidden"
+
+
+class NoStore(Forbidden):
+    code = "no_store"
 
 
 @dataclass(frozen=True)
@@ -166,3 +174,22 @@ def require_store(member: StaffMember, location_code: str) -> None:
             f"You work for store {member.location_code}, not {location_code}.",
             field="location",
         )
+
+
+def acting_as(session: Session, member: StaffMember) -> Actor:
+    """The member as the use cases see a caller: the store channel, at their store, under
+    their email; only a member of a store sells or moves that store's orders."""
+    if member.location_code is None:
+        raise NoStore(
+            "Selling and moving orders is done by a store's staff; this account has no store.",
+            field="location",
+        )
+    location = network.get_location(session, member.location_code)
+    return Actor(
+        key_id=None,
+        channel=ChannelKind.store.value,
+        location_id=location.id,
+        location_code=location.code,
+        scopes=frozenset(DEFAULT_SCOPES[ChannelKind.store]),
+        name=member.email,
+    )

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from omnicanal.api.deps import PlatformDep
-from omnicanal.carts import service as carts
-from omnicanal.carts.errors import NoOpenCart
-from omnicanal.carts.schemas import CartOut
 from omnicanal.catalog import service as catalog
 from omnicanal.catalog.errors import UnknownSku
 from omnicanal.customers import service as customers
@@ -28,14 +25,18 @@ from omnicanal.customers.errors import (
 )
 from omnicanal.customers.identifiers import IdentifierKind
 from omnicanal.customers.schemas import ProfileOut
-from omnicanal.fulfilment import queries as fulfilment
-from omnicanal.fulfilment.states import FulfilmentStatus, Method
+from omnicanal.fulfilment.errors import InvalidTransition, UnknownFulfilment
+from omnicanal.fulfilment.schemas import ActionIn, InStorePaymentIn
+from omnicanal.fulfilment.states import Action, FulfilmentStatus, Method
 from omnicanal.inventory import availability
 from omnicanal.inventory.schemas import AvailabilityQuery, Near
 from omnicanal.network import service as network
 from omnicanal.network.errors import UnknownLocation
-from omnicanal.web import staff
-from omnicanal.web.edge import Member, WebDep, read_form
+from omnicanal.orders import service as orders
+from omnicanal.orders.policy import OrderPolicy
+from omnicanal.platform.errors import DomainError
+from omnicanal.web import counter, staff
+from omnicanal.web.edge import Form, Member, WebDep, read_form
 from omnicanal.web.sessions import COOKIE, LIFETIME_SECONDS
 
 __all__ = ["router"]
@@ -44,8 +45,6 @@ router = APIRouter(prefix="/store", include_in_schema=False)
 
 MAX_MATCHES = 5
 NEAREST_STORES = 5
-# Identifiers a web or app cart may be filed under, strongest first.
-CART_OWNER_KINDS = ("user_id", "external_id", "loyalty_card", "email")
 PHONE_CHARACTERS = re.compile(r"^\+?[\d\s.\-()/]{6,}$")
 
 
@@ -117,25 +116,31 @@ def _kinds_to_try(query: str) -> list[IdentifierKind]:
     return kinds
 
 
+def _looks_like_a_name(query: str) -> bool:
+    return (
+        "@" not in query
+        and not any(char.isdigit() for char in query)
+        and any(char.isalpha() for char in query)
+    )
+
+
 @dataclass(frozen=True)
 class Match:
     profile: ProfileOut
     recognised_by: str
+    score: float | None = None
+    """How alike the name typed and the customer's are (0 to 100), for a search by name."""
 
     @property
     def name(self) -> str:
-        return _display_name(self.profile)
-
-
-def _display_name(profile: ProfileOut) -> str:
-    traits = {trait.name: trait.value for trait in profile.traits}
-    parts = [str(traits[key]) for key in ("first_name", "last_name") if traits.get(key)]
-    return " ".join(parts)
+        return counter.display_name(self.profile)
 
 
 def find_customers(session: Session, query: str, *, region: str) -> list[Match]:
-    """The profiles an identifier typed at the counter designates (several if it is shared)."""
+    """The profiles an identifier typed at the counter designates (several if it is shared),
+    or, for a name, the few profiles whose name is closest."""
     found: dict[str, str] = {}
+    scores: dict[str, float] = {}
     for kind in _kinds_to_try(query):
         try:
             ids = [customers.find_profile_id(session, kind=kind, value=query, region=region)]
@@ -146,8 +151,16 @@ def find_customers(session: Session, query: str, *, region: str) -> list[Match]:
         for profile_id in ids:
             root = customers.profile_root(session, profile_id).id
             found.setdefault(root, kind.value)
+    if not found and _looks_like_a_name(query):
+        for match in customers.find_profiles_by_name(session, query=query, limit=MAX_MATCHES):
+            found.setdefault(match.profile_id, "name")
+            scores[match.profile_id] = match.score
     return [
-        Match(customers.get_profile(session, profile_id=profile_id, timeline_limit=1), kind)
+        Match(
+            customers.get_profile(session, profile_id=profile_id, timeline_limit=1),
+            kind,
+            scores.get(profile_id),
+        )
         for profile_id, kind in list(found.items())[:MAX_MATCHES]
     ]
 
@@ -170,53 +183,20 @@ def customer_search(
     )
 
 
-def open_cart(session: Session, profile: ProfileOut) -> CartOut | None:
-    """The customer's open web or app cart, filed under one of their identifiers."""
-    references = [
-        identifier.value
-        for kind in CART_OWNER_KINDS
-        for identifier in profile.identifiers
-        if identifier.kind == kind and not identifier.shared
-    ]
-    for reference in [*references, profile.id]:
-        try:
-            return carts.find_open_cart(session, customer_ref=reference)
-        except NoOpenCart:
-            continue
-    return None
-
-
 @router.get("/customers/{profile_id}")
 def customer_page(
     request: Request, edge: WebDep, platform: PlatformDep, member: Member, profile_id: str
 ) -> Response:
-    """The customer at a glance: who, how recognised, purchases on every channel, open cart."""
+    """The customer at a glance: who, how recognised, purchases on every channel, the open
+    cart priced for the store and the ways to sell it, accessories bought with it."""
     with platform.db.reading() as session:
         try:
-            profile = customers.get_profile(session, profile_id=profile_id, timeline_limit=100)
+            context = counter.customer_context(session, profile_id=profile_id, member=member)
         except UnknownProfile:
             return edge.renderer.render(
                 request, "store/error.html", {"problem": "unknown_customer"}, status_code=404
             )
-        cart = open_cart(session, profile)
-        names = _product_names(session, [line.sku for line in cart.lines] if cart else [])
-    purchases = [event for event in profile.timeline.items if event.order_id is not None]
-    context: dict[str, Any] = {
-        "profile": profile,
-        "name": _display_name(profile),
-        "purchases": purchases,
-        "cart": cart,
-        "product_names": names,
-    }
     return edge.renderer.render(request, "store/customer.html", context)
-
-
-def _product_names(session: Session, skus: list[str]) -> dict[str, str]:
-    names = {}
-    for sku, variant in catalog.resolve_skus(session, skus).items():
-        product = catalog.get_product_by_id(session, product_id=variant.product_id)
-        names[sku] = " ".join(part for part in (product.name, variant.size, variant.colour) if part)
-    return names
 
 
 # --- products ------------------------------------------------------------------------------
@@ -292,6 +272,22 @@ def product_search(
 
 WAITING = (FulfilmentStatus.checked_in, FulfilmentStatus.ready_for_pickup)
 TO_PICK = (FulfilmentStatus.allocated, FulfilmentStatus.picking)
+TO_TRY = (FulfilmentStatus.held, FulfilmentStatus.tried)
+# What a clerk does from the queue; shipping and cancelling have their own screens.
+QUEUE_ACTIONS = (
+    Action.pick,
+    Action.pack,
+    Action.ready,
+    Action.check_in,
+    Action.collect,
+    Action.try_on,
+    Action.buy,
+    Action.release,
+)
+PAYMENT_PROVIDER = counter.PAYMENT_PROVIDER
+QUEUE_PROBLEMS = frozenset(
+    {"missing_payment", "no_store", "location_forbidden", "unknown_fulfilment"}
+)
 
 
 @router.get("/queue")
@@ -302,11 +298,17 @@ def own_queue(member: Member) -> Response:
     return RedirectResponse(f"/store/queue/{member.location_code}", status_code=303)
 
 
-@router.get("/queue/{location_code}")
-def queue(
-    request: Request, edge: WebDep, platform: PlatformDep, member: Member, location_code: str
+def _queue_page(
+    request: Request,
+    edge: WebDep,
+    platform: PlatformDep,
+    member: staff.StaffMember,
+    location_code: str,
+    *,
+    problem: str | None = None,
+    detail: str = "",
+    status_code: int = 200,
 ) -> Response:
-    """Customers waiting for their pickup (and for how long), and the orders to pick."""
     try:
         staff.require_store(member, location_code)
     except staff.StoreForbidden:
@@ -323,25 +325,143 @@ def queue(
             return edge.renderer.render(
                 request, "store/error.html", {"problem": "unknown_store"}, status_code=404
             )
-        waiting = [
-            row
-            for status in WAITING
-            for row in fulfilment.list_fulfilments(
-                session, location_code=location.code, status=status.value
-            )
-        ]
-        to_pick = [
-            row
-            for status in TO_PICK
-            for row in fulfilment.list_fulfilments(
-                session, location_code=location.code, status=status.value
-            )
-            if row.method != Method.carry_out.value
-        ]
+
+        def rows(statuses: tuple[FulfilmentStatus, ...], method: Method | None = None) -> list:
+            return [
+                row
+                for status in statuses
+                for row in orders.list_fulfilment_views(
+                    session,
+                    location_code=location.code,
+                    status=status.value,
+                    method=method.value if method else None,
+                )
+            ]
+
+        waiting = rows(WAITING, Method.pickup)
+        to_try = rows(TO_TRY, Method.reserve_and_try)
+        to_pick = [row for row in rows(TO_PICK) if row.method != Method.carry_out.value]
+        skus = {line.sku for row in (*waiting, *to_try, *to_pick) for line in row.lines}
+        names = counter.product_names(session, sorted(skus))
     waiting.sort(key=lambda row: row.checked_in_at or row.ready_at or row.created_at)
+    to_try.sort(key=lambda row: row.due_at or row.created_at)
     to_pick.sort(key=lambda row: row.created_at)
     return edge.renderer.render(
         request,
         "store/queue.html",
-        {"location": location, "waiting": waiting, "to_pick": to_pick},
+        {
+            "location": location,
+            "waiting": waiting,
+            "to_try": to_try,
+            "to_pick": to_pick,
+            "product_names": names,
+            "queue_actions": [action.value for action in QUEUE_ACTIONS],
+            "can_act": member.location_code == location.code,
+            "problem": problem,
+            "problem_detail": detail,
+        },
+        status_code=status_code,
     )
+
+
+@router.get("/queue/{location_code}")
+def queue(
+    request: Request, edge: WebDep, platform: PlatformDep, member: Member, location_code: str
+) -> Response:
+    """Customers waiting for their pickup (and for how long), reservations to try (and until
+    when), and the orders to pick."""
+    return _queue_page(request, edge, platform, member, location_code)
+
+
+@router.post("/queue/{location_code}/fulfilments/{fulfilment_id}/{action}")
+def queue_action(
+    request: Request,
+    edge: WebDep,
+    platform: PlatformDep,
+    member: Member,
+    form: Form,
+    location_code: str,
+    fulfilment_id: str,
+    action: str,
+) -> Response:
+    """Move a queue row on (picked, ready, customer arrived, handed over, tried, bought...)."""
+    try:
+        staff.require_store(member, location_code)
+    except staff.StoreForbidden:
+        return _queue_page(request, edge, platform, member, location_code)
+    try:
+        chosen = Action(action)
+        if chosen not in QUEUE_ACTIONS:
+            raise ValueError(action)
+    except ValueError:
+        return _queue_page(
+            request,
+            edge,
+            platform,
+            member,
+            location_code,
+            problem="unknown_action",
+            status_code=422,
+        )
+    reference = form.get("payment_reference", "").strip()
+    try:
+        payment = None
+        if chosen is Action.buy:
+            if not reference:
+                raise counter.MissingPayment(
+                    "Type the card terminal's receipt number.", field="payment_reference"
+                )
+            payment = InStorePaymentIn(provider=PAYMENT_PROVIDER, reference=reference)
+        data = ActionIn(reason=form.get("reason", "").strip()[:300], payment=payment)
+        policy = OrderPolicy.from_settings(platform.settings)
+        with platform.db.transaction() as session:
+            actor = staff.acting_as(session, member)
+            view = orders.get_fulfilment_view(session, fulfilment_id=fulfilment_id)
+            if view.location != location_code:
+                raise UnknownFulfilment(
+                    "This row is not in this store's queue.", field="fulfilment"
+                )
+            orders.act(
+                session,
+                fulfilment_id=fulfilment_id,
+                action=chosen,
+                data=data,
+                actor=actor,
+                policy=policy,
+            )
+    except ValidationError:
+        return _queue_page(
+            request,
+            edge,
+            platform,
+            member,
+            location_code,
+            problem="missing_payment",
+            status_code=422,
+        )
+    except InvalidTransition as error:
+        return _queue_page(
+            request,
+            edge,
+            platform,
+            member,
+            location_code,
+            problem="invalid_transition",
+            detail=error.detail,
+            status_code=409,
+        )
+    except DomainError as error:
+        return _queue_page(
+            request,
+            edge,
+            platform,
+            member,
+            location_code,
+            problem=error.code if error.code in QUEUE_PROBLEMS else "action_refused",
+            detail=error.detail,
+            status_code=counter.status_of(error),
+        )
+    return RedirectResponse(f"/store/queue/{location_code}", status_code=303)
+
+
+router.include_router(counter.router)

@@ -4,40 +4,54 @@ transaction), re-exported here: ``from omnicanal.customers import service``."""
 from omnicanal.customers.identity.bulk import bulk_insert
 from omnicanal.customers.identity.store import dialect_insert
 from omnicanal.customers.identity.store import lock_graph as lock_identity_graph
+from omnicanal.customers.service.consent import OffersConsent, OffersConsentState, offers_consent
 from omnicanal.customers.service.explain import explain
 from omnicanal.customers.service.ingest import Resolved, Sighting, record_sightings
-from omnicanal.customers.service.matching import person_records
+from omnicanal.customers.service.matching import person_fields, person_records
 from omnicanal.customers.service.merging import (
     decide_review,
     keep_apart,
+    list_merges,
     list_reviews,
     merge_profiles,
     unmerge,
 )
 from omnicanal.customers.service.metrics import metrics
 from omnicanal.customers.service.profiles import (
+    REFERENCE_KINDS,
     computed,
+    customer_references,
     find_profile_id,
     get_profile,
     profile_root,
     timeline,
 )
+from omnicanal.customers.service.search import NameMatch, find_profiles_by_name
 
 __all__ = [
+    "REFERENCE_KINDS",
+    "NameMatch",
+    "OffersConsent",
+    "OffersConsentState",
     "Resolved",
     "Sighting",
     "bulk_insert",
     "computed",
+    "customer_references",
     "decide_review",
     "dialect_insert",
     "explain",
     "find_profile_id",
+    "find_profiles_by_name",
     "get_profile",
     "keep_apart",
+    "list_merges",
     "list_reviews",
     "lock_identity_graph",
     "merge_profiles",
     "metrics",
+    "offers_consent",
+    "person_fields",
     "person_records",
     "profile_root",
     "record_sightings",

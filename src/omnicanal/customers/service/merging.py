@@ -29,7 +29,7 @@ from omnicanal.customers.models import (
     ProfileIdentifier,
     ProfileSeparation,
 )
-from omnicanal.customers.schemas import ReviewDecision, ReviewOut, UnmergeOut
+from omnicanal.customers.schemas import MergeOut, ReviewDecision, ReviewOut, UnmergeOut
 from omnicanal.customers.service.profiles import profile_root
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
@@ -39,6 +39,7 @@ __all__ = [
     "blocked_reason",
     "decide_review",
     "keep_apart",
+    "list_merges",
     "list_reviews",
     "merge_profiles",
     "unmerge",
@@ -263,6 +264,23 @@ def keep_apart(session: Session, a: str, b: str, *, reason: str, actor: Actor) -
             )
         )
         session.flush()
+
+
+def list_merges(session: Session, *, profile_id: str) -> list[MergeOut]:
+    """The merges that made the profile what it is (undone ones too), newest first."""
+    root = profile_root(session, profile_id)
+    members = sorted(
+        {root.id, *session.scalars(select(Profile.id).where(Profile.root_id == root.id))}
+    )
+    query = select(IdentityMerge).where(
+        or_(IdentityMerge.absorbed_id.in_(members), IdentityMerge.survivor_id.in_(members))
+    )
+    return [
+        MergeOut.model_validate(merge)
+        for merge in session.scalars(
+            query.order_by(IdentityMerge.merged_at.desc(), IdentityMerge.id.desc())
+        )
+    ]
 
 
 def list_reviews(

@@ -37,7 +37,9 @@ from omnicanal.customers.schemas import (
 from omnicanal.platform.clock import as_utc, utcnow
 
 __all__ = [
+    "REFERENCE_KINDS",
     "computed",
+    "customer_references",
     "find_profile_id",
     "get_profile",
     "profile_root",
@@ -55,6 +57,29 @@ def profile_root(session: Session, profile_id: str) -> Profile:
         assert root is not None
         return root
     return profile
+
+
+# Identifiers other modules file a person's things under (a cart, an order), strongest first.
+REFERENCE_KINDS = ("user_id", "external_id", "loyalty_card", "email")
+
+
+def customer_references(session: Session, *, profile_id: str) -> list[str]:
+    """The references a channel may have filed this person's cart or orders under, strongest
+    first: their own identifiers (not those shared with others), then the profile ids."""
+    root = profile_root(session, profile_id)
+    rows = session.execute(
+        select(ProfileIdentifier.kind, ProfileIdentifier.value).where(
+            ProfileIdentifier.profile_id == root.id,
+            ProfileIdentifier.kind.in_(REFERENCE_KINDS),
+            ProfileIdentifier.shared.is_(False),
+        )
+    ).all()
+    strength = {kind: position for position, kind in enumerate(REFERENCE_KINDS)}
+    values = [value for _, value in sorted(rows, key=lambda row: (strength[row[0]], row[1]))]
+    members = session.scalars(
+        select(Profile.id).where(Profile.root_id == root.id, Profile.id != root.id)
+    ).all()
+    return list(dict.fromkeys([*values, root.id, *sorted(members)]))
 
 
 def find_profile_id(session: Session, *, kind: IdentifierKind, value: str, region: str) -> str:

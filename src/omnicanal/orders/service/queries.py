@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicanal.fulfilment import queries as fulfilments
 from omnicanal.fulfilment.schemas import FulfilmentOut
 from omnicanal.orders.models import Order
-from omnicanal.orders.schemas import OrderOut, OrderPage, OrderSummary
+from omnicanal.orders.schemas import OrderCount, OrderOut, OrderPage, OrderSummary
 from omnicanal.orders.service.common import load_order, order_out
 
-__all__ = ["get_fulfilment_view", "get_order", "list_fulfilment_views", "list_orders"]
+__all__ = [
+    "count_orders",
+    "get_fulfilment_view",
+    "get_order",
+    "list_fulfilment_views",
+    "list_orders",
+]
 
 
 def get_order(session: Session, *, order_id: str) -> OrderOut:
@@ -68,6 +74,30 @@ def list_orders(
             for order in page
         ],
         next_cursor=page[-1].id if len(rows) > limit else None,
+    )
+
+
+def count_orders(
+    session: Session,
+    *,
+    location: str | None = None,
+    placed_from: datetime | None = None,
+    placed_until: datetime | None = None,
+) -> list[OrderCount]:
+    """How many orders each (status, channel) pair holds, placed in the period if given."""
+    query = select(Order.status, Order.channel, func.count()).group_by(Order.status, Order.channel)
+    if location is not None:
+        query = query.where(Order.location_code == location)
+    if placed_from is not None:
+        query = query.where(Order.placed_at >= placed_from)
+    if placed_until is not None:
+        query = query.where(Order.placed_at < placed_until)
+    return sorted(
+        (
+            OrderCount(status=status, channel=channel, count=int(count))
+            for status, channel, count in session.execute(query)
+        ),
+        key=lambda row: (row.status, row.channel),
     )
 
 

@@ -1,0 +1,30 @@
+"""The back office (``/admin``), for head office: orders, stock, customers, prices.
+
+Each page reads through the modules' public service functions; no rule lives here.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from omnicanal.web.admin import customers, home, orders, prices, stock
+from omnicanal.web.admin.common import NotHeadOffice
+from omnicanal.web.edge import WebEdge
+
+__all__ = ["install"]
+
+PARTS = (home, orders, stock, customers, prices)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the back office and its refusal page on the application."""
+    for part in PARTS:
+        app.include_router(part.router, prefix="/admin", include_in_schema=False)
+
+    @app.exception_handler(NotHeadOffice)
+    async def _refused(request: Request, error: NotHeadOffice) -> Response:
+        edge: WebEdge = request.app.state.web
+        return edge.renderer.render(
+            request, "admin/error.html", {"problem": "head_office_only"}, status_code=403
+        )

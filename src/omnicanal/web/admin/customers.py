@@ -1,0 +1,144 @@
+"""Customers in the back office: search, the identity review queue, undoing a merge."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from omnicanal.api.deps import PlatformDep
+from omnicanal.customers import service as customers
+from omnicanal.customers.errors import (
+    NothingToUnmerge,
+    ReviewAlreadyDecided,
+    UnknownMerge,
+    UnknownProfile,
+    UnknownReview,
+)
+from omnicanal.customers.schemas import ProfileOut, ReviewDecision
+from omnicanal.web.admin.common import HeadOffice, problem, staff_actor
+from omnicanal.web.edge import Form, WebDep
+from omnicanal.web.store import find_customers
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+DONE = {
+    "merged": "The two profiles are now one.",
+    "kept_apart": "The two profiles are kept apart for good.",
+    "unmerged": "The merge is undone: the profiles are separate again.",
+}
+
+
+def display_name(profile: ProfileOut) -> str:
+    traits = {trait.name: trait.value for trait in profile.traits}
+    return " ".join(str(traits[key]) for key in ("first_name", "last_name") if traits.get(key))
+
+
+@router.get("/customers")
+def customer_search(
+    request: Request, edge: WebDep, platform: PlatformDep, member: HeadOffice, q: str = ""
+) -> Response:
+    """Find a customer by phone, email or loyalty card; each result opens the 360° page."""
+    query = q.strip()
+    matches = []
+    if query:
+        with platform.db.reading() as session:
+            matches = find_customers(session, query, region=platform.settings.phone_region)
+    return edge.renderer.render(
+        request,
+        "admin/customers.html",
+        {"q": query, "matches": matches},
+        status_code=200 if matches or not query else 404,
+    )
+
+
+@router.get("/customers/{profile_id}/merges")
+def merges(
+    request: Request, edge: WebDep, platform: PlatformDep, member: HeadOffice, profile_id: str
+) -> Response:
+    """The merges that made this profile, each with a button to undo it."""
+    with platform.db.reading() as session:
+        try:
+            profile = customers.get_profile(session, profile_id=profile_id, timeline_limit=1)
+        except UnknownProfile:
+            return problem(request, edge, "unknown_customer", 404)
+        rows = customers.list_merges(session, profile_id=profile.id)
+    return edge.renderer.render(
+        request,
+        "admin/merges.html",
+        {"profile": profile, "name": display_name(profile), "merges": rows, "done_messages": DONE},
+    )
+
+
+@router.post("/customers/{profile_id}/unmerge")
+def unmerge(
+    request: Request,
+    edge: WebDep,
+    platform: PlatformDep,
+    member: HeadOffice,
+    form: Form,
+    profile_id: str,
+) -> Response:
+    """Undo one recorded merge; back to the profile's merges with a confirmation."""
+    try:
+        with platform.db.transaction() as session:
+            customers.unmerge(
+                session,
+                profile_id=profile_id,
+                merge_id=form.get("merge_id") or None,
+                actor=staff_actor(member),
+            )
+    except UnknownProfile:
+        return problem(request, edge, "unknown_customer", 404)
+    except (UnknownMerge, NothingToUnmerge):
+        return problem(request, edge, "nothing_to_unmerge", 409)
+    return RedirectResponse(f"/admin/customers/{profile_id}/merges?done=unmerged", status_code=303)
+
+
+@router.get("/reviews")
+def reviews(request: Request, edge: WebDep, platform: PlatformDep, member: HeadOffice) -> Response:
+    """Pairs of profiles waiting for a person's decision, side by side."""
+    pairs = []
+    with platform.db.reading() as session:
+        for review in customers.list_reviews(session):
+            sides = []
+            for profile_id in (review.profile_a_id, review.profile_b_id):
+                try:
+                    profile = customers.get_profile(
+                        session, profile_id=profile_id, timeline_limit=1
+                    )
+                except UnknownProfile:
+                    profile = None
+                sides.append((profile, display_name(profile) if profile else ""))
+            pairs.append((review, sides))
+    return edge.renderer.render(
+        request, "admin/reviews.html", {"pairs": pairs, "done_messages": DONE}
+    )
+
+
+@router.post("/reviews/{review_id}")
+def decide(
+    request: Request,
+    edge: WebDep,
+    platform: PlatformDep,
+    member: HeadOffice,
+    form: Form,
+    review_id: str,
+) -> Response:
+    """Merge the pair, or keep it apart for good; back to the queue with a confirmation."""
+    try:
+        decision = ReviewDecision(form.get("decision", ""))
+    except ValueError:
+        return problem(request, edge, "bad_decision", 400)
+    try:
+        with platform.db.transaction() as session:
+            customers.decide_review(
+                session, review_id=review_id, decision=decision, actor=staff_actor(member)
+            )
+    except UnknownReview:
+        return problem(request, edge, "unknown_review", 404)
+    except ReviewAlreadyDecided:
+        return problem(request, edge, "review_decided", 409)
+    done = "merged" if decision is ReviewDecision.merge else "kept_apart"
+    return RedirectResponse(f"/admin/reviews?done={done}", status_code=303)

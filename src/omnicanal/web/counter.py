@@ -1,0 +1,332 @@
+"""Selling at the counter: the customer page with the open cart priced for the store, three
+ways to sell it (carry out now, click & collect elsewhere, endless aisle sent home), the
+accessories others bought with it, and the clerk's view of an order.
+
+A sale is one call of the orders checkout, made idempotent with a key generated when the
+page is rendered: a double click or a browser refresh replays the first answer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from omnicanal.api.deps import PlatformDep
+from omnicanal.carts import service as carts
+from omnicanal.carts.errors import NoOpenCart
+from omnicanal.carts.schemas import CartOut
+from omnicanal.catalog import service as catalog
+from omnicanal.customers import service as customers
+from omnicanal.customers.errors import UnknownProfile
+from omnicanal.customers.schemas import ProfileOut
+from omnicanal.fulfilment.states import Method
+from omnicanal.network import service as network
+from omnicanal.orders import service as orders
+from omnicanal.orders.errors import UnknownOrder
+from omnicanal.orders.policy import OrderPolicy
+from omnicanal.orders.schemas import Address, CheckoutIn, FulfilmentChoice, PaymentIn
+from omnicanal.platform.actors import ChannelKind
+from omnicanal.platform.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from omnicanal.platform.idempotency import run_write
+from omnicanal.web import staff
+from omnicanal.web.edge import Form, Member, WebDep
+
+__all__ = [
+    "MissingPayment",
+    "customer_context",
+    "display_name",
+    "product_names",
+    "router",
+    "status_of",
+]
+
+router = APIRouter()
+
+STORE_CHANNEL = ChannelKind.store.value
+ONLINE_CHANNEL = ChannelKind.web.value
+SALE_METHODS = (Method.carry_out, Method.pickup, Method.endless_aisle)
+ADDRESS_FIELDS = ("name", "line1", "postcode", "city")
+PAYMENT_PROVIDER = "store_terminal"
+SUGGESTIONS = 3
+# What the page says for each refusal; anything else reads "the sale was refused".
+EXPLAINED = frozenset(
+    {
+        "insufficient_stock",
+        "cart_not_open",
+        "unknown_cart",
+        "pickup_not_available",
+        "location_not_available",
+        "store_service_not_available",
+        "location_forbidden",
+        "no_store",
+        "missing_address",
+        "missing_payment",
+        "missing_pickup_store",
+        "unknown_method",
+        "idempotency_key_reused",
+    }
+)
+
+
+def display_name(profile: ProfileOut) -> str:
+    traits = {trait.name: trait.value for trait in profile.traits}
+    parts = [str(traits[key]) for key in ("first_name", "last_name") if traits.get(key)]
+    return " ".join(parts)
+
+
+def product_names(session: Session, skus: list[str]) -> dict[str, str]:
+    names = {}
+    for sku, variant in catalog.resolve_skus(session, skus).items():
+        product = catalog.get_product_by_id(session, product_id=variant.product_id)
+        names[sku] = " ".join(part for part in (product.name, variant.size, variant.colour) if part)
+    return names
+
+
+def _open_cart(session: Session, references: list[str]) -> CartOut | None:
+    try:
+        return carts.find_open_cart_among(session, customer_refs=references, channel=STORE_CHANNEL)
+    except NoOpenCart:
+        return None
+
+
+def _address(traits: dict[str, Any], name: str) -> dict[str, str]:
+    """The delivery form prefilled from what the profile knows."""
+    fields = customers.person_fields(traits)
+    street = fields["street"]
+    address = traits.get("address")
+    if isinstance(address, dict) and isinstance(address.get("street"), str):
+        street = address["street"]  # keep the house number as the customer wrote it
+    return {"name": name, "line1": street, "postcode": fields["postcode"], "city": fields["city"]}
+
+
+@dataclass(frozen=True)
+class SalePanel:
+    """What the selling part of the customer page shows."""
+
+    pickup_options: list[orders.PickupOption]
+    suggestions: list[orders.Suggestion]
+    consent: customers.OffersConsentState
+
+
+def customer_context(
+    session: Session, *, profile_id: str, member: staff.StaffMember
+) -> dict[str, Any]:
+    """Everything the customer page shows; :class:`UnknownProfile` if there is nobody."""
+    profile = customers.get_profile(session, profile_id=profile_id, timeline_limit=100)
+    references = customers.customer_references(session, profile_id=profile.id)
+    cart = _open_cart(session, references)
+    traits = {trait.name: trait.value for trait in profile.traits}
+    consent = customers.offers_consent(traits)
+    cart_skus = [line.sku for line in cart.lines] if cart else []
+    here = network.get_location(session, member.location_code) if member.location_code else None
+    pickup = []
+    if cart and cart.lines:
+        pickup = orders.pickup_options(
+            session,
+            lines=[(line.sku, line.quantity) for line in cart.lines],
+            channel=STORE_CHANNEL,
+            near=(here.latitude, here.longitude) if here else None,
+        )
+    suggestions: list[orders.Suggestion] = []
+    if consent.allows_suggestions:
+        basket = [*cart_skus, *orders.recent_skus(session, customer_refs=references)]
+        suggestions = orders.bought_together(
+            session,
+            skus=basket,
+            in_stock_at=[here.code] if here else [],
+            online_channel=ONLINE_CHANNEL,
+            limit=SUGGESTIONS,
+        )
+    name = display_name(profile)
+    return {
+        "profile": profile,
+        "name": name,
+        "purchases": [event for event in profile.timeline.items if event.order_id is not None],
+        "cart": cart,
+        "product_names": product_names(
+            session, [*cart_skus, *(suggestion.sku for suggestion in suggestions)]
+        ),
+        "sale": SalePanel(pickup_options=pickup, suggestions=suggestions, consent=consent),
+        "sale_key": secrets.token_urlsafe(18),
+        "address": _address(traits, name),
+        "here": here,
+    }
+
+
+# --- selling -------------------------------------------------------------------------------
+
+
+class MissingAddress(InvalidInput):
+    code = "missing_address"
+
+
+class MissingPayment(InvalidInput):
+    code = "missing_payment"
+
+
+class UnknownMethod(InvalidInput):
+    code = "unknown_method"
+
+
+class MissingPickupStore(InvalidInput):
+    code = "missing_pickup_store"
+
+
+def _checkout(form: dict[str, str], cart_id: str) -> CheckoutIn:
+    """The checkout the form asks for (shape only: the orders module decides the rest)."""
+    try:
+        method = Method(form.get("method", ""))
+    except ValueError:
+        raise UnknownMethod("Choose how the customer gets the goods.", field="method") from None
+    if method not in SALE_METHODS:
+        raise UnknownMethod("Choose how the customer gets the goods.", field="method")
+    reference = form.get("payment_reference", "").strip()
+    if not reference:
+        raise MissingPayment("Type the card terminal's receipt number.", field="payment_reference")
+    address = None
+    location = None
+    if method is Method.endless_aisle:
+        values = {field: form.get(field, "").strip() for field in ADDRESS_FIELDS}
+        missing = [field for field, value in values.items() if not value]
+        if missing:
+            raise MissingAddress(
+                f"The delivery address lacks: {', '.join(missing)}.",
+                field="address",
+                missing=missing,
+            )
+        address = Address(**values)
+    elif method is Method.pickup:
+        location = form.get("pickup_store", "").strip() or None
+        if location is None:
+            raise MissingPickupStore("Choose the store of the pickup.", field="pickup_store")
+    try:
+        payment = PaymentIn(provider=PAYMENT_PROVIDER, reference=reference, status="captured")
+    except ValueError:
+        raise MissingPayment(
+            "Type the card terminal's receipt number, never the card number.",
+            field="payment_reference",
+        ) from None
+    return CheckoutIn(
+        cart_id=cart_id,
+        channel=STORE_CHANNEL,
+        fulfilment=FulfilmentChoice(method=method, location=location),
+        delivery_address=address,
+        payment=payment,
+    )
+
+
+def status_of(error: DomainError) -> int:
+    """The HTTP status of a refusal, by its family."""
+    for family, status in ((NotFound, 404), (Forbidden, 403), (Conflict, 409)):
+        if isinstance(error, family):
+            return status
+    return 422
+
+
+@router.post("/customers/{profile_id}/sell")
+def sell(
+    request: Request,
+    edge: WebDep,
+    platform: PlatformDep,
+    member: Member,
+    form: Form,
+    profile_id: str,
+) -> Response:
+    """Sell the customer's open cart: carried out now, collected elsewhere or sent home."""
+    policy = OrderPolicy.from_settings(platform.settings)
+    key = form.get("sale_key", "").strip() or None
+    try:
+        with platform.db.reading() as session:
+            profile = customers.get_profile(session, profile_id=profile_id, timeline_limit=1)
+            references = customers.customer_references(session, profile_id=profile.id)
+            actor = staff.acting_as(session, member)
+        cart_id = form.get("cart_id", "")
+        data = _checkout(form, cart_id)
+
+        def place(session: Session) -> dict[str, Any]:
+            cart = carts.get_cart(session, cart_id=cart_id, with_prices=False)
+            if cart.customer_ref not in references:
+                raise NoOpenCart("This cart is not the customer's.", field="cart_id")
+            order = orders.checkout(session, data=data, actor=actor, policy=policy)
+            return {"order_id": order.id}
+
+        result = run_write(
+            platform.db,
+            actor=actor,
+            key=key,
+            operation=f"store_sale:{profile.id}",
+            payload={name: value for name, value in form.items() if name != "csrf"},
+            status_code=201,
+            action=place,
+        )
+    except UnknownProfile:
+        return edge.renderer.render(
+            request, "store/error.html", {"problem": "unknown_customer"}, status_code=404
+        )
+    except DomainError as error:
+        return _refused(request, edge, platform, member, profile_id, form, error)
+    return RedirectResponse(f"/store/orders/{result.body['order_id']}", status_code=303)
+
+
+def _refused(
+    request: Request,
+    edge: WebDep,
+    platform: PlatformDep,
+    member: staff.StaffMember,
+    profile_id: str,
+    form: dict[str, str],
+    error: DomainError,
+) -> Response:
+    """The customer page again, nothing changed, with why the sale did not happen."""
+    with platform.db.reading() as session:
+        context = customer_context(session, profile_id=profile_id, member=member)
+    code = "unknown_cart" if isinstance(error, NoOpenCart) else error.code
+    context.update(
+        {
+            "problem": code if code in EXPLAINED else "sale_refused",
+            "problem_detail": error.detail,
+            "chosen_method": form.get("method", ""),
+            "address": {field: form.get(field, "") for field in ADDRESS_FIELDS}
+            if form.get("method") == Method.endless_aisle.value
+            else context["address"],
+        }
+    )
+    return edge.renderer.render(
+        request, "store/customer.html", context, status_code=status_of(error)
+    )
+
+
+# --- the order -----------------------------------------------------------------------------
+
+
+@router.get("/orders/{order_id}")
+def order_page(
+    request: Request, edge: WebDep, platform: PlatformDep, member: Member, order_id: str
+) -> Response:
+    """An order as the clerk reads it: lines and prices explained, status, fulfilments,
+    history."""
+    with platform.db.reading() as session:
+        try:
+            order = orders.get_order(session, order_id=order_id)
+        except UnknownOrder:
+            return edge.renderer.render(
+                request, "store/error.html", {"problem": "unknown_order"}, status_code=404
+            )
+        names = product_names(session, [line.sku for line in order.lines])
+        places = network.locations_by_code(
+            session, {f.location for f in order.fulfilments if f.location}
+        )
+    return edge.renderer.render(
+        request,
+        "store/order.html",
+        {
+            "order": order,
+            "product_names": names,
+            "store_names": {code: place.name for code, place in places.items()},
+        },
+    )
