@@ -76,7 +76,7 @@ def test_a_carry_out_sale_places_the_order_and_takes_the_store_stock(lyon, clien
     page = client.get(response.headers["location"])
     assert page.status_code == 200
     assert "vente en magasin" in page.text
-    assert "terminée" in page.text
+    assert "Terminée</h2>" in page.text
     assert "Produit ROBE S noir" in page.text
     assert "operator:lea@example.fr" in page.text
 
@@ -377,7 +377,7 @@ def test_the_queue_shows_reservations_to_try_with_their_expiry(lyon, client, zoe
     page = client.get("/store/queue/LYON").text
 
     section = page[page.index("Réservations à essayer") : page.index("Commandes à préparer")]
-    assert "réservé" in section and "Produit ROBE S noir" in section
+    assert "Réservée pour essayage" in section and "Produit ROBE S noir" in section
     assert "UTC" in section
     response = client.post(
         f"/store/queue/LYON/fulfilments/{fulfilment_id}/try_on",

@@ -15,6 +15,7 @@ from jinja2.runtime import Context
 
 from omnicanal.platform.clock import as_utc, utcnow
 from omnicanal.web.i18n import DEFAULT_LANGUAGE, choose_language, load_translations
+from omnicanal.web.labels import FULFILMENT_STATUS_LABELS, ORDER_STATUS_LABELS
 
 __all__ = ["LANGUAGE_COOKIE", "Renderer", "distance"]
 
@@ -89,6 +90,8 @@ class Renderer:
                 "_": _,
                 "ngettext": translations.ngettext,
                 "since": since,
+                "order_status": lambda code: _(ORDER_STATUS_LABELS.get(code, code)),
+                "fulfilment_status": lambda code: _(FULFILMENT_STATUS_LABELS.get(code, code)),
                 "member": getattr(request.state, "member", None),
                 "csrf_token": getattr(request.state, "csrf", ""),
                 **(context or {}),

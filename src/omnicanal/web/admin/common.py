@@ -17,6 +17,7 @@ from omnicanal.catalog import service as catalog
 from omnicanal.platform.actors import Actor
 from omnicanal.web import staff
 from omnicanal.web.edge import Member, WebEdge
+from omnicanal.web.labels import FULFILMENT_STATUS_LABELS, ORDER_STATUS_LABELS
 
 __all__ = [
     "FULFILMENT_STATUS_LABELS",
@@ -35,36 +36,6 @@ __all__ = [
 ]
 
 BUSINESS_ZONE = ZoneInfo("Europe/Paris")
-
-# Message ids for the statuses, so that an order's "allocated" (being prepared) does not read
-# like the clerk app's "allocated" (to pick).
-ORDER_STATUS_LABELS = {
-    "placed": "Order placed",
-    "allocated": "Being prepared",
-    "partially_fulfilled": "Partly sent or handed over",
-    "fulfilled": "Sent or handed over",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
-}
-FULFILMENT_STATUS_LABELS = {
-    "allocated": "Allocated",
-    "picking": "Picking",
-    "packed": "Packed",
-    "shipped": "Shipped",
-    "delivered": "Delivered",
-    "ready_for_pickup": "Ready for pickup",
-    "checked_in": "Customer arrived",
-    "collected": "Collected",
-    "held": "Held for trying",
-    "tried": "Tried",
-    "bought": "Bought",
-    "released": "Released",
-    "expired": "Expired",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
-    "rejected": "Rejected",
-}
-
 
 class NotHeadOffice(Exception):
     """A clerk or a store manager opened a back-office page."""
