@@ -35,8 +35,9 @@ from omnicanal.network.errors import UnknownLocation
 from omnicanal.orders import service as orders
 from omnicanal.orders.policy import OrderPolicy
 from omnicanal.platform.errors import DomainError
+from omnicanal.platform.wiring import Platform
 from omnicanal.web import counter, staff
-from omnicanal.web.edge import Form, Member, WebDep, read_form
+from omnicanal.web.edge import Form, Member, WebDep, WebEdge, read_form
 from omnicanal.web.sessions import COOKIE, LIFETIME_SECONDS
 
 __all__ = ["router"]
@@ -169,7 +170,14 @@ def find_customers(session: Session, query: str, *, region: str) -> list[Match]:
 def customer_search(
     request: Request, edge: WebDep, platform: PlatformDep, member: Member, q: str = ""
 ) -> Response:
-    """Find a customer by phone (any French format), email or loyalty card."""
+    """Find a customer by phone (any French format), email, loyalty card or name."""
+    return search_page(request, edge, platform, q, template="store/customers.html")
+
+
+def search_page(
+    request: Request, edge: WebEdge, platform: Platform, q: str, *, template: str
+) -> Response:
+    """The customer search results in ``template`` (the clerk's or head office's), 404 if none."""
     query = q.strip()
     matches: list[Match] = []
     if query:
@@ -177,7 +185,7 @@ def customer_search(
             matches = find_customers(session, query, region=platform.settings.phone_region)
     return edge.renderer.render(
         request,
-        "store/customers.html",
+        template,
         {"q": query, "matches": matches},
         status_code=200 if matches or not query else 404,
     )

@@ -37,6 +37,7 @@ __all__ = [
 
 BUSINESS_ZONE = ZoneInfo("Europe/Paris")
 
+
 class NotHeadOffice(Exception):
     """A clerk or a store manager opened a back-office page."""
 

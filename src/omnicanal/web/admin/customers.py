@@ -17,7 +17,7 @@ from omnicanal.customers.errors import (
 from omnicanal.customers.schemas import ProfileOut, ReviewDecision
 from omnicanal.web.admin.common import HeadOffice, problem, staff_actor
 from omnicanal.web.edge import Form, WebDep
-from omnicanal.web.store import find_customers
+from omnicanal.web.store import search_page
 
 __all__ = ["router"]
 
@@ -39,18 +39,8 @@ def display_name(profile: ProfileOut) -> str:
 def customer_search(
     request: Request, edge: WebDep, platform: PlatformDep, member: HeadOffice, q: str = ""
 ) -> Response:
-    """Find a customer by phone, email or loyalty card; each result opens the 360° page."""
-    query = q.strip()
-    matches = []
-    if query:
-        with platform.db.reading() as session:
-            matches = find_customers(session, query, region=platform.settings.phone_region)
-    return edge.renderer.render(
-        request,
-        "admin/customers.html",
-        {"q": query, "matches": matches},
-        status_code=200 if matches or not query else 404,
-    )
+    """Find a customer by phone, email, loyalty card or name; each opens the 360° page."""
+    return search_page(request, edge, platform, q, template="admin/customers.html")
 
 
 @router.get("/customers/{profile_id}/merges")
