@@ -160,6 +160,9 @@ def test_a_wrong_or_missing_write_key_is_a_401_and_stores_nothing(platform, clie
     assert _unchanged(platform, wrong, 401, "unknown_write_key")["message"] == ("invalid write key")
     _unchanged(platform, missing, 401, "unknown_write_key")
     assert snapshot(platform) == before
+    # The challenge names the credentials the tracking API takes: the write key, Basic auth.
+    assert wrong.headers["WWW-Authenticate"] == 'Basic realm="omnicanal tracking"'
+    assert missing.headers["WWW-Authenticate"] == 'Basic realm="omnicanal tracking"'
 
 
 def test_a_revoked_write_key_is_refused(platform, client):

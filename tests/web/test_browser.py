@@ -244,3 +244,130 @@ def test_a_lyon_clerk_sends_the_size_missing_in_store_to_the_customers_home(shop
     assert placed.channel == "store"
     assert [line.sku for line in placed.lines] == [shop.dress_m]
     assert {f.location for f in placed.fulfilments} == {"WH-SARAN"}
+
+
+# In the page: every visible form control named, every chart with a text alternative, one
+# h1, and text contrast at least WCAG AA (4.5:1, or 3:1 for large text) against the first
+# opaque background behind it.
+AUDIT = """
+() => {
+  const problems = [];
+  const shown = (el) =>
+    el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  for (const el of document.querySelectorAll("input, select, textarea, button")) {
+    if (el.type === "hidden" || !shown(el)) continue;
+    const named = (el.labels && el.labels.length) || el.getAttribute("aria-label")
+      || el.getAttribute("aria-labelledby") || (el.tagName === "BUTTON" && el.textContent.trim());
+    if (!named) problems.push("unlabelled control: " + el.outerHTML.slice(0, 100));
+  }
+  for (const svg of document.querySelectorAll("svg")) {
+    if (svg.getAttribute("aria-hidden") === "true") continue;
+    if (!svg.getAttribute("aria-label") && !svg.querySelector("title")
+        && !svg.getAttribute("aria-labelledby")) problems.push("svg without a text alternative");
+  }
+  const h1 = document.querySelectorAll("h1").length;
+  if (h1 !== 1) problems.push(h1 + " h1 headings");
+  const rgb = (value) => (value.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const behind = (el) => {
+    for (let at = el; at; at = at.parentElement) {
+      const c = rgb(getComputedStyle(at).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest("svg") || !shown(el)) continue;
+    const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!text) continue;
+    const style = getComputedStyle(el);
+    const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight, 10) >= 700;
+    const large = size >= 24 || (bold && size >= 18.66);
+    const a = luminance(rgb(style.color)), b = luminance(behind(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < (large ? 3 : 4.5)) {
+      problems.push("contrast " + ratio.toFixed(2) + ": " + el.textContent.trim().slice(0, 40));
+    }
+  }
+  return problems;
+}
+"""
+
+
+def _audit(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f"{page.url}: {problem}" for problem in page.evaluate(AUDIT)]
+
+
+def test_the_pages_work_with_the_keyboard_and_a_screen_reader(shop, browser):
+    context, page = _tablet(browser, shop.url)
+    page.goto("/store/login")
+
+    # The sign-in form is filled without a mouse: the e-mail field has the focus already.
+    assert page.evaluate("document.activeElement.id") == "email"
+    page.keyboard.type("lea@maison-lumiere.example")
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [document.activeElement.id, s.outlineStyle, s.boxShadow]; })()"
+    )
+    assert focused[0] == "password"
+    assert focused[1] != "none" or focused[2] != "none", "the focused field must show it"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    playwright_api.expect(page).to_have_url(re.compile(r"/store$"))
+
+    # On a page without a search box, the first Tab reaches the skip link, which works.
+    page.goto("/store/queue")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Aller au contenu"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    problems = _audit(page)
+    page.goto("/store/customers?q=06.12.34.56.78")
+    problems += _audit(page)
+    page.get_by_role("link", name="Zoé Martin").click()
+    problems += _audit(page)
+    for path in (f"/store/products?q={shop.dress_m}", "/store/queue", "/store/customers?q=x"):
+        page.goto(path)
+        problems += _audit(page)
+    context.close()
+
+    context, page = _tablet(browser, shop.url)
+    _sign_in(page, "siege@maison-lumiere.example")
+    for path in (
+        "/admin",
+        "/admin/orders",
+        "/admin/stock",
+        "/admin/stock/LYON-01",
+        f"/admin/stock/sku?q={shop.dress_m}",
+        "/admin/customers?q=martin",
+        "/admin/reviews",
+        "/admin/prices",
+        "/admin/promotions",
+    ):
+        page.goto(path)
+        problems += _audit(page)
+    context.close()
+
+    assert problems == []
+
+
+def test_the_audit_finds_what_it_looks_for(browser):
+    """The page audit is not vacuous: it reports each kind of problem it checks."""
+    page = browser.new_page()
+    page.set_content(
+        '<h1>Une</h1><h1>Deux</h1><p style="color:#bbb">texte pâle</p><p>lisible</p>'
+        '<input name="q"><label for="ok">Nom</label><input id="ok"><svg><circle r="3"/></svg>'
+    )
+
+    problems = page.evaluate(AUDIT)
+    page.close()
+
+    assert len(problems) == 4, problems
+    assert problems[0].startswith('unlabelled control: <input name="q"')
+    assert problems[1:3] == ["svg without a text alternative", "2 h1 headings"]
+    assert problems[3].startswith("contrast 1.9") and problems[3].endswith("texte pâle")

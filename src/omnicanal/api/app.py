@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import func, select, text
 
 from omnicanal import __version__
@@ -46,6 +47,15 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
     )
     app.state.platform = platform
     problems.install(app)
+    if platform.settings.cors_origins:
+        # Browsers of the listed origins only; credentials travel in headers, never cookies.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=platform.settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Content-Encoding", "Idempotency-Key"],
+            max_age=600,
+        )
 
     from omnicanal.analytics.api import router as analytics
     from omnicanal.carts.api import router as carts

@@ -42,10 +42,12 @@ class Problem(BaseModel):
     errors: list[InvalidField] | None = None
 
 
-def problem_response(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem_response(
+    status: int, code: str, title: str, detail: str, *, challenge: str = "Bearer", **extra: Any
+) -> JSONResponse:
     body = {k: v for k, v in extra.items() if v is not None}
     body.update(type=f"/problems/{code}", code=code, title=title, status=status, detail=detail)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": challenge} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -64,7 +66,13 @@ def _location(loc: tuple[Any, ...]) -> str:
 async def _domain_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
     return problem_response(
-        status_of(error), error.code, error.title, error.detail, field=error.field, **error.extra
+        status_of(error),
+        error.code,
+        error.title,
+        error.detail,
+        challenge=getattr(error, "challenge", "Bearer"),
+        field=error.field,
+        **error.extra,
     )
 
 

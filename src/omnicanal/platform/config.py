@@ -37,6 +37,14 @@ class Settings(BaseSettings):
         default=32_768, ge=256, description="Largest single tracking message (Segment: 32 KB)."
     )
     pool_size: int = 20
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Web origins whose pages may call the API from the browser (the web shop's "
+            'analytics.js sending to /v1/batch), as JSON: ["https://shop.example"]. '
+            "None by default."
+        ),
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the configured one, or the embedded SQLite file."""

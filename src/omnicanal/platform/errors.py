@@ -44,3 +44,5 @@ class Forbidden(DomainError):
 class Unauthenticated(DomainError):
     code = "unauthenticated"
     title = "Missing or unknown credentials"
+    # The WWW-Authenticate challenge of the 401: which credentials to send.
+    challenge = "Bearer"

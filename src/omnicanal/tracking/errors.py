@@ -6,6 +6,7 @@ from omnicanal.platform.errors import InvalidInput, Unauthenticated
 class UnknownWriteKey(Unauthenticated):
     code = "unknown_write_key"
     title = "Unknown or revoked write key"
+    challenge = 'Basic realm="omnicanal tracking"'
 
 
 class InvalidMessage(InvalidInput):
