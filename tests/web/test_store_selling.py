@@ -7,7 +7,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from omnicanal.carts import service as carts
 from omnicanal.carts.schemas import CartLineIn
@@ -230,6 +230,191 @@ def test_an_unknown_customer_cannot_be_sold_to(lyon, client, zoe, at_counter):  
 
     assert response.status_code == 404
     assert "Client inconnu" in response.text
+
+
+# --- stock at a glance ----------------------------------------------------------------------
+
+
+def add_to_cart(platform: Platform, sku: str, quantity: int) -> None:
+    with platform.db.transaction() as session:
+        cart = carts.find_open_cart(session, customer_ref="zoe")
+        carts.add_line(
+            session, cart_id=cart.id, line=CartLineIn(sku=sku, quantity=quantity), actor=WEB
+        )
+
+
+def a_bag(platform: Platform, *, at: str | None = "VIL", quantity: int = 4) -> str:
+    """A bag in Zoé's cart, held only at ``at`` (nowhere if None); returns its SKU."""
+    (bag,) = make_product(platform, "SAC")
+    if at is not None:
+        receive(platform, bag, at, quantity)
+    add_to_cart(platform, bag, 1)
+    return bag
+
+
+def cart_row(page: str, item: str) -> str:
+    """The cart table's row of ``item``."""
+    found = re.search(rf'<tr[^>]*>\s*<th scope="row">{re.escape(item)}.*?</tr>', page, re.S)
+    assert found is not None, page
+    return found.group(0)
+
+
+def cells(row: str) -> list[str]:
+    """The data cells of a table row, tags removed."""
+    return [
+        re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)
+    ]
+
+
+def form_html(page: str, method: str) -> str:
+    """The sale form of ``method`` on the customer page."""
+    for form in re.findall(r'<form[^>]*/sell".*?</form>', page, re.S):
+        if f'name="method" value="{method}"' in form:
+            return form
+    raise AssertionError(f"no {method} form in the page")
+
+
+def test_a_line_missing_here_shows_the_nearest_store_holding_it_and_blocks_sell_now(
+    lyon,  # noqa: F811
+    client,
+    zoe,  # noqa: F811
+    at_counter,
+):
+    """The bag is not at Lyon: the row says 0 here and Villeurbanne 4,3 km away has 4; Sell
+    now is disabled and names the bag, the other two ways to sell stay open."""
+    a_bag(lyon)
+
+    page = client.get(at_counter).text
+
+    bag = cart_row(page, "Produit SAC M noir")
+    assert 'class="out"' in bag and "manque ici" in bag
+    assert cells(bag) == ["SAC-M", "1", "0", "Store VIL, 4,3\u00a0km (4 disponibles)", "4"]
+    dress = cart_row(page, "Produit ROBE S noir")
+    assert "manque ici" not in dress
+    assert cells(dress) == [zoe, "2", "3", "Aucun autre magasin n\u2019en a assez", "3"]
+    sell_now = form_html(page, "carry_out")
+    assert '<button type="submit" disabled aria-describedby="sell-here-missing">' in sell_now
+    assert "Produit SAC M noir : 0 ici pour 1 demandé" in sell_now
+    assert "Produit ROBE S noir" not in sell_now
+    home = form_html(page, "endless_aisle")
+    assert "disabled" not in home
+    assert '<button type="submit">Commander en livraison à domicile</button>' in home
+    assert "disabled" not in form_html(page, "pickup")
+
+
+def test_a_cart_fully_in_stock_here_can_be_sold_now(lyon, client, zoe, at_counter):  # noqa: F811
+    page = client.get(at_counter).text
+
+    sell_now = form_html(page, "carry_out")
+    assert "disabled" not in sell_now
+    assert '<button type="submit">Vendre maintenant</button>' in sell_now
+    assert "manque ici" not in page
+    assert "sell-home-short" not in page
+
+
+def test_sell_now_posted_anyway_for_a_line_missing_here_is_still_refused(
+    lyon,  # noqa: F811
+    client,
+    zoe,  # noqa: F811
+    at_counter,
+):
+    """The disabled button is a help, not the guard: the server refuses and changes nothing."""
+    a_bag(lyon)
+    fields = sale_form(client, at_counter, "carry_out")
+    before = snapshot(lyon)
+
+    response = post(client, at_counter, {**fields, "payment_reference": "TPE-8"})
+
+    assert response.status_code == 409
+    assert "Pas assez de stock pour ce panier" in response.text
+    assert "Produit SAC M noir : 0 ici pour 1 demandé" in response.text
+    assert snapshot(lyon) == before
+
+
+def test_the_cart_distances_read_the_english_way_in_english(lyon, client, zoe, at_counter):  # noqa: F811
+    a_bag(lyon)
+
+    page = client.get(at_counter, params={"lang": "en"}).text
+
+    bag = cart_row(page, "Produit SAC M noir")
+    assert "missing here" in bag
+    assert cells(bag) == ["SAC-M", "1", "0", "Store VIL, 4.3\u00a0km (4 available)", "4"]
+    assert "Produit SAC M noir: 0 here for 1 wanted" in form_html(page, "carry_out")
+    assert "4,3" not in page
+
+
+def test_a_line_available_nowhere_online_is_said_by_the_home_delivery_form(
+    lyon,  # noqa: F811
+    client,
+    zoe,  # noqa: F811
+    at_counter,
+):
+    a_bag(lyon, at=None)
+
+    page = client.get(at_counter).text
+
+    bag = cart_row(page, "Produit SAC M noir")
+    assert cells(bag) == [
+        "SAC-M",
+        "1",
+        "0",
+        "Aucun autre magasin n\u2019en a assez",
+        "0 insuffisant",
+    ]
+    home = form_html(page, "endless_aisle")
+    assert "Stock en ligne insuffisant" in home
+    assert "Produit SAC M noir : 0 en ligne pour 1 demandé" in home
+    assert "Produit ROBE S noir" not in home
+    assert 'aria-describedby="sell-home-short"' in home
+
+
+def test_head_office_sees_the_stores_and_online_stock_without_here(lyon, client, zoe):  # noqa: F811
+    a_bag(lyon)
+    make_staff(lyon, "hq@example.fr", role="head_office", location=None)
+    sign_in(client, "hq@example.fr")
+
+    page = client.get(profile_path(client)).text
+
+    assert ">Ici<" not in page
+    assert "Un magasin qui en a assez" in page
+    assert "manque ici" not in page
+    assert cells(cart_row(page, "Produit SAC M noir")) == [
+        "SAC-M",
+        "1",
+        "Store VIL (4 disponibles)",
+        "4",
+    ]
+
+
+def test_the_cart_stock_is_read_in_bulk_whatever_the_number_of_lines(
+    lyon,  # noqa: F811
+    client,
+    zoe,  # noqa: F811
+    at_counter,
+):
+    """Two more lines add no stock query: all the cart's SKUs are read at once."""
+
+    def stock_reads() -> int:
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany) -> None:
+            statements.append(statement)
+
+        engine = lyon.db.read_engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert client.get(at_counter).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return sum("FROM stock_levels" in statement for statement in statements)
+
+    one_line = stock_reads()
+    assert one_line > 0
+    a_bag(lyon)
+    (belt,) = make_product(lyon, "CEINTURE")
+    add_to_cart(lyon, belt, 1)
+
+    assert stock_reads() == one_line
 
 
 # --- suggestions ---------------------------------------------------------------------------
