@@ -90,6 +90,20 @@ class ProfileTrait(Base):
     event_id: Mapped[str | None] = mapped_column(String(26))
 
 
+class ProfileSearchName(Base):
+    """A root profile's current full name, as written and folded, for finding it by name.
+
+    Kept by the customers module wherever name traits or merges change (one row per root
+    profile that has a name), so a search reads this narrow table instead of every trait.
+    """
+
+    __tablename__ = "profile_search_names"
+
+    profile_id: Mapped[str] = mapped_column(ForeignKey(PROFILE_FK), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    folded: Mapped[str] = mapped_column(String(300))
+
+
 class ProfileEvent(Base):
     """One entry of a profile's timeline: a tracked message or a domain event about them."""
 

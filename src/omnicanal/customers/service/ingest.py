@@ -23,6 +23,8 @@ from omnicanal.customers.identity.graph import IdentityGraph, Observation
 from omnicanal.customers.identity.ids import fast_id
 from omnicanal.customers.identity.store import flush_graph, load_graph, lock_graph
 from omnicanal.customers.models import ProfileEvent, ProfileReference, ProfileTrait
+from omnicanal.customers.service.search import NAME_TRAITS as SEARCH_NAME_TRAITS
+from omnicanal.customers.service.search import refresh_search_names
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.events import record_event
@@ -187,6 +189,7 @@ def record_sightings(
     if events:
         bulk_insert(session, ProfileEvent.__table__, events)
     _upsert_traits(session, graph, traits)
+    _refresh_names(session, graph, traits)
     if new_refs:
         bulk_insert(
             session,
@@ -238,6 +241,17 @@ def _upsert_traits(
         for (home, name), values in traits.items()
     ]
     bulk_insert(session, ProfileTrait.__table__, rows, suffix=upsert)
+
+
+def _refresh_names(
+    session: Session, graph: IdentityGraph, traits: dict[tuple[str, str], dict[str, Any]]
+) -> None:
+    """Rewrite the search names of the profiles whose name traits or merges changed."""
+    named = {graph.root(home) for home, name in traits if name in SEARCH_NAME_TRAITS}
+    for merge in graph.merges:
+        named |= {merge.absorbed_id, graph.root(merge.absorbed_id)}
+    if named:
+        refresh_search_names(session, profile_ids=named)
 
 
 def _announce(

@@ -31,6 +31,7 @@ from omnicanal.customers.models import (
 )
 from omnicanal.customers.schemas import MergeOut, ReviewDecision, ReviewOut, UnmergeOut
 from omnicanal.customers.service.profiles import profile_root
+from omnicanal.customers.service.search import refresh_search_names
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.events import record_event, source_of
@@ -157,6 +158,7 @@ def merge_profiles(
     session.add(merge)
     session.flush()
     _refresh(session, [survivor.id])
+    refresh_search_names(session, profile_ids=[survivor.id, absorbed.id])
     record_event(
         session,
         type="customer.profiles_merged",
@@ -239,6 +241,7 @@ def unmerge(
     session.expire_all()
     restored = sorted({m.absorbed_id for m in merges})
     _refresh(session, [root.id, *restored])
+    refresh_search_names(session, profile_ids=[root.id, *restored])
     for merge in merges:
         record_event(
             session,
