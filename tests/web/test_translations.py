@@ -1,0 +1,86 @@
+"""Every word the pages show has its French: the messages of the templates, the status
+words, and the codes shown to people (identifier kinds, fulfilment methods)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from jinja2.ext import babel_extract
+
+from omnicanal.customers.identifiers import IdentifierKind
+from omnicanal.fulfilment.states import Method
+from omnicanal.web.i18n import LOCALES, load_translations
+from omnicanal.web.labels import FULFILMENT_STATUS_LABELS, ORDER_STATUS_LABELS
+from omnicanal.web.rendering import TEMPLATES
+
+OPTIONS = {"trim_blocks": "true", "lstrip_blocks": "true"}
+
+
+def _template_messages() -> dict[str | tuple[str, ...], str]:
+    found: dict[str | tuple[str, ...], str] = {}
+    for template in sorted(TEMPLATES.rglob("*.html")):
+        with template.open("rb") as source:
+            for line, _function, message, _comments in babel_extract(
+                source, ("_", "ngettext"), [], OPTIONS
+            ):
+                key = tuple(message) if isinstance(message, tuple) else message
+                found.setdefault(key, f"{template.relative_to(TEMPLATES)}:{line}")
+    return found
+
+
+def _french() -> dict[str, object]:
+    catalog: dict[str, object] = {}
+    for po in (LOCALES / "fr" / "LC_MESSAGES").glob("*.po"):
+        with po.open("rb") as source:
+            for message in read_po(source, locale="fr"):
+                key = message.id if isinstance(message.id, str) else message.id[0]
+                if key:
+                    catalog[key] = message.string
+    return catalog
+
+
+def _translated(value: object) -> bool:
+    if isinstance(value, tuple | list):
+        return all(value)
+    return bool(value)
+
+
+def test_every_message_of_the_templates_has_its_french():
+    french = _french()
+    messages = _template_messages()
+
+    missing = [
+        f"{where}: {message!r}"
+        for message, where in messages.items()
+        if not _translated(french.get(message[0] if isinstance(message, tuple) else message))
+        and (message[0] if isinstance(message, tuple) else message)
+    ]
+
+    assert len(messages) > 200  # the extraction sees the templates
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        list(ORDER_STATUS_LABELS.values()),
+        list(FULFILMENT_STATUS_LABELS.values()),
+        [kind.value for kind in IdentifierKind],
+        [method.value for method in Method],
+    ],
+    ids=["order statuses", "fulfilment statuses", "identifier kinds", "methods"],
+)
+def test_the_words_for_codes_have_their_french(words):
+    french = load_translations()["fr"]
+
+    untranslated = [word for word in words if french.gettext(word) == word]
+
+    assert untranslated == []
+
+
+def test_the_catalogs_are_valid_po_files():
+    for po in Path(LOCALES).rglob("*.po"):
+        with po.open("rb") as source:
+            assert len(read_po(source)) > 0, po
