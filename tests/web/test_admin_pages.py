@@ -80,7 +80,7 @@ def test_the_order_page_shows_status_lines_totals_and_history(boss, client):
     assert page.status_code == 200
     assert "En préparation" in page.text
     assert "Produit ROBE-ALMA" in page.text
-    assert "99,80\u00a0EUR" in page.text
+    assert "99,80\u00a0€" in page.text
     assert "Historique" in page.text
     assert "Passée" in page.text
     assert "WH-CENTRE" in page.text
@@ -312,7 +312,7 @@ def test_the_price_audit_lists_each_override_with_reason_and_author(boss, client
 
     assert page.status_code == 200
     assert "ROBE-M" in page.text and "JEAN-40" not in page.text
-    assert "39,90\u00a0EUR" in page.text and "49,90\u00a0EUR" in page.text
+    assert "39,90\u00a0€" in page.text and "49,90\u00a0€" in page.text
     assert "Fin de série" in page.text
     assert "operator:cli" in page.text
 

@@ -246,3 +246,16 @@ def test_the_stylesheet_is_served_by_omnicanal_itself(client):
 
     assert response.status_code == 200
     assert "focus-visible" in response.text
+
+
+def test_amounts_are_written_the_way_each_language_writes_them(lyon, client, zoe):
+    sign_in(client, "lea@example.fr")
+    search = client.get("/store/customers", params={"q": "zoe@example.fr"})
+    profile_path = re.search(r'href="(/store/customers/[0-9A-Z]{26})"', search.text)
+    assert profile_path is not None
+
+    french = client.get(profile_path.group(1), params={"lang": "fr"})
+    english = client.get(profile_path.group(1), params={"lang": "en"})
+
+    assert "<strong>99,80\u00a0€</strong>" in french.text
+    assert "<strong>€99.80</strong>" in english.text

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import gettext
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
 from omnicanal.platform.clock import as_utc, utcnow
+from omnicanal.platform.money import MINOR_UNITS
 from omnicanal.web.i18n import DEFAULT_LANGUAGE, choose_language, load_translations
 from omnicanal.web.labels import FULFILMENT_STATUS_LABELS, ORDER_STATUS_LABELS
 
@@ -23,13 +25,18 @@ TEMPLATES = Path(__file__).with_name("templates")
 LANGUAGE_COOKIE = "omnicanal_lang"
 
 
-def money(minor: int | None, currency: str | None = "EUR") -> str:
-    """``4990, "EUR"`` → ``49,90 EUR`` (the French way, which English readers also read)."""
+def money(minor: int | None, currency: str | None, language: str) -> str:
+    """``4990, "EUR"`` → ``49,90 €`` in French, ``€49.90`` in English (Babel's CLDR rules)."""
     if minor is None:
         return "—"
-    sign = "-" if minor < 0 else ""
-    units, cents = divmod(abs(minor), 100)
-    return f"{sign}{units:,}".replace(",", "\u202f") + f",{cents:02d}\u00a0{currency or ''}"
+    code = currency or "EUR"
+    amount = Decimal(minor).scaleb(-MINOR_UNITS.get(code, 2))
+    return format_currency(amount, code, locale=language)
+
+
+@pass_context
+def _money_filter(context: Context, minor: int | None, currency: str | None = "EUR") -> str:
+    return money(minor, currency, str(context.get("lang") or DEFAULT_LANGUAGE))
 
 
 def distance(kilometres: float | None, language: str) -> str:
@@ -54,7 +61,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.environment.filters["money"] = money
+        self.environment.filters["money"] = _money_filter
         self.environment.filters["km"] = _distance_filter
         self.translations = load_translations()
 
