@@ -583,3 +583,27 @@ def test_a_clerk_of_another_store_cannot_move_its_queue(lyon, client, zoe):  # n
 
     assert response.status_code == 403
     assert fulfilment_status(lyon, fulfilment_id) == "allocated"
+
+
+def test_a_tried_item_is_bought_with_the_terminal_receipt_and_not_without(lyon, client, zoe):  # noqa: F811
+    fulfilment_id = pickup_for(lyon, zoe, "reserve_and_try", reserve_days=2)
+    sign_in(client, "lea@example.fr")
+    step = f"/store/queue/LYON/fulfilments/{fulfilment_id}"
+    client.post(f"{step}/try_on", data={"csrf": queue_csrf(client)}, follow_redirects=False)
+
+    unpaid = client.post(f"{step}/buy", data={"csrf": queue_csrf(client)})
+    assert unpaid.status_code == 422
+    assert fulfilment_status(lyon, fulfilment_id) == "tried"
+
+    paid = client.post(
+        f"{step}/buy",
+        data={"csrf": queue_csrf(client), "payment_reference": "TPE-0042"},
+        follow_redirects=False,
+    )
+    assert paid.status_code == 303, paid.text
+    assert fulfilment_status(lyon, fulfilment_id) == "bought"
+    with lyon.db.reading() as session:
+        view = orders.get_fulfilment_view(session, fulfilment_id=fulfilment_id)
+        order = orders.get_order(session, order_id=view.order_id)
+    assert order.payment.reference == "TPE-0042"
+    assert order.payment.status == "captured"

@@ -6,6 +6,8 @@ Each page reads through the modules' public service functions; no rule lives her
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -141,21 +143,17 @@ def queue_action(
     action: str,
 ) -> Response:
     """Move a queue row on (picked, ready, customer arrived, handed over, tried, bought...)."""
+    again = partial(_queue_page, request, edge, platform, member, location_code)
     try:
         staff.require_store(member, location_code)
     except staff.StoreForbidden:
-        return _queue_page(request, edge, platform, member, location_code)
+        return again()
     try:
         chosen = Action(action)
         if chosen not in QUEUE_ACTIONS:
             raise ValueError(action)
     except ValueError:
-        return _queue_page(
-            request,
-            edge,
-            platform,
-            member,
-            location_code,
+        return again(
             problem="unknown_action",
             status_code=422,
         )
@@ -186,33 +184,18 @@ def queue_action(
                 policy=policy,
             )
     except ValidationError:
-        return _queue_page(
-            request,
-            edge,
-            platform,
-            member,
-            location_code,
+        return again(
             problem="missing_payment",
             status_code=422,
         )
     except InvalidTransition as error:
-        return _queue_page(
-            request,
-            edge,
-            platform,
-            member,
-            location_code,
+        return again(
             problem="invalid_transition",
             detail=error.detail,
             status_code=409,
         )
     except DomainError as error:
-        return _queue_page(
-            request,
-            edge,
-            platform,
-            member,
-            location_code,
+        return again(
             problem=error.code if error.code in QUEUE_PROBLEMS else "action_refused",
             detail=error.detail,
             status_code=counter.status_of(error),
