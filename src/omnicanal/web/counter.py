@@ -10,7 +10,6 @@ page is rendered: a double click or a browser refresh replays the first answer.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from omnicanal.api.deps import PlatformDep
+from omnicanal.api.problems import status_of
 from omnicanal.carts import service as carts
 from omnicanal.carts.errors import NoOpenCart
 from omnicanal.carts.schemas import CartOut
@@ -27,33 +27,23 @@ from omnicanal.customers import service as customers
 from omnicanal.customers.errors import UnknownProfile
 from omnicanal.customers.schemas import ProfileOut
 from omnicanal.fulfilment.states import Method
-from omnicanal.inventory import availability
-from omnicanal.inventory.schemas import AvailabilityQuery
 from omnicanal.network import service as network
-from omnicanal.network.errors import UnknownChannel
-from omnicanal.network.geo import great_circle_km
-from omnicanal.network.models import Location
 from omnicanal.orders import service as orders
 from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.policy import OrderPolicy
 from omnicanal.orders.schemas import Address, CheckoutIn, FulfilmentChoice, PaymentIn
 from omnicanal.platform.actors import ChannelKind
-from omnicanal.platform.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from omnicanal.platform.errors import DomainError, InvalidInput
 from omnicanal.platform.idempotency import run_write
 from omnicanal.web import staff
 from omnicanal.web.edge import Form, Member, WebDep
 
 __all__ = [
-    "CartStock",
-    "LineStock",
     "MissingPayment",
-    "StoreStock",
-    "cart_stock",
     "customer_context",
     "display_name",
     "product_names",
     "router",
-    "status_of",
 ]
 
 router = APIRouter()
@@ -116,111 +106,6 @@ def _address(traits: dict[str, Any], name: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class StoreStock:
-    """Another store holding enough of a line, and how far it is from the clerk's store."""
-
-    location: str
-    name: str
-    available: int
-    distance_km: float | None
-
-
-@dataclass(frozen=True)
-class LineStock:
-    """Where the units of one cart line are now; ``here`` is None for staff of no store."""
-
-    sku: str
-    wanted: int
-    here: int | None
-    nearest: StoreStock | None
-    online: int
-
-    @property
-    def missing_here(self) -> bool:
-        return self.here is not None and self.here < self.wanted
-
-    @property
-    def short_online(self) -> bool:
-        return self.online < self.wanted
-
-
-@dataclass(frozen=True)
-class CartStock:
-    """Each cart line's stock here, in the nearest store holding enough, and online."""
-
-    lines: dict[str, LineStock]
-
-    @property
-    def missing_here(self) -> list[LineStock]:
-        """The lines the clerk's store cannot hand over now: a carry-out sale would fail."""
-        return [line for line in self.lines.values() if line.missing_here]
-
-    @property
-    def short_online(self) -> list[LineStock]:
-        """The lines the online network cannot send now: a home delivery would fail."""
-        return [line for line in self.lines.values() if line.short_online]
-
-
-def _serving(session: Session, channel: str) -> list[Location]:
-    try:
-        return network.fulfilling_locations(session, channel)
-    except UnknownChannel:
-        return []
-
-
-def cart_stock(
-    session: Session, *, lines: Sequence[tuple[str, int]], here: Location | None
-) -> CartStock:
-    """Each line's units here, at the nearest other store holding enough and online, from one
-    bulk availability read of all the cart's SKUs."""
-    wanted: dict[str, int] = {}
-    for sku, quantity in lines:
-        wanted[sku] = wanted.get(sku, 0) + quantity
-    if not wanted:
-        return CartStock(lines={})
-    # Every active location at once (the SKU filter alone is the fast path); here, the other
-    # stores and the online network are picked out of that one answer.
-    read = availability.availability(session, query=AvailabilityQuery(skus=list(wanted)))
-    stores = [
-        loc for loc in _serving(session, STORE_CHANNEL) if here is None or loc.code != here.code
-    ]
-    distances: dict[str, float] = {}
-    if here is not None:
-        for loc in stores:
-            distances[loc.code] = round(
-                great_circle_km(here.latitude, here.longitude, loc.latitude, loc.longitude), 1
-            )
-        # Stable sort: at equal distance the store channel's preferred store comes first.
-        stores.sort(key=lambda loc: distances[loc.code])
-    online = [loc.code for loc in _serving(session, ONLINE_CHANNEL)]
-    found: dict[str, LineStock] = {}
-    for item in read.items:
-        units = {row.location: row.available for row in item.locations}
-        need = wanted[item.sku]
-        nearest = next(
-            (
-                StoreStock(
-                    location=loc.code,
-                    name=loc.name,
-                    available=units.get(loc.code, 0),
-                    distance_km=distances.get(loc.code),
-                )
-                for loc in stores
-                if units.get(loc.code, 0) >= need
-            ),
-            None,
-        )
-        found[item.sku] = LineStock(
-            sku=item.sku,
-            wanted=need,
-            here=units.get(here.code, 0) if here is not None else None,
-            nearest=nearest,
-            online=sum(units.get(code, 0) for code in online),
-        )
-    return CartStock(lines=found)
-
-
-@dataclass(frozen=True)
 class SalePanel:
     """What the selling part of the customer page shows."""
 
@@ -258,7 +143,7 @@ def customer_context(
             online_channel=ONLINE_CHANNEL,
             limit=SUGGESTIONS,
         )
-    stock = cart_stock(
+    stock = orders.cart_stock(
         session, lines=[(line.sku, line.quantity) for line in cart.lines] if cart else [], here=here
     )
     name = display_name(profile)
@@ -338,14 +223,6 @@ def _checkout(form: dict[str, str], cart_id: str) -> CheckoutIn:
         delivery_address=address,
         payment=payment,
     )
-
-
-def status_of(error: DomainError) -> int:
-    """The HTTP status of a refusal, by its family."""
-    for family, status in ((NotFound, 404), (Forbidden, 403), (Conflict, 409)):
-        if isinstance(error, family):
-            return status
-    return 422
 
 
 @router.post("/customers/{profile_id}/sell")

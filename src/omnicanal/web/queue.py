@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from omnicanal.api.deps import PlatformDep
+from omnicanal.api.problems import status_of
 from omnicanal.fulfilment.errors import InvalidTransition, UnknownFulfilment
 from omnicanal.fulfilment.schemas import ActionIn, InStorePaymentIn
 from omnicanal.fulfilment.states import Action, FulfilmentStatus, Method
@@ -198,6 +199,6 @@ def queue_action(
         return again(
             problem=error.code if error.code in QUEUE_PROBLEMS else "action_refused",
             detail=error.detail,
-            status_code=counter.status_of(error),
+            status_code=status_of(error),
         )
     return RedirectResponse(f"/store/queue/{location_code}", status_code=303)

@@ -99,6 +99,15 @@ def _write(session: Session, names: Mapping[str, str]) -> None:
     )
 
 
+# A name trait as _latest_names reads it: whose, which, what, when.
+NAME_TRAIT_COLUMNS = (
+    ProfileTrait.profile_id,
+    ProfileTrait.name,
+    ProfileTrait.value,
+    ProfileTrait.observed_at,
+)
+
+
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
@@ -114,12 +123,9 @@ def refresh_search_names(session: Session, *, profile_ids: Iterable[str]) -> Non
             )
         )
         rows = session.execute(
-            select(
-                ProfileTrait.profile_id,
-                ProfileTrait.name,
-                ProfileTrait.value,
-                ProfileTrait.observed_at,
-            ).where(ProfileTrait.profile_id.in_(roots), ProfileTrait.name.in_(NAME_TRAITS))
+            select(*NAME_TRAIT_COLUMNS).where(
+                ProfileTrait.profile_id.in_(roots), ProfileTrait.name.in_(NAME_TRAITS)
+            )
         )
         names = _latest_names(rows)
         session.execute(
@@ -133,12 +139,7 @@ def rebuild_search_names(session: Session) -> int:
     """Rewrite every profile's search name from the name traits (the migration's backfill);
     returns how many profiles have one."""
     rows = session.execute(
-        select(
-            ProfileTrait.profile_id,
-            ProfileTrait.name,
-            ProfileTrait.value,
-            ProfileTrait.observed_at,
-        )
+        select(*NAME_TRAIT_COLUMNS)
         .join(Profile, Profile.id == ProfileTrait.profile_id)
         .where(Profile.root_id == Profile.id, ProfileTrait.name.in_(NAME_TRAITS))
     )

@@ -17,20 +17,28 @@ from omnicanal.orders.service.queries import (
     list_orders,
 )
 from omnicanal.orders.service.selling import (
+    CartStock,
+    LineStock,
     PickupOption,
+    StoreStock,
     Suggestion,
     bought_together,
+    cart_stock,
     pickup_options,
     recent_skus,
 )
 
 __all__ = [
     "SWEEPER",
+    "CartStock",
+    "LineStock",
     "PickupOption",
+    "StoreStock",
     "Suggestion",
     "act",
     "bought_together",
     "cancel_order",
+    "cart_stock",
     "checkout",
     "count_orders",
     "expire_overdue",

@@ -67,7 +67,7 @@ class Network:
         return policy.store_network
 
 
-def _serving(session: Session, channel: str) -> list[Location]:
+def serving_locations(session: Session, channel: str) -> list[Location]:
     try:
         return network.fulfilling_locations(session, channel)
     except UnknownChannel:
@@ -79,9 +79,11 @@ def load_network(
 ) -> Network:
     """The locations serving the order's channel, plus the stores and the endless aisle's."""
     own = network.fulfilling_locations(session, channel)
-    stores = _serving(session, policy.store_network) if methods - HOME_DELIVERY else []
+    stores = serving_locations(session, policy.store_network) if methods - HOME_DELIVERY else []
     endless = (
-        _serving(session, policy.endless_aisle_network) if Method.endless_aisle in methods else []
+        serving_locations(session, policy.endless_aisle_network)
+        if Method.endless_aisle in methods
+        else []
     )
     locations: dict[str, Location] = {}
     priority: dict[str, int] = {}

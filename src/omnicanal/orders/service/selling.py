@@ -1,5 +1,6 @@
-"""What a clerk needs around a sale: the stores a pickup can go to, the customer's recent
-purchases, and the products other customers bought with the same things."""
+"""What a clerk needs around a sale: where each cart line is now (here, the nearest store
+holding enough, online), the stores a pickup can go to, the customer's recent purchases, and
+the products other customers bought with the same things."""
 
 from __future__ import annotations
 
@@ -14,12 +15,23 @@ from omnicanal.fulfilment.states import Method
 from omnicanal.inventory import availability
 from omnicanal.inventory.schemas import AvailabilityQuery
 from omnicanal.network.geo import great_circle_km
+from omnicanal.network.models import Location
 from omnicanal.orders.models import Order, OrderLine
 from omnicanal.orders.policy import OrderPolicy
-from omnicanal.orders.service.allocation import load_network, read_stock
+from omnicanal.orders.service.allocation import load_network, read_stock, serving_locations
 from omnicanal.orders.states import OrderStatus
 
-__all__ = ["PickupOption", "Suggestion", "bought_together", "pickup_options", "recent_skus"]
+__all__ = [
+    "CartStock",
+    "LineStock",
+    "PickupOption",
+    "StoreStock",
+    "Suggestion",
+    "bought_together",
+    "cart_stock",
+    "pickup_options",
+    "recent_skus",
+]
 
 CANDIDATES_PER_SUGGESTION = 5
 
@@ -41,6 +53,14 @@ class Suggestion:
     orders: int
 
 
+def _wanted(lines: Sequence[tuple[str, int]]) -> dict[str, int]:
+    """Units wanted per SKU (a SKU may stand on several lines)."""
+    wanted: dict[str, int] = {}
+    for sku, quantity in lines:
+        wanted[sku] = wanted.get(sku, 0) + quantity
+    return wanted
+
+
 def pickup_options(
     session: Session,
     *,
@@ -52,9 +72,7 @@ def pickup_options(
 ) -> list[PickupOption]:
     """Stores offering click & collect that hold every line now, nearest first."""
     policy = policy or OrderPolicy()
-    wanted: dict[str, int] = {}
-    for sku, quantity in lines:
-        wanted[sku] = wanted.get(sku, 0) + quantity
+    wanted = _wanted(lines)
     if not wanted:
         return []
     network_ = load_network(session, channel=channel, methods={Method.pickup}, policy=policy)
@@ -79,6 +97,110 @@ def pickup_options(
         )
     options.sort(key=lambda option: (option.distance_km is None, option.distance_km or 0.0))
     return options[:limit]
+
+
+@dataclass(frozen=True)
+class StoreStock:
+    """Another store holding enough of a line, and how far it is from the clerk's store."""
+
+    location: str
+    name: str
+    available: int
+    distance_km: float | None
+
+
+@dataclass(frozen=True)
+class LineStock:
+    """Where the units of one cart line are now; ``here`` is None for staff of no store."""
+
+    sku: str
+    wanted: int
+    here: int | None
+    nearest: StoreStock | None
+    online: int
+
+    @property
+    def missing_here(self) -> bool:
+        return self.here is not None and self.here < self.wanted
+
+    @property
+    def short_online(self) -> bool:
+        return self.online < self.wanted
+
+
+@dataclass(frozen=True)
+class CartStock:
+    """Each cart line's stock here, in the nearest store holding enough, and online."""
+
+    lines: dict[str, LineStock]
+
+    @property
+    def missing_here(self) -> list[LineStock]:
+        """The lines the clerk's store cannot hand over now: a carry-out sale would fail."""
+        return [line for line in self.lines.values() if line.missing_here]
+
+    @property
+    def short_online(self) -> list[LineStock]:
+        """The lines the online network cannot send now: a home delivery would fail."""
+        return [line for line in self.lines.values() if line.short_online]
+
+
+def cart_stock(
+    session: Session,
+    *,
+    lines: Sequence[tuple[str, int]],
+    here: Location | None,
+    policy: OrderPolicy | None = None,
+) -> CartStock:
+    """Each line's units here, at the nearest other store holding enough and online, from one
+    bulk availability read of all the cart's SKUs."""
+    policy = policy or OrderPolicy()
+    wanted = _wanted(lines)
+    if not wanted:
+        return CartStock(lines={})
+    # Every active location at once (the SKU filter alone is the fast path); here, the other
+    # stores and the online network (where home deliveries sold in a store come from) are
+    # picked out of that one answer.
+    read = availability.availability(session, query=AvailabilityQuery(skus=list(wanted)))
+    stores = [
+        loc
+        for loc in serving_locations(session, policy.store_network)
+        if here is None or loc.code != here.code
+    ]
+    distances: dict[str, float] = {}
+    if here is not None:
+        for loc in stores:
+            distances[loc.code] = round(
+                great_circle_km(here.latitude, here.longitude, loc.latitude, loc.longitude), 1
+            )
+        # Stable sort: at equal distance the store channel's preferred store comes first.
+        stores.sort(key=lambda loc: distances[loc.code])
+    online = [loc.code for loc in serving_locations(session, policy.endless_aisle_network)]
+    found: dict[str, LineStock] = {}
+    for item in read.items:
+        units = {row.location: row.available for row in item.locations}
+        need = wanted[item.sku]
+        nearest = next(
+            (
+                StoreStock(
+                    location=loc.code,
+                    name=loc.name,
+                    available=units.get(loc.code, 0),
+                    distance_km=distances.get(loc.code),
+                )
+                for loc in stores
+                if units.get(loc.code, 0) >= need
+            ),
+            None,
+        )
+        found[item.sku] = LineStock(
+            sku=item.sku,
+            wanted=need,
+            here=units.get(here.code, 0) if here is not None else None,
+            nearest=nearest,
+            online=sum(units.get(code, 0) for code in online),
+        )
+    return CartStock(lines=found)
 
 
 def recent_skus(session: Session, *, customer_refs: Sequence[str], orders: int = 5) -> list[str]:
