@@ -7,6 +7,7 @@ run every database test on PostgreSQL too; ``OMNICANAL_TEST_NATS_URL`` for the N
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -71,11 +72,22 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One SQLite file migrated once per test session; each test copies it."""
+    path = tmp_path_factory.mktemp("template") / "omnicanal.db"
+    platform = build_platform(Settings(database_url=f"sqlite:///{path}", data_dir=path.parent))
+    migrate.upgrade(platform.db)
+    platform.close()
+    return path
+
+
 def make_platform(backend: str, tmp_path, request: pytest.FixtureRequest, **settings) -> Platform:  # type: ignore[no-untyped-def]
     if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'omnicanal.db'}"
+        path = tmp_path / "omnicanal.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
         platform = build_platform(Settings(database_url=url, data_dir=tmp_path, **settings))
-        migrate.upgrade(platform.db)
     else:
         url = request.getfixturevalue("postgres_url")
         platform = build_platform(Settings(database_url=url, **settings))
