@@ -135,7 +135,9 @@ def test_an_unknown_cart_is_a_problem(platform, client):
 def test_a_cart_is_priced_for_the_channel_that_reads_it_with_the_explanation(platform, client):
     web, store = given_a_shop(platform)
     make_promotion(platform, "SOLDES", "percent_off", percent=20, name="Soldes")
-    cart = new_cart(client, web, lines=[{"sku": "JEAN-40", "quantity": 1}])
+    cart = new_cart(
+        client, web, customer_ref="client-42", lines=[{"sku": "JEAN-40", "quantity": 1}]
+    )
 
     by_web = client.get(f"/v1/carts/{cart['id']}", headers=auth(web)).json()["priced"]
     by_store = client.get(f"/v1/carts/{cart['id']}", headers=auth(store)).json()["priced"]

@@ -205,7 +205,7 @@ def test_a_store_key_cancels_only_orders_placed_at_its_store(platform, client):
     shop = make_shop(platform)
     order = place(platform, line(shop.robe))
     response = client.post(f"/v1/orders/{order.id}/cancel", headers=auth(shop.lyon))
-    assert response.json()["code"] == "location_forbidden"
+    assert response.json()["code"] == "order_forbidden"
 
 
 def test_a_held_item_bought_in_store_records_the_payment_and_completes(platform, client):

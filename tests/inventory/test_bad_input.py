@@ -181,8 +181,8 @@ def test_a_store_key_cannot_release_another_stores_reservation(platform, client,
         "POST",
         f"/v1/reservations/{held['id']}/release",
         shop["lyon"],
-        403,
-        "location_forbidden",
+        404,
+        "unknown_reservation",
     )
 
 

@@ -26,10 +26,10 @@ from omnicanal.carts.schemas import CartIn, CartLineIn
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.wiring import Platform
+from omnicanal.staff import service as staff
 from omnicanal.tracking import service as tracking
 from omnicanal.tracking.service import SourceKind
 from omnicanal.tracking.spec import ParsedMessage, parse_message
-from omnicanal.web import staff
 from tests.builders import make_location, make_product, receive
 from tests.conftest import LiveServer, make_platform
 
@@ -348,6 +348,7 @@ def test_the_pages_work_with_the_keyboard_and_a_screen_reader(shop, browser):
         "/admin/reviews",
         "/admin/prices",
         "/admin/promotions",
+        "/admin/audit",
     ):
         page.goto(path)
         problems += _audit(page)
@@ -371,3 +372,30 @@ def test_the_audit_finds_what_it_looks_for(browser):
     assert problems[0].startswith('unlabelled control: <input name="q"')
     assert problems[1:3] == ["svg without a text alternative", "2 h1 headings"]
     assert problems[3].startswith("contrast 1.9") and problems[3].endswith("texte pâle")
+
+
+def test_signing_out_in_the_browser_ends_the_session_on_the_server(shop, browser):
+    """The page loads under the strict Content-Security-Policy with no violation; after
+    "Se déconnecter", the same cookie put back in a fresh browser opens nothing."""
+    context, page = _tablet(browser, shop.url)
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text))
+    _sign_in(page, "lea@maison-lumiere.example")
+    home = page.goto("/store")
+    assert home is not None
+    headers = home.headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    cookie = next(c for c in context.cookies() if c["name"] == "omnicanal_staff")
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url(re.compile(r"/store/login"))
+
+    replay, again = _tablet(browser, shop.url)
+    replay.add_cookies([cookie])
+    again.goto("/store")
+    assert "/store/login" in again.url
+    assert not [text for text in violations if "Content Security Policy" in text]
+    context.close()
+    replay.close()

@@ -1,43 +1,13 @@
-"""Staff passwords, signed session cookies and the choice of language: pure rules."""
+"""Staff accounts' stores and the choice of language."""
 
 from __future__ import annotations
 
 import pytest
 
 from omnicanal.platform.errors import InvalidInput
-from omnicanal.web import staff
+from omnicanal.staff import service as staff
 from omnicanal.web.i18n import choose_language
-from omnicanal.web.sessions import LIFETIME_SECONDS, SessionSigner
 from tests.builders import make_location
-
-
-def test_a_password_verifies_against_its_hash_and_nothing_else():
-    stored = staff.hash_password("correct horse")
-
-    assert staff.verify_password("correct horse", stored)
-    assert not staff.verify_password("correct horsE", stored)
-    assert "correct horse" not in stored
-
-
-def test_two_hashes_of_one_password_differ_by_their_salt():
-    assert staff.hash_password("correct horse") != staff.hash_password("correct horse")
-
-
-def test_a_session_cookie_reads_back_until_it_expires():
-    signer = SessionSigner(b"k" * 32)
-    cookie = signer.sign("STAFF1", now=1000.0)
-
-    assert signer.read(cookie, now=1000.0 + LIFETIME_SECONDS - 1) == "STAFF1"
-    assert signer.read(cookie, now=1000.0 + LIFETIME_SECONDS + 1) is None
-
-
-@pytest.mark.parametrize("tamper", ["STAFF2.{expires}.{mac}", "STAFF1.9999999999.{mac}", ""])
-def test_a_forged_session_cookie_names_nobody(tamper):
-    signer = SessionSigner(b"k" * 32)
-    staff_id, expires, mac = signer.sign("STAFF1", now=1000.0).split(".")
-
-    assert signer.read(tamper.format(expires=expires, mac=mac), now=1000.0) is None
-    assert SessionSigner(b"x" * 32).read(f"{staff_id}.{expires}.{mac}", now=1000.0) is None
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from omnicanal.carts import service as carts
 from omnicanal.carts.schemas import CartIn, CartLineIn
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.wiring import Platform
-from omnicanal.web import staff
+from omnicanal.staff import service as staff
 from tests.builders import make_location, make_product, receive
 from tests.customers.support import make_source, send
 
@@ -85,10 +85,11 @@ def zoe(lyon, client):
 
 
 def test_pages_need_a_signed_in_staff_member(lyon, client):
+    """The sign-in page is asked to come back to the very page, its query included."""
     response = client.get("/store/customers?q=0612345678", follow_redirects=False)
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/store/login?next=/store/customers"
+    assert response.headers["location"] == "/store/login?next=/store/customers%3Fq%3D0612345678"
 
 
 def test_a_wrong_password_is_refused_with_a_clear_message(lyon, client):

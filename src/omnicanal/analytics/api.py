@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter
 
 from omnicanal.analytics import service
 from omnicanal.api.deps import ReadSession, scope
 from omnicanal.api.problems import responses
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.bounds import Day
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 
@@ -17,7 +16,7 @@ router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 @router.get("/event-counts", responses=responses())
 def event_counts(
     session: ReadSession,
-    since: date | None = None,
+    since: Day | None = None,
     type: str | None = None,
     actor: Actor = scope("events:read"),
 ) -> list[dict[str, object]]:

@@ -6,13 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import func, select, text
 
 from omnicanal import __version__
-from omnicanal.api import problems
-from omnicanal.api.deps import PlatformDep
+from omnicanal.api import openapi, problems
+from omnicanal.api.deps import PlatformDep, bounded_parameters
+from omnicanal.api.headers import SecurityHeaders
+from omnicanal.api.limits import BodyLimit
 from omnicanal.platform import migrate
 from omnicanal.platform.events import OutboxEvent
 from omnicanal.platform.wiring import Platform, build_platform
@@ -21,8 +23,12 @@ DESCRIPTION = """
 One source of truth for every channel. Authenticate with `Authorization: Bearer <API key>`
 (create keys with `omnicanal keys create`). Writes accept an `Idempotency-Key` header: a
 retry with the same key returns the first answer and writes nothing more. Errors are
-RFC 9457 problem documents with a machine-readable `code`.
+RFC 9457 problem documents with a machine-readable `code`; each operation lists the ones it
+can answer. Inputs are bounded (text length, no NUL, quantities, amounts, dates between 1900
+and 2200, a 1 MiB body): what falls outside is a 4xx problem, never a partial write.
 """
+# The largest REST request body; the tracking API has its own (tracking_max_batch_bytes).
+MAX_BODY_BYTES = 1_048_576
 
 
 def create_app(platform: Platform | None = None, *, background: bool = True) -> FastAPI:
@@ -47,6 +53,7 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
     )
     app.state.platform = platform
     problems.install(app)
+    app.add_middleware(SecurityHeaders)
     if platform.settings.cors_origins:
         # Browsers of the listed origins only; credentials travel in headers, never cookies.
         app.add_middleware(
@@ -68,10 +75,21 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
     from omnicanal.pricing.api import router as pricing
     from omnicanal.tracking.api import router as tracking
 
+    bounded = [Depends(bounded_parameters)]
     for router in (network, catalog, inventory, analytics, pricing, carts, orders, fulfilment):
-        app.include_router(router)
+        app.include_router(router, dependencies=bounded)
     for router in (tracking, customers):
-        app.include_router(router)
+        app.include_router(router, dependencies=bounded)
+    # The tracking API reads (and decompresses) its bodies under its own limit.
+    tracking_paths = frozenset(getattr(route, "path", "") for route in tracking.routes)
+
+    def body_limited(path: str) -> bool:
+        return path.startswith("/v1/") and path not in tracking_paths
+
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, applies=body_limited)
+    from omnicanal.privacy.api import router as privacy
+
+    app.include_router(privacy, dependencies=bounded, max_body_size=MAX_BODY_BYTES)
 
     from omnicanal.web.edge import install as install_web
 
@@ -95,4 +113,5 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
             "outbox_backlog": backlog,
         }
 
+    openapi.install(app, body_limited=body_limited)
     return app

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from omnicanal.platform.actors import Actor
-from omnicanal.platform.auth import authenticate, require_scope
-from omnicanal.platform.idempotency import run_write
+from omnicanal.platform.auth import authenticate_and_note_use, require_scope
+from omnicanal.platform.bounds import MAX_PARAMETER_LENGTH, check_text
+from omnicanal.platform.idempotency import MAX_KEY_LENGTH, run_write
 from omnicanal.platform.wiring import Platform
 
 
@@ -25,14 +28,20 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
 def get_actor(
+    request: Request,
     platform: PlatformDep,
     authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
 ) -> Actor:
     token = None
     if authorization and authorization[:7].lower() == "bearer ":
         token = authorization[7:].strip()
-    with platform.db.reading() as session:
-        return authenticate(session, token)
+    actor = authenticate_and_note_use(platform.db, token)
+    # Where the call comes from, for the audit log of the writes it makes.
+    return replace(
+        actor,
+        address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
 
 
 def get_read_session(platform: PlatformDep) -> Iterator[Session]:
@@ -41,10 +50,44 @@ def get_read_session(platform: PlatformDep) -> Iterator[Session]:
 
 
 ReadSession = Annotated[Session, Depends(get_read_session)]
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]+$"
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", description="Repeat a write safely: same key, same answer"),
+    Header(
+        alias="Idempotency-Key",
+        description="Repeat a write safely: same key, same answer. "
+        f"1 to {MAX_KEY_LENGTH} visible ASCII characters (no spaces).",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+    ),
 ]
+
+
+def bounded_parameters(request: Request) -> None:
+    """Refuse path and query parameters holding NUL, lone surrogates or too many characters.
+
+    Applied to every API router, so a parameter declared as a plain ``str`` is bounded too
+    (the OpenAPI states ``MAX_PARAMETER_LENGTH`` for each of them).
+    """
+    issues = []
+    values = [("path", name, value) for name, value in request.path_params.items()]
+    values += [("query", name, value) for name, value in request.query_params.multi_items()]
+    for where, name, value in values:
+        if not isinstance(value, str):
+            continue
+        message = None
+        if len(value) > MAX_PARAMETER_LENGTH:
+            message = f"at most {MAX_PARAMETER_LENGTH} characters"
+        else:
+            try:
+                check_text(value)
+            except ValueError as error:
+                message = str(error)
+        if message is not None:
+            issues.append({"type": "value_error", "loc": (where, name), "msg": message})
+    if issues:
+        raise RequestValidationError(issues)
 
 
 def scope(name: str) -> Any:

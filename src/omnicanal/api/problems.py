@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException
 
 from omnicanal.platform.errors import (
@@ -76,12 +77,28 @@ async def _domain_error(_: Request, error: Exception) -> JSONResponse:
     )
 
 
-async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     issues = list(error.errors())
     if any(issue.get("type") == "json_invalid" for issue in issues):
         return problem_response(
             400, "malformed_json", "Malformed JSON", "The request body is not valid JSON."
+        )
+    body_refused = any(tuple(issue.get("loc", ()))[:1] == ("body",) for issue in issues)
+    if body_refused and not _is_json(request.headers.get("content-type")):
+        # The body was not read as JSON at all: say so rather than list its fields as missing.
+        return problem_response(
+            415,
+            "unsupported_media_type",
+            "Unsupported media type",
+            "Send the request body as JSON with 'Content-Type: application/json'.",
         )
     fields = [
         {"field": _location(tuple(issue.get("loc", ()))), "message": issue.get("msg", "")}
@@ -98,10 +115,44 @@ async def _validation_error(_: Request, error: Exception) -> JSONResponse:
     )
 
 
+HTTP_CODES = {
+    400: ("malformed_json", "Malformed JSON", "The request body could not be parsed as JSON."),
+    404: ("not_found", "Not found", "Nothing is found at this address."),
+    405: ("method_not_allowed", "Method not allowed", "This address does not take this method."),
+    413: ("payload_too_large", "Payload too large", "The request body is over the size limit."),
+}
+
+
 async def _http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-    return problem_response(error.status_code, code, str(error.detail), str(error.detail))
+    code, title, detail = HTTP_CODES.get(
+        error.status_code, ("http_error", str(error.detail), str(error.detail))
+    )
+    response = problem_response(error.status_code, code, title, detail)
+    # 405 answers name the methods that are allowed (Allow), as RFC 9110 asks.
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def _out_of_range(_: Request, error: Exception) -> JSONResponse:
+    # The last backstop: a value the edge let through that the database cannot store (text
+    # with NUL or too long for its column, an integer beyond the column's type). The
+    # transaction rolled back, so nothing changed; the bound belongs at the edge.
+    log.warning("value refused by the database: %s", error)
+    return problem_response(
+        422,
+        "value_out_of_range",
+        "Invalid input",
+        "A value is too long, too large or holds characters that cannot be stored.",
+    )
+
+
+async def _statement_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StatementError)
+    if isinstance(error, DataError) or isinstance(error.orig, OverflowError | ValueError):
+        return await _out_of_range(request, error)
+    return await _unexpected(request, error)
 
 
 async def _unexpected(_: Request, error: Exception) -> JSONResponse:
@@ -115,18 +166,23 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(StatementError, _statement_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(Exception, _unexpected)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for a route's problem responses."""
     described = {
-        400: "Malformed request",
+        400: "Malformed JSON body",
         401: "Missing or unknown API key",
         403: "The key lacks a scope or acts outside its store",
         404: "Unknown SKU, location or resource",
+        405: "Method not allowed here (the Allow header lists those that are)",
         409: "Conflicts with the current state (e.g. insufficient_stock)",
-        422: "Invalid input",
+        413: "Request body over the size limit",
+        415: "Request body not sent as JSON",
+        422: "Invalid input: a field is missing, malformed or out of bounds",
     }
     wanted = sorted({401, 403, 422, *statuses})
     return {

@@ -69,16 +69,28 @@ def find_open_cart(
 ):
     """The customer's (or visitor's) most recently updated open cart: what a till opens."""
     return service.find_open_cart(
-        session, customer_ref=customer_ref, anonymous_id=anonymous_id, channel=actor.channel
+        session,
+        customer_ref=customer_ref,
+        anonymous_id=anonymous_id,
+        channel=actor.channel,
+        actor=actor,
     )
 
 
 @router.get("/profiles/{profile_id}/cart", response_model=CartOut, responses=responses(404))
-def profile_cart(profile_id: str, session: ReadSession, actor: Actor = scope("carts:read")):
+def profile_cart(
+    profile_id: str,
+    session: ReadSession,
+    actor: Actor = scope("carts:read"),
+    reader: Actor = scope("profiles:read"),
+):
     """The person's open cart, filed under any of their identifiers (login, email, card...):
-    what a till opens once the customer is recognised."""
+    what a till opens once the customer is recognised. Needs ``profiles:read`` as well, like
+    every read of a profile."""
     references = customers.customer_references(session, profile_id=profile_id)
-    return service.find_open_cart_among(session, customer_refs=references, channel=actor.channel)
+    return service.find_open_cart_among(
+        session, customer_refs=references, channel=actor.channel, actor=actor
+    )
 
 
 @router.post("/carts/merge", response_model=CartOut, responses=responses(404, 409))
@@ -102,7 +114,7 @@ def merge_carts(
 @router.get("/carts/{cart_id}", response_model=CartOut, responses=responses(404, 409))
 def get_cart(cart_id: str, session: ReadSession, actor: Actor = scope("carts:read")):
     """A cart with its lines priced live for the caller's channel, and the explanation."""
-    return service.get_cart(session, cart_id=cart_id, channel=actor.channel)
+    return service.get_cart(session, cart_id=cart_id, channel=actor.channel, actor=actor)
 
 
 @router.post("/carts/{cart_id}/lines", response_model=CartOut, responses=responses(404, 409))

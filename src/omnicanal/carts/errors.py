@@ -1,6 +1,6 @@
 """Errors of the carts module."""
 
-from omnicanal.platform.errors import Conflict, InvalidInput, NotFound
+from omnicanal.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class UnknownCart(NotFound):
@@ -36,3 +36,8 @@ class CouponNotInCart(NotFound):
 class MissingCartOwner(InvalidInput):
     code = "missing_cart_owner"
     title = "Say whose cart: a customer reference or an anonymous id"
+
+
+class CartForbidden(Forbidden):
+    code = "cart_forbidden"
+    title = "An anonymous cart belongs to the channel (and store) that opened it"

@@ -33,6 +33,8 @@ class Cart(Base):
     merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("carts.id"))
     order_id: Mapped[str | None] = mapped_column(String(60))
     created_by: Mapped[str] = mapped_column(String(100))
+    # The store whose key opened it, for a till's cart
+    location_code: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnicanal.platform.bounds import RequestModel
 from omnicanal.pricing.schemas import CURRENCY_PATTERN, MAX_QUANTITY, PricedCart
 
 
@@ -16,7 +17,7 @@ class CartStatus(StrEnum):
     checked_out = "checked_out"
 
 
-class CartLineIn(BaseModel):
+class CartLineIn(RequestModel):
     """A SKU to add; adding a SKU already in the cart adds to its quantity."""
 
     model_config = ConfigDict(extra="forbid")
@@ -25,7 +26,7 @@ class CartLineIn(BaseModel):
     quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
 
-class QuantityIn(BaseModel):
+class QuantityIn(RequestModel):
     """A line's new quantity (remove the line to go to zero)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -33,13 +34,13 @@ class QuantityIn(BaseModel):
     quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
 
-class CouponIn(BaseModel):
+class CouponIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(min_length=1, max_length=50)
 
 
-class CartIn(BaseModel):
+class CartIn(RequestModel):
     """A new cart: anonymous (a cookie's id), for a known customer, or both."""
 
     model_config = ConfigDict(extra="forbid")
@@ -54,7 +55,7 @@ class CartIn(BaseModel):
     coupons: list[str] = Field(default_factory=list, max_length=20)
 
 
-class MergeIn(BaseModel):
+class MergeIn(RequestModel):
     """A visitor just identified: their anonymous cart joins the customer's open cart."""
 
     model_config = ConfigDict(extra="forbid")

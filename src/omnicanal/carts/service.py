@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from omnicanal.carts import events
+from omnicanal.carts import access, events
 from omnicanal.carts.errors import (
     CartCurrencyMismatch,
     CartLineNotFound,
@@ -35,6 +35,7 @@ from omnicanal.carts.errors import (
 from omnicanal.carts.models import Cart, CartLine
 from omnicanal.carts.schemas import CartIn, CartLineIn, CartLineOut, CartOut, MergeIn, QuantityIn
 from omnicanal.catalog import service as catalog
+from omnicanal.platform.access import Owner
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.events import record_event
@@ -106,16 +107,30 @@ def cart_out(
     )
 
 
-def _load(session: Session, cart_id: str, *, lock: bool = False) -> Cart:
+def _facts(cart: Cart) -> access.CartFacts:
+    return access.CartFacts(
+        id=cart.id,
+        owner=Owner(channel=cart.channel, location_code=cart.location_code, key=cart.created_by),
+        customer_ref=cart.customer_ref,
+    )
+
+
+def _load(
+    session: Session, cart_id: str, *, lock: bool = False, actor: Actor | None = None
+) -> Cart:
+    """The cart; with ``actor``, one it may use (carts/access.py)."""
     cart = session.get(Cart, cart_id, with_for_update=lock, populate_existing=lock)
     if cart is None:
         raise UnknownCart(f"No cart has the id {cart_id!r}.", field="cart_id")
+    if actor is not None:
+        access.check_cart(actor, _facts(cart))
     return cart
 
 
-def _open_for_change(session: Session, cart_id: str) -> Cart:
-    """The cart, locked against concurrent changes (PostgreSQL), refused unless open."""
-    cart = _load(session, cart_id, lock=True)
+def _open_for_change(session: Session, cart_id: str, actor: Actor) -> Cart:
+    """The cart, locked against concurrent changes (PostgreSQL), refused unless open and
+    the caller's to change."""
+    cart = _load(session, cart_id, lock=True, actor=actor)
     if cart.status != OPEN:
         raise CartNotOpen(
             f"Cart {cart_id} is {cart.status}"
@@ -159,6 +174,7 @@ def _add(session: Session, cart: Cart, sku: str, quantity: int, now: datetime) -
 
 def create_cart(session: Session, *, data: CartIn, actor: Actor, currency: str) -> CartOut:
     """Open a cart for the caller's channel, with its first lines and coupons if given."""
+    access.check_open_cart(actor)
     now = utcnow()
     variants = catalog.resolve_skus(session, [line.sku for line in data.lines])
     coupons: list[str] = []
@@ -175,6 +191,7 @@ def create_cart(session: Session, *, data: CartIn, actor: Actor, currency: str) 
         customer_attributes=dict(data.customer_attributes),
         coupon_codes=coupons,
         created_by=actor.label,
+        location_code=actor.location_code,
         created_at=now,
         updated_at=now,
     )
@@ -205,15 +222,15 @@ def get_cart(
     channel: str | None = None,
     at: datetime | None = None,
     with_prices: bool = True,
+    actor: Actor | None = None,
 ) -> CartOut:
     """A cart priced live for ``channel`` (default: the channel that created it).
 
     ``with_prices=False`` skips the pricing (``priced`` is None): for a caller, like the
-    checkout, that re-prices the lines itself.
+    checkout, that re-prices the lines itself. With ``actor``: a cart it may use only.
     """
-    return cart_out(
-        session, _load(session, cart_id), channel=channel, at=at, with_prices=with_prices
-    )
+    cart = _load(session, cart_id, actor=actor)
+    return cart_out(session, cart, channel=channel, at=at, with_prices=with_prices)
 
 
 def find_open_cart(
@@ -222,8 +239,12 @@ def find_open_cart(
     customer_ref: str | None = None,
     anonymous_id: str | None = None,
     channel: str | None = None,
+    actor: Actor | None = None,
 ) -> CartOut:
-    """The most recently updated open cart of a customer (or else of an anonymous id)."""
+    """The most recently updated open cart of a customer (or else of an anonymous id);
+    with ``actor``, among the carts it may use."""
+    if actor is not None:
+        access.check_open_cart(actor)
     if customer_ref is None and anonymous_id is None:
         raise MissingCartOwner("Give customer_ref or anonymous_id.", field="customer_ref")
     owner = (
@@ -231,12 +252,13 @@ def find_open_cart(
         if customer_ref is not None
         else Cart.anonymous_id == anonymous_id
     )
-    cart = session.scalar(
+    found = session.scalars(
         select(Cart)
         .where(owner, Cart.status == OPEN)
         .order_by(Cart.updated_at.desc(), Cart.id.desc())
-        .limit(1)
+        .limit(50)
     )
+    cart = next((c for c in found if actor is None or access.may_use(actor, _facts(c))), None)
     if cart is None:
         who = f"customer {customer_ref}" if customer_ref is not None else f"visitor {anonymous_id}"
         raise NoOpenCart(f"No open cart for {who}.", field="customer_ref")
@@ -244,7 +266,11 @@ def find_open_cart(
 
 
 def find_open_cart_among(
-    session: Session, *, customer_refs: Sequence[str], channel: str | None = None
+    session: Session,
+    *,
+    customer_refs: Sequence[str],
+    channel: str | None = None,
+    actor: Actor | None = None,
 ) -> CartOut:
     """The open cart filed under the first of ``customer_refs`` that has one (strongest first).
 
@@ -252,6 +278,8 @@ def find_open_cart_among(
     their email...); the caller lists them, the strongest first, and the first that owns an
     open cart wins; among that reference's carts, the most recently updated.
     """
+    if actor is not None:
+        access.check_open_cart(actor)
     references = [ref for ref in dict.fromkeys(customer_refs) if ref]
     if not references:
         raise MissingCartOwner("Give at least one customer reference.", field="customer_ref")
@@ -269,7 +297,7 @@ def find_open_cart_among(
 
 def add_line(session: Session, *, cart_id: str, line: CartLineIn, actor: Actor) -> CartOut:
     """Add units of a SKU (to its line if the cart has one)."""
-    cart = _open_for_change(session, cart_id)
+    cart = _open_for_change(session, cart_id, actor)
     variant = catalog.get_variant(session, line.sku)
     now = utcnow()
     added = _add(session, cart, variant.sku, line.quantity, now)
@@ -298,7 +326,7 @@ def change_line(
     session: Session, *, cart_id: str, sku: str, change: QuantityIn, actor: Actor
 ) -> CartOut:
     """Set a line's quantity."""
-    cart = _open_for_change(session, cart_id)
+    cart = _open_for_change(session, cart_id, actor)
     line = _line(session, cart, sku)
     before = line.quantity
     if change.quantity != before:
@@ -321,7 +349,7 @@ def change_line(
 
 def remove_line(session: Session, *, cart_id: str, sku: str, actor: Actor) -> CartOut:
     """Take a SKU out of the cart."""
-    cart = _open_for_change(session, cart_id)
+    cart = _open_for_change(session, cart_id, actor)
     line = _line(session, cart, sku)
     session.delete(line)
     cart.updated_at = utcnow()
@@ -332,7 +360,7 @@ def remove_line(session: Session, *, cart_id: str, sku: str, actor: Actor) -> Ca
 
 def add_coupon(session: Session, *, cart_id: str, code: str, actor: Actor) -> CartOut:
     """Add a coupon code; refused when unknown, expired, exhausted or used by the customer."""
-    cart = _open_for_change(session, cart_id)
+    cart = _open_for_change(session, cart_id, actor)
     code = pricing.check_coupon(session, code=code, customer_ref=cart.customer_ref)
     if code not in cart.coupon_codes:
         cart.coupon_codes = [*cart.coupon_codes, code]
@@ -344,7 +372,7 @@ def add_coupon(session: Session, *, cart_id: str, code: str, actor: Actor) -> Ca
 
 def remove_coupon(session: Session, *, cart_id: str, code: str, actor: Actor) -> CartOut:
     """Take a coupon code off the cart."""
-    cart = _open_for_change(session, cart_id)
+    cart = _open_for_change(session, cart_id, actor)
     code = pricing.normalise_coupon(code)
     if code not in cart.coupon_codes:
         raise CouponNotInCart(f"Cart {cart_id} holds no coupon {code}.", field="code")
@@ -356,9 +384,14 @@ def remove_coupon(session: Session, *, cart_id: str, code: str, actor: Actor) ->
 
 
 def merge_carts(session: Session, *, data: MergeIn, actor: Actor) -> CartOut:
-    """Join a visitor's anonymous cart(s) to the customer's open cart (rules: module docstring)."""
-    sources = list(
-        session.scalars(
+    """Join a visitor's anonymous cart(s) to the customer's open cart (rules: module docstring).
+
+    Only the anonymous carts the caller may use are sources: another channel's stay apart.
+    """
+    access.check_open_cart(actor)
+    sources = [
+        cart
+        for cart in session.scalars(
             select(Cart)
             .where(
                 Cart.anonymous_id == data.anonymous_id,
@@ -368,7 +401,8 @@ def merge_carts(session: Session, *, data: MergeIn, actor: Actor) -> CartOut:
             .order_by(Cart.updated_at, Cart.id)
             .with_for_update()
         )
-    )
+        if access.may_use(actor, _facts(cart))
+    ]
     target = session.scalar(
         select(Cart)
         .where(Cart.customer_ref == data.customer_ref, Cart.status == OPEN)

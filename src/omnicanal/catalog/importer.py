@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from omnicanal.catalog import service
-from omnicanal.catalog.gtin import is_valid_gtin
+from omnicanal.catalog.gtin import gtin_forms, gtin_key, is_valid_gtin
 from omnicanal.catalog.models import Product, Variant
 from omnicanal.catalog.schemas import ProductIn, VariantIn
 from omnicanal.platform.actors import Actor
@@ -194,6 +194,8 @@ def _validation_errors(line: int, error: ValidationError) -> list[RowError]:
         column = _COLUMN_OF_FIELD.get(names[-1], names[-1]) if names else ""
         if problem["type"] == "string_too_short" and not problem["input"]:
             message = "missing"
+        elif problem["type"] == "less_than_equal" and column == "price":
+            message = f"the price is over the limit of {problem['ctx']['le'] / 100:,.2f} euros"
         elif problem["type"] == "string_pattern_mismatch":
             message = (
                 f"'{problem['input']}' is not a valid code (letters, digits and . _ - / only, "
@@ -303,12 +305,12 @@ def parse_products(
                     line, f"SKU {variant.sku} already on line {line_of_sku[variant.sku]}", "sku"
                 )
             )
-        if variant.gtin is not None and variant.gtin in line_of_gtin:
+        # 4006381333931 and 04006381333931 are one GTIN written twice.
+        gtin = gtin_key(variant.gtin) if variant.gtin is not None else None
+        if gtin is not None and gtin in line_of_gtin:
             errors.append(
                 RowError(
-                    line,
-                    f"GTIN {variant.gtin} already on line {line_of_gtin[variant.gtin]}",
-                    "gtin",
+                    line, f"GTIN {variant.gtin} already on line {line_of_gtin[gtin]}", "gtin"
                 )
             )
         if code in first_of_product:
@@ -327,8 +329,8 @@ def parse_products(
         first_of_product.setdefault(code, parsed)
         variants_of_product[code] = variants_of_product.get(code, 0) + 1
         line_of_sku[variant.sku] = line
-        if variant.gtin is not None:
-            line_of_gtin[variant.gtin] = line
+        if gtin is not None:
+            line_of_gtin[gtin] = line
         result.rows.append(parsed)
     result.errors.sort(key=by_line)
     return result
@@ -347,9 +349,9 @@ def check_catalog(session: Session, parsed: ProductImport) -> None:
     """Reject the rows whose product code, SKU or GTIN the catalog already holds."""
     codes = _taken(session, Product.code, sorted({row.product.code for row in parsed.rows}))
     skus = _taken(session, Variant.sku, sorted({row.variant.sku for row in parsed.rows}))
-    gtins = _taken(
-        session, Variant.gtin, sorted({row.variant.gtin for row in parsed.rows if row.variant.gtin})
-    )
+    written = {row.variant.gtin for row in parsed.rows if row.variant.gtin}
+    forms = {form for gtin in written for form in gtin_forms(gtin)}
+    gtins = {gtin_key(gtin) for gtin in _taken(session, Variant.gtin, sorted(forms))}
     errors = []
     for row in parsed.rows:
         if row.product.code in codes:
@@ -358,7 +360,7 @@ def check_catalog(session: Session, parsed: ProductImport) -> None:
             )
         if row.variant.sku in skus:
             errors.append(RowError(row.line, f"SKU {row.variant.sku} already exists", "sku"))
-        if row.variant.gtin in gtins:
+        if row.variant.gtin and gtin_key(row.variant.gtin) in gtins:
             errors.append(
                 RowError(
                     row.line, f"GTIN {row.variant.gtin} is already used by another SKU", "gtin"

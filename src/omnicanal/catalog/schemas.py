@@ -6,10 +6,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, RequestModel
+
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$"
 
 
-class VariantIn(BaseModel):
+class VariantIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: str = Field(min_length=1, max_length=60, pattern=SKU_PATTERN)
@@ -19,11 +21,14 @@ class VariantIn(BaseModel):
     size: str = Field(default="", max_length=30)
     colour: str = Field(default="", max_length=60)
     price_minor: int | None = Field(
-        default=None, ge=0, description="List price in minor units (cents) of the price book"
+        default=None,
+        ge=0,
+        le=MAX_AMOUNT_MINOR,
+        description="List price in minor units (cents) of the price book",
     )
 
 
-class ProductIn(BaseModel):
+class ProductIn(RequestModel):
     """A product with its variants."""
 
     model_config = ConfigDict(extra="forbid")

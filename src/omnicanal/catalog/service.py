@@ -15,7 +15,7 @@ from omnicanal.catalog.errors import (
     UnknownProduct,
     UnknownSku,
 )
-from omnicanal.catalog.gtin import is_valid_gtin
+from omnicanal.catalog.gtin import canonical_gtin, gtin_forms, is_valid_gtin
 from omnicanal.catalog.models import Product, Variant
 from omnicanal.catalog.schemas import ProductIn, ProductOut, VariantOut
 from omnicanal.platform.actors import Actor
@@ -42,7 +42,7 @@ def validate_products(session: Session, products: Sequence[ProductIn]) -> None:
                 )
     codes = [p.code for p in products]
     skus = [v.sku for p in products for v in p.variants]
-    gtins = [v.gtin for p in products for v in p.variants if v.gtin]
+    gtins = [canonical_gtin(v.gtin) for p in products for v in p.variants if v.gtin]
     for values, label, error in (
         (codes, "product code", ProductExists),
         (skus, "SKU", SkuExists),
@@ -60,7 +60,9 @@ def validate_products(session: Session, products: Sequence[ProductIn]) -> None:
         if taken:
             raise SkuExists(f"SKU {taken} already exists.", field="sku")
     for chunk in _chunks(gtins):
-        taken = session.scalar(select(Variant.gtin).where(Variant.gtin.in_(chunk)).limit(1))
+        # Any stored form of the same GTIN counts (8, 12, 13 or 14 digits).
+        forms = sorted({form for gtin in chunk for form in gtin_forms(gtin)})
+        taken = session.scalar(select(Variant.gtin).where(Variant.gtin.in_(forms)).limit(1))
         if taken:
             raise SkuExists(f"GTIN {taken} is already used by another SKU.", field="gtin")
 
@@ -83,7 +85,13 @@ def create_products(
         session.add(product)
         session.flush()
         variants = [
-            Variant(sku=v.sku, gtin=v.gtin, product_id=product.id, size=v.size, colour=v.colour)
+            Variant(
+                sku=v.sku,
+                gtin=canonical_gtin(v.gtin) if v.gtin else None,
+                product_id=product.id,
+                size=v.size,
+                colour=v.colour,
+            )
             for v in data.variants
         ]
         session.add_all(variants)
@@ -174,7 +182,10 @@ def get_variant(session: Session, sku: str) -> Variant:
 
 def find_variant(session: Session, code: str) -> Variant:
     """The variant whose SKU or GTIN is ``code`` (what a scanner or a clerk types)."""
-    variant = session.scalar(select(Variant).where((Variant.sku == code) | (Variant.gtin == code)))
+    gtins = sorted(gtin_forms(code)) if is_valid_gtin(code) else [code]
+    variant = session.scalar(
+        select(Variant).where((Variant.sku == code) | Variant.gtin.in_(gtins)).limit(1)
+    )
     if variant is None:
         raise UnknownSku(f"No SKU or GTIN matches {code!r}.", field="sku")
     return variant

@@ -122,6 +122,94 @@ def keys_create(
     console.print("Send it as 'Authorization: Bearer <secret>'. It is not shown again.")
 
 
+KeyId = Annotated[str, typer.Argument(help="The key's id (see 'keys list')")]
+
+
+def _key_secret_table(key, token: str) -> Table:  # type: ignore[no-untyped-def]
+    table = Table(show_header=False)
+    table.add_row("key id", key.id)
+    table.add_row("channel", key.channel)
+    table.add_row("store", key.location_code or "-")
+    table.add_row("scopes", " ".join(key.scopes))
+    table.add_row("secret", f"[bold]{token}[/bold]")
+    return table
+
+
+@keys_app.command("list")
+def keys_list(
+    all_keys: Annotated[bool, typer.Option("--all", help="Revoked keys too")] = False,
+) -> None:
+    """List the API keys: channel, store, scopes, created, last used (never their secrets)."""
+    from omnicanal.platform.auth import list_api_keys
+
+    platform = build_platform()
+    migrate.prepare(platform.db)
+    with platform.db.reading() as session:
+        keys = list_api_keys(session, include_revoked=all_keys)
+    platform.close()
+
+    def when(moment) -> str:  # type: ignore[no-untyped-def]
+        return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    table = Table("key id", "name", "channel", "store", "prefix", "created", "last used", "revoked")
+    for key in keys:
+        table.add_row(
+            key.id,
+            key.name,
+            key.channel,
+            key.location_code or "-",
+            key.prefix,
+            when(key.created_at),
+            when(key.last_used_at),
+            when(key.revoked_at),
+        )
+    console.print(table)
+    console.print("Times are UTC.")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: KeyId) -> None:
+    """Revoke a key: its next request is refused (401)."""
+    from omnicanal.platform import audit
+    from omnicanal.platform.actors import OPERATOR
+    from omnicanal.platform.auth import revoke_api_key
+
+    platform = build_platform()
+    migrate.prepare(platform.db)
+    try:
+        with platform.db.transaction() as session:
+            revoke_api_key(session, key_id=key_id)
+            audit.record(session, actor=OPERATOR, operation=f"api_key:{key_id}:revoke")
+    except DomainError as error:
+        raise fail(error) from error
+    finally:
+        platform.close()
+    console.print(f"key [bold]{key_id}[/bold] revoked")
+
+
+@keys_app.command("rotate")
+def keys_rotate(key_id: KeyId) -> None:
+    """Replace a key by a new one with the same channel, store and scopes; the old one is
+    revoked at once. Prints the new secret (shown once)."""
+    from omnicanal.platform import audit
+    from omnicanal.platform.actors import OPERATOR
+    from omnicanal.platform.auth import rotate_api_key
+
+    platform = build_platform()
+    migrate.prepare(platform.db)
+    try:
+        with platform.db.transaction() as session:
+            key, token = rotate_api_key(session, key_id=key_id)
+            audit.record(session, actor=OPERATOR, operation=f"api_key:{key_id}:rotate")
+    except DomainError as error:
+        raise fail(error) from error
+    finally:
+        platform.close()
+    console.print(f"key [bold]{key_id}[/bold] revoked; its replacement:")
+    console.print(_key_secret_table(key, token))
+    console.print("Send it as 'Authorization: Bearer <secret>'. It is not shown again.")
+
+
 def _register_commands() -> None:
     from omnicanal.cli import demo, imports, orders, pricing
 
@@ -132,10 +220,14 @@ def _register_commands() -> None:
     from omnicanal.cli import customers
 
     app.add_typer(customers.tracking_app, name="tracking")
+    from omnicanal.cli import privacy  # adds 'customers export|erase'
+
     app.add_typer(customers.customers_app, name="customers")
-    from omnicanal.cli import staff
+    app.add_typer(privacy.app, name="privacy")
+    from omnicanal.cli import audit, staff
 
     app.add_typer(staff.app, name="staff")
+    app.add_typer(audit.app, name="audit")
 
 
 _register_commands()

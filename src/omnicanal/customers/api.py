@@ -3,7 +3,6 @@ metrics."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
@@ -24,6 +23,7 @@ from omnicanal.customers.schemas import (
     UnmergeOut,
 )
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.bounds import Moment
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 TimelineLimit = Annotated[int, Query(ge=1, le=200, description="Timeline entries to include")]
@@ -129,7 +129,7 @@ def unmerge_profile(
 @router.get("/customers/metrics", response_model=CustomerMetrics, responses=responses())
 def customer_metrics(
     session: ReadSession,
-    since: datetime | None = None,
+    since: Moment | None = None,
     actor: Actor = scope("profiles:read"),
 ):
     """Match rates, recognised vs anonymous events, time-to-unification p50/p99, merges."""

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnicanal.platform.bounds import RequestModel
+
 
 class IdentifierOut(BaseModel):
     """An identifier of the profile, with where and when it was seen."""
@@ -158,13 +160,13 @@ class ReviewDecision(StrEnum):
     keep_apart = "keep_apart"
 
 
-class ReviewDecisionIn(BaseModel):
+class ReviewDecisionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: ReviewDecision
 
 
-class UnmergeIn(BaseModel):
+class UnmergeIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     merge_id: str | None = Field(

@@ -216,6 +216,7 @@ def _try_on(sim: _Sim, order: OrderOut, at: datetime, days: int) -> None:
 
 
 def _cancel(sim: _Sim, order: OrderOut, at: datetime) -> None:
+    # The customer calls customer service, which may cancel any first-party order.
     t = at + sim.minutes(5, 90)
     if t >= sim.end:
         return
@@ -223,14 +224,14 @@ def _cancel(sim: _Sim, order: OrderOut, at: datetime) -> None:
         sim.session,
         order_id=order.id,
         reason="customer changed their mind",
-        actor=sim.actors["web"],
+        actor=sim.actors["call_centre"],
         now=t,
     )
     orders.update_payment(
         sim.session,
         order_id=order.id,
         data=PaymentUpdateIn(status="refunded"),
-        actor=sim.actors["web"],
+        actor=sim.actors["call_centre"],
     )
     sim.stats["cancelled"] += 1
 

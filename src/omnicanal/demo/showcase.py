@@ -24,10 +24,10 @@ from omnicanal.inventory import service as inventory
 from omnicanal.inventory.service import StockCount
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.clock import utcnow
+from omnicanal.staff import service as staff
 from omnicanal.tracking import service as tracking
 from omnicanal.tracking.service import SourceView
 from omnicanal.tracking.spec import ParsedMessage, parse_message
-from omnicanal.web import staff
 
 if TYPE_CHECKING:
     from omnicanal.demo.generate import DemoRetailer, Report

@@ -6,7 +6,6 @@ the same transaction. A store key acts on its own store's fulfilments only.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -26,6 +25,7 @@ from omnicanal.orders import service as orders
 from omnicanal.orders.policy import OrderPolicy
 from omnicanal.orders.schemas import OrderOut
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.bounds import Moment
 from omnicanal.platform.wiring import Platform
 
 router = APIRouter(prefix="/v1", tags=["fulfilment"])
@@ -39,7 +39,11 @@ VERBS: dict[str, tuple[Action, str]] = {
     "check-in": (Action.check_in, "The customer has arrived at the store to collect."),
     "collect": (Action.collect, "Handed over to the customer: the units leave stock."),
     "try-on": (Action.try_on, "The customer is trying the held item on."),
-    "buy": (Action.buy, "The customer bought the held item (with the in-store payment)."),
+    "buy": (
+        Action.buy,
+        "The customer bought the held item: with the in-store payment, captured "
+        "(409 payment_not_captured otherwise).",
+    ),
     "release": (Action.release, "The customer did not buy: the held units are released."),
     "cancel": (Action.cancel, "Cancel this fulfilment: its units are released."),
 }
@@ -79,17 +83,18 @@ def list_fulfilments(
     """A location's queue (a store key sees its own store's), oldest first."""
     return orders.list_fulfilment_views(
         session,
-        location_code=actor.location_code or location,
+        location_code=location,
         status=status.value if status else None,
         method=method.value if method else None,
         limit=limit,
+        actor=actor,
     )
 
 
 @router.get("/fulfilments/{fulfilment_id}", response_model=FulfilmentOut, responses=responses(404))
 def get_fulfilment(fulfilment_id: str, session: ReadSession, actor: Actor = scope("orders:read")):
     """One fulfilment, its lines, timestamps and the actions that apply now."""
-    return orders.get_fulfilment_view(session, fulfilment_id=fulfilment_id)
+    return orders.get_fulfilment_view(session, fulfilment_id=fulfilment_id, actor=actor)
 
 
 @router.post(
@@ -177,8 +182,8 @@ def reject_line(
 @router.get("/fulfilment/pickup-waits", response_model=PickupWaitsOut, responses=responses())
 def pickup_waits(
     session: ReadSession,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     location: str | None = None,
     actor: Actor = scope("orders:read"),
 ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from omnicanal.fulfilment.errors import UnknownFulfilment
@@ -146,9 +146,13 @@ def list_fulfilments(
     status: str | None = None,
     method: str | None = None,
     limit: int = 100,
+    order_ids: Select[tuple[str]] | None = None,
 ) -> list[Fulfilment]:
-    """A location's queue (or everyone's), oldest first."""
+    """A location's queue (or everyone's), oldest first; ``order_ids`` narrows it to the
+    fulfilments of those orders."""
     query = select(Fulfilment)
+    if order_ids is not None:
+        query = query.where(Fulfilment.order_id.in_(order_ids))
     if location_code is not None:
         query = query.where(Fulfilment.location_code == location_code)
     if status is not None:

@@ -9,16 +9,20 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicanal.fulfilment.states import Action
+from omnicanal.platform.bounds import RequestModel
 
 
 class PaymentStatus(StrEnum):
     pending = "pending"
     authorised = "authorised"
     captured = "captured"
+    partially_refunded = "partially_refunded"
     refunded = "refunded"
+    failed = "failed"
+    voided = "voided"
 
 
-class InStorePaymentIn(BaseModel):
+class InStorePaymentIn(RequestModel):
     """The payment a store takes when the customer buys a held item."""
 
     model_config = ConfigDict(extra="forbid")
@@ -28,7 +32,7 @@ class InStorePaymentIn(BaseModel):
     status: Literal["authorised", "captured"] = "captured"
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(RequestModel):
     """An action on a fulfilment, with what the action carries."""
 
     model_config = ConfigDict(extra="forbid")
@@ -40,7 +44,7 @@ class TransitionIn(BaseModel):
     payment: InStorePaymentIn | None = Field(default=None, description="buy: paid in store")
 
 
-class ActionIn(BaseModel):
+class ActionIn(RequestModel):
     """The body of an explicit verb (all optional)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -51,7 +55,7 @@ class ActionIn(BaseModel):
     payment: InStorePaymentIn | None = None
 
 
-class RejectLineIn(BaseModel):
+class RejectLineIn(RequestModel):
     """A store cannot fulfil a line: damaged, not found..."""
 
     model_config = ConfigDict(extra="forbid")

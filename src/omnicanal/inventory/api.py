@@ -64,8 +64,8 @@ def movements_of_sku(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     actor: Actor = scope("inventory:read"),
 ):
-    """The ledger of a SKU, newest first."""
-    return service.movements(session, sku=sku, location_code=location, limit=limit)
+    """The ledger of a SKU, newest first (a store key reads its own store's only)."""
+    return service.movements(session, sku=sku, location_code=location, limit=limit, actor=actor)
 
 
 @router.put(
@@ -126,8 +126,8 @@ def reserve(
 def get_reservation(
     reservation_id: str, session: ReadSession, actor: Actor = scope("inventory:read")
 ):
-    """One reservation and its status."""
-    return service.get_reservation(session, reservation_id=reservation_id)
+    """One reservation and its status; another key's reservation is unknown (404)."""
+    return service.get_reservation(session, reservation_id=reservation_id, actor=actor)
 
 
 @router.post(
@@ -141,7 +141,8 @@ def confirm_reservation(
     idempotency_key: IdempotencyKey = None,
     actor: Actor = scope("reservations:write"),
 ):
-    """Turn a live reservation into a sale."""
+    """Turn a live reservation into a sale: the key (channel, store) that made it only; an
+    order's reservation moves with the order (409 ``reservation_held_by_order``)."""
     return write(
         platform,
         actor=actor,
@@ -163,7 +164,8 @@ def release_reservation(
     idempotency_key: IdempotencyKey = None,
     actor: Actor = scope("reservations:write"),
 ):
-    """Give reserved units back."""
+    """Give reserved units back: the key (channel, store) that made it only; an order's
+    reservation moves with the order (409 ``reservation_held_by_order``)."""
     return write(
         platform,
         actor=actor,

@@ -39,3 +39,13 @@ class InvalidMovement(InvalidInput):
 class ChannelForbidden(Forbidden):
     code = "channel_forbidden"
     title = "A key acts for its own channel only"
+
+
+class ReservationForbidden(Forbidden):
+    code = "reservation_forbidden"
+    title = "A reservation is changed by the channel (and store, or marketplace key) that made it"
+
+
+class ReservationHeldByOrder(Conflict):
+    code = "reservation_held_by_order"
+    title = "This reservation holds an order's units: it changes through the order's operations"

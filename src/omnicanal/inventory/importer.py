@@ -18,6 +18,7 @@ from omnicanal.catalog.errors import UnknownSku
 from omnicanal.catalog.importer import RowError, by_line, check_header, row_values
 from omnicanal.inventory.service import StockCount
 from omnicanal.network import service as network
+from omnicanal.platform.bounds import MAX_QUANTITY, check_text
 
 __all__ = [
     "OPTIONAL_COLUMNS",
@@ -68,8 +69,21 @@ def _whole_number(line: int, column: str, text: str) -> int | RowError:
     if not text:
         return RowError(line, "missing", column)
     if not (text.isascii() and text.isdigit()):
-        return RowError(line, f"'{text}' is not a whole number of 0 or more", column)
+        return RowError(line, f"'{text[:40]}' is not a whole number of 0 or more", column)
+    if len(text) > 9 or int(text) > MAX_QUANTITY:
+        return RowError(line, f"{text[:40]} is over the limit of {MAX_QUANTITY:,} units", column)
     return int(text)
+
+
+def _readable(line: int, values: dict[str, str]) -> list[RowError]:
+    """Errors for values holding a NUL or a lone surrogate (no database stores them)."""
+    errors = []
+    for column, value in values.items():
+        try:
+            check_text(value)
+        except ValueError as error:
+            errors.append(RowError(line, str(error), column))
+    return errors
 
 
 def parse_stock(
@@ -90,6 +104,7 @@ def parse_stock(
         if progress is not None:
             progress(1)
         values, errors = row_values(line, header, raw, STOCK_COLUMNS)
+        errors = errors or _readable(line, values)
         if errors:
             result.errors.extend(errors)
             continue

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
 from omnicanal.catalog.models import Variant
+from omnicanal.inventory import access
 from omnicanal.inventory.errors import (
     NegativeStock,
 )
@@ -207,9 +208,16 @@ def update_stock_settings(
 
 
 def movements(
-    session: Session, *, sku: str, location_code: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    sku: str,
+    location_code: str | None = None,
+    limit: int = 100,
+    actor: Actor | None = None,
 ) -> list[MovementOut]:
-    """The latest ledger lines of a SKU, newest first."""
+    """The latest ledger lines of a SKU, newest first (a store key: its own store's)."""
+    if actor is not None:
+        location_code = access.ledger_location(actor, location_code)
     variant = catalog.get_variant(session, sku)
     query = (
         select(StockMovement, Location.code)

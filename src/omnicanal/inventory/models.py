@@ -75,3 +75,5 @@ class Reservation(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(100))
+    # The order whose checkout made it: changed through that order's operations only
+    order_id: Mapped[str | None] = mapped_column(String(26))

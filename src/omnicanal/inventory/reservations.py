@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
 from omnicanal.catalog.models import Variant
+from omnicanal.inventory import access
 from omnicanal.inventory.errors import (
     ChannelForbidden,
     InsufficientStock,
@@ -37,6 +38,7 @@ from omnicanal.inventory.schemas import (
 )
 from omnicanal.network import service as network
 from omnicanal.network.models import Location
+from omnicanal.platform.access import Owner
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import require_location
 from omnicanal.platform.clock import utcnow
@@ -105,9 +107,17 @@ def _hold(
 
 
 def reserve(
-    session: Session, *, data: ReservationIn, actor: Actor, default_ttl_seconds: int
+    session: Session,
+    *,
+    data: ReservationIn,
+    actor: Actor,
+    default_ttl_seconds: int,
+    order_id: str | None = None,
 ) -> ReservationOut:
-    """Hold units of a SKU for a channel, at a given location or the first that has them."""
+    """Hold units of a SKU for a channel, at a given location or the first that has them.
+
+    ``order_id``: the order whose checkout holds the units (it then changes them alone).
+    """
     variant = catalog.get_variant(session, data.sku)
     channel, candidates = _candidate_locations(
         session,
@@ -145,6 +155,7 @@ def reserve(
         created_at=now,
         ended_at=None,
         actor=actor.label,
+        order_id=order_id,
     )
     session.add(reservation)
     out = _reservation_out(reservation, variant.sku, location_code)
@@ -175,13 +186,28 @@ def _available_at(session: Session, variant_id: str, location_ids: Sequence[str]
     return sum(max(value, 0) for (value,) in levels)
 
 
+def _facts(
+    session: Session, reservation: Reservation, location_code: str
+) -> access.ReservationFacts:
+    """The reservation as the access policy sees it."""
+    kind = network.channel_kind(session, reservation.channel)
+    return access.ReservationFacts(
+        id=reservation.id,
+        owner=Owner(
+            channel=kind or reservation.channel, location_code=location_code, key=reservation.actor
+        ),
+        order_id=reservation.order_id,
+    )
+
+
 def _load_reservation(session: Session, reservation_id: str, actor: Actor) -> Reservation:
+    """The reservation, if ``actor`` may confirm or release it (inventory/access.py)."""
     reservation = session.get(Reservation, reservation_id)
     if reservation is None:
         raise UnknownReservation(f"No reservation has the id {reservation_id!r}.", field="id")
     location = session.get(Location, reservation.location_id)
     assert location is not None
-    require_location(actor, location.id, location.code)
+    access.check_change(actor, _facts(session, reservation, location.code))
     return reservation
 
 
@@ -323,13 +349,18 @@ def release_expired(
     return released
 
 
-def get_reservation(session: Session, *, reservation_id: str) -> ReservationOut:
+def get_reservation(
+    session: Session, *, reservation_id: str, actor: Actor | None = None
+) -> ReservationOut:
+    """One reservation; with ``actor``, only one it owns (others are unknown to it)."""
     reservation = session.get(Reservation, reservation_id)
     if reservation is None:
         raise UnknownReservation(f"No reservation has the id {reservation_id!r}.", field="id")
     sku = session.scalar(select(Variant.sku).where(Variant.id == reservation.variant_id))
     location = session.scalar(select(Location.code).where(Location.id == reservation.location_id))
     assert sku is not None and location is not None
+    if actor is not None:
+        access.check_readable(actor, _facts(session, reservation, location))
     out = _reservation_out(reservation, sku, location)
     if out.status == "active" and out.expires_at <= utcnow():
         out.status = "expired"

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from omnicanal.platform.bounds import Count, Quantity, RequestModel, SignedQuantity
+
 
 class MovementKind(StrEnum):
     receipt = "receipt"
@@ -24,7 +26,7 @@ SIGN = {
 }
 
 
-class MovementIn(BaseModel):
+class MovementIn(RequestModel):
     """A stock movement. ``quantity`` is positive, except a signed ``adjustment``
     and a ``cycle_count``, where it is the counted on-hand quantity (0 or more)."""
 
@@ -33,8 +35,10 @@ class MovementIn(BaseModel):
     sku: str = Field(min_length=1, max_length=60)
     location: str = Field(min_length=1, max_length=50, description="Location code")
     kind: MovementKind
-    quantity: int
-    to_location: str | None = Field(default=None, description="Destination of a transfer")
+    quantity: SignedQuantity
+    to_location: str | None = Field(
+        default=None, max_length=50, description="Destination of a transfer"
+    )
     reason: str = Field(default="", max_length=300)
     reference: str | None = Field(default=None, max_length=100)
 
@@ -76,11 +80,11 @@ class MovementOut(BaseModel):
     occurred_at: datetime
 
 
-class StockSettingsIn(BaseModel):
+class StockSettingsIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    safety_stock: int | None = Field(default=None, ge=0)
-    low_stock_threshold: int | None = Field(default=None, ge=0)
+    safety_stock: Count | None = None
+    low_stock_threshold: Count | None = None
 
 
 class LocationStock(BaseModel):
@@ -105,15 +109,19 @@ class SkuStock(BaseModel):
     locations: list[LocationStock]
 
 
-class ReservationIn(BaseModel):
+class ReservationIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: str = Field(min_length=1, max_length=60)
-    quantity: int = Field(gt=0, le=100_000)
+    quantity: Quantity
     location: str | None = Field(
-        default=None, description="Location code; omitted: any location serving the channel"
+        default=None,
+        max_length=50,
+        description="Location code; omitted: any location serving the channel",
     )
-    channel: str | None = Field(default=None, description="Default: the key's channel")
+    channel: str | None = Field(
+        default=None, max_length=50, description="Default: the key's channel"
+    )
     ttl_seconds: int | None = Field(default=None, gt=0, le=60 * 60 * 24 * 30)
     reference: str | None = Field(default=None, max_length=100)
 
@@ -132,20 +140,20 @@ class ReservationOut(BaseModel):
     actor: str
 
 
-class Near(BaseModel):
+class Near(RequestModel):
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     limit: int = Field(default=5, ge=1, le=1000)
 
 
-class AvailabilityQuery(BaseModel):
+class AvailabilityQuery(RequestModel):
     """Bulk availability: SKUs x locations (all, those of a channel, given ones, or the N
     nearest to a point)."""
 
     model_config = ConfigDict(extra="forbid")
 
     skus: list[str] = Field(min_length=1, max_length=500)
-    channel: str | None = None
+    channel: str | None = Field(default=None, max_length=50)
     locations: list[str] | None = Field(default=None, max_length=1000)
     near: Near | None = None
 

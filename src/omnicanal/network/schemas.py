@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from omnicanal.platform.bounds import RequestModel
+
 
 class LocationKind(StrEnum):
     store = "store"
@@ -17,14 +19,14 @@ class LocationKind(StrEnum):
     outlet = "outlet"
 
 
-class Capabilities(BaseModel):
+class Capabilities(RequestModel):
     sells_in_store: bool = False
     ships: bool = False
     click_and_collect: bool = False
     accepts_returns: bool = False
 
 
-class LocationIn(BaseModel):
+class LocationIn(RequestModel):
     """A location to create."""
 
     model_config = ConfigDict(extra="forbid")
@@ -32,13 +34,13 @@ class LocationIn(BaseModel):
     code: str = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     name: str = Field(min_length=1, max_length=200)
     kind: LocationKind
-    address_line: str = ""
-    postcode: str = ""
-    city: str = ""
+    address_line: str = Field(default="", max_length=300)
+    postcode: str = Field(default="", max_length=20)
+    city: str = Field(default="", max_length=100)
     country: str = Field(default="FR", min_length=2, max_length=2)
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
-    timezone: str = "Europe/Paris"
+    timezone: str = Field(default="Europe/Paris", max_length=64)
     capabilities: Capabilities = Capabilities()
     channels: list[str] = Field(
         default_factory=list, description="Channel codes whose orders this location fulfils."
@@ -74,7 +76,7 @@ class LocationOut(BaseModel):
     created_at: datetime
 
 
-class ChannelIn(BaseModel):
+class ChannelIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$")

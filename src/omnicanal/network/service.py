@@ -60,6 +60,11 @@ def get_channel(session: Session, code: str) -> Channel:
     return channel
 
 
+def channel_kind(session: Session, code: str) -> str | None:
+    """The kind of the channel ``code`` (web, store, marketplace...), None if unknown."""
+    return session.scalar(select(Channel.kind).where(Channel.code == code))
+
+
 def create_location(session: Session, *, data: LocationIn, actor: Actor) -> LocationOut:
     """Open a location and attach it to the channels it fulfils."""
     if session.scalar(select(Location.id).where(Location.code == data.code)) is not None:

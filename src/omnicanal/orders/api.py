@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,6 +12,7 @@ from omnicanal.orders import service
 from omnicanal.orders.policy import OrderPolicy
 from omnicanal.orders.schemas import CancelIn, CheckoutIn, OrderOut, OrderPage, PaymentUpdateIn
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.bounds import Moment
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 
@@ -49,13 +49,14 @@ def list_orders(
     channel: str | None = None,
     status: str | None = None,
     location: Annotated[str | None, Query(description="Store where it was placed")] = None,
-    placed_from: datetime | None = None,
-    placed_until: datetime | None = None,
+    placed_from: Moment | None = None,
+    placed_until: Moment | None = None,
     after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     actor: Actor = scope("orders:read"),
 ):
-    """Orders, newest first, by customer, channel, status, store or date."""
+    """Orders, newest first, by customer, channel, status, store or date (a marketplace key:
+    the orders it placed)."""
     return service.list_orders(
         session,
         customer_ref=customer_ref,
@@ -66,16 +67,19 @@ def list_orders(
         placed_until=placed_until,
         after=after,
         limit=limit,
+        actor=actor,
     )
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=responses(404))
 def get_order(order_id: str, session: ReadSession, actor: Actor = scope("orders:read")):
     """One order: the same status, lines, fulfilments and history for every channel."""
-    return service.get_order(session, order_id=order_id)
+    return service.get_order(session, order_id=order_id, actor=actor)
 
 
-@router.post("/orders/{order_id}/cancel", response_model=OrderOut, responses=responses(404, 409))
+@router.post(
+    "/orders/{order_id}/cancel", response_model=OrderOut, responses=responses(403, 404, 409)
+)
 def cancel_order(
     order_id: str,
     platform: PlatformDep,
@@ -83,7 +87,10 @@ def cancel_order(
     idempotency_key: IdempotencyKey = None,
     actor: Actor = scope("orders:write"),
 ):
-    """Cancel an order nothing of which has left yet; its reservations are released."""
+    """Cancel an order nothing of which has left yet; its reservations are released.
+
+    Only the channel that placed it (its store, its marketplace key) or the call centre may;
+    403 ``order_forbidden`` otherwise."""
     reason = body.reason if body is not None else ""
     return write(
         platform,
@@ -95,7 +102,9 @@ def cancel_order(
     )
 
 
-@router.post("/orders/{order_id}/payment", response_model=OrderOut, responses=responses(404, 409))
+@router.post(
+    "/orders/{order_id}/payment", response_model=OrderOut, responses=responses(403, 404, 409)
+)
 def update_payment(
     order_id: str,
     body: PaymentUpdateIn,
@@ -103,7 +112,9 @@ def update_payment(
     idempotency_key: IdempotencyKey = None,
     actor: Actor = scope("orders:write"),
 ):
-    """Record what the payment provider reports (captured, refunded)."""
+    """Record what the payment provider reports (captured, refunded...): 409
+    ``invalid_payment_change`` for a move the payment lifecycle lacks; the placing channel,
+    the call centre or a store with a fulfilment of the order may record it."""
     return write(
         platform,
         actor=actor,

@@ -23,6 +23,21 @@ class InvalidPaymentChange(Conflict):
     title = "The payment cannot move to this status"
 
 
+class OrderTooLarge(InvalidInput):
+    code = "order_too_large"
+    title = "The order's amount is beyond what one order may hold"
+
+
 class UnknownFulfilmentChoice(InvalidInput):
     code = "unknown_fulfilment_choice"
     title = "A fulfilment choice names a SKU that is not in the cart"
+
+
+class OrderForbidden(Forbidden):
+    code = "order_forbidden"
+    title = "Only the channel that placed an order (or customer service) may change it"
+
+
+class PaymentNotCaptured(Conflict):
+    code = "payment_not_captured"
+    title = "A held item is bought once its payment is captured"

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from omnicanal.fulfilment.schemas import FulfilmentOut, PaymentStatus
 from omnicanal.fulfilment.states import Method
+from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, RequestModel
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 MAX_RESERVE_DAYS = 30
@@ -28,7 +29,7 @@ def _looks_like_a_card_number(value: str) -> bool:
     return total % 10 == 0
 
 
-class Address(BaseModel):
+class Address(RequestModel):
     """Where a home delivery goes; coordinates let sourcing pick the nearest location."""
 
     model_config = ConfigDict(extra="forbid")
@@ -48,7 +49,7 @@ class Address(BaseModel):
         return self
 
 
-class FulfilmentChoice(BaseModel):
+class FulfilmentChoice(RequestModel):
     """How a line reaches the customer, and at which store for an at-store method."""
 
     model_config = ConfigDict(extra="forbid")
@@ -65,7 +66,7 @@ class FulfilmentChoice(BaseModel):
     )
 
 
-class CheckoutLineIn(BaseModel):
+class CheckoutLineIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: str = Field(min_length=1, max_length=60)
@@ -75,7 +76,7 @@ class CheckoutLineIn(BaseModel):
     )
 
 
-class PaymentIn(BaseModel):
+class PaymentIn(RequestModel):
     """The payment provider's reference and status. Never card data."""
 
     model_config = ConfigDict(extra="forbid")
@@ -92,7 +93,7 @@ class PaymentIn(BaseModel):
         return value
 
 
-class CheckoutIn(BaseModel):
+class CheckoutIn(RequestModel):
     """Turn a cart (or lines) into an order: re-priced, sourced, reserved, in one go."""
 
     model_config = ConfigDict(extra="forbid")
@@ -104,7 +105,7 @@ class CheckoutIn(BaseModel):
     customer_attributes: dict[str, str] | None = None
     currency: str | None = Field(default=None, pattern=CURRENCY_PATTERN)
     coupons: list[str] = Field(default_factory=list, max_length=20)
-    shipping_minor: int = Field(default=0, ge=0)
+    shipping_minor: int = Field(default=0, ge=0, le=MAX_AMOUNT_MINOR)
     fulfilment: FulfilmentChoice | None = Field(
         default=None,
         description="For every line without its own (default: carry_out at a store key's "
@@ -131,7 +132,7 @@ class PaymentOut(BaseModel):
     status: PaymentStatus
 
 
-class PaymentUpdateIn(BaseModel):
+class PaymentUpdateIn(RequestModel):
     """What the payment provider reports later (a capture, a refund)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -147,7 +148,7 @@ class PaymentUpdateIn(BaseModel):
         return value
 
 
-class CancelIn(BaseModel):
+class CancelIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(default="", max_length=300)

@@ -26,6 +26,11 @@ class Actor:
     location_code: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
     name: str = ""
+    staff_id: str | None = None
+    """The staff account behind a page's write, when a person at a page made it."""
+    address: str | None = None
+    """The client address of the request (for the audit log)."""
+    user_agent: str | None = None
 
     @property
     def label(self) -> str:

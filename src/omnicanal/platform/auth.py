@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from omnicanal.platform.actors import Actor, ChannelKind
-from omnicanal.platform.clock import utcnow
-from omnicanal.platform.db import Base
-from omnicanal.platform.errors import Forbidden, InvalidInput, Unauthenticated
+from omnicanal.platform.clock import as_utc, utcnow
+from omnicanal.platform.db import Base, Database
+from omnicanal.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from omnicanal.platform.ids import new_id
 from omnicanal.platform.types import UtcDateTime
 
@@ -36,6 +37,8 @@ SCOPES: dict[str, str] = {
     "orders:read": "read orders, their fulfilments and history, and the pickup waits",
     "orders:write": "check out, cancel orders and record payment updates",
     "fulfilment:write": "move fulfilments on (pick, ready, check in, collect, ship...)",
+    "privacy:export": "export everything held about one customer (RGPD art. 15 and 20)",
+    "privacy:erase": "erase a customer in every table and the event log (RGPD art. 17)",
 }
 _CARTS = ("pricing:read", "carts:read", "carts:write")
 _ORDERS = ("orders:read", "orders:write")
@@ -107,6 +110,8 @@ class ApiKey(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """Recorded at most once a minute (:data:`USE_RESOLUTION`), not on every request."""
 
     def actor(self) -> Actor:
         return Actor(
@@ -176,3 +181,95 @@ def require_location(actor: Actor, location_id: str, location_code: str) -> None
             f"This key belongs to store {actor.location_code} and cannot act for {location_code}.",
             field="location",
         )
+
+
+# --- key management: list, revoke, rotate; when a key was last used -------------------------
+
+USE_RESOLUTION = timedelta(minutes=1)
+
+
+class UnknownApiKey(NotFound):
+    code = "unknown_api_key"
+    title = "No API key has this id"
+
+
+class ApiKeyRevoked(Conflict):
+    code = "api_key_revoked"
+    title = "This API key is already revoked"
+
+
+def authenticate_and_note_use(
+    db: Database, token: str | None, *, now: datetime | None = None
+) -> Actor:
+    """The actor behind a bearer token, noting when the key was last used: one conditional
+    UPDATE at most once a minute per key, never a write per request."""
+    with db.reading() as session:
+        actor = authenticate(session, token)
+        last_used = session.scalar(select(ApiKey.last_used_at).where(ApiKey.id == actor.key_id))
+    now = now or utcnow()
+    if last_used is None or now - as_utc(last_used) >= USE_RESOLUTION:
+        with db.transaction() as session:
+            # Processes racing here write once: the second finds the time already recent.
+            session.execute(
+                update(ApiKey)
+                .where(
+                    ApiKey.id == actor.key_id,
+                    or_(
+                        ApiKey.last_used_at.is_(None),
+                        ApiKey.last_used_at <= now - USE_RESOLUTION,
+                    ),
+                )
+                .values(last_used_at=now)
+            )
+    return actor
+
+
+def list_api_keys(session: Session, *, include_revoked: bool = True) -> list[ApiKey]:
+    """Every key, oldest first (their hashes, never their secrets)."""
+    query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    return list(session.scalars(query))
+
+
+def _live_key(session: Session, key_id: str) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise UnknownApiKey(f"No API key has the id {key_id}.", field="key_id")
+    if key.revoked_at is not None:
+        raise ApiKeyRevoked(f"The API key {key_id} is already revoked.", field="key_id")
+    return key
+
+
+def revoke_api_key(session: Session, *, key_id: str, now: datetime | None = None) -> ApiKey:
+    """Revoke a key: its very next request is refused."""
+    key = _live_key(session, key_id)
+    key.revoked_at = now or utcnow()
+    session.flush()
+    return key
+
+
+def rotate_api_key(
+    session: Session, *, key_id: str, now: datetime | None = None
+) -> tuple[ApiKey, str]:
+    """A new key with the same channel, store, scopes and name, and the old one revoked at
+    once; returns the new key and its secret (shown only this once)."""
+    old = _live_key(session, key_id)
+    old.revoked_at = now or utcnow()
+    location = None
+    if old.location_id is not None:
+        location = _BoundLocation(id=old.location_id, code=old.location_code or "")
+    key, token = create_api_key(
+        session,
+        channel=ChannelKind(old.channel),
+        name=old.name,
+        scopes=list(old.scopes),
+        location=location,
+    )
+    return key, token
+
+
+@dataclass(frozen=True)
+class _BoundLocation:
+    id: str
+    code: str

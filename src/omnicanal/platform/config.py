@@ -37,6 +37,26 @@ class Settings(BaseSettings):
         default=32_768, ge=256, description="Largest single tracking message (Segment: 32 KB)."
     )
     pool_size: int = 20
+    retention_tracking_days: int = Field(
+        default=395, ge=1, description="Tracking messages and browsing history (CNIL: 13 months)."
+    )
+    retention_anonymous_profile_days: int = Field(
+        default=395, ge=1, description="Anonymous visitors, after their last activity."
+    )
+    retention_customer_days: int = Field(
+        default=1095, ge=1, description="Customers, 3 years after their last contact: erased."
+    )
+    retention_order_identity_days: int = Field(
+        default=3653, ge=1, description="Orders keep the customer's identity 10 years, then not."
+    )
+    retention_idempotency_days: int = Field(default=7, ge=1)
+    retention_event_log_days: int = Field(
+        default=30, ge=1, description="Published outbox events and handled event ids."
+    )
+    retention_audit_days: int = Field(default=365, ge=1)
+    privacy_sweep_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the retention periods are enforced."
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description=(

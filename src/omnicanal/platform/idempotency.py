@@ -18,10 +18,11 @@ from sqlalchemy import JSON, String
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from omnicanal.platform import audit
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import Base, Database
-from omnicanal.platform.errors import Conflict, InvalidInput
+from omnicanal.platform.errors import Conflict, DomainError, InvalidInput
 from omnicanal.platform.types import UtcDateTime
 
 MAX_KEY_LENGTH = 200
@@ -84,7 +85,8 @@ def run_write(
     """Run ``action`` in one transaction, or replay the answer stored under ``key``.
 
     ``action`` returns a JSON-able body. Failures (domain errors) are not stored: nothing
-    was written, so a retry is asked again.
+    was written, so a retry is asked again. The audit log gets the change in the same
+    transaction; a refusal goes to the application log.
     """
     if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH):
         raise InvalidInput(
@@ -105,6 +107,7 @@ def run_write(
                 if record is not None:
                     return _replay(record, request_hash)
             body = action(session)
+            audit.record(session, actor=actor, operation=operation, body=body)
             if key is not None:
                 session.add(
                     IdempotencyRecord(
@@ -117,6 +120,11 @@ def run_write(
                     )
                 )
                 session.flush()
+    except DomainError as error:
+        # A refused write changes nothing, the audit table included: the attempt goes to the
+        # application log, where the operator's log shipping keeps it.
+        audit.log_refusal(actor=actor, operation=operation, code=error.code)
+        raise
     except IntegrityError:
         if key is None:
             raise

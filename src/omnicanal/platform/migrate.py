@@ -25,12 +25,15 @@ def metadata() -> MetaData:
     import omnicanal.inventory.models
     import omnicanal.network.models
     import omnicanal.orders.models
+    import omnicanal.platform.audit
     import omnicanal.platform.auth
+    import omnicanal.platform.erasure
     import omnicanal.platform.events
     import omnicanal.platform.idempotency
     import omnicanal.pricing.models
-    import omnicanal.tracking.models
-    import omnicanal.web.models  # noqa: F401  (each import registers its tables)
+    import omnicanal.privacy.models
+    import omnicanal.staff.models
+    import omnicanal.tracking.models  # noqa: F401  (each import registers its tables)
 
     return Base.metadata
 

@@ -37,6 +37,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, StorageType
 
 from omnicanal.platform.bus import Consumer, deliver
 from omnicanal.platform.config import Settings
+from omnicanal.platform.erasure import mentions
 from omnicanal.platform.events import Event
 from omnicanal.platform.wiring import Platform
 
@@ -53,6 +54,7 @@ ACK_WAIT_SECONDS = 10.0
 RETRY_BASE_SECONDS = 0.5
 RETRY_MAX_SECONDS = 60.0
 STATS_EVERY_SECONDS = 30.0
+SCRUB_BATCH = 500
 
 
 def subject_for(prefix: str, event_type: str) -> str:
@@ -317,6 +319,46 @@ def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
+async def _scrub(js: JetStreamContext, stream: str, selectors: Sequence[str]) -> int:
+    try:
+        state = (await js.stream_info(stream)).state
+    except nats.js.errors.NotFoundError:
+        return 0
+    if not state.messages:
+        return 0
+    deleted = 0
+    for start in range(state.first_seq, state.last_seq + 1, SCRUB_BATCH):
+        sequences = range(start, min(start + SCRUB_BATCH, state.last_seq + 1))
+        found = await asyncio.gather(
+            *(js.get_msg(stream, seq) for seq in sequences), return_exceptions=True
+        )
+        for raw in found:
+            if isinstance(raw, BaseException) or raw.data is None:
+                continue  # deleted already
+            if mentions(raw.data.decode("utf-8", "replace"), selectors):
+                # Without no_erase, JetStream overwrites the message on disk, not just unlinks it.
+                deleted += bool(await js.delete_msg(stream, raw.seq))
+    return deleted
+
+
+def scrub_stream(settings: Settings, selectors: Sequence[str]) -> int:
+    """Delete every message of the event stream that contains one of ``selectors``."""
+    if not selectors:
+        return 0
+
+    async def run() -> int:
+        client = await connect(settings, name="omnicanal-erasure")
+        try:
+            return await _scrub(client.jetstream(), settings.nats_stream, selectors)
+        finally:
+            with contextlib.suppress(Exception):
+                await client.close()
+
+    deleted = asyncio.run(run())
+    log.info("erasure: deleted %d messages from stream %s", deleted, settings.nats_stream)
+    return deleted
+
+
 def _sweep_until(platform: Platform, stop: threading.Event) -> None:
     while not stop.wait(platform.settings.sweep_interval_seconds):
         try:
@@ -513,7 +555,8 @@ async def _consume(platform: Platform, stop: threading.Event) -> None:
 
 
 def run_worker(platform: Platform, *, stop: threading.Event | None = None) -> None:
-    """Relay the outbox, sweep reservations and run the durable consumers until stopped."""
+    """Relay the outbox, sweep reservations, carry out erasures and retention, and run the
+    durable consumers until stopped."""
     stop = stop or threading.Event()
     restore_signals = _install_signal_handlers(stop)
     settings = platform.settings
@@ -530,6 +573,9 @@ def run_worker(platform: Platform, *, stop: threading.Event | None = None) -> No
         ),
         threading.Thread(
             target=_sweep_until, args=(platform, stop), name="reservation-sweeper", daemon=True
+        ),
+        threading.Thread(
+            target=platform.run_privacy_jobs, args=(stop,), name="privacy-sweeper", daemon=True
         ),
     ]
     for thread in threads:

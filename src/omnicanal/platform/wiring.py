@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from omnicanal.platform.bus import Consumer, InProcessBus
@@ -62,6 +63,7 @@ class Platform:
             )
         if sweeper:
             self._spawn("reservation-sweeper", self._sweep_forever)
+            self._spawn("privacy-sweeper", lambda: self.run_privacy_jobs(self._stop))
 
     def _spawn(self, name: str, target) -> None:  # type: ignore[no-untyped-def]
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -94,6 +96,51 @@ class Platform:
             total += expired
             if expired < 500:
                 return total
+
+    def erase_from_bus(self) -> int:
+        """Carry out the pending erasures on the event stream; how many messages went.
+
+        The embedded bus keeps nothing beyond the outbox (already redacted), so there the
+        pending rows are simply done."""
+        from omnicanal.platform.erasure import BusErasure, pending_bus_erasures
+
+        with self.db.reading() as session:
+            pending = pending_bus_erasures(session)
+        if not pending:
+            return 0
+        deleted = 0
+        if not self.embedded_bus:
+            from omnicanal.platform.nats import scrub_stream
+
+            selectors = sorted({value for row in pending for value in row.selectors})
+            deleted = scrub_stream(self.settings, selectors)
+        with self.db.transaction() as session:
+            for row in pending:
+                session.query(BusErasure).filter(BusErasure.id == row.id).delete()
+        return deleted
+
+    def enforce_retention(self, report=None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+        """Delete or anonymise every row past its retention period (see privacy.retention)."""
+        from omnicanal.platform.clock import utcnow
+        from omnicanal.privacy.retention import sweep
+
+        return sweep(self.db, settings=self.settings, now=utcnow(), report=report)
+
+    def run_privacy_jobs(self, stop: threading.Event) -> None:
+        """Until ``stop``: erase from the bus what erasures ask (every sweep interval) and
+        enforce the retention periods (every privacy sweep interval)."""
+        last_retention = float("-inf")
+        every = self.settings.privacy_sweep_interval_seconds
+        while not stop.wait(self.settings.sweep_interval_seconds):
+            try:
+                self.erase_from_bus()
+                if time.monotonic() - last_retention >= every:
+                    last_retention = time.monotonic()
+                    done = self.enforce_retention()
+                    if any(done.values()):
+                        log.info("retention: %s", done)
+            except Exception:
+                log.exception("privacy jobs failed; retrying")
 
     def _sweep_forever(self) -> None:
         while not self._stop.wait(self.settings.sweep_interval_seconds):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
 
 from omnicanal.api.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
 from omnicanal.api.problems import responses
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.bounds import Moment
 from omnicanal.pricing import overrides, promotions, service
 from omnicanal.pricing.schemas import (
     ConsistencyOut,
@@ -49,7 +48,7 @@ def quote(
 def consistency(
     session: ReadSession,
     platform: PlatformDep,
-    at: datetime | None = None,
+    at: Moment | None = None,
     currency: str | None = None,
     actor: Actor = scope("pricing:read"),
 ):
@@ -92,7 +91,7 @@ def list_overrides(
     platform: PlatformDep,
     sku: str | None = None,
     channel: str | None = None,
-    active_at: datetime | None = None,
+    active_at: Moment | None = None,
     currency: str | None = None,
     actor: Actor = scope("pricing:read"),
 ):
@@ -156,7 +155,7 @@ def create_promotion(
 @router.get("/promotions", response_model=list[PromotionOut], responses=responses())
 def list_promotions(
     session: ReadSession,
-    active_at: datetime | None = None,
+    active_at: Moment | None = None,
     channel: str | None = None,
     actor: Actor = scope("pricing:read"),
 ):

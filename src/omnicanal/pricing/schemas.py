@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, MAX_INT, RequestModel
 from omnicanal.platform.clock import as_utc
 from omnicanal.pricing.engine import Kind, Target
 
@@ -58,14 +59,14 @@ class PricedCart(BaseModel):
     )
 
 
-class QuoteLineIn(BaseModel):
+class QuoteLineIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: str = Field(min_length=1, max_length=60)
     quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
 
-class QuoteIn(BaseModel):
+class QuoteIn(RequestModel):
     """An ad-hoc cart to price for the caller's channel."""
 
     model_config = ConfigDict(extra="forbid")
@@ -75,11 +76,11 @@ class QuoteIn(BaseModel):
     customer_ref: str | None = Field(default=None, max_length=200)
     customer_attributes: dict[str, str] = Field(default_factory=dict)
     coupons: list[str] = Field(default_factory=list, max_length=20)
-    shipping_minor: int = Field(default=0, ge=0)
+    shipping_minor: int = Field(default=0, ge=0, le=MAX_AMOUNT_MINOR)
     at: datetime | None = None
 
 
-class OverrideIn(BaseModel):
+class OverrideIn(RequestModel):
     """A channel's own price for a SKU, for a period, with the reason why."""
 
     model_config = ConfigDict(extra="forbid")
@@ -87,7 +88,7 @@ class OverrideIn(BaseModel):
     sku: str = Field(min_length=1, max_length=60)
     channel: str = Field(min_length=1, max_length=50)
     currency: str | None = Field(default=None, pattern=CURRENCY_PATTERN)
-    price_minor: int = Field(ge=0)
+    price_minor: int = Field(ge=0, le=MAX_AMOUNT_MINOR)
     valid_from: datetime | None = Field(
         default=None, description="Default: now. A moment in the past means now."
     )
@@ -105,7 +106,7 @@ class OverrideIn(BaseModel):
         return self
 
 
-class OverrideEndIn(BaseModel):
+class OverrideEndIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     at: datetime | None = Field(default=None, description="Default: now")
@@ -164,7 +165,7 @@ class ConsistencyOut(BaseModel):
     )
 
 
-class PromotionIn(BaseModel):
+class PromotionIn(RequestModel):
     """A promotion; which fields matter depends on ``kind`` (see the engine's docstring)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -176,14 +177,16 @@ class PromotionIn(BaseModel):
     skus: list[str] = Field(default_factory=list, max_length=1000)
     categories: list[str] = Field(default_factory=list, max_length=100)
     percent: Decimal | None = Field(default=None, gt=0, le=100, decimal_places=2)
-    amount_minor: int | None = Field(default=None, ge=0)
+    amount_minor: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_MINOR)
     buy_quantity: int | None = Field(default=None, ge=1, le=100)
     get_quantity: int | None = Field(default=None, ge=1, le=100)
     get_percent: Decimal = Field(default=Decimal(100), gt=0, le=100, decimal_places=2)
     bundle_skus: list[str] = Field(default_factory=list, max_length=20)
     currency: str | None = Field(default=None, pattern=CURRENCY_PATTERN)
     requires_coupon: bool = Field(default=False, description="The code must be entered")
-    usage_limit: int | None = Field(default=None, ge=1, description="Coupons: total uses")
+    usage_limit: int | None = Field(
+        default=None, ge=1, le=MAX_INT, description="Coupons: total uses"
+    )
     customer_conditions: dict[str, str | list[str]] = Field(
         default_factory=dict, description='Customer attributes, e.g. {"tier": "gold"}'
     )
@@ -193,7 +196,7 @@ class PromotionIn(BaseModel):
     priority: int = Field(default=0, ge=-1000, le=1000, description="Higher runs first")
     stackable: bool = True
     exclusive: bool = False
-    min_subtotal_minor: int = Field(default=0, ge=0)
+    min_subtotal_minor: int = Field(default=0, ge=0, le=MAX_AMOUNT_MINOR)
 
     @field_validator("code")
     @classmethod

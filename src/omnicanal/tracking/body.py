@@ -1,7 +1,9 @@
 """Reading a tracking request: its write key, its (possibly gzipped) body, its JSON.
 
 The size limit applies to what arrives and to what it inflates to, so a small gzip bomb
-is refused like a large body, before anything is parsed or stored.
+is refused like a large body, before anything is parsed or stored. Nesting is measured
+before the JSON parser runs (it recurses once per level), and ``NaN``/``Infinity``, which
+are not JSON, are refused like any malformed body.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import zlib
 from typing import Any
 
@@ -17,7 +20,12 @@ from fastapi.responses import JSONResponse
 
 from omnicanal.api.problems import problem_response
 
-__all__ = ["BodyRefused", "basic_user", "read_json"]
+__all__ = ["MAX_BODY_DEPTH", "BodyRefused", "basic_user", "read_json"]
+
+MAX_BODY_DEPTH = 64
+"""Levels of objects and lists a body may nest; a message inside it is held to fewer."""
+# A JSON string (skipped whole, escapes included) or a bracket.
+_STRING_OR_BRACKET = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 class BodyRefused(Exception):
@@ -74,6 +82,26 @@ def _inflate(data: bytes, encoding: str, limit: int) -> bytes:
     return inflated
 
 
+def _too_deep(data: bytes) -> bool:
+    """Whether the JSON text nests deeper than MAX_BODY_DEPTH (brackets inside strings aside)."""
+    if data.count(b"[") + data.count(b"{") <= MAX_BODY_DEPTH:
+        return False
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(data):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_BODY_DEPTH:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 async def read_json(request: Request, *, limit: int) -> tuple[Any, int]:
     """The request's JSON, decompressed, and its size in bytes; :class:`BodyRefused` when
     it cannot be read."""
@@ -91,8 +119,15 @@ async def read_json(request: Request, *, limit: int) -> tuple[Any, int]:
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):
         data = _inflate(data, encoding, limit)
+    if _too_deep(data):
+        raise BodyRefused(
+            400,
+            "json_too_deep",
+            "JSON nested too deep",
+            f"The body nests objects and lists over {MAX_BODY_DEPTH} levels deep.",
+        )
     try:
-        return json.loads(data), len(data)
+        return json.loads(data, parse_constant=_not_json), len(data)
     except (UnicodeDecodeError, ValueError):
         raise BodyRefused(
             400, "malformed_json", "Malformed JSON", "The request body is not valid JSON."

@@ -160,9 +160,11 @@ def authenticate_write_key(session: Session, write_key: str | None) -> SourceVie
             "Send the source's write key as the user name of HTTP Basic auth.",
             message="missing write key",
         )
-    source = session.scalar(
-        select(TrackingSource).where(TrackingSource.key_hash == hash_token(write_key))
-    )
+    try:
+        key_hash = hash_token(write_key)
+    except UnicodeEncodeError:  # a lone surrogate: no key of ours looks like it
+        key_hash = ""
+    source = session.scalar(select(TrackingSource).where(TrackingSource.key_hash == key_hash))
     if source is None or source.revoked_at is not None:
         raise UnknownWriteKey(
             "This write key is unknown or has been revoked.", message="invalid write key"

@@ -6,26 +6,43 @@ or a :class:`Rejection` saying precisely which field is wrong and why. What the 
 that a strict reader would refuse is accepted: ``anonymousId: null``, identify traits in
 ``context.traits`` (RudderStack), numeric ids, timestamps with milliseconds, microseconds
 or nanoseconds, ``sentAt`` on the batch or on the message, no ``messageId`` at all.
+
+Hostile values are refused before anything else reads the message, each with its field:
+text holding a NUL character or a lone surrogate (PostgreSQL stores neither), integers
+beyond 64 bits, infinite numbers, nesting deeper than ``MAX_JSON_DEPTH``, times outside the
+years ``MIN_YEAR``..``MAX_YEAR`` (:mod:`omnicanal.platform.bounds`) and order amounts over
+:data:`MAX_ORDER_AMOUNT`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from omnicanal.customers.commerce import OrderFacts, order_facts
+from omnicanal.customers.commerce import OrderFacts, order_facts, order_status
 from omnicanal.customers.identifiers import (
     Identifier,
     IdentifierKind,
     InvalidIdentifier,
     normalise,
 )
+from omnicanal.platform.bounds import (
+    MAX_JSON_DEPTH,
+    MAX_YEAR,
+    MIN_YEAR,
+    check_moment,
+    check_text,
+)
 from omnicanal.platform.ids import new_id
 
 __all__ = [
+    "MAX_INTEGER",
+    "MAX_ORDER_AMOUNT",
     "MESSAGE_TYPES",
     "ParsedMessage",
     "Rejection",
@@ -36,6 +53,11 @@ __all__ = [
 MESSAGE_TYPES = ("identify", "track", "page", "screen", "alias", "group")
 MAX_MESSAGE_ID = 100
 MAX_EVENT_NAME = 200
+MAX_INTEGER = 2**63 - 1
+"""The largest integer a message may hold. Wider than the REST bound (int4): SDKs put epoch
+milliseconds in properties, and properties are stored as JSON, read back by 64-bit readers."""
+MAX_ORDER_AMOUNT = Decimal(10**12)
+"""An order total (in currency units) at or over this is a mistake or an attack."""
 
 TRAIT_IDENTIFIERS: dict[str, IdentifierKind] = {
     "email": IdentifierKind.email,
@@ -105,6 +127,66 @@ class _Refused(Exception):
         self.code, self.field, self.reason = code, field, reason
 
 
+def _clean_text(text: str) -> bool:
+    """Whether text holds no NUL character and no lone surrogate (it encodes as UTF-8)."""
+    try:
+        check_text(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _shown(text: str) -> str:
+    """The start of a refused text, safe to echo in an answer."""
+    return text[:40].encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+
+
+def _check_values(value: Any, where: str, depth: int = 0) -> None:
+    """Refuse the first hostile value of a message: bad text (values and names), integers
+    over 64 bits, infinite numbers, nesting deeper than MAX_JSON_DEPTH."""
+    if isinstance(value, str):
+        if not _clean_text(value):
+            raise _Refused(
+                "invalid_text", where, f"{where or 'the message'} holds a NUL or a lone surrogate"
+            )
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if abs(value) > MAX_INTEGER:
+            raise _Refused(
+                "number_out_of_range", where, f"{where} is beyond a 64-bit integer ({MAX_INTEGER})"
+            )
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Refused("number_out_of_range", where, f"{where} is not a finite number")
+    elif isinstance(value, Mapping | list):
+        if depth >= MAX_JSON_DEPTH:
+            raise _Refused(
+                "too_deep", where, f"{where or 'the message'} nests over {MAX_JSON_DEPTH} levels"
+            )
+        items = value.items() if isinstance(value, Mapping) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and not _clean_text(key):
+                raise _Refused(
+                    "invalid_text",
+                    where,
+                    f"a name in {where or 'the message'} holds a NUL or a lone surrogate",
+                )
+            inner = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}".lstrip(".")
+            _check_values(item, inner, depth + 1)
+
+
+def _in_time_range(at: datetime, field: str) -> datetime:
+    """``at`` in UTC, refused outside the years MIN_YEAR..MAX_YEAR (checked before any
+    conversion, which overflows for year 1 at +01:00 or year 9999 at -01:00)."""
+    try:
+        return check_moment(at)
+    except ValueError:
+        raise _Refused(
+            "invalid_timestamp", field, f"{field} must fall between {MIN_YEAR} and {MAX_YEAR}"
+        ) from None
+
+
 def parse_timestamp(value: Any, field: str) -> datetime | None:
     """An aware UTC datetime from ISO 8601 text (any fraction of a second) or epoch numbers."""
     if value is None or value == "":
@@ -114,7 +196,7 @@ def parse_timestamp(value: Any, field: str) -> datetime | None:
     if isinstance(value, int | float):
         seconds = value / 1000 if abs(value) >= 1e11 else value
         try:
-            return datetime.fromtimestamp(seconds, UTC)
+            return _in_time_range(datetime.fromtimestamp(seconds, UTC), field)
         except (OverflowError, OSError, ValueError):
             raise _Refused("invalid_timestamp", field, f"{field} {value} is out of range") from None
     if not isinstance(value, str):
@@ -123,11 +205,9 @@ def parse_timestamp(value: Any, field: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise _Refused(
-            "invalid_timestamp", field, f"{field} '{value[:40]}' is not an ISO 8601 date"
+            "invalid_timestamp", field, f"{field} '{_shown(value)}' is not an ISO 8601 date"
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return _in_time_range(parsed, field)
 
 
 def _identifier_text(value: Any, field: str) -> str | None:
@@ -197,8 +277,26 @@ def _occurred_at(
     original = parse_timestamp(message.get("originalTimestamp"), "originalTimestamp")
     sent_at = parse_timestamp(message.get("sentAt"), "sentAt") or batch_sent_at
     if original is not None and sent_at is not None:
-        return received_at - (sent_at - original)
+        return _in_time_range(received_at - (sent_at - original), "originalTimestamp")
     return original or received_at
+
+
+def _check_order_amount(properties: Mapping[str, Any]) -> None:
+    """Refuse an order total, revenue or value too large to be one."""
+    for name in ("total", "revenue", "value"):
+        raw = properties.get(name)
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            continue
+        try:
+            amount = Decimal(str(raw).strip())
+        except InvalidOperation:
+            continue
+        if amount.is_finite() and abs(amount) >= MAX_ORDER_AMOUNT:
+            raise _Refused(
+                "amount_out_of_range",
+                f"properties.{name}",
+                f"properties.{name} is over {MAX_ORDER_AMOUNT:,} (currency units)",
+            )
 
 
 def _name(message: Mapping[str, Any], kind: str, properties: Mapping[str, Any]) -> str:
@@ -236,6 +334,7 @@ def _parse(
         raise _Refused(
             "message_too_large", "", f"the message is {size} bytes; the limit is {max_bytes}"
         )
+    _check_values(message, "")
     kind = forced_type or message.get("type")
     if kind not in MESSAGE_TYPES:
         raise _Refused(
@@ -297,6 +396,8 @@ def _parse(
             "invalid_field", "messageId", f"messageId is over {MAX_MESSAGE_ID} characters"
         )
     name = _name(message, kind, properties)
+    if kind == "track" and order_status(name) is not None:
+        _check_order_amount(properties)
     return ParsedMessage(
         index=index,
         type=kind,
@@ -338,9 +439,10 @@ def parse_message(
         )
     except _Refused as refused:
         message_id = message.get("messageId") if isinstance(message, Mapping) else None
+        shown_id = str(message_id)[:MAX_MESSAGE_ID] if message_id is not None else None
         return Rejection(
             index=index,
-            message_id=str(message_id) if message_id is not None else None,
+            message_id=shown_id if shown_id is not None and _clean_text(shown_id) else None,
             code=refused.code,
             field=refused.field,
             reason=refused.reason,

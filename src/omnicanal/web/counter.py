@@ -35,7 +35,7 @@ from omnicanal.orders.schemas import Address, CheckoutIn, FulfilmentChoice, Paym
 from omnicanal.platform.actors import ChannelKind
 from omnicanal.platform.errors import DomainError, InvalidInput
 from omnicanal.platform.idempotency import run_write
-from omnicanal.web import staff
+from omnicanal.staff import service as staff
 from omnicanal.web.edge import Form, Member, WebDep
 
 __all__ = [

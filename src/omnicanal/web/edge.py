@@ -3,33 +3,41 @@
 from __future__ import annotations
 
 import hmac
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from omnicanal.api.deps import PlatformDep
-from omnicanal.web import staff
+from omnicanal.staff import service as staff
+from omnicanal.staff import sessions
+from omnicanal.web.input import PageInputRefused, address_is_clean, parse_fields
 from omnicanal.web.rendering import Renderer
-from omnicanal.web.sessions import COOKIE, SessionSigner
+from omnicanal.web.sessions import COOKIE
 
-__all__ = ["Form", "Member", "WebEdge", "install", "read_form", "web_edge"]
+__all__ = [
+    "Form",
+    "Member",
+    "WebEdge",
+    "client_address",
+    "install",
+    "read_form",
+    "safe_next",
+    "web_edge",
+]
 
 STATIC = Path(__file__).with_name("static")
 
 
 @dataclass
 class WebEdge:
-    """What every page needs: templates and translations, and the session signer."""
+    """What every page needs: templates and translations."""
 
     renderer: Renderer
-    signer: SessionSigner
 
 
 class LoginRequired(Exception):
@@ -51,28 +59,47 @@ class FormRejected(Exception):
     """A form posted without this session's CSRF token (or from another site)."""
 
 
-def signed_in(request: Request, platform: PlatformDep, edge: WebDep) -> staff.StaffMember:
+def client_address(request: Request) -> str:
+    """The address the request comes from (the proxy's, unless uvicorn is told to trust it)."""
+    return request.client.host if request.client else ""
+
+
+def safe_next(value: str | None, default: str = "/store") -> str:
+    """A path of our own pages to go on to after signing in, never another site's."""
+    if not value or value.startswith("//") or "\\" in value:
+        return default
+    if any(ord(char) < 32 for char in value):
+        return default
+    for root in ("/store", "/admin"):
+        if value == root or value.startswith((f"{root}/", f"{root}?")):
+            return value
+    return default
+
+
+def signed_in(request: Request, platform: PlatformDep) -> staff.StaffMember:
     """The staff member of the session cookie, or a redirect to the sign-in page."""
-    cookie = request.cookies.get(COOKIE)
-    staff_id = edge.signer.read(cookie)
-    member = None
-    if staff_id is not None:
-        with platform.db.reading() as session:
-            member = staff.get_member(session, staff_id)
-    if member is None:
-        raise LoginRequired(request.url.path)
-    request.state.member = member
-    request.state.csrf = edge.signer.csrf_token(cookie or "")
-    return member
+    with platform.db.reading() as session:
+        opened = sessions.read_session(
+            session,
+            request.cookies.get(COOKIE),
+            address=client_address(request),
+            user_agent=request.headers.get("user-agent", ""),
+        )
+    if opened is None:
+        path = request.url.path
+        raise LoginRequired(f"{path}?{request.url.query}" if request.url.query else path)
+    request.state.member = opened.member
+    request.state.csrf = opened.csrf_token
+    return opened.member
 
 
 Member = Annotated[staff.StaffMember, Depends(signed_in)]
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """An ``application/x-www-form-urlencoded`` body, one value per field (the first)."""
-    body = (await request.body()).decode(errors="replace")
-    return {key: values[0] for key, values in parse_qs(body, keep_blank_values=True).items()}
+    """An ``application/x-www-form-urlencoded`` body, one value per field (the first);
+    :class:`PageInputRefused` (a 400 page) when it holds a NUL or bytes that are not UTF-8."""
+    return parse_fields(await request.body())
 
 
 async def checked_form(request: Request, member: Member) -> dict[str, str]:
@@ -86,19 +113,12 @@ async def checked_form(request: Request, member: Member) -> dict[str, str]:
 Form = Annotated[dict[str, str], Depends(checked_form)]
 
 
-def _session_secret() -> bytes:
-    # Several processes must share the secret; a single process may make up its own (sessions
-    # then end when it restarts).
-    configured = os.environ.get("OMNICANAL_WEB_SECRET")
-    return configured.encode() if configured else secrets.token_bytes(32)
-
-
 def install(app: FastAPI) -> None:
     """Mount the pages and their static files on the application."""
     from omnicanal.web import admin
     from omnicanal.web.store import router as store
 
-    app.state.web = WebEdge(renderer=Renderer(), signer=SessionSigner(_session_secret()))
+    app.state.web = WebEdge(renderer=Renderer())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(store)
     admin.install(app)
@@ -106,6 +126,23 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, error: LoginRequired) -> Response:
         return RedirectResponse(f"/store/login?next={quote(error.next_path)}", status_code=303)
+
+    @app.exception_handler(PageInputRefused)
+    async def _bad_characters(request: Request, error: PageInputRefused) -> Response:
+        edge: WebEdge = request.app.state.web
+        return edge.renderer.render(
+            request, "store/error.html", {"problem": "bad_characters"}, status_code=400
+        )
+
+    @app.middleware("http")
+    async def _clean_addresses(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
+        # Every page's path and query string pass here first (the API has its own bounds).
+        scope = request.scope
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        page = raw_path.startswith((b"/store", b"/admin"))
+        if page and not address_is_clean(raw_path, scope.get("query_string", b"")):
+            return await _bad_characters(request, PageInputRefused())
+        return await call_next(request)
 
     @app.exception_handler(FormRejected)
     async def _rejected(request: Request, error: FormRejected) -> Response:

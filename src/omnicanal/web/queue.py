@@ -21,8 +21,10 @@ from omnicanal.network import service as network
 from omnicanal.network.errors import UnknownLocation
 from omnicanal.orders import service as orders
 from omnicanal.orders.policy import OrderPolicy
+from omnicanal.platform import audit
 from omnicanal.platform.errors import DomainError
-from omnicanal.web import counter, staff
+from omnicanal.staff import service as staff
+from omnicanal.web import counter
 from omnicanal.web.edge import Form, Member, WebDep
 
 __all__ = ["router"]
@@ -183,6 +185,9 @@ def queue_action(
                 data=data,
                 actor=actor,
                 policy=policy,
+            )
+            audit.record(
+                session, actor=actor, operation=f"fulfilment:{fulfilment_id}:{chosen.value}"
             )
     except ValidationError:
         return again(

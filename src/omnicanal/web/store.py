@@ -29,8 +29,9 @@ from omnicanal.inventory import availability
 from omnicanal.inventory.schemas import AvailabilityQuery, Near
 from omnicanal.network import service as network
 from omnicanal.platform.wiring import Platform
-from omnicanal.web import counter, queue, staff
-from omnicanal.web.edge import Member, WebDep, WebEdge, read_form
+from omnicanal.staff import sessions
+from omnicanal.web import counter, queue
+from omnicanal.web.edge import Form, Member, WebDep, WebEdge, client_address, read_form, safe_next
 from omnicanal.web.sessions import COOKIE, LIFETIME_SECONDS
 
 __all__ = ["router"]
@@ -42,40 +43,42 @@ NEAREST_STORES = 5
 PHONE_CHARACTERS = re.compile(r"^\+?[\d\s.\-()/]{6,}$")
 
 
-def _safe_next(value: str | None) -> str:
-    # Only paths of our own: never send a signed-in clerk to another site.
-    if value and value.startswith("/store") and not value.startswith("//"):
-        return value
-    return "/store"
-
-
 @router.get("/login")
 def login_form(request: Request, edge: WebDep, next: str | None = None) -> Response:
     """The sign-in form."""
-    return edge.renderer.render(request, "store/login.html", {"next": _safe_next(next)})
+    return edge.renderer.render(request, "store/login.html", {"next": safe_next(next)})
 
 
 @router.post("/login")
 async def login(request: Request, edge: WebDep, platform: PlatformDep) -> Response:
-    """Check the email and password; on success, a signed session cookie."""
+    """Check the email and password (throttled); on success, a new server-side session."""
     form = await read_form(request)
-    next_path = _safe_next(form.get("next"))
-    try:
-        with platform.db.reading() as session:
-            member = staff.authenticate(
-                session, email=form.get("email", ""), password=form.get("password", "")
-            )
-    except staff.BadCredentials:
+    next_path = safe_next(form.get("next"))
+    with platform.db.transaction() as session:
+        outcome = sessions.sign_in(
+            session,
+            email=form.get("email", ""),
+            password=form.get("password", ""),
+            address=client_address(request),
+            user_agent=request.headers.get("user-agent", ""),
+        )
+    if outcome.cookie is None:
+        throttled = outcome.refusal is sessions.Refusal.too_many_attempts
         return edge.renderer.render(
             request,
             "store/login.html",
-            {"next": next_path, "email": form.get("email", ""), "failed": True},
-            status_code=401,
+            {
+                "next": next_path,
+                "email": form.get("email", ""),
+                "failed": not throttled,
+                "throttled": throttled,
+            },
+            status_code=429 if throttled else 401,
         )
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
         COOKIE,
-        edge.signer.sign(member.id),
+        outcome.cookie,
         max_age=LIFETIME_SECONDS,
         httponly=True,
         samesite="lax",
@@ -85,8 +88,10 @@ async def login(request: Request, edge: WebDep, platform: PlatformDep) -> Respon
 
 
 @router.post("/logout")
-def logout() -> Response:
-    """Forget the session."""
+def logout(request: Request, platform: PlatformDep, form: Form) -> Response:
+    """End the session on the server (its cookie and CSRF token stop working at once)."""
+    with platform.db.transaction() as session:
+        sessions.end_session(session, request.cookies.get(COOKIE))
     response = RedirectResponse("/store/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response

@@ -236,6 +236,7 @@ def source_and_reserve(
                         ),
                         actor=stock_actor,
                         default_ttl_seconds=ttl,
+                        order_id=reference,
                     )
                     held[index] = Held(
                         line=allocation.line,

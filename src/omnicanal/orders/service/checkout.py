@@ -20,6 +20,7 @@ from omnicanal.fulfilment.states import AT_STORE, HOME_DELIVERY, Method
 from omnicanal.network import service as network
 from omnicanal.orders.errors import (
     OrderChannelForbidden,
+    OrderTooLarge,
     PaymentRequired,
     UnknownFulfilmentChoice,
 )
@@ -35,6 +36,7 @@ from omnicanal.orders.service.common import move_order, order_out, roll_up, writ
 from omnicanal.orders.states import OrderStatus
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import require_location
+from omnicanal.platform.bounds import MAX_AMOUNT_MINOR
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.ids import new_id
 from omnicanal.pricing import service as pricing
@@ -70,7 +72,7 @@ class _Basket:
 
 def _basket(session: Session, data: CheckoutIn, actor: Actor, policy: OrderPolicy) -> _Basket:
     if data.cart_id is not None:
-        cart = carts.get_cart(session, cart_id=data.cart_id, with_prices=False)
+        cart = carts.get_cart(session, cart_id=data.cart_id, with_prices=False, actor=actor)
         if cart.status != "open":
             raise CartNotOpen(
                 f"Cart {cart.id} is {cart.status}, not open: it cannot be checked out.",
@@ -290,6 +292,11 @@ def checkout(
         shipping_minor=data.shipping_minor,
         at=now,
     )
+    if priced.subtotal_minor + priced.shipping_minor > MAX_AMOUNT_MINOR:
+        raise OrderTooLarge(
+            f"An order amounts to at most {MAX_AMOUNT_MINOR} minor units; split this one.",
+            field="lines",
+        )
     order_id = new_id()
     network_ = load_network(
         session, channel=basket.channel, methods={line.method for line in lines}, policy=policy

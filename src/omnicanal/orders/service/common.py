@@ -11,10 +11,13 @@ from sqlalchemy.orm import Session
 
 from omnicanal.fulfilment import queries as fulfilments
 from omnicanal.fulfilment.states import FulfilmentStatus
+from omnicanal.network import service as network
+from omnicanal.orders.access import OrderFacts
 from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.models import Order, OrderLine, OrderStatusChange
 from omnicanal.orders.schemas import HistoryEntry, OrderLineOut, OrderOut, PaymentOut
 from omnicanal.orders.states import OrderStatus, check_move, rollup
+from omnicanal.platform.access import Owner
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.events import record_event
 
@@ -28,6 +31,23 @@ def load_order(session: Session, order_id: str, *, lock: bool = False) -> Order:
     if order is None:
         raise UnknownOrder(f"No order has the id {order_id!r}.", field="id")
     return order
+
+
+def order_facts(session: Session, order: Order, *, with_locations: bool = False) -> OrderFacts:
+    """The order as the access policy sees it: its owner (and its fulfilments' stores)."""
+    kind = network.channel_kind(session, order.channel)
+    locations = (
+        frozenset(f.location_code for f in fulfilments.fulfilments_of(session, order.id))
+        if with_locations
+        else frozenset()
+    )
+    return OrderFacts(
+        id=order.id,
+        owner=Owner(
+            channel=kind or order.channel, location_code=order.location_code, key=order.placed_by
+        ),
+        fulfilment_locations=locations,
+    )
 
 
 def order_lines(session: Session, order_id: str) -> list[OrderLine]:

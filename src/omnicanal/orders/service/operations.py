@@ -24,15 +24,22 @@ from omnicanal.fulfilment.states import (
     can,
     stock_effect,
 )
-from omnicanal.orders.errors import InvalidPaymentChange
+from omnicanal.orders import access
+from omnicanal.orders.errors import PaymentNotCaptured
 from omnicanal.orders.models import Order, OrderLine
+from omnicanal.orders.payments import check_payment_move, is_captured
 from omnicanal.orders.policy import OrderPolicy
 from omnicanal.orders.schemas import OrderOut, PaymentUpdateIn
 from omnicanal.orders.service.allocation import load_network, open_fulfilments, source_and_reserve
-from omnicanal.orders.service.common import load_order, move_order, order_out, roll_up
+from omnicanal.orders.service.common import (
+    load_order,
+    move_order,
+    order_facts,
+    order_out,
+    roll_up,
+)
 from omnicanal.orders.states import OrderStatus, check_cancellable
 from omnicanal.platform.actors import Actor
-from omnicanal.platform.auth import LocationForbidden, require_location
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.errors import DomainError, InvalidInput
 from omnicanal.platform.events import record_event
@@ -46,14 +53,8 @@ __all__ = [
     "update_payment",
 ]
 
-SWEEPER = Actor(key_id=None, channel="system", name="sweeper")
-
-PAYMENT_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
-    PaymentStatus.pending: frozenset({PaymentStatus.authorised, PaymentStatus.captured}),
-    PaymentStatus.authorised: frozenset({PaymentStatus.captured, PaymentStatus.refunded}),
-    PaymentStatus.captured: frozenset({PaymentStatus.refunded}),
-    PaymentStatus.refunded: frozenset(),
-}
+# The platform's own sweeper: it expires whatever is due, wherever it is.
+SWEEPER = Actor(key_id=None, channel="system", name="sweeper", scopes=frozenset({"*"}))
 
 
 def _locked(session: Session, fulfilment_id: str, actor: Actor) -> tuple[Order, Fulfilment]:
@@ -61,7 +62,12 @@ def _locked(session: Session, fulfilment_id: str, actor: Actor) -> tuple[Order, 
     order_id = fulfilments.get_fulfilment(session, fulfilment_id).order_id
     order = load_order(session, order_id, lock=True)
     fulfilment = fulfilments.get_fulfilment(session, fulfilment_id, lock=True)
-    require_location(actor, fulfilment.location_id, fulfilment.location_code)
+    access.check_fulfilment_action(
+        actor,
+        order_facts(session, order),
+        fulfilment_id=fulfilment.id,
+        location_code=fulfilment.location_code,
+    )
     return order, fulfilment
 
 
@@ -73,14 +79,11 @@ def _set_payment(
     reference: str | None,
     provider: str | None,
     actor: Actor,
-) -> None:
+) -> bool:
+    """Move the payment on (through its state machine); False when it already was there."""
     current = PaymentStatus(order.payment_status)
-    if status != current and status not in PAYMENT_MOVES[current]:
-        raise InvalidPaymentChange(
-            f"A payment that is {current.value} cannot become {status.value}.",
-            field="status",
-            payment_status=current.value,
-        )
+    if not check_payment_move(current, status):
+        return False
     order.payment_status = status.value
     if reference is not None:
         order.payment_reference = reference
@@ -99,6 +102,7 @@ def _set_payment(
         },
         actor=actor,
     )
+    return True
 
 
 def act(
@@ -120,6 +124,10 @@ def act(
             "A location rejects one line at a time: POST .../reject-line.", field="action"
         )
     order, fulfilment = _locked(session, fulfilment_id, actor)
+    if action is Action.buy and can(
+        Method(fulfilment.method), FulfilmentStatus(fulfilment.status), action
+    ):
+        _pay_at_the_till(session, order, fulfilment, data, actor)
     due_at = None
     if action is Action.ready:
         due_at = now + timedelta(days=policy.pickup_window_days)
@@ -136,7 +144,15 @@ def act(
     )
     if stock_effect(action) is StockEffect.release:
         _unsold(session, order, lines, data.reason or f"fulfilment {action.value}", actor)
-    if action is Action.buy and data.payment is not None:
+    roll_up(session, order, actor=actor, now=now, reason=f"fulfilment {action.value}")
+    return fulfilments.fulfilment_out(fulfilment, lines, order.status)
+
+
+def _pay_at_the_till(
+    session: Session, order: Order, fulfilment: Fulfilment, data: ActionIn, actor: Actor
+) -> None:
+    """Record the payment taken with a held item's purchase; it must leave it captured."""
+    if data.payment is not None:
         _set_payment(
             session,
             order,
@@ -145,8 +161,14 @@ def act(
             provider=data.payment.provider,
             actor=actor,
         )
-    roll_up(session, order, actor=actor, now=now, reason=f"fulfilment {action.value}")
-    return fulfilments.fulfilment_out(fulfilment, lines, order.status)
+    if not is_captured(PaymentStatus(order.payment_status)):
+        raise PaymentNotCaptured(
+            f"The payment of order {order.id} is {order.payment_status}: a held item is bought "
+            "with a captured payment (send the till's payment, or record it first).",
+            field="payment",
+            payment_status=order.payment_status,
+            fulfilment_id=fulfilment.id,
+        )
 
 
 def _cancel_units(
@@ -317,12 +339,7 @@ def cancel_order(
     """Cancel an order nothing of which has left yet; every reservation is released."""
     now = now or utcnow()
     order = load_order(session, order_id, lock=True)
-    if actor.location_code is not None and order.location_code != actor.location_code:
-        raise LocationForbidden(
-            f"This key belongs to store {actor.location_code}: it cancels only orders "
-            "placed there.",
-            field="order",
-        )
+    access.check_cancel(actor, order_facts(session, order))
     rows = fulfilments.fulfilments_of(session, order.id)
     check_cancellable(
         OrderStatus(order.status),
@@ -346,7 +363,7 @@ def cancel_order(
         actor=actor,
         now=now,
         reason=reason,
-        data={"refund_due": order.payment_status == PaymentStatus.captured.value},
+        data={"refund_due": is_captured(PaymentStatus(order.payment_status))},
     )
     return order_out(session, order)
 
@@ -354,12 +371,13 @@ def cancel_order(
 def update_payment(
     session: Session, *, order_id: str, data: PaymentUpdateIn, actor: Actor
 ) -> OrderOut:
-    """Record what the payment provider reports: authorised, captured, refunded."""
+    """Record what the payment provider reports: authorised, captured, refunded..."""
     order = load_order(session, order_id, lock=True)
-    _set_payment(
+    access.check_payment(actor, order_facts(session, order, with_locations=True))
+    if _set_payment(
         session, order, status=data.status, reference=data.reference, provider=None, actor=actor
-    )
-    order.updated_at = utcnow()
+    ):
+        order.updated_at = utcnow()
     return order_out(session, order)
 
 

@@ -8,10 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicanal.fulfilment import queries as fulfilments
+from omnicanal.fulfilment.errors import UnknownFulfilment
 from omnicanal.fulfilment.schemas import FulfilmentOut
+from omnicanal.orders import access
 from omnicanal.orders.models import Order
 from omnicanal.orders.schemas import OrderCount, OrderOut, OrderPage, OrderSummary
-from omnicanal.orders.service.common import load_order, order_out
+from omnicanal.orders.service.common import load_order, order_facts, order_out
+from omnicanal.platform.actors import Actor
 
 __all__ = [
     "count_orders",
@@ -22,9 +25,15 @@ __all__ = [
 ]
 
 
-def get_order(session: Session, *, order_id: str) -> OrderOut:
-    """The order's status, lines, fulfilments and history: the same for every channel."""
-    return order_out(session, load_order(session, order_id))
+def get_order(session: Session, *, order_id: str, actor: Actor | None = None) -> OrderOut:
+    """The order's status, lines, fulfilments and history: the same for every channel.
+
+    With ``actor``, an order it may not read is unknown (access policy: orders/access.py).
+    """
+    order = load_order(session, order_id)
+    if actor is not None:
+        access.check_readable(actor, order_facts(session, order))
+    return order_out(session, order)
 
 
 def list_orders(
@@ -38,9 +47,16 @@ def list_orders(
     placed_until: datetime | None = None,
     after: str | None = None,
     limit: int = 50,
+    actor: Actor | None = None,
 ) -> OrderPage:
-    """Orders, newest first, filtered; ``after`` is the last id of the previous page."""
+    """Orders, newest first, filtered; ``after`` is the last id of the previous page.
+
+    With ``actor``, only the orders it may read (a marketplace key: those it placed).
+    """
     query = select(Order)
+    placed_by = access.visible_to(actor) if actor is not None else None
+    if placed_by is not None:
+        query = query.where(Order.placed_by == placed_by)
     if customer_ref is not None:
         query = query.where(Order.customer_ref == customer_ref)
     if channel is not None:
@@ -101,10 +117,15 @@ def count_orders(
     )
 
 
-def get_fulfilment_view(session: Session, *, fulfilment_id: str) -> FulfilmentOut:
-    """One fulfilment with its lines and its order's status."""
+def get_fulfilment_view(
+    session: Session, *, fulfilment_id: str, actor: Actor | None = None
+) -> FulfilmentOut:
+    """One fulfilment with its lines and its order's status (for ``actor``: if it may read
+    the order)."""
     fulfilment = fulfilments.get_fulfilment(session, fulfilment_id)
     order = load_order(session, fulfilment.order_id)
+    if actor is not None and not access.may_read(actor, order_facts(session, order)):
+        raise UnknownFulfilment(f"No fulfilment has the id {fulfilment_id!r}.", field="id")
     lines = fulfilments.lines_by_fulfilment(session, [fulfilment.id])[fulfilment.id]
     return fulfilments.fulfilment_out(fulfilment, lines, order.status)
 
@@ -116,10 +137,26 @@ def list_fulfilment_views(
     status: str | None = None,
     method: str | None = None,
     limit: int = 100,
+    actor: Actor | None = None,
 ) -> list[FulfilmentOut]:
-    """A location's queue of fulfilments (or everyone's), oldest first."""
+    """A location's queue of fulfilments (or everyone's), oldest first.
+
+    With ``actor``: a store key sees its own store's queue; another key the fulfilments of
+    the orders it may read.
+    """
+    order_ids = None
+    if actor is not None:
+        location_code = access.queue_location(actor, location_code)
+        placed_by = access.visible_to(actor)
+        if placed_by is not None:
+            order_ids = select(Order.id).where(Order.placed_by == placed_by)
     rows = fulfilments.list_fulfilments(
-        session, location_code=location_code, status=status, method=method, limit=limit
+        session,
+        location_code=location_code,
+        status=status,
+        method=method,
+        limit=limit,
+        order_ids=order_ids,
     )
     lines = fulfilments.lines_by_fulfilment(session, [f.id for f in rows])
     order_ids = sorted({f.order_id for f in rows})

@@ -8,13 +8,13 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from omnicanal.web.admin import customers, home, orders, prices, stock
+from omnicanal.web.admin import audit, customers, home, orders, prices, privacy, stock
 from omnicanal.web.admin.common import NotHeadOffice
 from omnicanal.web.edge import WebEdge
 
 __all__ = ["install"]
 
-PARTS = (home, orders, stock, customers, prices)
+PARTS = (home, orders, stock, customers, prices, audit, privacy)
 
 
 def install(app: FastAPI) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
 from omnicanal.platform.actors import Actor
-from omnicanal.web import staff
+from omnicanal.staff import service as staff
 from omnicanal.web.edge import Member, WebEdge
 from omnicanal.web.labels import FULFILMENT_STATUS_LABELS, ORDER_STATUS_LABELS
 
@@ -62,8 +62,8 @@ def problem(
 
 
 def staff_actor(member: staff.StaffMember) -> Actor:
-    """The member as the author of a change, as ledgers and events record it."""
-    return Actor(key_id=None, channel="back_office", name=f"staff:{member.email}")
+    """The member as the author of a change, as ledgers, events and the audit log record it."""
+    return staff.back_office_actor(member)
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -15,6 +15,7 @@ from omnicanal.customers.errors import (
     UnknownReview,
 )
 from omnicanal.customers.schemas import ProfileOut, ReviewDecision
+from omnicanal.platform import audit
 from omnicanal.web.admin.common import HeadOffice, problem, staff_actor
 from omnicanal.web.edge import Form, WebDep
 from omnicanal.web.store import search_page
@@ -73,12 +74,14 @@ def unmerge(
     """Undo one recorded merge; back to the profile's merges with a confirmation."""
     try:
         with platform.db.transaction() as session:
+            actor = staff_actor(member)
             customers.unmerge(
                 session,
                 profile_id=profile_id,
                 merge_id=form.get("merge_id") or None,
-                actor=staff_actor(member),
+                actor=actor,
             )
+            audit.record(session, actor=actor, operation=f"unmerge:{profile_id}")
     except UnknownProfile:
         return problem(request, edge, "unknown_customer", 404)
     except (UnknownMerge, NothingToUnmerge):
@@ -123,9 +126,9 @@ def decide(
         return problem(request, edge, "bad_decision", 400)
     try:
         with platform.db.transaction() as session:
-            customers.decide_review(
-                session, review_id=review_id, decision=decision, actor=staff_actor(member)
-            )
+            actor = staff_actor(member)
+            customers.decide_review(session, review_id=review_id, decision=decision, actor=actor)
+            audit.record(session, actor=actor, operation=f"review:{review_id}:{decision.value}")
     except UnknownReview:
         return problem(request, edge, "unknown_review", 404)
     except ReviewAlreadyDecided:

@@ -13,7 +13,7 @@ from omnicanal.catalog.errors import UnknownSku
 from omnicanal.inventory import alerts, availability
 from omnicanal.network import service as network
 from omnicanal.network.errors import UnknownLocation
-from omnicanal.web import staff
+from omnicanal.staff import service as staff
 from omnicanal.web.admin.common import (
     MAP_HEIGHT,
     MAP_WIDTH,

@@ -1,0 +1,93 @@
+"""Who may use which page: every (staff role × page) cell of the README's table, both ways.
+
+A clerk and a store manager work for their own store only; head office sees every store and
+the back office. A store manager also reads their own store's stock in the back office.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.test_store_pages import lyon, make_staff, sign_in, zoe  # noqa: F401
+from tests.web.test_store_selling import fulfilment_status, pickup_for
+
+STAFF = {
+    "clerk_lyon": ("lea@example.fr", "clerk", "LYON"),
+    "manager_lyon": ("max@example.fr", "store_manager", "LYON"),
+    "clerk_vil": ("victor@example.fr", "clerk", "VIL"),
+    "head_office": ("hugo@example.fr", "head_office", None),
+}
+ALLOWED, REFUSED = 200, 403
+
+# page → the answer for each role, in the order of STAFF.
+PAGES = {
+    "/store": (ALLOWED, ALLOWED, ALLOWED, ALLOWED),
+    "/store/customers?q=06.12.34.56.78": (ALLOWED, ALLOWED, ALLOWED, ALLOWED),
+    "/store/queue/LYON": (ALLOWED, ALLOWED, REFUSED, ALLOWED),
+    "/store/queue/VIL": (REFUSED, REFUSED, ALLOWED, ALLOWED),
+    "/admin": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/orders": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/stock": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/stock/LYON": (REFUSED, ALLOWED, REFUSED, ALLOWED),
+    "/admin/stock/VIL": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/reviews": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/prices": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/promotions": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/audit": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/privacy": (REFUSED, REFUSED, REFUSED, ALLOWED),
+}
+CELLS = [
+    (page, role, answers[index])
+    for page, answers in PAGES.items()
+    for index, role in enumerate(STAFF)
+]
+
+
+@pytest.fixture
+def staff(lyon):  # noqa: F811
+    """The Lyon and Villeurbanne stores with a member of each role (Léa and Victor exist)."""
+    make_staff(lyon, "max@example.fr", role="store_manager", location="LYON")
+    make_staff(lyon, "hugo@example.fr", role="head_office", location=None)
+    return lyon
+
+
+@pytest.mark.parametrize(("page", "role", "expected"), CELLS)
+def test_each_role_opens_exactly_the_pages_of_its_table_row(
+    staff, client, zoe, page, role, expected  # noqa: F811
+):
+    """The page answers 200 to the roles the table allows and 403 to the others."""
+    sign_in(client, STAFF[role][0])
+
+    response = client.get(page)
+
+    assert response.status_code == expected, response.text[:300]
+
+
+@pytest.mark.parametrize(
+    ("role", "moves"),
+    [("clerk_lyon", True), ("manager_lyon", True), ("clerk_vil", False), ("head_office", False)],
+)
+def test_only_the_stores_own_staff_move_its_queue_on(staff, client, zoe, role, moves):  # noqa: F811
+    """Léa and Max pick a Lyon pickup; Victor (Villeurbanne) and head office, who belongs to no
+    store, are refused and the fulfilment stays as it was."""
+    fulfilment_id = pickup_for(staff, zoe)
+    before = fulfilment_status(staff, fulfilment_id)
+    sign_in(client, STAFF[role][0])
+    page = client.get("/store")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+
+    response = client.post(
+        f"/store/queue/LYON/fulfilments/{fulfilment_id}/pick",
+        data={"csrf": csrf.group(1)},
+        follow_redirects=False,
+    )
+
+    if moves:
+        assert response.status_code == 303, response.text[:300]
+        assert fulfilment_status(staff, fulfilment_id) == "picking"
+    else:
+        assert response.status_code == 403, response.text[:300]
+        assert fulfilment_status(staff, fulfilment_id) == before
