@@ -1,4 +1,4 @@
-"""Who may use which page: every (staff role × page) cell of the README's table, both ways.
+"""Who may use which page: every (staff role, page) cell of the README's table, both ways.
 
 A clerk and a store manager work for their own store only; head office sees every store and
 the back office. A store manager also reads their own store's stock in the back office.

@@ -73,12 +73,13 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
     from omnicanal.network.api import router as network
     from omnicanal.orders.api import router as orders
     from omnicanal.pricing.api import router as pricing
+    from omnicanal.privacy.api import router as privacy
     from omnicanal.tracking.api import router as tracking
 
     bounded = [Depends(bounded_parameters)]
     for router in (network, catalog, inventory, analytics, pricing, carts, orders, fulfilment):
         app.include_router(router, dependencies=bounded)
-    for router in (tracking, customers):
+    for router in (tracking, customers, privacy):
         app.include_router(router, dependencies=bounded)
     # The tracking API reads (and decompresses) its bodies under its own limit.
     tracking_paths = frozenset(getattr(route, "path", "") for route in tracking.routes)
@@ -87,9 +88,6 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         return path.startswith("/v1/") and path not in tracking_paths
 
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, applies=body_limited)
-    from omnicanal.privacy.api import router as privacy
-
-    app.include_router(privacy, dependencies=bounded, max_body_size=MAX_BODY_BYTES)
 
     from omnicanal.web.edge import install as install_web
 
