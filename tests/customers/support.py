@@ -11,14 +11,20 @@ from omnicanal.platform.actors import ChannelKind
 from omnicanal.platform.auth import create_api_key
 from omnicanal.platform.wiring import Platform
 from omnicanal.tracking import service as tracking
-from omnicanal.tracking.service import SourceKind
+from omnicanal.tracking.service import SourceKind, TrustLevel
 
 
-def make_source(platform: Platform, kind: str = "web", name: str | None = None) -> str:
-    """A tracking source of ``kind``; returns its write key."""
+def make_source(
+    platform: Platform, kind: str = "web", name: str | None = None, trust: str | None = None
+) -> str:
+    """A tracking source of ``kind`` (its trust: the kind's default unless given); returns
+    its write key."""
     with platform.db.transaction() as session:
         _, write_key = tracking.create_source(
-            session, kind=SourceKind(kind), name=name or f"test {kind}"
+            session,
+            kind=SourceKind(kind),
+            name=name or f"test {kind}",
+            trust=TrustLevel(trust) if trust else None,
         )
     return write_key
 

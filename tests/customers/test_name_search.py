@@ -141,7 +141,7 @@ def test_a_name_changed_later_is_found_under_the_new_name_and_not_the_old(platfo
 def test_a_merge_leaves_only_the_surviving_profile_and_an_unmerge_brings_both_back(
     platform, client
 ):
-    web = make_source(platform, "web")
+    web = make_source(platform, "web", trust="app_login")
     headers = profiles_key(platform)
     _identify(client, web, "u-helene", {"first_name": "Hélène", "last_name": "Lefèvre"})
     send(

@@ -27,7 +27,7 @@ def _view(client, headers, profile_id):
 
 
 def _two_people(platform, client):
-    web, app = make_source(platform, "web"), make_source(platform, "app")
+    web, app = make_source(platform, "web", trust="app_login"), make_source(platform, "app")
     send(
         client,
         web,
@@ -107,7 +107,7 @@ def test_an_unmerged_pair_is_not_merged_again_by_the_same_evidence(platform, cli
 
 def test_a_profile_made_of_three_splits_back_into_three(platform, client):
     headers = profiles_key(platform)
-    web = make_source(platform, "web")
+    web = make_source(platform, "web", trust="app_login")
     for n in range(3):
         send(
             client,
@@ -137,7 +137,7 @@ def test_a_profile_made_of_three_splits_back_into_three(platform, client):
 
 def test_one_merge_can_be_undone_alone(platform, client):
     headers = profiles_key(platform)
-    web = make_source(platform, "web")
+    web = make_source(platform, "web", trust="app_login")
     for n in range(3):
         send(
             client,

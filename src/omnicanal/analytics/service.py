@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select, update
@@ -12,18 +14,28 @@ from omnicanal.platform.bus import Consumer
 from omnicanal.platform.events import Event
 
 
-def count_event(session: Session, event: Event) -> None:
-    """Add one to the day's count for the event's type and source."""
-    key = {"day": event.time.date(), "event_type": event.type, "source": event.source}
+def _add(session: Session, key: dict[str, object], count: int) -> None:
     result = session.execute(
         update(DailyEventCount)
         .where(*(getattr(DailyEventCount, name) == value for name, value in key.items()))
-        .values(count=DailyEventCount.count + 1),
+        .values(count=DailyEventCount.count + count),
         execution_options={"synchronize_session": False},
     )
     if not result.rowcount:  # type: ignore[attr-defined]
-        session.add(DailyEventCount(**key, count=1))
+        session.add(DailyEventCount(**key, count=count))
         session.flush()
+
+
+def count_event(session: Session, event: Event) -> None:
+    """Add one to the day's count for the event's type and source."""
+    _add(session, {"day": event.time.date(), "event_type": event.type, "source": event.source}, 1)
+
+
+def count_events(session: Session, events: Sequence[Event]) -> None:
+    """Add a relay batch of events to the day's counts: one write per (day, type, source)."""
+    counts = Counter((event.time.date(), event.type, event.source) for event in events)
+    for (day, event_type, source), count in sorted(counts.items()):
+        _add(session, {"day": day, "event_type": event_type, "source": source}, count)
 
 
 def event_counts(
@@ -47,4 +59,11 @@ def event_counts(
     ]
 
 
-CONSUMERS = (Consumer(name="analytics.event_counts", patterns=("*",), handler=count_event),)
+CONSUMERS = (
+    Consumer(
+        name="analytics.event_counts",
+        patterns=("*",),
+        handler=count_event,
+        batch_handler=count_events,
+    ),
+)

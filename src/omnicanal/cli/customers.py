@@ -21,7 +21,7 @@ from omnicanal.platform import migrate
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.errors import DomainError
 from omnicanal.platform.wiring import build_platform
-from omnicanal.tracking.service import SourceKind
+from omnicanal.tracking.service import SourceKind, TrustLevel
 
 tracking_app = typer.Typer(help="Tracking sources and their write keys.", no_args_is_help=True)
 keys_app = typer.Typer(help="Write keys of the tracking API.", no_args_is_help=True)
@@ -41,6 +41,10 @@ def keys_create(
     source: Annotated[SourceKind, typer.Option(help="What sends with this key")],
     name: Annotated[str, typer.Option(help="e.g. 'Site web', 'Caisses Lyon 01'")] = "",
     location: Annotated[str | None, typer.Option(help="Store code, for a store's tills")] = None,
+    trust: Annotated[
+        TrustLevel | None,
+        typer.Option(help="Whether its messages may merge two known customers (default: by kind)"),
+    ] = None,
 ) -> None:
     """Create a tracking source and print its write key (shown once)."""
     from omnicanal.tracking import service
@@ -54,6 +58,7 @@ def keys_create(
                 kind=source,
                 name=name or f"{source.value} source",
                 location_code=location,
+                trust=trust,
             )
     except DomainError as error:
         raise _fail(error) from error
@@ -62,6 +67,7 @@ def keys_create(
     table.add_row("kind", created.kind)
     table.add_row("name", created.name)
     table.add_row("store", created.location_code or "-")
+    table.add_row("trust", created.trust)
     table.add_row("write key", f"[bold]{write_key}[/bold]")
     console.print(table)
     console.print(
@@ -78,13 +84,14 @@ def keys_list() -> None:
     migrate.prepare(platform.db)
     with platform.db.reading() as session:
         sources = service.list_sources(session)
-    table = Table("id", "kind", "name", "store", "key prefix", "revoked")
+    table = Table("id", "kind", "name", "store", "trust", "key prefix", "revoked")
     for source in sources:
         table.add_row(
             source["id"],
             source["kind"],
             source["name"],
             source["location"] or "-",
+            source["trust"],
             source["key_prefix"] + "…",
             str(source["revoked_at"] or "-"),
         )

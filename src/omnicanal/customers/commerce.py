@@ -167,6 +167,8 @@ def computed_traits(
         average_order_minor=round(revenue / len(kept)) if kept else None,
         first_order_at=first,
         last_order_at=last,
-        recency_days=(now - last).days if last is not None else None,
+        # An order stored with a time ahead of now (a wrong clock) was placed, at the latest,
+        # today: never a negative recency.
+        recency_days=max(0, (now - last).days) if last is not None else None,
         favourite_categories=[name for name, _ in categories.most_common(3)],
     )

@@ -3,6 +3,11 @@
 A consumer is a named handler for some event types. Every delivery runs the handler in its
 own transaction together with a ``processed_events`` row, so a repeat delivery (after a
 crash, a redelivery from JetStream, a relay restart) is recognised and skipped.
+
+A consumer whose work is cheaper in bulk (the real-time matcher: one read of the candidates
+for many records) also gives a ``batch_handler``: the embedded bus hands it every event of a
+relay batch it wants in one transaction, after the other consumers; over JetStream each
+message still goes through ``handler``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from omnicanal.platform.events import Event, ProcessedEvent
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Event], None]
+BatchHandler = Callable[[Session, Sequence[Event]], None]
 
 
 @dataclass(frozen=True)
@@ -31,9 +37,35 @@ class Consumer:
     name: str
     patterns: tuple[str, ...]
     handler: Handler
+    batch_handler: BatchHandler | None = None
 
     def wants(self, event_type: str) -> bool:
         return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in self.patterns)
+
+
+def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> int:
+    """Run ``consumer``'s batch handler once on the events it has not handled yet, in one
+    transaction; returns how many it handled."""
+    assert consumer.batch_handler is not None
+    wanted = {event.id: event for event in events if consumer.wants(event.type)}
+    if not wanted:
+        return 0
+    with db.transaction() as session:
+        done = set(
+            session.scalars(
+                select(ProcessedEvent.event_id).where(
+                    ProcessedEvent.consumer == consumer.name,
+                    ProcessedEvent.event_id.in_(sorted(wanted)),
+                )
+            )
+        )
+        fresh = [event for event_id, event in wanted.items() if event_id not in done]
+        if not fresh:
+            return 0
+        session.add_all(ProcessedEvent(consumer=consumer.name, event_id=e.id) for e in fresh)
+        session.flush()
+        consumer.batch_handler(session, fresh)
+    return len(fresh)
 
 
 def deliver(db: Database, consumer: Consumer, event: Event) -> bool:
@@ -79,11 +111,27 @@ class InProcessBus:
         ``max_attempts`` failures of one consumer on one event, the bus logs the event as
         dead for that consumer and goes on, so one poison event cannot stall every other.
         """
-        for handled, event in enumerate(events):
-            for consumer in self.consumers:
-                if consumer.wants(event.type) and not self._deliver(consumer, event):
-                    return handled
-        return len(events)
+        handled = len(events)
+        singles = [c for c in self.consumers if c.batch_handler is None]
+        for position, event in enumerate(events):
+            if any(c.wants(event.type) and not self._deliver(c, event) for c in singles):
+                handled = position
+                break
+        for consumer in self.consumers:
+            if consumer.batch_handler is not None and not self._deliver_batch(
+                consumer, events[:handled]
+            ):
+                return 0
+        return handled
+
+    def _deliver_batch(self, consumer: Consumer, events: Sequence[Event]) -> bool:
+        """True when the batch is handled (a failure: delivered again with the next run)."""
+        try:
+            deliver_batch(self.db, consumer, events)
+        except Exception:
+            log.exception("consumer %s failed on a batch of %d events", consumer.name, len(events))
+            return False
+        return True
 
     def _deliver(self, consumer: Consumer, event: Event) -> bool:
         """True when the event is handled, or given up on, for this consumer."""

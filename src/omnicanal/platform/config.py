@@ -31,10 +31,23 @@ class Settings(BaseSettings):
         default="FR", description="Region assumed for phone numbers typed without +country."
     )
     tracking_max_batch_bytes: int = Field(
-        default=1_048_576, ge=1024, description="Largest tracking request body (decompressed)."
+        default=512_000,
+        ge=1024,
+        description="Largest tracking request body, decompressed (Segment: 500 KB).",
+    )
+    tracking_max_batch_messages: int = Field(
+        default=2_500, ge=1, description="Most messages in one tracking batch (Segment: 2,500)."
     )
     tracking_max_message_bytes: int = Field(
         default=32_768, ge=256, description="Largest single tracking message (Segment: 32 KB)."
+    )
+    identity_blocked_values: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Identifier values that never link anyone, besides the shipped placeholders and "
+            'generic addresses, as JSON: ["email:accueil.lyon@magasin.fr", "phone:0472000000", '
+            '"loyalty_card:STAFF0001"].'
+        ),
     )
     pool_size: int = 20
     retention_tracking_days: int = Field(

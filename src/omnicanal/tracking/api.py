@@ -7,7 +7,11 @@ key (``Authorization: Bearer``) when the key has the ``tracking:write`` scope.
 
 A batch stores its valid messages and lists the refused ones (index, messageId, field,
 reason) in the answer; a batch with no valid message, like a single refused message, is a
-400 problem and stores nothing.
+400 problem and stores nothing. A stored message may come with warnings (an identifier kept
+as an unverified trait, a time clamped), listed the same way. Like Segment's, a request is
+at most ``tracking_max_batch_bytes`` (500 KB, else 413), a batch at most
+``tracking_max_batch_messages`` messages (2,500, else 400) and a message at most
+``tracking_max_message_bytes`` (32 KB, else that message is refused).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from omnicanal.api.deps import PlatformDep
 from omnicanal.api.problems import MEDIA_TYPE, Problem, problem_response, responses
+from omnicanal.customers.identity.blocked import configured_blocklist
 from omnicanal.platform.auth import authenticate, require_scope
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.wiring import Platform
@@ -81,6 +86,7 @@ ACCEPTED = {
         "accepted": {"type": "integer"},
         "duplicates": {"type": "integer"},
         "rejected": {"type": "array", "items": {"type": "object"}},
+        "warnings": {"type": "array", "items": {"type": "object"}},
     },
 }
 
@@ -113,7 +119,7 @@ def _refused(rejections: list[Rejection], *, single: bool) -> JSONResponse:
     )
 
 
-def _messages(body: Any, forced_type: str | None) -> list[Any]:
+def _messages(body: Any, forced_type: str | None, limit: int) -> list[Any]:
     if not isinstance(body, Mapping):
         raise BodyRefused(400, "invalid_batch", "Invalid batch", "The body must be a JSON object.")
     if forced_type is not None:
@@ -125,6 +131,13 @@ def _messages(body: Any, forced_type: str | None) -> list[Any]:
         )
     if not batch:
         raise BodyRefused(400, "invalid_batch", "Invalid batch", "The batch holds no message.")
+    if len(batch) > limit:
+        raise BodyRefused(
+            400,
+            "batch_too_many_messages",
+            "Too many messages in the batch",
+            f"The batch holds {len(batch)} messages; the limit is {limit}. Send smaller batches.",
+        )
     shared = body.get("context")
     if isinstance(shared, Mapping):
         batch = [
@@ -158,7 +171,7 @@ def _ingest(
     size: int,
 ) -> JSONResponse:
     source = _source(platform, credential)
-    raw_messages = _messages(body, forced_type)
+    raw_messages = _messages(body, forced_type, platform.settings.tracking_max_batch_messages)
     sent_at = batch_sent_at(body)
     if isinstance(sent_at, Rejection):
         return _refused([sent_at], single=True)
@@ -180,13 +193,28 @@ def _ingest(
     if not parsed:
         return _refused(rejected, single=forced_type is not None)
     with platform.db.transaction() as session:
-        result = service.ingest(session, source=source, messages=parsed, received_at=received_at)
+        result = service.ingest(
+            session,
+            source=source,
+            messages=parsed,
+            received_at=received_at,
+            blocklist=configured_blocklist(
+                tuple(settings.identity_blocked_values), settings.phone_region
+            ),
+        )
+    stored = set(result.accepted)
     return JSONResponse(
         {
             "success": True,
             "accepted": len(result.accepted),
             "duplicates": len(result.duplicates),
             "rejected": [r.as_dict() for r in rejected],
+            "warnings": [
+                warning.as_dict()
+                for message in parsed
+                if message.index in stored
+                for warning in message.warnings
+            ],
         }
     )
 

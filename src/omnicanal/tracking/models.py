@@ -28,6 +28,9 @@ class TrackingSource(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     api_key_id: Mapped[str | None] = mapped_column(String(26), unique=True)
     """Set when the source is an API key sending with its ``tracking:write`` scope."""
+    trust: Mapped[str] = mapped_column(String(30), default="web_anonymous")
+    """How far its messages are believed (``service.TrustLevel``): whether they may merge two
+    known customers."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
@@ -48,3 +51,6 @@ class TrackingMessage(Base):
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """What was set aside or corrected when it was read (an unverified identifier, a clamped
+    time), as the answer listed it; None when nothing was."""

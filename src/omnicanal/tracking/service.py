@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicanal.customers import service as customers
+from omnicanal.customers.identifiers import IdentifierKind
+from omnicanal.customers.identity.blocked import Blocklist
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import hash_token
 from omnicanal.platform.clock import utcnow
@@ -25,6 +27,7 @@ __all__ = [
     "IngestResult",
     "SourceKind",
     "SourceView",
+    "TrustLevel",
     "authenticate_write_key",
     "create_source",
     "ingest",
@@ -45,6 +48,45 @@ class SourceKind(StrEnum):
     service_desk = "service_desk"
 
 
+class TrustLevel(StrEnum):
+    """How far a source's messages are believed when they would merge two known customers.
+
+    A message may always attach identifiers to its own visitor (its anonymousId or userId);
+    merging two people already known takes a source that saw the customer (a till, a call
+    centre after checking who is calling, a back-office system) or a login in the app. The
+    web shop's write key is in every page: anyone may send with it."""
+
+    till = "till"
+    """A store's till: a clerk served the customer."""
+    app_login = "app_login"
+    """The app: messages carrying the logged-in customer's userId may merge."""
+    call_centre_verified = "call_centre_verified"
+    """The service desk or call centre, after checking who is calling."""
+    server = "server"
+    """A back-office system sending from a server (the e-mail platform, the CRM)."""
+    web_anonymous = "web_anonymous"
+    """A public key (the web shop): never merges two known customers."""
+
+
+DEFAULT_TRUST = {
+    "web": TrustLevel.web_anonymous,
+    "app": TrustLevel.app_login,
+    "store": TrustLevel.till,
+    "email": TrustLevel.server,
+    "service_desk": TrustLevel.call_centre_verified,
+}
+"""The trust of a new source of each kind, unless its creator says otherwise."""
+
+
+def may_merge(trust: str, *, logged_in: bool) -> bool:
+    """Whether a message of a source with this trust may merge two known customers."""
+    if trust == TrustLevel.web_anonymous:
+        return False
+    if trust == TrustLevel.app_login:
+        return logged_in
+    return True
+
+
 @dataclass(frozen=True)
 class SourceView:
     """A source as the edge and the use cases see it (no secret)."""
@@ -53,6 +95,7 @@ class SourceView:
     name: str
     kind: str
     location_code: str | None
+    trust: str = TrustLevel.web_anonymous.value
 
     @property
     def label(self) -> str:
@@ -70,13 +113,19 @@ class SourceView:
 
 
 def _view(source: TrackingSource) -> SourceView:
-    return SourceView(source.id, source.name, source.kind, source.location_code)
+    return SourceView(source.id, source.name, source.kind, source.location_code, source.trust)
 
 
 def create_source(
-    session: Session, *, kind: SourceKind, name: str, location_code: str | None = None
+    session: Session,
+    *,
+    kind: SourceKind,
+    name: str,
+    location_code: str | None = None,
+    trust: TrustLevel | None = None,
 ) -> tuple[SourceView, str]:
-    """Create a source and its write key; returns the key, shown only this once."""
+    """Create a source and its write key; returns the key, shown only this once. Its trust
+    is the kind's default (``DEFAULT_TRUST``) unless given."""
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidSource("A source needs a name of 1 to 100 characters.", field="name")
@@ -91,6 +140,7 @@ def create_source(
         location_code=location_code,
         key_prefix=write_key[:16],
         key_hash=hash_token(write_key),
+        trust=(trust or DEFAULT_TRUST[kind.value]).value,
     )
     session.add(source)
     session.flush()
@@ -123,6 +173,10 @@ def source_for_api_key(session: Session, *, actor: Actor) -> SourceView:
             key_prefix="(api key)",
             key_hash=hash_token(f"api-key:{actor.key_id}"),
             api_key_id=actor.key_id,
+            # A secret API key is held by a server, never by a page.
+            trust=(
+                TrustLevel.server if kind is SourceKind.web else DEFAULT_TRUST[kind.value]
+            ).value,
         )
         session.add(found)
         session.flush()
@@ -138,6 +192,7 @@ def list_sources(session: Session) -> list[dict[str, Any]]:
             "kind": s.kind,
             "location": s.location_code,
             "key_prefix": s.key_prefix,
+            "trust": s.trust,
             "created_at": s.created_at,
             "revoked_at": s.revoked_at,
         }
@@ -187,10 +242,14 @@ def ingest(
     source: SourceView,
     messages: Sequence[ParsedMessage],
     received_at: datetime,
+    blocklist: Blocklist | None = None,
 ) -> IngestResult:
     """Store the messages not seen before from this source and resolve them to profiles."""
     return ingest_many(
-        session, items=[(source, message) for message in messages], received_at=received_at
+        session,
+        items=[(source, message) for message in messages],
+        received_at=received_at,
+        blocklist=blocklist,
     )
 
 
@@ -221,14 +280,18 @@ def ingest_many(
     items: Sequence[tuple[SourceView, ParsedMessage]],
     received_at: datetime,
     announce: bool = True,
+    blocklist: Blocklist | None = None,
 ) -> IngestResult:
     """Store messages from one or more sources, in their order, each (source, messageId)
-    once, and resolve them to profiles, as one unit of work."""
+    once, and resolve them to profiles, as one unit of work. ``blocklist``: the values that
+    never link anyone (default: the shipped list)."""
     result = IngestResult()
     if not items:
         return result
-    customers.lock_identity_graph(session)
-    seen = _seen(session, {(source.id, message.message_id) for source, message in items})
+    keys = {(source.id, message.message_id) for source, message in items}
+    # Two requests repeating one message wait for each other, not for unrelated ones.
+    customers.hold_identity_keys(session, sorted(f"message:{s}:{m}" for s, m in keys))
+    seen = _seen(session, keys)
     fresh: list[tuple[SourceView, ParsedMessage]] = []
     for source, message in items:
         key = (source.id, message.message_id)
@@ -252,12 +315,16 @@ def ingest_many(
             properties=message.properties,
             traits=message.traits,
             order=message.order,
+            trusted=may_merge(
+                source.trust,
+                logged_in=any(i.kind is IdentifierKind.user_id for i in message.identifiers),
+            ),
         )
         for source, message in fresh
     ]
     actor = fresh[0][0].actor()
     resolved = customers.record_sightings(
-        session, sightings=sightings, actor=actor, announce=announce
+        session, sightings=sightings, actor=actor, announce=announce, blocklist=blocklist
     )
     rows = [
         {
@@ -268,6 +335,7 @@ def ingest_many(
             "occurred_at": message.occurred_at,
             "received_at": received_at,
             "payload": message.raw,
+            "warnings": [w.as_dict() for w in message.warnings] or None,
         }
         for (source, message), outcome in zip(fresh, resolved, strict=True)
     ]

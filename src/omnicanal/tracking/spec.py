@@ -9,9 +9,16 @@ or nanoseconds, ``sentAt`` on the batch or on the message, no ``messageId`` at a
 
 Hostile values are refused before anything else reads the message, each with its field:
 text holding a NUL character or a lone surrogate (PostgreSQL stores neither), integers
-beyond 64 bits, infinite numbers, nesting deeper than ``MAX_JSON_DEPTH``, times outside the
-years ``MIN_YEAR``..``MAX_YEAR`` (:mod:`omnicanal.platform.bounds`) and order amounts over
-:data:`MAX_ORDER_AMOUNT`.
+beyond 64 bits, infinite numbers, nesting deeper than ``MAX_JSON_DEPTH``, traits nesting
+deeper than :data:`MAX_TRAIT_DEPTH` or larger than :data:`MAX_TRAIT_BYTES` (a profile is read
+whole, on every page that shows it), times outside the years ``MIN_YEAR``..``MAX_YEAR``
+(:mod:`omnicanal.platform.bounds`) and order amounts over :data:`MAX_ORDER_AMOUNT`.
+
+Like Segment, a message is never refused for a trait. An identifier that cannot be
+normalised (a phone outside the number plan, an e-mail with an accent before the @) is kept
+as an unverified trait (``phone_unverified``), which never links anyone, and the rest of the
+message is stored; a time in the future (beyond :data:`MAX_FUTURE_SKEW`) or before
+:data:`TIME_FLOOR` is clamped. Each is a :class:`MessageWarning` in the answer.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -37,15 +44,22 @@ from omnicanal.platform.bounds import (
     MIN_YEAR,
     check_moment,
     check_text,
+    json_depth,
 )
 from omnicanal.platform.ids import new_id
 
 __all__ = [
+    "MAX_FUTURE_SKEW",
     "MAX_INTEGER",
     "MAX_ORDER_AMOUNT",
+    "MAX_TRAIT_BYTES",
+    "MAX_TRAIT_DEPTH",
     "MESSAGE_TYPES",
+    "TIME_FLOOR",
+    "MessageWarning",
     "ParsedMessage",
     "Rejection",
+    "clamp_time",
     "parse_message",
     "parse_timestamp",
 ]
@@ -58,6 +72,16 @@ MAX_INTEGER = 2**63 - 1
 milliseconds in properties, and properties are stored as JSON, read back by 64-bit readers."""
 MAX_ORDER_AMOUNT = Decimal(10**12)
 """An order total (in currency units) at or over this is a mistake or an attack."""
+MAX_TRAIT_DEPTH = 5
+"""Levels of objects and lists the traits of one message may nest (the traits object is one,
+an address inside it two)."""
+MAX_TRAIT_BYTES = 16_384
+"""The largest traits of one message, as JSON."""
+MAX_FUTURE_SKEW = timedelta(minutes=10)
+"""How far after its reception a message may say it happened; later is a wrong clock."""
+TIME_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
+"""The earliest time a message may say it happened; earlier is a wrong clock or a default."""
+UNVERIFIED_SUFFIX = "_unverified"
 
 TRAIT_IDENTIFIERS: dict[str, IdentifierKind] = {
     "email": IdentifierKind.email,
@@ -106,6 +130,26 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class MessageWarning:
+    """What was kept aside or corrected in the message at ``index``, which was stored."""
+
+    index: int
+    message_id: str
+    code: str
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "messageId": self.message_id,
+            "code": self.code,
+            "field": self.field,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class ParsedMessage:
     """A valid message: who (identifiers), what, when, and its raw form."""
 
@@ -119,12 +163,22 @@ class ParsedMessage:
     properties: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     order: OrderFacts | None = None
+    warnings: tuple[MessageWarning, ...] = ()
 
 
 class _Refused(Exception):
     def __init__(self, code: str, field: str, reason: str) -> None:
         super().__init__(reason)
         self.code, self.field, self.reason = code, field, reason
+
+
+@dataclass
+class _Notes:
+    """What reading one message set aside: warnings (code, field, reason) and the raw values
+    of the identifiers that could not be normalised, by trait name."""
+
+    warnings: list[tuple[str, str, str]] = field(default_factory=list)
+    unverified: dict[str, str] = field(default_factory=dict)
 
 
 def _clean_text(text: str) -> bool:
@@ -235,17 +289,43 @@ def _identifier(kind: IdentifierKind, raw: Any, field: str, region: str) -> Iden
         raise _Refused(f"invalid_{kind.value}", field, f"{field}: {error.reason}") from None
 
 
-def _trait_identifiers(traits: Mapping[str, Any], prefix: str, region: str) -> list[Identifier]:
+def _kept_aside(
+    kind: IdentifierKind, raw: Any, field: str, region: str, notes: _Notes, trait: str
+) -> Identifier | None:
+    """The identifier, or None with a warning when it cannot be normalised: its raw text is
+    kept as the unverified trait ``trait`` (never a link between people)."""
+    try:
+        return _identifier(kind, raw, field, region)
+    except _Refused as refused:
+        notes.warnings.append(
+            (
+                f"unverified_{kind.value}",
+                field,
+                f"{refused.reason}; kept as the unverified trait {trait}, not used to link",
+            )
+        )
+        if isinstance(raw, str | int) and not isinstance(raw, bool):
+            notes.unverified[trait] = str(raw)[:200]
+        return None
+
+
+def _trait_identifiers(
+    traits: Mapping[str, Any], prefix: str, region: str, notes: _Notes
+) -> list[Identifier]:
     found = []
     for name, kind in TRAIT_IDENTIFIERS.items():
         value = traits.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        found.append(_identifier(kind, value, f"{prefix}.{name}", region))
+        identifier = _kept_aside(
+            kind, value, f"{prefix}.{name}", region, notes, f"{name}{UNVERIFIED_SUFFIX}"
+        )
+        if identifier is not None:
+            found.append(identifier)
     return found
 
 
-def _external_ids(context: Mapping[str, Any], region: str) -> list[Identifier]:
+def _external_ids(context: Mapping[str, Any], region: str, notes: _Notes) -> list[Identifier]:
     entries = context.get("externalIds")
     if entries is None:
         return []
@@ -261,24 +341,81 @@ def _external_ids(context: Mapping[str, Any], region: str) -> list[Identifier]:
         raw = entry["id"]
         if kind is IdentifierKind.external_id and type_name not in EXTERNAL_ID_TYPES:
             raw = f"{type_name}:{raw}"
-        found.append(_identifier(kind, raw, f"{field}.id", region))
+        trait = f"{type_name[:60]}{UNVERIFIED_SUFFIX}"
+        identifier = _kept_aside(kind, raw, f"{field}.id", region, notes, trait)
+        if identifier is not None:
+            found.append(identifier)
     return found
 
 
+def clamp_time(at: datetime, received_at: datetime) -> tuple[datetime, str | None]:
+    """``at`` held between :data:`TIME_FLOOR` and ``received_at`` plus
+    :data:`MAX_FUTURE_SKEW`, and the code of the correction made, if any.
+
+    A time after that is a wrong clock: kept, it would pin a trait (the latest observation
+    wins) and give an order a negative recency; it becomes the reception time."""
+    if at > received_at + MAX_FUTURE_SKEW:
+        return received_at, "timestamp_in_future"
+    if at < TIME_FLOOR:
+        return TIME_FLOOR, "timestamp_too_old"
+    return at, None
+
+
 def _occurred_at(
-    message: Mapping[str, Any], received_at: datetime, batch_sent_at: datetime | None
+    message: Mapping[str, Any],
+    received_at: datetime,
+    batch_sent_at: datetime | None,
+    notes: _Notes,
 ) -> datetime:
     """When it happened: ``timestamp`` as sent, else the device's ``originalTimestamp``
-    corrected for the device clock's skew (``receivedAt - (sentAt - originalTimestamp)``),
-    else the time it was received."""
+    corrected for the device clock's skew (``receivedAt - (sentAt - originalTimestamp)``, as
+    Segment does), else the time it was received; clamped (:func:`clamp_time`)."""
     timestamp = parse_timestamp(message.get("timestamp"), "timestamp")
-    if timestamp is not None:
-        return timestamp
-    original = parse_timestamp(message.get("originalTimestamp"), "originalTimestamp")
-    sent_at = parse_timestamp(message.get("sentAt"), "sentAt") or batch_sent_at
-    if original is not None and sent_at is not None:
-        return _in_time_range(received_at - (sent_at - original), "originalTimestamp")
-    return original or received_at
+    field = "timestamp"
+    if timestamp is None:
+        field = "originalTimestamp"
+        original = parse_timestamp(message.get("originalTimestamp"), "originalTimestamp")
+        sent_at = parse_timestamp(message.get("sentAt"), "sentAt") or batch_sent_at
+        if original is not None and sent_at is not None:
+            # Each time was within the years; the difference of two wrong clocks may not be.
+            timestamp = max(received_at - (sent_at - original), TIME_FLOOR - timedelta(days=1))
+        else:
+            timestamp = original
+    if timestamp is None:
+        return received_at
+    clamped, code = clamp_time(timestamp, received_at)
+    if code is not None:
+        notes.warnings.append(
+            (
+                code,
+                field,
+                f"{field} {timestamp.isoformat()} is "
+                + (
+                    f"over {int(MAX_FUTURE_SKEW.total_seconds() // 60)} minutes after its "
+                    "reception; the reception time is kept"
+                    if code == "timestamp_in_future"
+                    else f"before {TIME_FLOOR.date().isoformat()}; that date is kept"
+                ),
+            )
+        )
+    return clamped
+
+
+def _check_traits(traits: Mapping[str, Any], field: str) -> None:
+    """Refuse traits nested deeper than MAX_TRAIT_DEPTH or larger than MAX_TRAIT_BYTES."""
+    if not traits:
+        return
+    if json_depth(dict(traits), limit=MAX_TRAIT_DEPTH) > MAX_TRAIT_DEPTH:
+        raise _Refused(
+            "traits_too_deep", field, f"{field} nest over {MAX_TRAIT_DEPTH} levels of objects"
+        )
+    size = len(json.dumps(traits, default=str).encode())
+    if size > MAX_TRAIT_BYTES:
+        raise _Refused(
+            "traits_too_large",
+            field,
+            f"{field} are {size} bytes as JSON; the limit is {MAX_TRAIT_BYTES}",
+        )
 
 
 def _check_order_amount(properties: Mapping[str, Any]) -> None:
@@ -365,15 +502,25 @@ def _parse(
         identifiers.append(
             _identifier(IdentifierKind.anonymous_id, anonymous_id, "anonymousId", region)
         )
-    identifiers += _trait_identifiers(context_traits, "context.traits", region)
+    notes = _Notes()
+    _check_traits(context_traits, "context.traits")
+    _check_traits(own_traits, "traits")
+    identifiers += _trait_identifiers(context_traits, "context.traits", region, notes)
     if kind == "identify":
-        identifiers += _trait_identifiers(own_traits, "traits", region)
-    identifiers += _external_ids(context, region)
+        identifiers += _trait_identifiers(own_traits, "traits", region, notes)
+    identifiers += _external_ids(context, region, notes)
     device = _object(context.get("device"), "context.device")
     if device.get("id") not in (None, ""):
-        identifiers.append(
-            _identifier(IdentifierKind.device_id, device["id"], "context.device.id", region)
+        device_id = _kept_aside(
+            IdentifierKind.device_id,
+            device["id"],
+            "context.device.id",
+            region,
+            notes,
+            f"device_id{UNVERIFIED_SUFFIX}",
         )
+        if device_id is not None:
+            identifiers.append(device_id)
 
     traits: dict[str, Any] = {}
     if kind == "identify":
@@ -382,6 +529,7 @@ def _parse(
             for name, value in {**context_traits, **own_traits}.items()
             if name not in TRAIT_IDENTIFIERS and len(name) <= 100
         }
+        traits.update(notes.unverified)
     elif kind == "group":
         traits = {"group_id": str(message.get("groupId"))}
 
@@ -398,17 +546,22 @@ def _parse(
     name = _name(message, kind, properties)
     if kind == "track" and order_status(name) is not None:
         _check_order_amount(properties)
+    occurred_at = _occurred_at(message, received_at, batch_sent_at, notes)
     return ParsedMessage(
         index=index,
         type=kind,
         message_id=message_id,
         name=name,
-        occurred_at=_occurred_at(message, received_at, batch_sent_at),
+        occurred_at=occurred_at,
         identifiers=tuple(dict.fromkeys(identifiers)),
         traits=traits,
         properties=properties,
         raw=dict(message),
         order=order_facts(name, properties, domain=False) if kind == "track" else None,
+        warnings=tuple(
+            MessageWarning(index, message_id, code, where, reason)
+            for code, where, reason in notes.warnings
+        ),
     )
 
 

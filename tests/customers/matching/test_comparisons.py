@@ -104,7 +104,11 @@ def test_a_shared_landline_is_not_a_shared_mobile_and_a_mobile_against_a_landlin
     assert level_of(PHONE, mobile, make_person("c", phone="+33612345678")) == "same mobile"
     assert level_of(PHONE, landline, landline) == "same landline"
     assert level_of(PHONE, mobile, landline) == "missing"
-    assert level_of(PHONE, mobile, make_person("c", phone="+33698765432")) == "different"
+    assert level_of(PHONE, mobile, make_person("c", phone="+33698765432")) == (
+        "two different mobiles"
+    )
+    other_landline = make_person("d", phone="+33145678901", phone_is_landline=True)
+    assert level_of(PHONE, landline, other_landline) == "two different landlines"
 
 
 def test_an_email_local_part_that_only_spells_the_names_is_neutral():

@@ -33,7 +33,7 @@ def test_different_names_get_different_phonetic_keys():
 def test_a_street_line_splits_into_house_number_and_spelt_out_street_name():
     assert split_street("12 bis av. Foch") == ("12b", "avenue foch")
     assert split_street("3, Bd Voltaire") == ("3", "boulevard voltaire")
-    assert split_street("Chemin des Vignes") == ("", "chemin des vignes")
+    assert split_street("Chemin des Vignes") == ("", "chemin vignes")  # articles left out
 
 
 def test_a_till_name_typed_in_one_field_gives_family_name_and_initial():

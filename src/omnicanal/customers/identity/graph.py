@@ -13,8 +13,16 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from omnicanal.customers.identifiers import Identifier, IdentifierKind
+from omnicanal.customers.identity.blocked import Blocklist, default_blocklist
 from omnicanal.customers.identity.ids import fast_id
-from omnicanal.customers.identity.rules import RULES, MergeRule, ReviewReason
+from omnicanal.customers.identity.person import PersonFacts, disagree
+from omnicanal.customers.identity.rules import (
+    HOUSEHOLD_MAX,
+    RULES,
+    SHAREABLE_KINDS,
+    MergeRule,
+    ReviewReason,
+)
 from omnicanal.customers.identity.state import (
     Conflict,
     HouseholdLink,
@@ -37,6 +45,11 @@ __all__ = [
 ]
 
 
+HOUSEHOLD_KINDS = frozenset(
+    {IdentifierKind.email, IdentifierKind.phone, IdentifierKind.loyalty_card}
+)
+
+
 def _order(identifier: Identifier) -> tuple[int, str]:
     return (RULES[identifier.kind].priority, identifier.value)
 
@@ -49,8 +62,10 @@ class IdentityGraph:
         *,
         make_id: Callable[[], str] = fast_id,
         separations: Iterable[tuple[str, str]] = (),
+        blocklist: Blocklist | None = None,
     ) -> None:
         self.make_id = make_id
+        self.blocklist = blocklist if blocklist is not None else default_blocklist()
         self.profiles: dict[str, ProfileState] = {}
         self.identifiers: dict[tuple[str, str], IdentifierState] = {}
         self.separated: dict[str, set[str]] = {}
@@ -97,16 +112,30 @@ class IdentityGraph:
     def observe(self, observation: Observation) -> Outcome:
         """Apply one message's identifiers to the graph; returns what it did."""
         outcome = Outcome(profile_id=None)
+        facts = observation.person
         known: list[IdentifierState] = []
         new: list[Identifier] = []
+        refused: list[IdentifierState] = []
+        shared: list[IdentifierState] = []
         for identifier in sorted(set(observation.identifiers), key=_order):
             state = self.identifiers.get(identifier.key)
+            if self.blocklist.reason(identifier) is not None:
+                outcome.blocked.append(identifier)
+                if state is not None:
+                    self._touch(state, observation)
+                    self._block(state, observation, outcome)
+                continue
             if state is None:
                 new.append(identifier)
                 continue
             self._touch(state, observation)
             if state.shared:
                 outcome.ignored_shared.append(identifier)
+                shared.append(state)
+            elif self._refuses(state, facts):
+                # Another person's identifier (a household's landline or e-mail, a lent card).
+                refused.append(state)
+                outcome.refused.append(identifier)
             else:
                 known.append(state)
 
@@ -123,9 +152,12 @@ class IdentityGraph:
         for identifier in (i for i in new if i.anchor):
             if target is None:
                 visitor = self._anonymous_profile_of(known)
+                named = self._named_among(shared, facts)
                 if visitor is not None:
                     target = self.root(visitor.profile_id)
                     outcome.identified = True
+                elif named is not None and self._fits(named, identifier):
+                    target = named
                 else:
                     target = self._new_profile(observation, outcome)
                 chosen_by = identifier
@@ -149,6 +181,9 @@ class IdentityGraph:
                 target, chosen_by = profile, state.identifier
             elif profile == target or self._kept_apart(target, profile):
                 continue
+            elif disagree(self.profiles[target].facts, self.profiles[profile].facts):
+                if observation.trusted:
+                    self._seen_with_another_person(state, target, observation, outcome)
             elif not self.profiles[profile].recognised:
                 self._merge(target, profile, MergeRule.anonymous_activity, state, observation)
                 outcome.merges.append(self.merges[-1])
@@ -163,13 +198,31 @@ class IdentityGraph:
         # 4. New linking identifiers go with the message's profile.
         new_links = [i for i in new if not i.anchor]
         if target is None and new_links:
-            target = self._new_profile(observation, outcome)
+            target = self._named_among(shared, facts) or self._new_profile(observation, outcome)
         for identifier in new_links:
             assert target is not None
             self._attach(identifier, target, observation, outcome, linked_by=chosen_by)
+        # 5. A person only other people's identifiers name: their own profile, in their household.
+        if target is None and facts and (refused or shared or outcome.blocked):
+            target = self._named_among(shared, facts) or self._new_profile(observation, outcome)
+        if target is not None and observation.trusted:
+            for state in refused:
+                self._seen_with_another_person(
+                    state, self.root(target), observation, outcome, household=True
+                )
+            for state in shared:
+                # Past a household's size the value is generic: its people are not counted.
+                if len(state.seen_with) >= HOUSEHOLD_MAX:
+                    continue
+                if facts and self.root(target) not in {self._root_of(p) for p in state.seen_with}:
+                    self._seen_with_another_person(
+                        state, self.root(target), observation, outcome, household=True
+                    )
 
         if target is not None:
             target = self.root(target)
+            if facts:
+                self.profiles[target].facts |= facts
             self.profiles[target].seen(observation.at)
             if outcome.identified:
                 anonymous = [
@@ -203,6 +256,40 @@ class IdentityGraph:
             if not self.profiles[self.root(state.profile_id)].recognised:
                 return state
         return None
+
+    def _root_of(self, profile_id: str) -> str:
+        """The root of a profile if it is loaded (an identifier may name people who are not)."""
+        profile_id = self.aliases.get(profile_id, profile_id)
+        return self.root(profile_id) if profile_id in self.profiles else profile_id
+
+    def _refuses(self, state: IdentifierState, facts: PersonFacts) -> bool:
+        """Whether the message names another person than the identifier's: its given name or
+        birth date disagrees with the profile's (a login or customer number is followed)."""
+        if not facts or state.identifier.kind not in SHAREABLE_KINDS:
+            return False
+        return disagree(facts, self.profiles[self.root(state.profile_id)].facts)
+
+    def _named_among(self, shared: list[IdentifierState], facts: PersonFacts) -> str | None:
+        """The one person among those a shared identifier was seen with whom the message's
+        given name and birth date name (Cédric among the Morins of one landline)."""
+        if not facts or not shared:
+            return None
+        people = {self._root_of(p) for state in shared for p in state.seen_with}
+        people &= set(self.profiles)
+        named = [
+            p
+            for p in people
+            if self.profiles[p].facts and not disagree(facts, self.profiles[p].facts)
+        ]
+        return named[0] if len(named) == 1 else None
+
+    def _block(self, state: IdentifierState, observation: Observation, outcome: Outcome) -> None:
+        """A stored value now on the blocked list: shared from now on, its merges re-examined."""
+        if not state.shared:
+            state.shared = True
+            state.shared_at = observation.decided_at
+            state.changed = state.flagged = True
+            outcome.flagged.append(state.identifier)
 
     def _attach(
         self,
@@ -301,13 +388,37 @@ class IdentityGraph:
         observation: Observation,
         outcome: Outcome,
     ) -> str:
-        """Merge two people who share an anchor, unless a rule or a reviewer forbids it."""
+        """Merge two people who share an anchor, unless a rule or a reviewer forbids it, their
+        given names or birth dates disagree, or the source may not merge known people."""
         if self._kept_apart(target, other):
             return target
         broken = self._violation(target, other)
+        reason = None
+        if disagree(self.profiles[target].facts, self.profiles[other].facts):
+            reason = ReviewReason.person_conflict
+        elif broken is None and not observation.trusted:
+            reason = ReviewReason.untrusted_source
+        if reason is not None:
+            self._conflict(
+                target,
+                other,
+                via.identifier,
+                tuple(sorted(i for i in observation.identifiers if i.anchor)),
+                observation,
+                outcome,
+                reason=reason,
+            )
+            return target
         if broken is None:
             first, second = sorted((target, other), key=lambda p: (self.profiles[p].created_at, p))
-            self._merge(first, second, MergeRule.shared_identifier, via, observation)
+            self._merge(
+                first,
+                second,
+                MergeRule.shared_identifier,
+                via,
+                observation,
+                through=tuple(sorted(set(observation.identifiers))),
+            )
             outcome.merges.append(self.merges[-1])
             return first
         identifiers = tuple(
@@ -332,10 +443,13 @@ class IdentityGraph:
         rule: str,
         via: IdentifierState | None,
         observation: Observation,
+        *,
+        through: tuple[Identifier, ...] = (),
     ) -> None:
         winner, loser = self.profiles[survivor], self.profiles[absorbed]
         loser.merged_into = survivor
         loser.changed = winner.changed = True
+        winner.facts |= loser.facts
         for kind, values in loser.anchors.items():
             winner.anchors.setdefault(kind, set()).update(values)
         winner.members |= loser.members
@@ -352,6 +466,7 @@ class IdentityGraph:
                 at=observation.decided_at,
                 source=observation.source,
                 event_ref=observation.event_ref,
+                through=through,
             )
         )
 
@@ -372,6 +487,8 @@ class IdentityGraph:
         observation: Observation,
         outcome: Outcome,
         kind: IdentifierKind | None = None,
+        *,
+        reason: str | None = None,
     ) -> None:
         pair = frozenset((target, other))
         if pair in self._open_conflicts:
@@ -380,7 +497,7 @@ class IdentityGraph:
         conflict = Conflict(
             profile_a=target,
             profile_b=other,
-            reason=ReviewReason.conflict(kind or via.kind),
+            reason=reason or ReviewReason.conflict(kind or via.kind),
             identifiers=identifiers,
             at=observation.decided_at,
             source=observation.source,
@@ -395,9 +512,15 @@ class IdentityGraph:
         person: str,
         observation: Observation,
         outcome: Outcome,
+        *,
+        household: bool = False,
     ) -> None:
-        """The identifier was seen with someone else than its profile's person."""
-        if person not in state.seen_with:
+        """The identifier was seen with someone else than its profile's person.
+
+        ``household``: the two are different people by their names or birth dates, so an
+        e-mail, a phone or a card they share makes them one household."""
+        joined = person not in state.seen_with
+        if joined:
             state.seen_with.append(person)
             state.changed = state.flagged = True
         owner = self.root(state.profile_id)
@@ -408,7 +531,7 @@ class IdentityGraph:
             state.shared = True
             state.shared_at = observation.decided_at
             outcome.flagged.append(state.identifier)
-            if state.identifier.kind is IdentifierKind.phone:
+            if state.identifier.kind is IdentifierKind.phone and not household:
                 self.households.append(
                     HouseholdLink(
                         profile_ids=tuple(state.seen_with),
@@ -416,3 +539,16 @@ class IdentityGraph:
                         identifier=state.identifier,
                     )
                 )
+        if (
+            household
+            and joined
+            and state.identifier.kind in HOUSEHOLD_KINDS
+            and len(state.seen_with) <= HOUSEHOLD_MAX
+        ):
+            self.households.append(
+                HouseholdLink(
+                    profile_ids=tuple(state.seen_with),
+                    reason=f"shared_{state.identifier.kind.value}",
+                    identifier=state.identifier,
+                )
+            )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from omnicanal.customers.identifiers import IdentifierKind
 
-__all__ = ["RULES", "KindRule", "MergeRule", "ReviewReason"]
+__all__ = ["HOUSEHOLD_MAX", "RULES", "SHAREABLE_KINDS", "KindRule", "MergeRule", "ReviewReason"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,22 @@ RULES: dict[IdentifierKind, KindRule] = {
 }
 
 
+SHAREABLE_KINDS = frozenset(
+    {
+        IdentifierKind.email,
+        IdentifierKind.phone,
+        IdentifierKind.loyalty_card,
+        IdentifierKind.device_id,
+        IdentifierKind.anonymous_id,
+    }
+)
+"""Kinds that two people may carry (a household's e-mail, landline or card, a family
+computer, a store's tablet): followed only when the names agree."""
+
+HOUSEHOLD_MAX = 8
+"""An identifier seen with more people than this is a generic value, not a household's."""
+
+
 class MergeRule:
     """Why two profiles became one (as stored in the merge log)."""
 
@@ -68,3 +84,9 @@ class ReviewReason:
         return f"{kind.value}_conflict" if RULES[kind].exclusive else f"{kind.value}_limit"
 
     probable_match = "probable_match"
+    person_conflict = "person_conflict"
+    """One message joins two profiles whose given names or birth dates disagree."""
+    untrusted_source = "untrusted_source"
+    """A source anyone can write with (the web shop's public key) joins two known people."""
+    shared_identifier_merge = "shared_identifier_merge"
+    """A merge was made through an identifier since seen with another person."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from omnicanal.customers.identifiers import Identifier, IdentifierKind
+from omnicanal.customers.identity.person import PersonFacts
 
 __all__ = [
     "Conflict",
@@ -28,6 +29,11 @@ class Observation:
     source: str
     event_ref: str
     received_at: datetime | None = None
+    person: PersonFacts = field(default_factory=PersonFacts)
+    """The given name and birth date the message states, if any."""
+    trusted: bool = True
+    """Its source may merge two known profiles (a till, a login, a call centre after
+    verification); an anonymous web page may not."""
 
     @property
     def decided_at(self) -> datetime:
@@ -48,6 +54,8 @@ class ProfileState:
     last_seen_at: datetime | None = None
     is_new: bool = False
     changed: bool = False
+    facts: PersonFacts = field(default_factory=PersonFacts)
+    """The given names and birth dates seen for the person (over everything merged in)."""
 
     def __post_init__(self) -> None:
         self.members.add(self.id)
@@ -101,6 +109,9 @@ class Merge:
     at: datetime
     source: str
     event_ref: str | None
+    through: tuple[Identifier, ...] = ()
+    """Every identifier of the message that joined the two (re-examined if one turns out
+    shared)."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,8 @@ class Conflict:
 
 @dataclass(frozen=True)
 class HouseholdLink:
-    """People who share a landline (or an address): one household, never one person."""
+    """People who share a landline, a family e-mail or a card: one household, never one
+    person."""
 
     profile_ids: tuple[str, ...]
     reason: str
@@ -143,3 +155,8 @@ class Outcome:
     conflicts: list[Conflict] = field(default_factory=list)
     flagged: list[Identifier] = field(default_factory=list)
     ignored_shared: list[Identifier] = field(default_factory=list)
+    blocked: list[Identifier] = field(default_factory=list)
+    """Values that never link anyone (a placeholder, a shop's address): set aside."""
+    refused: list[Identifier] = field(default_factory=list)
+    """Known identifiers of another person than the message's (given names or birth dates
+    disagree): not followed."""

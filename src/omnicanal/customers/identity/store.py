@@ -2,12 +2,17 @@
 
 Resolution reads, decides in memory (``graph``) and writes in bulk, all in the caller's
 transaction. Two transactions resolving at once could both decide on the same identifiers,
-so resolution is serialised: SQLite's writers already queue on the database lock; on
-PostgreSQL a transaction-scoped advisory lock does the same for the identity graph only.
+so resolution holds the part of the graph it touches: SQLite's writers already queue on the
+database lock; on PostgreSQL transaction-scoped advisory locks do it per connected component
+(:func:`hold_keys` for the identifiers and messages, :func:`hold_profiles` for the profiles
+they reach), so a till's identify never waits behind a large batch about other people. An
+operation on the whole graph (a merge decided by hand, an unmerge, a matching run) takes
+:func:`lock_graph`, which waits for those in progress and holds new ones back.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -15,8 +20,11 @@ from sqlalchemy import bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from omnicanal.customers.identifiers import Identifier, IdentifierKind
+from omnicanal.customers.identity.blocked import Blocklist
 from omnicanal.customers.identity.bulk import bulk_insert, bulk_update_by_id
 from omnicanal.customers.identity.graph import IdentityGraph
+from omnicanal.customers.identity.person import BIRTH_DATE_TRAITS, FIRST_NAME_TRAITS, PersonFacts
+from omnicanal.customers.identity.rules import HOUSEHOLD_MAX
 from omnicanal.customers.identity.state import IdentifierState, ProfileState
 from omnicanal.customers.models import (
     HouseholdMember,
@@ -34,6 +42,10 @@ from omnicanal.platform.ids import new_id
 NO_SYNC = {"synchronize_session": False}
 CHUNK = 400
 GRAPH_LOCK_KEY = 0x0C1D_6A9A
+KEY_LOCKS = 0x0C1D_6A9B
+"""Advisory lock space (first of two int4 keys) of identifiers and messages."""
+PROFILE_LOCKS = 0x0C1D_6A9C
+"""Advisory lock space of root profiles."""
 MOVABLE = (ProfileIdentifier, ProfileTrait, ProfileEvent, ProfileReference)
 """Tables whose rows follow their profile into a merge and back home on an unmerge."""
 
@@ -52,10 +64,57 @@ def bulk_update(session: Session, model: Any, rows: Sequence[dict[str, Any]]) ->
     bulk_update_by_id(session, model.__table__, rows)
 
 
+_HOLDS_SHARED = text(
+    "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' "
+    "AND objsubid = 1 AND objid = :key AND mode = 'ShareLock'"
+)
+
+
 def lock_graph(session: Session) -> None:
-    """Serialise identity resolution with every other transaction doing it (PostgreSQL)."""
+    """Serialise identity resolution with every other transaction doing it (PostgreSQL).
+
+    Inside a resolution (which holds its component, :func:`hold_keys`) it does nothing: that
+    transaction cannot wait for the others to finish while they may wait for it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if session.scalar(_HOLDS_SHARED, {"key": GRAPH_LOCK_KEY}):
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GRAPH_LOCK_KEY})
+
+
+def _lock_number(name: str) -> int:
+    """A signed 32-bit lock number for ``name`` (a collision only makes two wait)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "big") - 2**31
+
+
+_HOLD = text(
+    "SELECT count(pg_advisory_xact_lock(:space, n)) "
+    "FROM (SELECT unnest(CAST(:numbers AS integer[])) AS n ORDER BY 1) AS wanted"
+)
+
+
+def _hold(session: Session, space: int, names: Iterable[str]) -> None:
+    """Take the locks of ``names`` in ``space``, in ascending order (no two transactions
+    wait for each other in a cycle)."""
+    numbers = sorted({_lock_number(name) for name in names})
+    for chunk in _chunks(numbers, 5_000):
+        session.execute(_HOLD, {"space": space, "numbers": list(chunk)})
+
+
+def hold_keys(session: Session, names: Iterable[str]) -> bool:
+    """Hold the identifiers (``kind:value``) and messages a resolution touches, after a
+    shared hold on the whole graph (PostgreSQL; False elsewhere: the database serialises)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": GRAPH_LOCK_KEY})
+    _hold(session, KEY_LOCKS, names)
+    return True
+
+
+def hold_profiles(session: Session, profile_ids: Iterable[str]) -> None:
+    """Hold these profiles (roots of a component) against other resolutions (PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GRAPH_LOCK_KEY})
+        _hold(session, PROFILE_LOCKS, profile_ids)
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -86,9 +145,11 @@ def load_graph(
     keys: Iterable[tuple[str, str]],
     *,
     profile_ids: Iterable[str] = (),
+    blocklist: Blocklist | None = None,
 ) -> IdentityGraph:
-    """The profiles reached by these identifier keys (and ids), with what resolution needs."""
-    graph = IdentityGraph()
+    """The profiles reached by these identifier keys (and ids), with what resolution needs:
+    the people a shared identifier was seen with too, whom a message's name may pick out."""
+    graph = IdentityGraph(blocklist=blocklist)
     wanted = sorted(set(keys))
     roots: set[str] = set()
     wanted_keys = set(wanted)
@@ -101,7 +162,11 @@ def load_graph(
             if (row.kind, row.value) in wanted_keys:
                 graph.add_identifier(_state(row))
                 roots.add(row.profile_id)
-    named = sorted(set(profile_ids))
+    people = set(profile_ids)
+    for state in graph.identifiers.values():
+        if state.shared and len(state.seen_with) <= HOUSEHOLD_MAX:
+            people.update(state.seen_with)
+    named = sorted(people)
     for chunk in _chunks(named):
         for profile_id, root_id in session.execute(
             select(Profile.id, Profile.root_id).where(Profile.id.in_(chunk))
@@ -132,6 +197,18 @@ def load_profiles(session: Session, graph: IdentityGraph, roots: Iterable[str]) 
             .order_by(ProfileIdentifier.id)
         ):
             graph.profiles[profile_id].anchors.setdefault(IdentifierKind(kind), set()).add(value)
+        for profile_id, name, value in session.execute(
+            select(ProfileTrait.profile_id, ProfileTrait.name, ProfileTrait.value).where(
+                ProfileTrait.profile_id.in_(chunk),
+                ProfileTrait.name.in_(FIRST_NAME_TRAITS + BIRTH_DATE_TRAITS),
+            )
+        ):
+            said = (
+                PersonFacts.of(first_names=[value] if isinstance(value, str) else [])
+                if name in FIRST_NAME_TRAITS
+                else PersonFacts.of(birth_dates=[value])
+            )
+            graph.profiles[profile_id].facts |= said
         for member, root in session.execute(
             select(Profile.id, Profile.root_id).where(
                 Profile.root_id.in_(chunk), Profile.id != Profile.root_id
@@ -242,7 +319,9 @@ def flush_graph(session: Session, graph: IdentityGraph) -> None:
                     "event_id": merge.event_ref,
                     "source": merge.source,
                     "merged_at": merge.at,
-                    "detail": {},
+                    "detail": {"through": [f"{i.kind.value}:{i.value}" for i in merge.through]}
+                    if merge.through
+                    else {},
                 }
                 for merge in graph.merges
             ],

@@ -23,10 +23,12 @@ The decision rules, in this order:
 
 * **household**: the pair shares an address or a landline, no personal identifier agrees
   (same mobile, same e-mail address), and either its probability is below
-  ``Thresholds.review`` or its given names differ while its birth dates do not agree. A
-  household is linked as such and never merged, nor queued for review.
+  ``Thresholds.review``, or its given names differ, or both give a mobile and not the same
+  one, while its birth dates do not agree. A household is linked as such and never merged,
+  nor queued for review.
 * **merge**: probability at or above ``Thresholds.merge`` (default 0.99), and neither the
-  given names nor the birth dates clearly disagree.
+  given names nor the birth dates clearly disagree, nor two different mobiles without an
+  agreeing birth date (the same e-mail local part at another domain never outvotes them).
 * **review**: probability at or above ``Thresholds.review`` (default 0.9), including the pairs
   above ``merge`` that a clear disagreement keeps from merging (twins, a namesake parent): a
   person decides.

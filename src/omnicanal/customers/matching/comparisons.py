@@ -8,7 +8,9 @@ role that the decision rules read:
 * ``shared home``: the pair shares an address or a landline;
 * ``identifier``: a personal identifier agrees (same mobile, same e-mail address);
 * ``birth date agrees``: exactly, or but for a day/month swap or a year;
-* ``given name differs`` and ``birth date differs``: a personal attribute clearly disagrees.
+* ``given name differs`` and ``birth date differs``: a personal attribute clearly disagrees;
+* ``mobile differs``: both records give a mobile, and not the same one (a personal identifier
+  disagrees: it outvotes a weaker sign such as the same e-mail local part elsewhere).
 
 Comparisons work on whole arrays of pairs at once: string similarities come from rapidfuzz's
 ``cpdist`` (Jaro-Winkler, Damerau-Levenshtein, Levenshtein ratio, token-set ratio), computed
@@ -35,7 +37,12 @@ CLOSE_NAME = 0.92  # Jaro-Winkler at or above which two names are one typo apart
 SIMILAR_NAME = 0.80
 
 Role = Literal[
-    "shared home", "identifier", "birth date agrees", "given name differs", "birth date differs"
+    "shared home",
+    "identifier",
+    "birth date agrees",
+    "given name differs",
+    "birth date differs",
+    "mobile differs",
 ]
 NamePart = Literal["given", "family"]
 

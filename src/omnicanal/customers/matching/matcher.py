@@ -106,6 +106,8 @@ class Matcher:
         self.comparisons = tuple(comparisons)
         self.blocking = tuple(blocking)
         self.max_block_size = max_block_size
+        if model is not None and not _fits(model, self.comparisons):
+            model = None  # weights saved for other comparisons (an older version): the priors
         self.model = model or FellegiSunterModel.from_comparisons(self.comparisons)
         self.fit_report: FitReport | None = None
         self._role_bits = {role: 1 << bit for bit, role in enumerate(get_args(Role))}
@@ -268,6 +270,26 @@ class Matcher:
         found.sort(key=lambda item: -item[1].weight)
         return found
 
+    def match_pairs(
+        self, records: Sequence[PersonRecord], pairs: Sequence[tuple[int, int]]
+    ) -> list[tuple[int, int, MatchScore]]:
+        """Score chosen pairs of ``records`` (by position) in one pass, as :meth:`match_one`
+        would one record at a time: those not "distinct"."""
+        if not pairs:
+            return []
+        prepared = prepare(list(records))
+        left = np.array([a for a, _ in pairs], dtype=np.int64)
+        right = np.array([b for _, b in pairs], dtype=np.int64)
+        scored = self._score(prepared, left, right)
+        return [
+            (
+                int(left[k]),
+                int(right[k]),
+                self._match_score(scored, k, records[left[k]], records[right[k]]),
+            )
+            for k in np.flatnonzero(scored.decisions != "distinct").tolist()
+        ]
+
     # -- internals ----------------------------------------------------------------------------
 
     def _compare_all(
@@ -344,13 +366,18 @@ class Matcher:
         totals = weights.sum(axis=1)
         probabilities = self.model.posteriors(levels, pairs_adjustments).match
         roles = self._roles(levels)
+        identifier = self._has_role(roles, "identifier")
+        birth_agrees = self._has_role(roles, "birth date agrees")
+        birth_differs = self._has_role(roles, "birth date differs")
+        # Two mobiles that differ outvote softer signs (the same e-mail local part elsewhere,
+        # a shared home) unless a birth date or another personal identifier agrees.
+        mobile_conflict = self._has_role(roles, "mobile differs") & ~birth_agrees & ~identifier
+        given_differs = self._has_role(roles, "given name differs")
         decisions = decide(
             probabilities,
-            shared_home=self._has_role(roles, "shared home") & ~self._has_role(roles, "identifier"),
-            different_person=self._has_role(roles, "given name differs")
-            & ~self._has_role(roles, "birth date agrees"),
-            conflict=self._has_role(roles, "given name differs")
-            | self._has_role(roles, "birth date differs"),
+            shared_home=self._has_role(roles, "shared home") & ~identifier,
+            different_person=(given_differs & ~birth_agrees) | mobile_conflict,
+            conflict=given_differs | birth_differs | mobile_conflict,
             thresholds=self.thresholds,
         )
         return _Scored(levels, weights, totals, probabilities, decisions, context)
@@ -369,6 +396,13 @@ class Matcher:
             decision=cast(Decision, scored.decisions[k]),
             reasons=reasons,
         )
+
+
+def _fits(model: FellegiSunterModel, comparisons: Sequence[Comparison]) -> bool:
+    """Whether a model has one weight per level of each of these comparisons."""
+    return len(model.m) == len(comparisons) and all(
+        len(m) == len(c.levels) for m, c in zip(model.m, comparisons, strict=True)
+    )
 
 
 def decide(

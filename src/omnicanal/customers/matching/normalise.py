@@ -40,8 +40,46 @@ _STREET_WORDS = {
     "crs": "cours",
     "qu": "quai",
     "res": "residence",
+    "resid": "residence",
+    "bvd": "boulevard",
+    "fg": "faubourg",
+    "prom": "promenade",
+    "esp": "esplanade",
+    "lot": "lotissement",
+    "ham": "hameau",
+    "st": "saint",
+    "ste": "sainte",
+    "gal": "general",
+    "gen": "general",
+    "mal": "marechal",
+    "pdt": "president",
+    "pres": "president",
+    "dr": "docteur",
+    "cdt": "commandant",
 }
 _CITY_WORDS = {"st": "saint", "ste": "sainte"}
+# Articles and prepositions that streets are written with or without ("rue de la Paix").
+_STREET_ARTICLES = frozenset({"de", "du", "des", "d", "la", "le", "les", "l"})
+# Apartment and building lines: the keyword and the word after it are dropped from a street.
+_COMPLEMENTS = frozenset(
+    {
+        "bat", "batiment", "bt", "apt", "appt", "app", "appartement", "esc", "escalier",
+        "porte", "etage", "log", "logement", "bal", "boite", "bp", "cs", "cedex",
+    }
+)  # fmt: skip
+_RESIDENCE = frozenset({"residence", "res", "resid", "immeuble", "imm", "chez"})
+_FLOOR = re.compile(r"^(\d+(e|er|eme|ieme)|rdc)$")
+_HOUSE_NUMBER_WORDS = frozenset({"n", "no", "num"})
+_NUMBER_WITH_SUFFIX = re.compile(r"^(\d+)(bis|ter|quater|[a-z])?$")
+# Civilities typed in a name field ("Mme DUPONT", "M. Jean").
+_CIVILITIES = frozenset(
+    {"m", "mr", "mme", "mlle", "melle", "monsieur", "madame", "mademoiselle", "dr", "me"}
+)
+# "DUPONT épouse MARTIN", "Martin née Dupont", "Vve Durand": the name before the marker.
+_MARRIED = frozenset({"epouse", "ep", "epse", "nee", "ne", "veuve", "vve", "dite", "dit"})
+# Cities with arrondissements and the postcode of the first one.
+_ARRONDISSEMENTS = {"paris": (75000, 20), "lyon": (69000, 9), "marseille": (13000, 16)}
+_CITY_NOISE = re.compile(r"^(\d+(e|er|eme|ieme)?|arrondissement|arr|cedex)$")
 # Rewrites for a French-aware phonetic key, applied in this order.
 _PHONETIC_RULES = (
     ("sch", "x"),
@@ -80,6 +118,11 @@ def fold(text: str | None) -> str:
     return " ".join(_SEPARATORS.sub(" ", stripped.casefold()).split())
 
 
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 def compact(folded: str) -> str:
     """A folded text without spaces, so "Le Gall", "LEGALL" and "le-gall" agree."""
     return folded.replace(" ", "")
@@ -104,39 +147,151 @@ def phonetic_key(name: str) -> str:
     return "".join(key)
 
 
+def _without_complements(tokens: list[str]) -> list[str]:
+    """An address line without its apartment and building parts ("Bât. B", "Apt 12",
+    "3e étage", "Résidence les Pins" before the number)."""
+    kept: list[str] = []
+    skip = False
+    for index, token in enumerate(tokens):
+        if skip:
+            skip = False
+            continue
+        if token in _COMPLEMENTS:
+            skip = True
+            continue
+        if _FLOOR.match(token) and (index + 1 < len(tokens) and tokens[index + 1] == "etage"):
+            skip = True
+            continue
+        if token == "rdc":
+            continue
+        kept.append(token)
+    if kept and kept[0] in _RESIDENCE:
+        numbers = [i for i, token in enumerate(kept) if _NUMBER_WITH_SUFFIX.match(token)]
+        if numbers:  # "Résidence les Pins 12 rue X": the street is after the residence
+            kept = kept[numbers[0] :]
+    return kept or tokens
+
+
 def split_street(street: str) -> tuple[str, str]:
-    """The house number ("12b" for "12 bis") and the folded street name of an address line."""
-    tokens = fold(street).split()
+    """The house number ("12b" for "12 bis", "12" for "12-14" or "n° 12") and the folded
+    street name of an address line, street types spelt out ("bd" → "boulevard", "St" →
+    "saint"), articles and apartment or building lines left out."""
+    segments = [fold(segment).split() for segment in re.split(r"[,;/]", street or "")]
+    segments = [segment for segment in segments if segment]
+    # A segment that is only a complement ("Appt 12", "Bât. B") goes when another remains.
+    useful = [
+        segment
+        for segment in segments
+        if (segment[0] not in _COMPLEMENTS | _RESIDENCE and not _FLOOR.match(segment[0]))
+        or any(_NUMBER_WITH_SUFFIX.match(token) for token in segment[2:])
+    ]
+    tokens = _without_complements([t for segment in (useful or segments) for t in segment])
+    if tokens and tokens[0] in _HOUSE_NUMBER_WORDS and len(tokens) > 1:
+        tokens.pop(0)
     number = ""
-    if tokens and _HOUSE_NUMBER.match(tokens[0]):
-        number = tokens.pop(0)
+    matched = _NUMBER_WITH_SUFFIX.match(tokens[0]) if tokens else None
+    if matched:
+        tokens.pop(0)
+        suffix = matched.group(2) or ""
+        number = matched.group(1) + _NUMBER_SUFFIXES.get(suffix, suffix)
         if tokens and tokens[0] in _NUMBER_SUFFIXES:
             number += _NUMBER_SUFFIXES[tokens.pop(0)]
-    return number, " ".join(_STREET_WORDS.get(token, token) for token in tokens)
+        elif (
+            tokens
+            and len(tokens[0]) == 1
+            and tokens[0].isalpha()
+            and tokens[0] not in _STREET_WORDS
+            and len(tokens) > 1
+        ):
+            number += tokens.pop(0)  # "12 B rue X"
+        if tokens and tokens[0].isdigit() and len(tokens) > 1:
+            tokens.pop(0)  # "12-14 rue X": the first number
+    words = [_STREET_WORDS.get(token, token) for token in tokens]
+    named = [word for word in words if word not in _STREET_ARTICLES]
+    return number, " ".join(named or words)
 
 
 def fold_city(city: str) -> str:
-    """A folded city name with "St"/"Ste" spelt out."""
-    return " ".join(_CITY_WORDS.get(token, token) for token in fold(city).split())
+    """A folded city name with "St"/"Ste" spelt out, without an arrondissement or a CEDEX
+    ("Lyon 3e", "PARIS 15", "Lyon Cedex 03" → "lyon")."""
+    tokens = [_CITY_WORDS.get(token, token) for token in fold(city).split()]
+    kept = [token for token in tokens if not _CITY_NOISE.match(token)]
+    return " ".join(kept or tokens)
 
 
-def fold_postcode(postcode: str) -> str:
-    """A postcode without spaces or punctuation, upper-cased."""
-    return compact(fold(postcode)).upper()
+def arrondissement_postcode(city: str) -> str:
+    """The postcode a city written with its arrondissement names ("Lyon 3e" → "69003")."""
+    tokens = fold(city).split()
+    if len(tokens) < 2 or tokens[0] not in _ARRONDISSEMENTS:
+        return ""
+    digits = re.match(r"^(\d+)", tokens[1])
+    base, most = _ARRONDISSEMENTS[tokens[0]]
+    if digits is None or not 1 <= int(digits.group(1)) <= most:
+        return ""
+    return str(base + int(digits.group(1))).zfill(5)
+
+
+def fold_postcode(postcode: str, city: str = "") -> str:
+    """A postcode without spaces, punctuation or country prefix ("F-69003"), upper-cased;
+    from the city's arrondissement when it is missing."""
+    value = compact(fold(postcode)).upper()
+    if re.fullmatch(r"(F|FR)\d{5}", value):
+        value = value.lstrip("FR")
+    return value or arrondissement_postcode(city)
+
+
+def fold_phone(phone: str | None) -> tuple[str, bool | None]:
+    """A phone in E.164 from any French way of typing it, and whether it is a landline
+    (None when it cannot be read: it is then compared as typed, digits only)."""
+    from omnicanal.customers.identifiers import InvalidIdentifier, parse_phone
+
+    text = (phone or "").strip()
+    if not text:
+        return "", None
+    try:
+        e164, mobile = parse_phone(text, "FR")
+    except InvalidIdentifier:
+        return "".join(char for char in text if char.isdigit() or char == "+"), None
+    return e164, not mobile
 
 
 def fold_email(email: str | None) -> tuple[str, str]:
     """The trimmed, lower-cased address and its local part without a "+tag"."""
-    address = (email or "").strip().lower()
+    address = _strip_accents((email or "").strip().lower())
     if "@" not in address:
         return "", ""
     local = address.split("@", 1)[0].split("+", 1)[0]
     return address, local
 
 
+def _fold_family(family: str) -> str:
+    """A folded family name without civility or married-name part, "St" spelt out:
+    "Mme DUPONT épouse MARTIN" → "dupont", "St-Exupéry" → "saint exupery"."""
+    tokens = fold(family).split()
+    while len(tokens) > 1 and tokens[0] in _CIVILITIES:
+        tokens.pop(0)
+    for index, token in enumerate(tokens[1:], start=1):
+        if token in _MARRIED:
+            tokens = tokens[:index]
+            break
+    return " ".join(_CITY_WORDS.get(token, token) for token in tokens)
+
+
+def _fold_given(given: str) -> str:
+    tokens = fold(given).split()
+    while len(tokens) > 1 and tokens[0] in _CIVILITIES:
+        tokens.pop(0)
+    return " ".join(tokens)
+
+
+def initials(folded: str) -> str:
+    """The first letter of each word: "jean pierre" → "jp"."""
+    return "".join(word[0] for word in folded.split())
+
+
 def split_names(given: str, family: str) -> tuple[str, str]:
     """Folded given and family names; "DUPONT J." typed in one field gives ("j", "dupont")."""
-    folded_given, folded_family = fold(given), fold(family)
+    folded_given, folded_family = _fold_given(given), _fold_family(family)
     if not folded_given:
         tokens = folded_family.split()
         if len(tokens) >= 2 and len(tokens[-1]) == 1:
@@ -203,6 +358,8 @@ class PreparedRecords:
     given_length: np.ndarray
     family_length: np.ndarray
     given_words: np.ndarray  # number of words, 0 when empty
+    given_initials: np.ndarray  # first letter of each word: "jp" for "jean pierre"
+    family_initials: np.ndarray
     family_words: np.ndarray
     given_initial: np.ndarray  # code point of the first letter, 0 when none
     family_initial: np.ndarray
@@ -241,7 +398,8 @@ def prepare(records: Sequence[PersonRecord]) -> PreparedRecords:
     name_codes = Vocabulary()
     streets = [split_street(record.street) for record in records]
     street_name = [street[1] for street in streets]
-    postcode = [fold_postcode(record.postcode) for record in records]
+    postcode = [fold_postcode(record.postcode, record.city) for record in records]
+    phones = [fold_phone(record.phone) for record in records]
     city = [compact(fold_city(record.city)) for record in records]
     emails = [fold_email(record.email) for record in records]
     birth_dates = [record.birth_date for record in records]
@@ -256,6 +414,8 @@ def prepare(records: Sequence[PersonRecord]) -> PreparedRecords:
         given_length=_lengths(given_compact),
         family_length=_lengths(family_compact),
         given_words=np.array([len(value.split()) for value in given], dtype=np.int64),
+        given_initials=_strings([initials(value) for value in given]),
+        family_initials=_strings([initials(value) for value in family]),
         family_words=np.array([len(value.split()) for value in family], dtype=np.int64),
         given_initial=_initials(given_compact),
         family_initial=_initials(family_compact),
@@ -274,10 +434,14 @@ def prepare(records: Sequence[PersonRecord]) -> PreparedRecords:
         city=_strings(city),
         city_code=Vocabulary().encode(city),
         city_initial=_initials(city),
-        phone_code=Vocabulary().encode(
-            [(record.phone or "").replace(" ", "") for record in records]
+        phone_code=Vocabulary().encode([phone[0] for phone in phones]),
+        landline=np.array(
+            [
+                record.phone_is_landline or bool(phone[1])
+                for record, phone in zip(records, phones, strict=True)
+            ],
+            dtype=bool,
         ),
-        landline=np.array([record.phone_is_landline for record in records], dtype=bool),
         email_code=Vocabulary().encode([email[0] for email in emails]),
         email_local_code=Vocabulary().encode([email[1] for email in emails]),
         email_local_is_name=np.array(
@@ -291,9 +455,12 @@ def prepare(records: Sequence[PersonRecord]) -> PreparedRecords:
 
 
 def _spells_names(local: str, given: str, family: str) -> bool:
-    """Whether an e-mail local part is only the names: "jean.dupont", "jdupont", "dupont.j"."""
+    """Whether an e-mail local part is built from the names: "jean.dupont", "jdupont",
+    "dupont.j", "dupont.jean85", "famille.dupont" (digits and separators aside)."""
     letters = "".join(char for char in compact(fold(local)) if char.isalpha())
     if not letters or not family:
         return False
+    if len(family) >= 3 and family in letters:
+        return True
     initial = given[:1]
     return letters in {given + family, family + given, initial + family, family + initial}

@@ -57,6 +57,18 @@ def _name_levels(context: PairContext, part: NamePart) -> np.ndarray:
         initial_a, initial_b = p.given_initial[left], context.aligned("given", "initial")
         one_letter = (p.given_length[left] == 1) | (context.aligned("given", "length") == 1)
         similar |= present & one_letter & (initial_a == initial_b)
+        # "JP" against "Jean-Pierre": the initials of a compound first name.
+        short = rest[(length_a <= 3) | (length_b <= 3)]
+        compact_short_a = p.given_compact[left[short]]
+        compact_short_b = context.aligned("given", "compact")[short]
+        initials_a = p.given_initials[left[short]]
+        initials_b = context.aligned("given", "initials")[short]
+        words_short_a = p.given_words[left[short]]
+        words_short_b = context.aligned("given", "words")[short]
+        spelt = ((compact_short_a == initials_b) & (words_short_b > 1)) | (
+            (compact_short_b == initials_a) & (words_short_a > 1)
+        )
+        similar[short[spelt]] = True
     levels = select_levels([(exact, 0), (close, 1), (similar, 2)], 3, size)
     levels[~present] = MISSING
     return levels
@@ -94,28 +106,30 @@ def birth_date_levels(context: PairContext) -> np.ndarray:
 
 
 def phone_levels(context: PairContext) -> np.ndarray:
-    """Phones in E.164: the same mobile, the same landline, different. A mobile against a
-    landline is neutral: one person often has both."""
+    """Phones in E.164: the same mobile, the same landline, two different mobiles, two
+    different landlines. A mobile against a landline is neutral: one person often has both."""
     p, left, right = context.prepared, context.left, context.right
     phone_a, phone_b = p.phone_code[left], p.phone_code[right]
     same = phone_a == phone_b
     landline_a, landline_b = p.landline[left], p.landline[right]
-    levels = select_levels([(same & ~landline_a & ~landline_b, 0), (same, 1)], 2, len(left))
+    mobiles = ~landline_a & ~landline_b
+    levels = select_levels([(same & mobiles, 0), (same, 1), (mobiles, 2)], 3, len(left))
     levels[(phone_a == 0) | (phone_b == 0) | (~same & (landline_a != landline_b))] = MISSING
     return levels
 
 
 def email_levels(context: PairContext) -> np.ndarray:
     """E-mail addresses: exact, the same local part at another domain, different. A shared
-    local part that only spells the names ("jean.dupont@…") is left neutral: the names
-    comparisons already count that agreement, and homonyms share such local parts."""
+    local part built from the names ("jean.dupont@…", "dupont.jean85@…") is left neutral
+    when either side's is: the names comparisons already count that agreement, and
+    namesakes (a father and his son) share such local parts at different providers."""
     p, left, right = context.prepared, context.left, context.right
     email_a, email_b = p.email_code[left], p.email_code[right]
     local_a, local_b = p.email_local_code[left], p.email_local_code[right]
     exact, same_local = email_a == email_b, local_a == local_b
     levels = select_levels([(exact, 0), (same_local, 1)], 2, len(left))
     levels[(email_a == 0) | (email_b == 0)] = MISSING
-    levels[~exact & same_local & p.email_local_is_name[left] & p.email_local_is_name[right]] = (
+    levels[~exact & same_local & (p.email_local_is_name[left] | p.email_local_is_name[right])] = (
         MISSING
     )
     return levels
@@ -174,7 +188,9 @@ PHONE = Comparison(
     levels=(
         Level("same mobile", 0.60, 0.000001, 0.02, role="identifier"),
         Level("same landline", 0.60, 0.00001, 0.60, role="shared home"),
-        Level("different", 0.40, 0.99999, 0.38),
+        # One person rarely gives two mobiles; housemates always do.
+        Level("two different mobiles", 0.08, 0.70, 0.30, role="mobile differs"),
+        Level("two different landlines", 0.32, 0.29999, 0.08),
     ),
     compute=phone_levels,
     show=lambda record: record.phone or "",

@@ -3,6 +3,7 @@ transaction), re-exported here: ``from omnicanal.customers import service``."""
 
 from omnicanal.customers.identity.bulk import bulk_insert
 from omnicanal.customers.identity.store import dialect_insert
+from omnicanal.customers.identity.store import hold_keys as hold_identity_keys
 from omnicanal.customers.identity.store import lock_graph as lock_identity_graph
 from omnicanal.customers.service.consent import OffersConsent, OffersConsentState, offers_consent
 from omnicanal.customers.service.explain import explain
@@ -44,6 +45,7 @@ __all__ = [
     "find_profile_id",
     "find_profiles_by_name",
     "get_profile",
+    "hold_identity_keys",
     "keep_apart",
     "list_merges",
     "list_reviews",

@@ -18,11 +18,19 @@ from sqlalchemy.orm import Session
 
 from omnicanal.customers.commerce import OrderFacts
 from omnicanal.customers.identifiers import Identifier, IdentifierKind
+from omnicanal.customers.identity.blocked import Blocklist
 from omnicanal.customers.identity.bulk import bulk_insert
 from omnicanal.customers.identity.graph import IdentityGraph, Observation
 from omnicanal.customers.identity.ids import fast_id
-from omnicanal.customers.identity.store import flush_graph, load_graph, lock_graph
+from omnicanal.customers.identity.person import PersonFacts
+from omnicanal.customers.identity.store import (
+    flush_graph,
+    hold_keys,
+    hold_profiles,
+    load_graph,
+)
 from omnicanal.customers.models import ProfileEvent, ProfileReference, ProfileTrait
+from omnicanal.customers.service.merging import reexamine_merges
 from omnicanal.customers.service.search import NAME_TRAITS as SEARCH_NAME_TRAITS
 from omnicanal.customers.service.search import refresh_search_names
 from omnicanal.platform.actors import Actor
@@ -54,6 +62,8 @@ class Sighting:
     references: tuple[str, ...] = ()
     profile_hint: str | None = None
     order: OrderFacts | None = None
+    trusted: bool = True
+    """Its source may merge two known people (see ``identity.rules``)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,7 @@ def record_sightings(
     actor: Actor,
     skip_unresolved: bool = False,
     announce: bool = True,
+    blocklist: Blocklist | None = None,
 ) -> list[Resolved]:
     """Resolve and record a batch of sightings in order, as if they came one by one.
 
@@ -110,12 +121,23 @@ def record_sightings(
     """
     if not sightings:
         return []
-    lock_graph(session)
+    keys = {i.key for s in sightings for i in s.identifiers}
+    locking = hold_keys(
+        session,
+        [f"{kind}:{value}" for kind, value in keys]
+        + [f"reference:{r}" for s in sightings for r in s.references],
+    )
     refs = _references(session, {r for s in sightings for r in s.references})
     hints = {s.profile_hint for s in sightings if s.profile_hint} | set(refs.values())
-    graph = load_graph(
-        session, {i.key for s in sightings for i in s.identifiers}, profile_ids=hints
-    )
+    graph = load_graph(session, keys, profile_ids=hints, blocklist=blocklist)
+    held: set[str] = set()
+    while locking and set(graph.profiles) - held:
+        # The component's profiles are held, then read again: a merge committed in between
+        # (by a resolution that held them) is seen.
+        fresh = set(graph.profiles) - held
+        hold_profiles(session, fresh)
+        held |= fresh
+        graph = load_graph(session, keys, profile_ids=hints, blocklist=blocklist)
     results: list[Resolved] = []
     events: list[dict[str, Any]] = []
     traits: dict[tuple[str, str], dict[str, Any]] = {}
@@ -131,13 +153,15 @@ def record_sightings(
                 source=sighting.source,
                 event_ref=event_id,
                 received_at=sighting.received_at,
+                person=PersonFacts.from_traits(sighting.traits),
+                trusted=sighting.trusted,
             )
         )
         profile_id = outcome.profile_id or _hinted(graph, sighting, refs)
         results.append(Resolved(event_id, profile_id, outcome.created, len(outcome.merges)))
         if (
             profile_id is not None
-            and (outcome.created or outcome.identified)
+            and (outcome.created or outcome.identified or not graph.is_recognised(profile_id))
             and NAME_TRAITS & set(sighting.traits)
         ):
             new_people.append(profile_id)
@@ -205,17 +229,21 @@ def record_sightings(
             ],
             suffix="ON CONFLICT DO NOTHING",
         )
+    if flagged:
+        # Evidence of a second person (or a value now blocked): the merges made through it
+        # are undone when the people clearly differ, queued for review otherwise.
+        reexamine_merges(session, identifiers=[i for i, _ in flagged], actor=actor)
     if announce:
         _announce(session, graph, flagged, actor)
+        # Anonymous records too: a name with an address or a landline is a person to match.
         for profile_id in dict.fromkeys(graph.root(p) for p in new_people):
-            if graph.is_recognised(profile_id):
-                record_event(
-                    session,
-                    type="customer.person_recorded",
-                    subject=f"profiles/{profile_id}",
-                    data={"profile_id": profile_id},
-                    actor=actor,
-                )
+            record_event(
+                session,
+                type="customer.person_recorded",
+                subject=f"profiles/{profile_id}",
+                data={"profile_id": profile_id},
+                actor=actor,
+            )
     return results
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicanal.customers.identity.bulk import bulk_insert
@@ -27,6 +27,7 @@ from omnicanal.customers.models import (
     PersonKey,
     Profile,
     ProfileIdentifier,
+    ProfileSearchName,
     ProfileTrait,
 )
 from omnicanal.customers.service.merging import blocked_reason, merge_profiles
@@ -53,14 +54,24 @@ __all__ = [
 def person_records(
     session: Session, *, profile_ids: Sequence[str] | None = None
 ) -> list[PersonRecord]:
-    """One ``PersonRecord`` per recognised profile (or per given profile), from its traits
-    and identifiers; ``record_id`` is the profile id."""
+    """One ``PersonRecord`` per person among the root profiles (or the given profiles), from
+    its traits and identifiers; ``record_id`` is the profile id.
+
+    A person is a recognised profile (it carries an anchor) or a named one with something to
+    find it by: a till record with only names, an address and the home landline is matched
+    like any other (``PersonRecord.is_person``); a bare cookie is not."""
     from omnicanal.customers.matching import PersonRecord
 
-    roots = select(Profile.id).where(Profile.root_id == Profile.id, Profile.recognised.is_(True))
+    named = select(ProfileSearchName.profile_id)
+    roots = select(Profile.id, Profile.recognised).where(
+        Profile.root_id == Profile.id,
+        or_(Profile.recognised.is_(True), Profile.id.in_(named)),
+    )
     if profile_ids is not None:
-        roots = select(Profile.root_id).where(Profile.id.in_(list(profile_ids))).distinct()
-    wanted = sorted(set(session.scalars(roots)))
+        wanted_roots = select(Profile.root_id).where(Profile.id.in_(list(profile_ids)))
+        roots = select(Profile.id, Profile.recognised).where(Profile.id.in_(wanted_roots))
+    recognised: dict[str, bool] = {root: known for root, known in session.execute(roots)}
+    wanted = sorted(recognised)
     traits: dict[str, dict[str, Any]] = {p: {} for p in wanted}
     contacts: dict[str, dict[str, str]] = {p: {} for p in wanted}
     landline: dict[str, bool] = {}
@@ -89,7 +100,7 @@ def person_records(
                 contacts[profile_id][kind] = value
                 if kind == "phone":
                     landline[profile_id] = not anchor
-    return [
+    records = (
         PersonRecord(
             record_id=profile_id,
             **person_fields(traits[profile_id]),
@@ -98,7 +109,8 @@ def person_records(
             phone_is_landline=landline.get(profile_id, False),
         )
         for profile_id in wanted
-    ]
+    )
+    return [record for record in records if recognised[record.record_id] or record.is_person]
 
 
 @dataclass

@@ -18,7 +18,13 @@ from omnicanal.customers.errors import (
     UnknownMerge,
     UnknownReview,
 )
-from omnicanal.customers.identifiers import IdentifierKind
+from omnicanal.customers.identifiers import Identifier, IdentifierKind
+from omnicanal.customers.identity.person import (
+    BIRTH_DATE_TRAITS,
+    FIRST_NAME_TRAITS,
+    PersonFacts,
+    clearly_different,
+)
 from omnicanal.customers.identity.rules import RULES, MergeRule, ReviewReason
 from omnicanal.customers.identity.store import MOVABLE, NO_SYNC, apply_merge_moves, lock_graph
 from omnicanal.customers.models import (
@@ -28,6 +34,7 @@ from omnicanal.customers.models import (
     ProfileEvent,
     ProfileIdentifier,
     ProfileSeparation,
+    ProfileTrait,
 )
 from omnicanal.customers.schemas import MergeOut, ReviewDecision, ReviewOut, UnmergeOut
 from omnicanal.customers.service.profiles import profile_root
@@ -43,8 +50,12 @@ __all__ = [
     "list_merges",
     "list_reviews",
     "merge_profiles",
+    "reexamine_merges",
     "unmerge",
 ]
+
+DETERMINISTIC_RULES = (MergeRule.shared_identifier, MergeRule.anonymous_activity)
+"""Merges the identity rules made on their own; a person's or the matcher's are not redone."""
 
 
 def _refresh(session: Session, profile_ids: Iterable[str]) -> None:
@@ -130,8 +141,10 @@ def merge_profiles(
     rule: str,
     actor: Actor,
     detail: dict[str, object] | None = None,
+    identifier: Identifier | None = None,
 ) -> IdentityMerge | None:
-    """Make two profiles one on a decision (a reviewer's, the matcher's), whatever the limits.
+    """Make two profiles one on a decision (a reviewer's, the matcher's, an import's), whatever
+    the limits; ``identifier``: the one they were found to share.
 
     The older profile survives. Returns None when they are one already.
     """
@@ -152,6 +165,8 @@ def merge_profiles(
         survivor_id=survivor.id,
         absorbed_id=absorbed.id,
         rule=rule,
+        identifier_kind=identifier.kind.value if identifier else None,
+        identifier_value=identifier.value if identifier else None,
         source=source_of(actor),
         detail=detail or {},
     )
@@ -307,7 +322,9 @@ def decide_review(
         raise ReviewAlreadyDecided(
             f"This review was decided already ({review.status}).", field="decision"
         )
-    if decision is ReviewDecision.merge:
+    if review.reason == ReviewReason.shared_identifier_merge:
+        _decide_merged_pair(session, review, decision, actor)
+    elif decision is ReviewDecision.merge:
         merge_profiles(
             session,
             profile_ids=(review.profile_a_id, review.profile_b_id),
@@ -332,3 +349,137 @@ def decide_review(
         actor=actor,
     )
     return ReviewOut.model_validate(review)
+
+
+def _decide_merged_pair(
+    session: Session, review: IdentityReview, decision: ReviewDecision, actor: Actor
+) -> None:
+    """A merge under review: kept (the pair is one person) or undone and kept apart."""
+    if decision is ReviewDecision.merge:
+        review.status = "merged"
+        return
+    merge = session.scalar(
+        select(IdentityMerge).where(
+            IdentityMerge.unmerged_at.is_(None),
+            IdentityMerge.survivor_id == review.profile_a_id,
+            IdentityMerge.absorbed_id == review.profile_b_id,
+        )
+    )
+    if merge is not None:
+        root = session.scalar(select(Profile.root_id).where(Profile.id == merge.absorbed_id))
+        assert root is not None
+        unmerge(session, profile_id=root, merge_id=merge.id, actor=actor)
+    keep_apart(session, review.profile_a_id, review.profile_b_id, reason=review.reason, actor=actor)
+    review.status = "kept_apart"
+
+
+def _facts_of(session: Session, home_profile_ids: Iterable[str]) -> PersonFacts:
+    """The given names and birth dates that these profiles' own messages stated."""
+    names: list[str] = []
+    births: list[object] = []
+    for name, value in session.execute(
+        select(ProfileTrait.name, ProfileTrait.value).where(
+            ProfileTrait.home_profile_id.in_(sorted(set(home_profile_ids))),
+            ProfileTrait.name.in_(FIRST_NAME_TRAITS + BIRTH_DATE_TRAITS),
+        )
+    ):
+        if name in FIRST_NAME_TRAITS:
+            names += [value] if isinstance(value, str) else []
+        else:
+            births.append(value)
+    return PersonFacts.of(names, births)
+
+
+def _through(merge: IdentityMerge) -> set[str]:
+    keys = {str(k) for k in (merge.detail or {}).get("through", [])}
+    if merge.identifier_kind and merge.identifier_value:
+        keys.add(f"{merge.identifier_kind}:{merge.identifier_value}")
+    return keys
+
+
+def reexamine_merges(
+    session: Session, *, identifiers: Iterable[Identifier], actor: Actor
+) -> list[str]:
+    """Look again at the merges the identity rules made through identifiers now known to be
+    shared or blocked: undo those whose two sides clearly are different people (given names
+    and birth dates both differ), queue the others for review. Returns the merges undone."""
+    keys = {f"{i.kind.value}:{i.value}" for i in identifiers}
+    if not keys:
+        return []
+    owners = set(
+        session.scalars(
+            select(Profile.root_id)
+            .join(ProfileIdentifier, ProfileIdentifier.profile_id == Profile.id)
+            .where(
+                ProfileIdentifier.value.in_(sorted({k.split(":", 1)[1] for k in keys})),
+            )
+        )
+    )
+    if not owners:
+        return []
+    members = set(session.scalars(select(Profile.id).where(Profile.root_id.in_(sorted(owners)))))
+    merges = [
+        merge
+        for merge in session.scalars(
+            select(IdentityMerge)
+            .where(
+                IdentityMerge.unmerged_at.is_(None),
+                IdentityMerge.rule.in_(DETERMINISTIC_RULES),
+                IdentityMerge.absorbed_id.in_(sorted(members)),
+            )
+            .order_by(IdentityMerge.merged_at.desc(), IdentityMerge.id.desc())
+        )
+        if _through(merge) & keys
+    ]
+    undone: list[str] = []
+    for merge in merges:
+        if merge.unmerged_at is not None:
+            continue
+        root = session.scalar(select(Profile.root_id).where(Profile.id == merge.absorbed_id))
+        assert root is not None
+        side = _subtree(session, root, merge.absorbed_id)
+        rest = set(session.scalars(select(Profile.id).where(Profile.root_id == root))) - side
+        if clearly_different(_facts_of(session, side), _facts_of(session, rest)):
+            unmerge(session, profile_id=root, merge_id=merge.id, actor=actor)
+            undone.append(merge.id)
+            continue
+        _queue_merged_pair(session, merge, sorted(_through(merge) & keys), actor)
+    return undone
+
+
+def _queue_merged_pair(
+    session: Session, merge: IdentityMerge, identifiers: list[str], actor: Actor
+) -> None:
+    pair = (merge.survivor_id, merge.absorbed_id)
+    already = session.scalar(
+        select(func.count())
+        .select_from(IdentityReview)
+        .where(
+            IdentityReview.status == "open",
+            IdentityReview.profile_a_id == pair[0],
+            IdentityReview.profile_b_id == pair[1],
+        )
+    )
+    if already:
+        return
+    session.add(
+        IdentityReview(
+            kind="conflict",
+            reason=ReviewReason.shared_identifier_merge,
+            profile_a_id=pair[0],
+            profile_b_id=pair[1],
+            identifiers=identifiers,
+            reasons=[f"merge {merge.id}"],
+            event_id=merge.event_id,
+            source=source_of(actor),
+            status="open",
+        )
+    )
+    session.flush()
+    record_event(
+        session,
+        type="customer.identity_conflict",
+        subject=f"profiles/{pair[0]}",
+        data={"profile_ids": list(pair), "reason": ReviewReason.shared_identifier_merge},
+        actor=actor,
+    )

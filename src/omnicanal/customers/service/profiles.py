@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -34,6 +35,7 @@ from omnicanal.customers.schemas import (
     TimelinePage,
     TraitOut,
 )
+from omnicanal.platform.bounds import MAX_JSON_DEPTH, json_depth
 from omnicanal.platform.clock import as_utc, utcnow
 
 __all__ = [
@@ -155,12 +157,23 @@ def timeline(
             order_id=row.order_id,
             revenue_minor=row.revenue_minor,
             currency=row.currency,
-            properties=row.properties or {},
+            properties=_readable(row.properties or {}, hidden={"not_shown": TOO_DEEP}),
         )
         for row in rows
     ]
     next_cursor = _cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None
     return TimelinePage(items=items, next_cursor=next_cursor)
+
+
+TOO_DEEP = "(not shown: nested over 32 levels)"
+
+
+def _readable(value: Any, hidden: Any = TOO_DEEP) -> Any:
+    """A stored value as the profile shows it: one nested deeper than any input may be now
+    (stored before the bound existed) is replaced by ``hidden``, so the profile still reads."""
+    if isinstance(value, dict | list) and json_depth(value) > MAX_JSON_DEPTH:
+        return hidden
+    return value
 
 
 def computed(
@@ -215,7 +228,7 @@ def get_profile(session: Session, *, profile_id: str, timeline_limit: int = 20) 
     ):
         latest[trait.name] = trait
     traits = [
-        TraitOut(name=t.name, value=t.value, source=t.source, observed_at=t.observed_at)
+        TraitOut(name=t.name, value=_readable(t.value), source=t.source, observed_at=t.observed_at)
         for t in sorted(latest.values(), key=lambda t: t.name)
     ]
     channels = [

@@ -1,0 +1,172 @@
+"""Real-time matching under an ingestion burst: does the matcher keep up?
+
+Per backend, on a fresh database: a till source sends identifies (names, postcode, e-mail; one
+in ten is a second record of an earlier person without e-mail, for the matcher to merge) at
+``--rate`` messages per second in batches of ``--batch``, through the tracking use case (as
+``/v1/batch`` calls it), while the outbox relay runs as ``omnicanal serve`` runs it. A watcher
+reads, every 50 ms, which ``customer.person_recorded`` events the real-time matcher has
+handled (committed). Printed: the rate reached, the time from a record's event to its match
+(p50, p99, max) and the matcher's backlog (records recorded, not yet matched) at its highest
+and when the burst ends, then how long it takes to drain.
+
+``--one-by-one`` runs the matcher as it was before batches (one transaction per record), the
+baseline in the same run.
+
+    .venv/bin/python -m bench.realtime --backend sqlite --messages 6000 --rate 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from dataclasses import replace
+from datetime import timedelta
+from random import Random
+from typing import Any
+
+from sqlalchemy import select
+
+from bench.common import (
+    build_platform_on,
+    fresh_database,
+    percentile,
+    print_machine,
+    resolve_backends,
+)
+
+GIVEN = ["Jean", "Marie", "Léa", "Hugo", "Chloé", "Louis", "Emma", "Gabriel", "Inès", "Jules"]
+FAMILY = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand"]
+
+
+def _messages(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Identifies of new people, one in ten a second record of an earlier one (no e-mail)."""
+    random = Random(seed)
+    people: list[dict[str, Any]] = []
+    messages = []
+    for i in range(count):
+        if people and i % 10 == 9:
+            traits = {k: v for k, v in random.choice(people).items() if k != "email"}
+            user = f"till-{i}"
+        else:
+            traits = {
+                "first_name": random.choice(GIVEN),
+                "last_name": f"{random.choice(FAMILY)}{i % 997}",
+                "postal_code": f"{random.randint(1, 95):02d}{random.randint(0, 999):03d}",
+                "email": f"client.{i}@orange.fr",
+            }
+            people.append(traits)
+            user = f"web-{i}"
+        messages.append(
+            {"type": "identify", "userId": user, "messageId": f"m-{i}", "traits": traits}
+        )
+    return messages
+
+
+def _run(backend: str, args: argparse.Namespace, *, one_by_one: bool) -> None:
+    from omnicanal.customers.service import realtime
+    from omnicanal.platform.clock import utcnow
+    from omnicanal.platform.events import OutboxEvent, ProcessedEvent
+    from omnicanal.tracking import service as tracking
+    from omnicanal.tracking.spec import ParsedMessage, parse_message
+
+    with fresh_database(backend, "realtime") as db:
+        platform = build_platform_on(db)
+        if one_by_one:
+            platform.consumers = [
+                replace(c, batch_handler=None) if c.name == "customers.matching" else c
+                for c in platform.consumers
+            ]
+        with platform.db.transaction() as session:
+            source, _ = tracking.create_source(
+                session, kind=tracking.SourceKind.store, name="bench till"
+            )
+        messages = _messages(args.messages)
+        platform.start_background(relay=True, sweeper=False)
+        seen: dict[str, float] = {}
+        created: dict[str, float] = {}
+        backlog: list[int] = []
+        stop = threading.Event()
+
+        def watch() -> None:
+            """Note when each record's event appears and when its match commits (reading
+            only what is new: the outbox after its last sequence number, the handled events
+            of the last seconds)."""
+            pause = threading.Event()
+            last_seq, since = 0, utcnow() - timedelta(seconds=5)
+            while not stop.is_set():
+                with platform.db.reading() as session:
+                    now = time.time()
+                    for seq, event_id, event_type, at in session.execute(
+                        select(
+                            OutboxEvent.seq, OutboxEvent.id, OutboxEvent.type, OutboxEvent.time
+                        ).where(OutboxEvent.seq > last_seq)
+                    ):
+                        last_seq = max(last_seq, seq)
+                        if event_type == realtime.PERSON_RECORDED:
+                            created.setdefault(event_id, at.timestamp())
+                    for event_id, handled in session.execute(
+                        select(ProcessedEvent.event_id, ProcessedEvent.handled_at).where(
+                            ProcessedEvent.consumer == "customers.matching",
+                            ProcessedEvent.handled_at >= since,
+                        )
+                    ):
+                        seen.setdefault(event_id, now)
+                        since = max(since, handled - timedelta(seconds=5))
+                backlog.append(len(created) - len(seen))
+                pause.wait(0.05)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        started = time.time()
+        for start in range(0, len(messages), args.batch):
+            due = started + start / args.rate
+            if (wait := due - time.time()) > 0:
+                time.sleep(wait)
+            received = utcnow()
+            parsed = [
+                m
+                for i, raw in enumerate(messages[start : start + args.batch])
+                if isinstance(m := parse_message(raw, index=i, received_at=received), ParsedMessage)
+            ]
+            with platform.db.transaction() as session:
+                tracking.ingest(session, source=source, messages=parsed, received_at=received)
+        ingest_seconds = time.time() - started
+        at_end = backlog[-1] if backlog else 0
+        deadline = time.time() + args.drain_limit
+        while time.time() < deadline and (len(seen) < len(created) or not created):
+            time.sleep(0.05)
+        drained = time.time() - started - ingest_seconds
+        stop.set()
+        watcher.join()
+        platform.close()
+        delays = [seen[e] - created[e] for e in created if e in seen]
+        label = "one by one (before)" if one_by_one else "relay batches"
+        print(
+            f"{backend:<10} {label:<20} rate {len(messages) / ingest_seconds:7.0f} msg/s  "
+            f"records {len(created):5d}  matched {len(delays):5d}  "
+            f"p50 {percentile(delays, 50):6.2f}s  p99 {percentile(delays, 99):6.2f}s  "
+            f"max {max(delays, default=0):6.2f}s  backlog max {max(backlog, default=0):5d} "
+            f"at end {at_end:5d}  drained in {drained:5.1f}s"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", default="sqlite")
+    parser.add_argument("--messages", type=int, default=6_000)
+    parser.add_argument("--rate", type=float, default=1_000.0)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--drain-limit", type=float, default=300.0)
+    parser.add_argument("--one-by-one", action="store_true", help="also run the old matcher")
+    args = parser.parse_args()
+    backends = resolve_backends(args.backend)
+    print_machine("Real-time matching under a burst of identifies", backends)
+    for backend in backends:
+        if args.one_by_one:
+            _run(backend, args, one_by_one=True)
+        _run(backend, args, one_by_one=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Identity resolution holds only the part of the graph it touches: a large batch and a till's
+identify both go through, and two identifies about unrelated people do not wait for each
+other (PostgreSQL; SQLite's writers queue on the database by design)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from omnicanal.customers.models import Profile, ProfileIdentifier
+from omnicanal.platform.clock import utcnow
+from omnicanal.platform.wiring import Platform
+from omnicanal.tracking import service as tracking
+from omnicanal.tracking.service import SourceKind, SourceView
+from omnicanal.tracking.spec import ParsedMessage, parse_message
+
+FAILSAFE = 60
+"""Seconds after which a test that would otherwise hang gives up (not a speed bound)."""
+
+
+def _source(platform: Platform, kind: SourceKind = SourceKind.store) -> SourceView:
+    with platform.db.transaction() as session:
+        source, _ = tracking.create_source(session, kind=kind, name=f"locks {kind.value}")
+    return source
+
+
+def _identify(index: int, user_id: str, **traits: Any) -> ParsedMessage:
+    message = parse_message(
+        {"type": "identify", "userId": user_id, "traits": traits}, index=index, received_at=utcnow()
+    )
+    assert isinstance(message, ParsedMessage)
+    return message
+
+
+def _ingest(platform: Platform, source: SourceView, messages: list[ParsedMessage]) -> None:
+    with platform.db.transaction() as session:
+        tracking.ingest(session, source=source, messages=messages, received_at=utcnow())
+
+
+def _profiles(platform: Platform) -> int:
+    with platform.db.reading() as session:
+        return session.scalar(select(func.count()).select_from(Profile)) or 0
+
+
+def _run(*jobs: Any) -> list[BaseException]:
+    """Run the jobs in threads started together; the errors they raised."""
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def start(job: Any) -> None:
+        try:
+            barrier.wait(FAILSAFE)
+            job()
+        except BaseException as error:  # reported to the test below
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(FAILSAFE * 2)
+    assert not any(thread.is_alive() for thread in threads)
+    return errors
+
+
+def test_a_large_batch_and_a_till_identify_sent_together_both_complete(platform):
+    """Finding: a large request held the whole graph while a till's identify waited."""
+    web, till = _source(platform, SourceKind.web), _source(platform)
+    batch = [
+        _identify(i, f"web-{i}", email=f"client.{i}@orange.fr", first_name="Client")
+        for i in range(600)
+    ]
+    identify = [_identify(0, "till-1", email="camille.roux@free.fr", first_name="Camille")]
+
+    errors = _run(lambda: _ingest(platform, web, batch), lambda: _ingest(platform, till, identify))
+
+    assert errors == []
+    assert _profiles(platform) == 601
+
+
+def test_identifies_about_unrelated_people_do_not_wait_for_each_other(platform, backend):
+    """While one transaction holding Anne's component is still open, Bruno's identify
+    commits: the hold is per component, not on the whole graph."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises its writers on the database itself")
+    source = _source(platform)
+    anne_recorded, bruno_committed = threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def anne() -> None:
+        with platform.db.transaction() as session:
+            tracking.ingest(
+                session,
+                source=source,
+                messages=[_identify(0, "anne", email="anne.petit@orange.fr")],
+                received_at=utcnow(),
+            )
+            anne_recorded.set()
+            seen["bruno before anne committed"] = bruno_committed.wait(FAILSAFE)
+
+    def bruno() -> None:
+        assert anne_recorded.wait(FAILSAFE)
+        _ingest(platform, source, [_identify(0, "bruno", email="bruno.leroy@free.fr")])
+        bruno_committed.set()
+
+    errors = _run(anne, bruno)
+
+    assert errors == []
+    assert seen == {"bruno before anne committed": True}
+    assert _profiles(platform) == 2
+
+
+def test_identifies_about_one_person_wait_for_each_other_and_make_one_profile(platform, backend):
+    """The second identify carrying Anne's e-mail waits for the first to commit, then joins
+    her profile instead of making a second one."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises its writers on the database itself")
+    source = _source(platform)
+    anne_recorded, second_waiting = threading.Event(), threading.Event()
+
+    def waiting_for_a_lock() -> bool:
+        with platform.db.reading() as session:
+            return bool(
+                session.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    )
+                )
+            )
+
+    def first() -> None:
+        with platform.db.transaction() as session:
+            tracking.ingest(
+                session,
+                source=source,
+                messages=[_identify(0, "anne", email="anne.petit@orange.fr")],
+                received_at=utcnow(),
+            )
+            anne_recorded.set()
+            assert second_waiting.wait(FAILSAFE)
+
+    def second() -> None:
+        assert anne_recorded.wait(FAILSAFE)
+        app = parse_message(
+            {
+                "type": "identify",
+                "anonymousId": "app-7",
+                "traits": {"email": "anne.petit@orange.fr"},
+            },
+            received_at=utcnow(),
+        )
+        assert isinstance(app, ParsedMessage)
+        _ingest(platform, source, [app])
+
+    def watch() -> None:
+        assert anne_recorded.wait(FAILSAFE)
+        pause = threading.Event()
+        for _ in range(FAILSAFE * 100):
+            if waiting_for_a_lock():
+                second_waiting.set()
+                return
+            pause.wait(0.01)
+
+    errors = _run(first, second, watch)
+
+    assert errors == []
+    with platform.db.reading() as session:
+        owners = set(session.scalars(select(ProfileIdentifier.profile_id)))
+    assert len(owners) == 1
