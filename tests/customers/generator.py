@@ -1,5 +1,6 @@
 """A messy French customer base as a retailer sends it: Segment ``identify`` messages with
-their ground truth (person, household), and the pairwise scores of a clustering against it.
+their ground truth (person, household). ``tests/customers/scoring.py`` scores a clustering
+of them.
 
 ``generate(people=3000, seed=0)`` draws people (Faker fr_FR names, real French postcodes and
 number plans), puts them in households, then writes one ``identify`` per record a channel
@@ -51,8 +52,8 @@ from __future__ import annotations
 import itertools
 import random
 import unicodedata
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -62,15 +63,18 @@ import phonenumbers
 from faker import Faker
 
 __all__ = [
+    "GENERIC_EMAIL",
+    "PLACEHOLDER_MOBILE",
     "SOURCES",
+    "TABLET_ID",
     "MessySet",
     "Person",
     "Record",
-    "Scores",
+    "fold",
     "generate",
-    "household_merges",
-    "score",
-    "shared_by",
+    "pairs_within",
+    "typed_phone",
+    "typo",
 ]
 
 SOURCES = ("store", "web", "app", "email", "service_desk")
@@ -183,25 +187,12 @@ class MessySet:
     @cached_property
     def true_pairs(self) -> set[frozenset[str]]:
         """Pairs of records of one person."""
-        return _pairs_within(_group(self.records, lambda r: r.person_id))
+        return pairs_within(_group(self.records, lambda r: r.person_id))
 
     @cached_property
     def household_pairs(self) -> set[frozenset[str]]:
         """Pairs of records of two different people of one household."""
-        return _pairs_within(_group(self.records, lambda r: r.household_id)) - self.true_pairs
-
-
-@dataclass(frozen=True)
-class Scores:
-    """Pairwise precision, recall and F1 of a clustering, and the household pairs it merged."""
-
-    predicted_pairs: int
-    true_pairs: int
-    precision: float
-    recall: float
-    f1: float
-    household_pairs_merged: int  # pairs of records
-    household_people_merged: int  # pairs of people: two members of one household, one profile
+        return pairs_within(_group(self.records, lambda r: r.household_id)) - self.true_pairs
 
 
 def _group(records: Iterable[Record], key: Any) -> list[list[str]]:
@@ -211,65 +202,11 @@ def _group(records: Iterable[Record], key: Any) -> list[list[str]]:
     return list(groups.values())
 
 
-def _pairs_within(groups: Iterable[Iterable[str]]) -> set[frozenset[str]]:
+def pairs_within(groups: Iterable[Iterable[str]]) -> set[frozenset[str]]:
+    """Every pair of ids within each group."""
     return {
         frozenset(pair) for group in groups for pair in itertools.combinations(sorted(group), 2)
     }
-
-
-def score(truth: MessySet, clusters: Mapping[str, str]) -> Scores:
-    """Score ``clusters`` (record id → the profile it ended in) against the truth; a record
-    missing from it (refused, never stored) is a cluster of its own."""
-    by_cluster: dict[str, list[str]] = defaultdict(list)
-    for record_id, cluster in clusters.items():
-        by_cluster[cluster].append(record_id)
-    predicted = _pairs_within(by_cluster.values())
-    merged = predicted & truth.household_pairs
-    person = {record.record_id: record.person_id for record in truth.records}
-    hits = len(predicted & truth.true_pairs)
-    precision = hits / len(predicted) if predicted else 0.0
-    recall = hits / len(truth.true_pairs) if truth.true_pairs else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return Scores(
-        predicted_pairs=len(predicted),
-        true_pairs=len(truth.true_pairs),
-        precision=precision,
-        recall=recall,
-        f1=f1,
-        household_pairs_merged=len(merged),
-        household_people_merged=len({frozenset(person[i] for i in pair) for pair in merged}),
-    )
-
-
-def _digits(phone: str) -> str:
-    digits = "".join(c for c in phone.replace("(0)", "") if c.isdigit())
-    return "0" + digits[2:] if digits.startswith("33") else digits
-
-
-def shared_by(a: Record, b: Record) -> str:
-    """What two records have in common that could link them: "e-mail", "phone", "card",
-    "device" (the shared tablet, say), or "nothing" (a score or a chain linked them)."""
-    ta, tb = a.message["traits"], b.message["traits"]
-    if ta.get("email") and str(ta["email"]).lower() == str(tb.get("email", "")).lower():
-        return "e-mail"
-    if ta.get("phone") and tb.get("phone") and _digits(ta["phone"]) == _digits(tb["phone"]):
-        return "phone"
-    if ta.get("loyalty_card") and ta["loyalty_card"] == tb.get("loyalty_card"):
-        return "card"
-    if a.message["anonymousId"] == b.message["anonymousId"]:
-        return "device"
-    return "nothing"
-
-
-def household_merges(truth: MessySet, clusters: Mapping[str, str]) -> Counter[str]:
-    """The household pairs a clustering merged, counted by what the two records share."""
-    by_id = {record.record_id: record for record in truth.records}
-    counts: Counter[str] = Counter()
-    for pair in truth.household_pairs:
-        a, b = (by_id[i] for i in sorted(pair))
-        if a.record_id in clusters and clusters[a.record_id] == clusters.get(b.record_id):
-            counts[shared_by(a, b)] += 1
-    return counts
 
 
 # -- drawing people -------------------------------------------------------------------------
@@ -374,8 +311,9 @@ def _people(count: int, rng: random.Random, faker: Faker) -> list[Person]:
             elif index == 1 and rng.random() < 0.6:
                 born = members[0].birth_date + timedelta(days=rng.randint(-2500, 2500))
             else:
-                born = members[0].birth_date + timedelta(days=rng.randint(20 * 365, 35 * 365))
-            born = min(born, date(2008, 12, 31))
+                # A child of age (18 or more) by the end of 2008: no minors in the base.
+                latest = (date(2008, 12, 31) - members[0].birth_date).days
+                born = members[0].birth_date + timedelta(days=rng.randint(20 * 365, latest))
             given = faker.first_name_male() if male else faker.first_name_female()
             if father_son and index == size - 1:
                 given = members[0].given_name

@@ -1,4 +1,5 @@
-"""The messy French customer base that ``bench.identity`` measures identity on."""
+"""The messy French customer base that ``bench.identity`` measures identity on, and its
+scores."""
 
 from __future__ import annotations
 
@@ -17,16 +18,16 @@ from tests.customers.generator import (
     MessySet,
     fold,
     generate,
-    household_merges,
-    score,
     typed_phone,
 )
+from tests.customers.scoring import household_merges, score, told_apart
 
 PEOPLE = 300
 
 
 @cache
 def messy(seed: int = 0) -> MessySet:
+    """The set of ``PEOPLE`` people for ``seed``, drawn once per test session."""
     return generate(PEOPLE, seed)
 
 
@@ -202,6 +203,7 @@ def test_a_perfect_clustering_scores_one_and_merges_no_household() -> None:
     truth = score(messy(), {r.record_id: r.person_id for r in messy().records})
     assert (truth.precision, truth.recall, truth.f1) == (1.0, 1.0, 1.0)
     assert truth.household_pairs_merged == truth.household_people_merged == 0
+    assert truth.household_people_merged_told_apart == 0
 
 
 def test_merging_whole_households_counts_every_household_pair() -> None:
@@ -247,3 +249,30 @@ def test_addresses_are_written_long_and_short() -> None:
     assert any("St-" in street or "Ste-" in street for street in streets)
     assert any("Saint-" in street for street in streets)
     assert any(street.startswith("Appt ") for street in streets)
+
+
+def test_birth_dates_are_spread_and_every_customer_is_an_adult() -> None:
+    """No birth date is shared by more than a handful of people; nobody is born after 2008."""
+    from datetime import date
+
+    births = Counter(p.birth_date for p in messy().people)
+    assert max(births.values()) <= 3
+    assert max(births) <= date(2008, 12, 31)
+
+
+def test_namesakes_with_nothing_else_are_not_told_apart_but_other_names_are() -> None:
+    """Two people are told apart by names beyond a slip or by birth dates, not by a typo."""
+    from tests.customers.generator import Record
+
+    def record(**traits: str) -> Record:
+        message = {"anonymousId": "a", "traits": traits}
+        return Record("r", "p", "h", "web", message)
+
+    olivier = record(first_name="Olivier", last_name="Berger", email="famille.berger@free.fr")
+    assert not told_apart(olivier, record(first_name="OLIVIER", last_name="BERGER"))
+    assert not told_apart(olivier, record(first_name="Oliveir", last_name="Berger"))
+    assert told_apart(olivier, record(first_name="Cédric", last_name="Berger"))
+    assert told_apart(
+        record(first_name="Olivier", birthday="1971-02-03"),
+        record(first_name="Olivier", birthday="1999-03-11"),
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from omnicanal.customers.matching import MatchScore
+from omnicanal.customers.matching import Matcher, MatchScore
 from omnicanal.customers.models import IdentityMerge, IdentityReview
 from omnicanal.customers.service.matching import apply_matches, person_records
 from omnicanal.platform.actors import OPERATOR
@@ -243,3 +243,44 @@ def test_real_time_matching_scores_with_the_weights_the_batch_run_saved(platform
 
     pair = (people[0], people[1])
     assert restored.score(*pair) == fitted.score(*pair)
+
+
+def _martin_thomas(number: str, birthday: str | None = None) -> dict[str, object]:
+    """A till's identify of a Martin Thomas of one family's address."""
+    traits: dict[str, object] = {
+        "customer_number": number,
+        "first_name": "Martin",
+        "last_name": "Thomas",
+        "address": {"street": "19 place Marques", "postal_code": "69100", "city": "Villeurbanne"},
+    }
+    if birthday is not None:
+        traits["birthday"] = birthday
+    return {"type": "identify", "anonymousId": f"visit-{number}", "traits": traits}
+
+
+def test_a_record_that_fits_two_namesakes_is_merged_with_neither(platform, client):
+    """A name and the family's address match the father and his namesake son: both merges
+    wait for a person, and the two stay apart."""
+    send(
+        client,
+        make_source(platform, "store"),
+        _martin_thomas("POS-1", "1964-12-03"),
+        _martin_thomas("POS-2", "2002-04-28"),
+        _martin_thomas("POS-3"),
+    )
+    with platform.db.reading() as session:
+        records = {(r.birth_date.year if r.birth_date else 0): r for r in person_records(session)}
+    father, son, web = records[1964], records[2002], records[0]
+
+    with platform.db.transaction() as session:
+        run = apply_matches(
+            session,
+            matches=[(web, father, _score("merge")), (web, son, _score("merge"))],
+            actor=OPERATOR,
+            conflicts=Matcher().conflicts,
+        )
+
+    assert (run.merged, run.reviews) == (0, 2)
+    with platform.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(IdentityMerge)) == 0
+        assert set(session.scalars(select(IdentityReview.reason))) == {"person_conflict"}

@@ -48,7 +48,7 @@ def test_two_hundred_concurrent_requests_over_http_reserve_exactly_the_fifty_uni
 
     assert outcomes == {(201, ""): 50, (409, "insufficient_stock"): 150}
     web = keys[0]
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=120) as http:
         availability = http.get(
             "/v1/availability", params={"sku": sku, "channel": "web"}, headers=auth(web)
         ).json()

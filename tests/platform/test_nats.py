@@ -519,3 +519,64 @@ def test_a_consumer_that_fails_gets_the_event_again_until_it_succeeds(
     assert sorted(handled) == sorted(inventory_ids)
     assert attempts == Counter({event_id: 2 for event_id in inventory_ids})
     assert processed(nats_platform, "test.flaky") == sorted(inventory_ids)
+
+
+@pytest.mark.nats
+def test_a_batch_consumer_gets_the_events_that_piled_up_in_one_transaction(
+    nats_platform: Platform,
+) -> None:
+    """Events waiting in the stream reach a batch handler together, each exactly once."""
+    batches: list[list[str]] = []
+    nats_platform.consumers.append(
+        Consumer(
+            name="test.bulk",
+            patterns=("test.*",),
+            handler=lambda _session, event: batches.append([event.id]),
+            batch_handler=lambda _session, events: batches.append([e.id for e in events]),
+        )
+    )
+    bulk_events(nats_platform, 20)
+    assert nats_platform.relay().drain() == 20
+    ids = [event_id for event_id, _, _ in outbox(nats_platform)]
+    with WorkerThread(nats_platform):
+        wait_until(
+            lambda: consumer_caught_up(nats_platform.settings, "test_bulk"),
+            timeout=30,
+            what="the batch consumer to ack everything",
+        )
+
+    assert sorted(e for batch in batches for e in batch) == sorted(ids)
+    assert len(batches) < 20
+    assert processed(nats_platform, "test.bulk") == sorted(ids)
+
+
+@pytest.mark.nats
+def test_a_failing_batch_is_delivered_again_one_event_at_a_time(
+    nats_platform: Platform,
+) -> None:
+    """When the batch handler raises, each event goes through the single handler, once."""
+    singles: list[str] = []
+
+    def refuse(_session: Session, _events: Any) -> None:
+        raise RuntimeError("the batch handler always fails")
+
+    nats_platform.consumers.append(
+        Consumer(
+            name="test.bulk",
+            patterns=("test.*",),
+            handler=lambda _session, event: singles.append(event.id),
+            batch_handler=refuse,
+        )
+    )
+    bulk_events(nats_platform, 5)
+    assert nats_platform.relay().drain() == 5
+    ids = [event_id for event_id, _, _ in outbox(nats_platform)]
+    with WorkerThread(nats_platform):
+        wait_until(
+            lambda: consumer_caught_up(nats_platform.settings, "test_bulk"),
+            timeout=30,
+            what="the consumer to ack everything",
+        )
+
+    assert sorted(singles) == sorted(ids)
+    assert processed(nats_platform, "test.bulk") == sorted(ids)

@@ -9,9 +9,14 @@ from segment.analytics import Client as SegmentClient
 
 from tests.customers.support import make_source, profiles_key
 
+# A loaded machine may take seconds to answer; no test depends on its speed.
+TIMEOUT = 60
+
 
 def _profile(live_server, headers, **identifier):
-    response = httpx.get(f"{live_server.url}/v1/profiles", params=identifier, headers=headers)
+    response = httpx.get(
+        f"{live_server.url}/v1/profiles", params=identifier, headers=headers, timeout=TIMEOUT
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -21,6 +26,7 @@ def _timeline(live_server, headers, profile_id):
         f"{live_server.url}/v1/profiles/{profile_id}/events",
         params={"limit": 100},
         headers=headers,
+        timeout=TIMEOUT,
     )
     assert response.status_code == 200, response.text
     return response.json()["items"]
@@ -34,6 +40,7 @@ def test_the_segment_client_makes_anonymous_and_identified_activity_one_timeline
         make_source(platform, "web"),
         host=live_server.url,
         sync_mode=True,
+        timeout=TIMEOUT,
         on_error=lambda error, batch: errors.append(error),
     )
     client.page(anonymous_id="cookie-seg", name="Accueil", properties={"path": "/"})
@@ -99,7 +106,9 @@ def test_the_segment_client_batching_in_the_background_with_gzip_loses_nothing(
 
 
 def test_a_repeated_message_id_from_the_segment_client_is_stored_once(platform, live_server):
-    client = SegmentClient(make_source(platform, "web"), host=live_server.url, sync_mode=True)
+    client = SegmentClient(
+        make_source(platform, "web"), host=live_server.url, sync_mode=True, timeout=TIMEOUT
+    )
 
     for _ in range(3):
         client.track(anonymous_id="c-dup", event="Added To Cart", message_id="msg-fixed-1")
@@ -118,6 +127,7 @@ def test_the_rudderstack_client_with_traits_in_context_joins_the_same_person(pla
         make_source(platform, "web"),
         host=live_server.url,
         sync_mode=True,
+        timeout=TIMEOUT,
         on_error=lambda error, batch: errors.append(error),
     )
     client.page(anonymous_id="cookie-rudder", name="Robes")
@@ -144,7 +154,9 @@ def test_the_rudderstack_client_with_traits_in_context_joins_the_same_person(pla
 
 
 def test_a_repeated_message_id_from_the_rudderstack_client_is_stored_once(platform, live_server):
-    client = RudderClient(make_source(platform, "app"), host=live_server.url, sync_mode=True)
+    client = RudderClient(
+        make_source(platform, "app"), host=live_server.url, sync_mode=True, timeout=TIMEOUT
+    )
 
     client.track(anonymous_id="c-r", event="Opened", message_id="rudder-once")
     client.track(anonymous_id="c-r", event="Opened", message_id="rudder-once")
@@ -159,7 +171,7 @@ def test_a_repeated_message_id_from_the_rudderstack_client_is_stored_once(platfo
 def test_an_sdk_with_a_wrong_write_key_is_told_so_and_nothing_is_stored(platform, live_server, sdk):
     errors = []
     kind = SegmentClient if sdk == "segment" else RudderClient
-    client = kind("wk_web_not-a-key", host=live_server.url, sync_mode=True)
+    client = kind("wk_web_not-a-key", host=live_server.url, sync_mode=True, timeout=TIMEOUT)
 
     try:
         client.track(anonymous_id="c-x", event="Opened")
@@ -171,6 +183,9 @@ def test_an_sdk_with_a_wrong_write_key_is_told_so_and_nothing_is_stored(platform
     assert errors[0].code == "unknown_write_key"
     headers = profiles_key(platform)
     response = httpx.get(
-        f"{live_server.url}/v1/profiles", params={"anonymous_id": "c-x"}, headers=headers
+        f"{live_server.url}/v1/profiles",
+        params={"anonymous_id": "c-x"},
+        headers=headers,
+        timeout=TIMEOUT,
     )
     assert response.status_code == 404

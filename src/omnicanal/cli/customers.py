@@ -130,8 +130,8 @@ def match(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Score and report; change nothing")
     ] = False,
-    merge_threshold: Annotated[float, typer.Option(help="Probability to merge at")] = 0.99,
-    review_threshold: Annotated[float, typer.Option(help="Probability to review at")] = 0.9,
+    merge_threshold: Annotated[float, typer.Option(help="Probability to merge at")] = 0.9,
+    review_threshold: Annotated[float, typer.Option(help="Probability to review at")] = 0.8,
     min_records_to_fit: Annotated[
         int, typer.Option(help="Fewer records than this: the matcher's default weights")
     ] = 1000,
@@ -175,6 +175,7 @@ def match(
                     matches=found,
                     actor=MATCHER,
                     progress=lambda n: progress.advance(applying, n),
+                    conflicts=matcher.conflicts,
                 )
             indexing = progress.add_task("indexing for real-time matching", total=1)
             with platform.db.transaction() as session:

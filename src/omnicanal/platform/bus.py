@@ -6,8 +6,8 @@ crash, a redelivery from JetStream, a relay restart) is recognised and skipped.
 
 A consumer whose work is cheaper in bulk (the real-time matcher: one read of the candidates
 for many records) also gives a ``batch_handler``: the embedded bus hands it every event of a
-relay batch it wants in one transaction, after the other consumers; over JetStream each
-message still goes through ``handler``.
+relay batch it wants in one transaction, after the other consumers; over JetStream the worker
+fetches the messages that piled up and hands them over the same way (``platform.nats``).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import Database
 from omnicanal.platform.events import Event, ProcessedEvent
 
@@ -38,6 +39,9 @@ class Consumer:
     patterns: tuple[str, ...]
     handler: Handler
     batch_handler: BatchHandler | None = None
+    batch_size: int = 500
+    """Most events per call of ``batch_handler`` (one transaction each; on SQLite it holds the
+    only write lock meanwhile, so ingestion waits for it)."""
 
     def wants(self, event_type: str) -> bool:
         return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in self.patterns)
@@ -62,8 +66,14 @@ def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> 
         fresh = [event for event_id, event in wanted.items() if event_id not in done]
         if not fresh:
             return 0
-        session.add_all(ProcessedEvent(consumer=consumer.name, event_id=e.id) for e in fresh)
-        session.flush()
+        handled_at = utcnow()
+        session.execute(
+            insert(ProcessedEvent),
+            [
+                {"consumer": consumer.name, "event_id": e.id, "handled_at": handled_at}
+                for e in fresh
+            ],
+        )
         consumer.batch_handler(session, fresh)
     return len(fresh)
 
@@ -127,7 +137,8 @@ class InProcessBus:
     def _deliver_batch(self, consumer: Consumer, events: Sequence[Event]) -> bool:
         """True when the batch is handled (a failure: delivered again with the next run)."""
         try:
-            deliver_batch(self.db, consumer, events)
+            for start in range(0, len(events), consumer.batch_size):
+                deliver_batch(self.db, consumer, events[start : start + consumer.batch_size])
         except Exception:
             log.exception("consumer %s failed on a batch of %d events", consumer.name, len(events))
             return False

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from omnicanal.platform.actors import Actor
@@ -71,7 +71,9 @@ class OutboxEvent(Base):
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    id: Mapped[str] = mapped_column(String(26), unique=True)
+    # The sentinel lets the many events of one transaction go in one multi-row INSERT on
+    # SQLite too (its RETURNING rows are matched to the events by id, not by position).
+    id: Mapped[str] = Column(String(26), unique=True, nullable=False, insert_sentinel=True)
     type: Mapped[str] = mapped_column(String(100), index=True)
     source: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(200), index=True)

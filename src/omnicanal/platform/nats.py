@@ -9,7 +9,10 @@ publishing the same rows) leaves one message per event in the stream.
 Each consumer (``omnicanal.platform.bus.Consumer``) is a durable pull consumer on that stream:
 several worker processes share its messages; a message is acknowledged once the handler's
 transaction has committed (``bus.deliver``, which also remembers the event id, so a
-redelivery takes effect once) and negatively acknowledged, to retry later, if it raised.
+redelivery takes effect once) and negatively acknowledged, to retry later, if it raised. A
+consumer with a ``batch_handler`` (the real-time matcher) fetches up to its ``batch_size``
+messages and handles them in one transaction (``bus.deliver_batch``); should that fail, each
+message is delivered on its own.
 
 nats-py is asyncio and the relay is synchronous: the publisher runs its own event loop in a
 background thread and hands it coroutines with ``asyncio.run_coroutine_threadsafe``.
@@ -35,7 +38,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType
 
-from omnicanal.platform.bus import Consumer, deliver
+from omnicanal.platform.bus import Consumer, deliver, deliver_batch
 from omnicanal.platform.config import Settings
 from omnicanal.platform.erasure import mentions
 from omnicanal.platform.events import Event
@@ -391,6 +394,9 @@ class _ConsumerLoop:
         self.subjects = filter_subjects(platform.settings.nats_subject_prefix, consumer.patterns)
         self.handled = self.repeats = self.failed = 0
         self._last_stats = time.monotonic()
+        # A consumer that works in bulk takes what has piled up, up to a relay batch, and
+        # gets it at once (``fetch`` answers with what is there, waiting only when nothing is).
+        self.fetch_size = consumer.batch_size if consumer.batch_handler else FETCH_BATCH
 
     def config(self) -> ConsumerConfig:
         """The durable consumer's configuration."""
@@ -430,13 +436,15 @@ class _ConsumerLoop:
                 await _wait(self.stop, 2)
         while subscription is not None and not self.stop.is_set():
             try:
-                messages = await subscription.fetch(FETCH_BATCH, timeout=FETCH_TIMEOUT_SECONDS)
+                messages = await subscription.fetch(self.fetch_size, timeout=FETCH_TIMEOUT_SECONDS)
             except TimeoutError:
                 messages = []
             except Exception as error:
                 log.warning("fetch for %s failed (%s); retrying", self.durable, error)
                 await _wait(self.stop, 1)
                 continue
+            if len(messages) > 1 and self.consumer.batch_handler and not self.stop.is_set():
+                messages = await self.handle_batch(messages)
             for message in messages:
                 try:
                     if self.stop.is_set():
@@ -488,6 +496,54 @@ class _ConsumerLoop:
         await message.ack()
         self.handled += 1
         self.repeats += not first
+
+    async def handle_batch(self, messages: list[Msg]) -> list[Msg]:
+        """Deliver the events of many messages to the batch handler in one transaction and
+        ack them; returns the messages left to handle one by one (all of them if the batch
+        failed: each then retries, or fails, on its own)."""
+        events: list[Event] = []
+        wanted: list[Msg] = []
+        rest: list[Msg] = []
+        for message in messages:
+            try:
+                event = Event.from_cloudevent(json.loads(message.data))
+            except (ValueError, KeyError, TypeError):
+                rest.append(message)  # ``handle`` drops it, saying why
+                continue
+            if self.consumer.wants(event.type):
+                events.append(event)
+                wanted.append(message)
+            else:
+                rest.append(message)
+        if not events:
+            return rest
+        work = asyncio.ensure_future(
+            asyncio.to_thread(deliver_batch, self.platform.db, self.consumer, events)
+        )
+        try:
+            while True:
+                done, _ = await asyncio.wait({work}, timeout=ACK_WAIT_SECONDS / 3)
+                if done:
+                    fresh = work.result()
+                    break
+                for message in wanted:
+                    with contextlib.suppress(Exception):
+                        await message.in_progress()
+        except Exception:
+            log.exception(
+                "%s failed on a batch of %d events; delivering them one by one",
+                self.consumer.name,
+                len(events),
+            )
+            return messages
+        for message in wanted:
+            try:
+                await message.ack()
+            except Exception as error:
+                log.warning("ack for %s failed (%s); it will be redelivered", self.durable, error)
+        self.handled += len(events)
+        self.repeats += len(events) - fresh
+        return rest
 
     async def _deliver(self, message: Msg, event: Event) -> bool:
         """Run the handler in a thread; tell JetStream it is in progress while it runs long."""

@@ -26,13 +26,17 @@ The decision rules, in this order:
   ``Thresholds.review``, or its given names differ, or both give a mobile and not the same
   one, while its birth dates do not agree. A household is linked as such and never merged,
   nor queued for review.
-* **merge**: probability at or above ``Thresholds.merge`` (default 0.99), and neither the
-  given names nor the birth dates clearly disagree, nor two different mobiles without an
-  agreeing birth date (the same e-mail local part at another domain never outvotes them).
-* **review**: probability at or above ``Thresholds.review`` (default 0.9), including the pairs
+* **merge**: probability at or above ``Thresholds.merge`` (default 0.9), and neither the
+  given names (a masculine and a feminine form are two names) nor the birth dates clearly
+  disagree, nor two different mobiles without an agreeing birth date (the same e-mail local
+  part at another domain never outvotes them).
+* **review**: probability at or above ``Thresholds.review`` (default 0.8), including the pairs
   above ``merge`` that a clear disagreement keeps from merging (twins, a namesake parent): a
   person decides.
 * **distinct**: everything else.
+
+Merges are then planned together (``clusters``), so that no chain of them joins two records
+that tell two people apart: those go to review (ADR 0007).
 
 Every score carries one reason per comparison, e.g.
 "family name Dupont ~ DUPONT: exact after accent and case folding, +8.1".

@@ -81,6 +81,13 @@ class _Compared:
 
 
 @dataclass(frozen=True)
+class _Signs:
+    identifier: np.ndarray  # a personal identifier agrees (same mobile, same e-mail)
+    different_person: np.ndarray  # what makes a pair sharing a home a household
+    conflict: np.ndarray  # what keeps a pair from merging
+
+
+@dataclass(frozen=True)
 class _Scored:
     levels: np.ndarray
     weights: np.ndarray  # pairs x comparisons
@@ -366,6 +373,17 @@ class Matcher:
         totals = weights.sum(axis=1)
         probabilities = self.model.posteriors(levels, pairs_adjustments).match
         roles = self._roles(levels)
+        signs = self._signs(roles)
+        decisions = decide(
+            probabilities,
+            shared_home=self._has_role(roles, "shared home") & ~signs.identifier,
+            different_person=signs.different_person,
+            conflict=signs.conflict,
+            thresholds=self.thresholds,
+        )
+        return _Scored(levels, weights, totals, probabilities, decisions, context)
+
+    def _signs(self, roles: np.ndarray) -> _Signs:
         identifier = self._has_role(roles, "identifier")
         birth_agrees = self._has_role(roles, "birth date agrees")
         birth_differs = self._has_role(roles, "birth date differs")
@@ -373,14 +391,23 @@ class Matcher:
         # a shared home) unless a birth date or another personal identifier agrees.
         mobile_conflict = self._has_role(roles, "mobile differs") & ~birth_agrees & ~identifier
         given_differs = self._has_role(roles, "given name differs")
-        decisions = decide(
-            probabilities,
-            shared_home=self._has_role(roles, "shared home") & ~identifier,
+        return _Signs(
+            identifier=identifier,
             different_person=(given_differs & ~birth_agrees) | mobile_conflict,
             conflict=given_differs | birth_differs | mobile_conflict,
-            thresholds=self.thresholds,
         )
-        return _Scored(levels, weights, totals, probabilities, decisions, context)
+
+    def conflicts(self, first: Sequence[PersonRecord], second: Sequence[PersonRecord]) -> bool:
+        """Whether a record of ``first`` and one of ``second`` say they are two people: given
+        names or birth dates that clearly disagree, or two mobiles without an agreeing birth
+        date (what keeps a single pair from merging, see ``decide``)."""
+        if not first or not second:
+            return False
+        prepared = prepare([*first, *second])
+        left = np.repeat(np.arange(len(first), dtype=np.int64), len(second))
+        right = np.tile(np.arange(len(first), len(first) + len(second), dtype=np.int64), len(first))
+        levels, _ = compare(self.comparisons, prepared, left, right)
+        return bool(self._signs(self._roles(levels)).conflict.any())
 
     def _match_score(self, scored: _Scored, k: int, a: PersonRecord, b: PersonRecord) -> MatchScore:
         swapped = bool(scored.context.swapped[k])

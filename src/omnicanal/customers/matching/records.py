@@ -39,8 +39,11 @@ class PersonRecord:
 class Thresholds:
     """Match probabilities at and above which a pair is merged, or queued for review."""
 
-    merge: float = 0.99
-    review: float = 0.9
+    # Calibrated probabilities, three classes: at 0.9 the doubt left is mostly a namesake
+    # housemate, and merges are planned so that none joins records that tell two people
+    # apart (``clusters``); below, a person decides (ADR 0007).
+    merge: float = 0.9
+    review: float = 0.8
 
     def __post_init__(self) -> None:
         if not 0.0 < self.review <= self.merge < 1.0:

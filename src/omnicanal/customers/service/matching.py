@@ -37,6 +37,7 @@ from omnicanal.platform.events import source_of
 
 if TYPE_CHECKING:
     from omnicanal.customers.matching import PersonRecord
+    from omnicanal.customers.matching.clusters import Conflicts
 
 __all__ = [
     "MatchRun",
@@ -131,9 +132,25 @@ def apply_matches(
     matches: Iterable[tuple[Any, Any, Any]],
     actor: Actor,
     progress: Callable[[int], None] | None = None,
+    conflicts: Conflicts | None = None,
 ) -> MatchRun:
-    """Turn the matcher's decisions into merges, reviews and household links."""
+    """Turn the matcher's decisions into merges, reviews and household links.
+
+    ``matches`` come strongest first; with ``conflicts`` (``Matcher.conflicts``), a merge that
+    would put two records saying they are two people in one profile, through the merges
+    before it, is queued for review instead (see ``omnicanal.customers.matching.clusters``)."""
+    from omnicanal.customers.matching.clusters import plan_merges
+
     run = MatchRun()
+    matches = list(matches)
+    refused: set[frozenset[str]] = set()
+    if conflicts is not None:
+        merges = [(left, right) for left, right, score in matches if score.decision == "merge"]
+        refused = {
+            frozenset((left.record_id, right.record_id))
+            for (left, right), made in zip(merges, plan_merges(merges, conflicts), strict=True)
+            if not made
+        }
     open_pairs = {
         frozenset((a, b))
         for a, b in session.execute(
@@ -152,6 +169,8 @@ def apply_matches(
             decision = "distinct"
         elif blocked is not None:
             decision = "review"
+        if decision == "merge" and frozenset((a, b)) in refused:
+            blocked, decision = ReviewReason.person_conflict, "review"
         if decision == "merge":
             merged = merge_profiles(
                 session,

@@ -86,7 +86,10 @@ def match_record(session: Session, *, profile_id: str, actor: Actor) -> MatchRun
     ]
     scored = matcher.match_one(record, others) if others else []
     run = apply_matches(
-        session, matches=[(record, other, score) for other, score in scored], actor=actor
+        session,
+        matches=[(record, other, score) for other, score in scored],
+        actor=actor,
+        conflicts=matcher.conflicts,
     )
     run.records = 1 + len(others)
     return run
@@ -181,7 +184,10 @@ def match_records(session: Session, *, profile_ids: Sequence[str], actor: Actor)
     scored = matcher.match_pairs(pool, list(pairs.values()))
     scored.sort(key=lambda found: -found[2].weight)
     run = apply_matches(
-        session, matches=[(pool[a], pool[b], score) for a, b, score in scored], actor=actor
+        session,
+        matches=[(pool[a], pool[b], score) for a, b, score in scored],
+        actor=actor,
+        conflicts=matcher.conflicts,
     )
     run.records = len(pool)
     return run
