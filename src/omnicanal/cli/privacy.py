@@ -13,13 +13,12 @@ from rich.table import Table
 
 from omnicanal.cli.customers import customers_app
 from omnicanal.platform import migrate
-from omnicanal.platform.actors import Actor
+from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.errors import DomainError
-from omnicanal.platform.wiring import build_platform
+from omnicanal.platform.wiring import Platform, build_platform
 
 app = typer.Typer(help="Personal data: retention periods.", no_args_is_help=True)
 console = Console()
-OPERATOR = Actor(key_id=None, channel="back_office", name="cli", scopes=frozenset({"*"}))
 
 
 def _fail(error: DomainError) -> typer.Exit:
@@ -27,20 +26,12 @@ def _fail(error: DomainError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _given(
-    email: str | None,
-    phone: str | None,
-    loyalty_card: str | None,
-    user_id: str | None,
-    profile_id: str | None,
-) -> dict[str, str | None]:
-    return {
-        "email": email,
-        "phone": phone,
-        "loyalty_card": loyalty_card,
-        "user_id": user_id,
-        "profile_id": profile_id,
-    }
+def _find(platform: Platform, **given: str | None) -> str:
+    """The profile id of the one person the options designate."""
+    from omnicanal.privacy import service
+
+    with platform.db.reading() as session:
+        return service.find_person(session, given=given, region=platform.settings.phone_region)
 
 
 Email = Annotated[str | None, typer.Option(help="The person's e-mail")]
@@ -65,13 +56,12 @@ def export(
 
     platform = build_platform()
     migrate.prepare(platform.db)
+    given = dict(
+        email=email, phone=phone, loyalty_card=loyalty_card, user_id=user_id, profile_id=profile_id
+    )
     try:
+        found = _find(platform, **given)
         with platform.db.reading() as session:
-            found = service.find_person(
-                session,
-                given=_given(email, phone, loyalty_card, user_id, profile_id),
-                region=platform.settings.phone_region,
-            )
             body, _, _ = service.export_as(service.export_person(session, profile_id=found), format)
     except DomainError as error:
         raise _fail(error) from error
@@ -93,13 +83,11 @@ def erase(
 
     platform = build_platform()
     migrate.prepare(platform.db)
+    given = dict(
+        email=email, phone=phone, loyalty_card=loyalty_card, user_id=user_id, profile_id=profile_id
+    )
     try:
-        with platform.db.reading() as session:
-            found = service.find_person(
-                session,
-                given=_given(email, phone, loyalty_card, user_id, profile_id),
-                region=platform.settings.phone_region,
-            )
+        found = _find(platform, **given)
         if not yes:
             typer.confirm(f"Erase profile {found} and everything about them?", abort=True)
         with platform.db.transaction() as session:

@@ -110,8 +110,8 @@ EXTERNAL_ID_TYPES: dict[str, IdentifierKind] = {
 
 
 @dataclass(frozen=True)
-class Rejection:
-    """Why the message at ``index`` of a batch was refused."""
+class MessageNote:
+    """Something said about the message at ``index`` of a batch, as the answer lists it."""
 
     index: int
     message_id: str | None
@@ -129,24 +129,12 @@ class Rejection:
         }
 
 
-@dataclass(frozen=True)
-class MessageWarning:
+class Rejection(MessageNote):
+    """Why the message at ``index`` of a batch was refused."""
+
+
+class MessageWarning(MessageNote):
     """What was kept aside or corrected in the message at ``index``, which was stored."""
-
-    index: int
-    message_id: str
-    code: str
-    field: str
-    reason: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "messageId": self.message_id,
-            "code": self.code,
-            "field": self.field,
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True)
