@@ -235,6 +235,14 @@ def test_a_lyon_clerk_sends_the_size_missing_in_store_to_the_customers_home(shop
     page.goto(f"/admin/stock/sku?q={shop.dress_m}")
     expect(page.locator("svg circle").first).to_be_visible()
     _shot(page, "admin-sku-map")
+    # The audit log says who placed that order, from the Lyon clerk's session.
+    page.goto("/admin/audit")
+    expect(page.locator("main")).to_contain_text(order_id)
+    _shot(page, "admin-audit")
+    # Her data, as she may ask for it: found by her phone typed with dots.
+    page.goto("/admin/privacy?kind=phone&value=06.12.34.56.78")
+    expect(page.get_by_role("link", name=re.compile("JSON"))).to_be_visible()
+    _shot(page, "admin-privacy")
     context.close()
 
     with shop.platform.db.reading() as session:
@@ -349,6 +357,7 @@ def test_the_pages_work_with_the_keyboard_and_a_screen_reader(shop, browser):
         "/admin/prices",
         "/admin/promotions",
         "/admin/audit",
+        "/admin/privacy?kind=phone&value=06.12.34.56.78",
     ):
         page.goto(path)
         problems += _audit(page)

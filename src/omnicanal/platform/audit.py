@@ -110,8 +110,26 @@ def audited_resource(operation: str) -> str | None:
     return AUDITED.get(operation.split(":", 1)[0])
 
 
+# Operations that make a new thing: the log names what they made (a counter sale's operation
+# is named by its customer, its entry by the order it placed).
+_CREATES = frozenset(
+    {
+        "checkout",
+        "store_sale",
+        "create_promotion",
+        "create_product",
+        "create_location",
+        "create_channel",
+        "set_price_override",
+    }
+)
+
+
 def _resource_id(operation: str, body: Any) -> str:
     head, _, rest = operation.partition(":")
+    made = _named_in(body) if head in _CREATES else ""
+    if made:
+        return made
     if rest:
         # "fulfilment:ID:pick", "staff:ID:disable": the id, then the action; a stock setting
         # is named by its SKU and location together.
@@ -124,6 +142,11 @@ def _resource_id(operation: str, body: Any) -> str:
             if isinstance(item, dict) and "sku" in item and "location" in item
         }
         return ",".join(sorted(places))
+    return _named_in(body)
+
+
+def _named_in(body: Any) -> str:
+    """The id an answer names, if any."""
     if isinstance(body, dict):
         for name in ("id", "order_id", "promotion_id", "override_id"):
             if isinstance(body.get(name), str):
