@@ -284,3 +284,27 @@ def test_a_record_that_fits_two_namesakes_is_merged_with_neither(platform, clien
     with platform.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(IdentityMerge)) == 0
         assert set(session.scalars(select(IdentityReview.reason))) == {"person_conflict"}
+
+
+def test_a_known_profile_that_gives_its_address_is_matched_again_in_real_time(platform, client):
+    """The web account had only a name when the till record arrived; once it gives its
+    address, the real-time matcher finds the till record it now matches."""
+    web = make_source(platform, "web")
+    account = {"type": "identify", "userId": "martin-web", "traits": {"email": "mt@example.fr"}}
+    send(client, web, {**account, "traits": {**account["traits"], "first_name": "Martin",
+                                              "last_name": "Thomas"}})  # fmt: skip
+    platform.relay().drain()
+    send(client, make_source(platform, "store"), _martin_thomas("POS-1"))
+    platform.relay().drain()
+    headers = profiles_key(platform)
+    assert profile_by(client, headers, user_id="martin-web")["id"] != (
+        profile_by(client, headers, external_id="POS-1")["id"]
+    )
+
+    home = _martin_thomas("POS-1")["traits"]["address"]  # type: ignore[index]
+    send(client, web, {**account, "traits": {**account["traits"], "address": home}})
+    platform.relay().drain()
+
+    assert profile_by(client, headers, user_id="martin-web")["id"] == (
+        profile_by(client, headers, external_id="POS-1")["id"]
+    )

@@ -33,6 +33,7 @@ from omnicanal.customers.models import ProfileEvent, ProfileReference, ProfileTr
 from omnicanal.customers.service.merging import reexamine_merges
 from omnicanal.customers.service.search import NAME_TRAITS as SEARCH_NAME_TRAITS
 from omnicanal.customers.service.search import refresh_search_names
+from omnicanal.customers.service.traits import BIRTH, CITY, POSTCODE, STREET
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.events import record_event
@@ -43,6 +44,9 @@ NAME_TRAITS = frozenset(
     {"first_name", "firstName", "last_name", "lastName", "given_name", "family_name", "name"}
 )
 """Traits that make a profile a person record worth matching."""
+FOUND_BY_TRAITS = frozenset({*BIRTH, *STREET, *POSTCODE, *CITY, "address"})
+"""Traits that give a person record more to be found by (an address, a birth date): a known
+profile that receives them is matched again."""
 
 
 @dataclass(frozen=True)
@@ -159,10 +163,13 @@ def record_sightings(
         )
         profile_id = outcome.profile_id or _hinted(graph, sighting, refs)
         results.append(Resolved(event_id, profile_id, outcome.created, len(outcome.merges)))
-        if (
-            profile_id is not None
-            and (outcome.created or outcome.identified or not graph.is_recognised(profile_id))
-            and NAME_TRAITS & set(sighting.traits)
+        given = set(sighting.traits)
+        if profile_id is not None and (
+            (
+                (outcome.created or outcome.identified or not graph.is_recognised(profile_id))
+                and NAME_TRAITS & given
+            )
+            or FOUND_BY_TRAITS & given
         ):
             new_people.append(profile_id)
         for identifier in outcome.flagged:

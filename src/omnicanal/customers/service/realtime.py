@@ -2,7 +2,8 @@
 recorded, with the records sharing a blocking key with it.
 
 The identity graph announces ``customer.person_recorded`` when a message creates (or
-identifies) a profile and gives it a name; the ``customers.matching`` consumer scores that
+identifies) a profile and gives it a name, or gives a known profile an address or a birth
+date (more to be found by: it is matched again); the ``customers.matching`` consumer scores that
 record against its candidates and applies the decisions (merge, review, household) in its
 own transaction, a moment after the message, off the ingestion path. On the embedded bus it
 takes every record of a relay batch at once (:func:`match_records`): after a burst of
