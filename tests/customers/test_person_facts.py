@@ -91,14 +91,16 @@ def test_facts_disagree_on_names_or_dates_and_clearly_differ_on_both():
     assert not disagree(gregoire, PersonFacts.of(["Grégoire"]))
 
 
-def test_traits_give_the_given_name_and_birth_date_under_their_usual_names():
-    """first_name, firstName, birthday, date_of_birth…; other traits are not facts."""
+def test_traits_give_the_names_and_birth_date_under_their_usual_names():
+    """first_name, firstName, last_name, birthday, date_of_birth…; other traits are not facts."""
     facts = PersonFacts.from_traits(
         {"firstName": "Cédric", "date_of_birth": "11/03/1999", "last_name": "Morin"}
     )
 
-    assert facts == PersonFacts(frozenset({("cedric",)}), frozenset({"1999-03-11"}))
-    assert not PersonFacts.from_traits({"last_name": "Morin", "city": "Lyon"})
+    assert facts == PersonFacts(
+        frozenset({("cedric",)}), frozenset({"1999-03-11"}), frozenset({("morin",)})
+    )
+    assert not PersonFacts.from_traits({"city": "Lyon", "nickname": "Cédric"})
 
 
 NAMES = st.text(alphabet="abcdeéèfghijklmnoprstuvyzç- ", min_size=1, max_size=14)

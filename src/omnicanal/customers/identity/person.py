@@ -2,10 +2,13 @@
 
 Identity resolution trusts an identifier only as far as the person it names: a family
 landline, a household e-mail or a loyalty card lent to a partner carry one value for two
-people. The strong attributes that tell them apart are the given name and the birth date.
-Both are compared tolerantly (pure: no database): accents and case folded, hyphens and spaces
-alike, a compound name agreeing with its first part ("Jean-Pierre" and "Jean"), one typo
-forgiven, a birth date agreeing with its day and month swapped or one digit mistyped.
+people. The strong attributes that tell them apart are the given name, the family name and
+the birth date. They are compared tolerantly (pure: no database): accents and case folded,
+hyphens and spaces alike, a compound given name agreeing with its first part ("Jean-Pierre" and
+"Jean"), a family name with or without its particles ("de la Fontaine" and "Delafontaine"), a
+double family name agreeing with each of its parts, a married name ("Martin née Dupont") with
+both, one typo forgiven, a birth date agreeing with its day and month swapped or one digit
+mistyped.
 """
 
 from __future__ import annotations
@@ -19,17 +22,28 @@ from typing import Any
 
 __all__ = [
     "BIRTH_DATE_TRAITS",
+    "FAMILY_NAME_TRAITS",
     "FIRST_NAME_TRAITS",
     "PersonFacts",
     "birth_dates_agree",
     "clearly_different",
     "disagree",
+    "families_agree",
+    "fold_family",
     "fold_name",
     "names_agree",
     "parse_birth_date",
 ]
 
 FIRST_NAME_TRAITS = ("first_name", "firstName", "given_name", "givenName", "firstname")
+FAMILY_NAME_TRAITS = (
+    "last_name",
+    "lastName",
+    "family_name",
+    "familyName",
+    "lastname",
+    "surname",
+)
 BIRTH_DATE_TRAITS = (
     "birthday",
     "birth_date",
@@ -40,6 +54,19 @@ BIRTH_DATE_TRAITS = (
 )
 _SEPARATORS = re.compile("[\\s\\-_.'\u2019]+")
 _FRENCH_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+# Civilities typed before a family name ("Mme DUPONT").
+_CIVILITIES = frozenset(
+    {"m", "mr", "mme", "mlle", "melle", "monsieur", "madame", "mademoiselle", "dr", "me"}
+)
+# Between a married and a birth name ("MARTIN née DUPONT", "Dupont épouse Martin", "Vve Durand").
+_MARRIED = frozenset({"epouse", "ep", "epse", "nee", "ne", "veuve", "vve", "dite", "dit"})
+# Particles a family name is written with or without ("de la Fontaine", "Delafontaine").
+_PARTICLES = frozenset(
+    {"de", "du", "des", "d", "la", "le", "les", "l", "van", "von", "der", "den", "di", "da"}
+)
+# Particles recognised when run into the name ("Delafontaine"), longest first.
+_RUN_PARTICLES = ("des", "les", "van", "von", "der", "den", "de", "du", "la", "le", "di", "da")
+_SAINTS = {"st": "saint", "ste": "sainte", "saint": "saint", "sainte": "sainte"}
 
 
 def fold_name(raw: str) -> tuple[str, ...]:
@@ -47,6 +74,72 @@ def fold_name(raw: str) -> tuple[str, ...]:
     decomposed = unicodedata.normalize("NFKD", raw.casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return tuple(part for part in _SEPARATORS.split(plain) if part.isalpha())
+
+
+def fold_family(raw: str) -> tuple[tuple[str, ...], ...]:
+    """A family name as comparable parts, one tuple per name it holds: "Mme MARTIN née Dupont"
+    → (("martin",), ("dupont",)); "St-Exupéry" → (("saint", "exupery"),)."""
+    tokens = list(fold_name(raw))
+    while len(tokens) > 1 and tokens[0] in _CIVILITIES:
+        tokens.pop(0)
+    names: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for token in tokens:
+        if token in _MARRIED:
+            names.append(tuple(current))
+            current = []
+        else:
+            current.append(_SAINTS.get(token, token))
+    names.append(tuple(current))
+    return tuple(name for name in names if name)
+
+
+def _family_core(name: tuple[str, ...]) -> tuple[str, ...]:
+    """The parts that carry a family name: no particles, "saint" joined to the next part."""
+    core: list[str] = []
+    for token in name:
+        if core and core[-1] in ("saint", "sainte"):
+            core[-1] += token
+        elif token not in _PARTICLES:
+            core.append(token)
+    return tuple(core) or name
+
+
+def _run_together(name: tuple[str, ...], core: tuple[str, ...]) -> set[str]:
+    """The name written in one word, with and without its particles, also when they were
+    run into it ("delafontaine", "lafontaine", "fontaine")."""
+    forms = {"".join(name), "".join(core)}
+    whole = "".join(name)
+    stripped = True
+    while stripped:
+        stripped = False
+        for particle in _RUN_PARTICLES:
+            if whole.startswith(particle) and len(whole) - len(particle) >= 4:
+                whole = whole[len(particle) :]
+                forms.add(whole)
+                stripped = True
+                break
+    return forms
+
+
+def families_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether two folded family names may be one person's: one typo, with or without
+    particles or spaces ("de la fontaine" and "delafontaine"), an initial, or a double name
+    and one of its parts ("dumont paris" and "paris")."""
+    if not a or not b:
+        return True
+    whole_a, whole_b = "".join(a), "".join(b)
+    if min(len(whole_a), len(whole_b)) == 1:
+        return whole_a[0] == whole_b[0]
+    if _within_one_edit(whole_a, whole_b):
+        return True
+    core_a, core_b = _family_core(a), _family_core(b)
+    forms_a, forms_b = _run_together(a, core_a), _run_together(b, core_b)
+    if any(_within_one_edit(x, y) for x in forms_a for y in forms_b):
+        return True
+    if len(core_a) == 1 and len(core_b) == 1:
+        return False
+    return any(_within_one_edit(x, y) for x in core_a for y in core_b if min(len(x), len(y)) >= 3)
 
 
 def parse_birth_date(raw: object) -> str | None:
@@ -121,14 +214,16 @@ def birth_dates_agree(a: str, b: str) -> bool:
 
 @dataclass(frozen=True)
 class PersonFacts:
-    """The given names and birth dates seen for one person (or said by one message)."""
+    """The given names, birth dates and family names seen for one person (or said by one
+    message)."""
 
     first_names: frozenset[tuple[str, ...]] = frozenset()
     birth_dates: frozenset[str] = frozenset()
+    family_names: frozenset[tuple[str, ...]] = frozenset()
 
     @classmethod
     def from_traits(cls, traits: Mapping[str, Any]) -> PersonFacts:
-        """What a message's traits say: its given name and its birth date, if any."""
+        """What a message's traits say: its given name, family name and birth date, if any."""
         names = {
             folded
             for key in FIRST_NAME_TRAITS
@@ -137,21 +232,36 @@ class PersonFacts:
         births = {
             parsed for key in BIRTH_DATE_TRAITS if (parsed := parse_birth_date(traits.get(key)))
         }
-        return cls(frozenset(names), frozenset(births))
+        families = {
+            name
+            for key in FAMILY_NAME_TRAITS
+            if isinstance(traits.get(key), str)
+            for name in fold_family(traits[key])
+        }
+        return cls(frozenset(names), frozenset(births), frozenset(families))
 
     @classmethod
-    def of(cls, first_names: Iterable[str] = (), birth_dates: Iterable[object] = ()) -> PersonFacts:
-        """Facts from raw given names and birth dates (as stored traits hold them)."""
+    def of(
+        cls,
+        first_names: Iterable[str] = (),
+        birth_dates: Iterable[object] = (),
+        family_names: Iterable[str] = (),
+    ) -> PersonFacts:
+        """Facts from raw given names, birth dates and family names (as stored traits hold
+        them)."""
         names = {folded for name in first_names if (folded := fold_name(name))}
         births = {parsed for raw in birth_dates if (parsed := parse_birth_date(raw))}
-        return cls(frozenset(names), frozenset(births))
+        families = {name for raw in family_names for name in fold_family(raw)}
+        return cls(frozenset(names), frozenset(births), frozenset(families))
 
     def __bool__(self) -> bool:
-        return bool(self.first_names or self.birth_dates)
+        return bool(self.first_names or self.birth_dates or self.family_names)
 
     def __or__(self, other: PersonFacts) -> PersonFacts:
         return PersonFacts(
-            self.first_names | other.first_names, self.birth_dates | other.birth_dates
+            self.first_names | other.first_names,
+            self.birth_dates | other.birth_dates,
+            self.family_names | other.family_names,
         )
 
 
@@ -161,6 +271,12 @@ def _names_differ(a: PersonFacts, b: PersonFacts) -> bool:
     return not any(names_agree(x, y) for x in a.first_names for y in b.first_names)
 
 
+def _families_differ(a: PersonFacts, b: PersonFacts) -> bool:
+    if not a.family_names or not b.family_names:
+        return False
+    return not any(families_agree(x, y) for x in a.family_names for y in b.family_names)
+
+
 def _births_differ(a: PersonFacts, b: PersonFacts) -> bool:
     if not a.birth_dates or not b.birth_dates:
         return False
@@ -168,11 +284,12 @@ def _births_differ(a: PersonFacts, b: PersonFacts) -> bool:
 
 
 def disagree(a: PersonFacts, b: PersonFacts) -> bool:
-    """Whether the two say different people: their given names or their birth dates differ."""
-    return _names_differ(a, b) or _births_differ(a, b)
+    """Whether the two say different people: their given names, family names or birth dates
+    differ."""
+    return _names_differ(a, b) or _families_differ(a, b) or _births_differ(a, b)
 
 
 def clearly_different(a: PersonFacts, b: PersonFacts) -> bool:
-    """Whether the two are different people beyond doubt: given names and birth dates both
-    differ."""
-    return _names_differ(a, b) and _births_differ(a, b)
+    """Whether the two are different people beyond doubt: their birth dates differ and so do
+    their given names or their family names."""
+    return _births_differ(a, b) and (_names_differ(a, b) or _families_differ(a, b))

@@ -23,7 +23,12 @@ from omnicanal.customers.identifiers import Identifier, IdentifierKind
 from omnicanal.customers.identity.blocked import Blocklist
 from omnicanal.customers.identity.bulk import bulk_insert, bulk_update_by_id
 from omnicanal.customers.identity.graph import IdentityGraph
-from omnicanal.customers.identity.person import BIRTH_DATE_TRAITS, FIRST_NAME_TRAITS, PersonFacts
+from omnicanal.customers.identity.person import (
+    BIRTH_DATE_TRAITS,
+    FAMILY_NAME_TRAITS,
+    FIRST_NAME_TRAITS,
+    PersonFacts,
+)
 from omnicanal.customers.identity.rules import HOUSEHOLD_MAX
 from omnicanal.customers.identity.state import IdentifierState, ProfileState
 from omnicanal.customers.models import (
@@ -200,14 +205,16 @@ def load_profiles(session: Session, graph: IdentityGraph, roots: Iterable[str]) 
         for profile_id, name, value in session.execute(
             select(ProfileTrait.profile_id, ProfileTrait.name, ProfileTrait.value).where(
                 ProfileTrait.profile_id.in_(chunk),
-                ProfileTrait.name.in_(FIRST_NAME_TRAITS + BIRTH_DATE_TRAITS),
+                ProfileTrait.name.in_(FIRST_NAME_TRAITS + FAMILY_NAME_TRAITS + BIRTH_DATE_TRAITS),
             )
         ):
-            said = (
-                PersonFacts.of(first_names=[value] if isinstance(value, str) else [])
-                if name in FIRST_NAME_TRAITS
-                else PersonFacts.of(birth_dates=[value])
-            )
+            text_value = [value] if isinstance(value, str) else []
+            if name in FIRST_NAME_TRAITS:
+                said = PersonFacts.of(first_names=text_value)
+            elif name in FAMILY_NAME_TRAITS:
+                said = PersonFacts.of(family_names=text_value)
+            else:
+                said = PersonFacts.of(birth_dates=[value])
             graph.profiles[profile_id].facts |= said
         for member, root in session.execute(
             select(Profile.id, Profile.root_id).where(

@@ -101,6 +101,12 @@ def person_records(
                 contacts[profile_id][kind] = value
                 if kind == "phone":
                     landline[profile_id] = not anchor
+    for profile_id, kind, value, anchor in _seen_with_contacts(session, set(wanted)):
+        # Evidence only: a shared value the identity graph refused to link this person by.
+        if kind not in contacts[profile_id]:
+            contacts[profile_id][kind] = value
+            if kind == "phone":
+                landline[profile_id] = not anchor
     records = (
         PersonRecord(
             record_id=profile_id,
@@ -112,6 +118,37 @@ def person_records(
         for profile_id in wanted
     )
     return [record for record in records if recognised[record.record_id] or record.is_person]
+
+
+def _seen_with_contacts(session: Session, roots: set[str]) -> list[tuple[str, str, str, bool]]:
+    """(root profile, kind, value, anchor) of the shared e-mails and phones each of these root
+    profiles was seen with without holding them (a family e-mail, a household's landline)."""
+    rows = session.execute(
+        select(
+            ProfileIdentifier.kind,
+            ProfileIdentifier.value,
+            ProfileIdentifier.anchor,
+            ProfileIdentifier.seen_with,
+            ProfileIdentifier.profile_id,
+        )
+        .where(ProfileIdentifier.shared.is_(True), ProfileIdentifier.kind.in_(("email", "phone")))
+        .order_by(ProfileIdentifier.first_seen_at, ProfileIdentifier.id)
+    ).all()
+    mentioned = sorted({p for *_, seen_with, _ in rows for p in seen_with or []})
+    root_of: dict[str, str] = {}
+    for start in range(0, len(mentioned), 500):
+        chunk = mentioned[start : start + 500]
+        for profile_id, root_id in session.execute(
+            select(Profile.id, Profile.root_id).where(Profile.id.in_(chunk))
+        ):
+            root_of[profile_id] = root_id
+    found: list[tuple[str, str, str, bool]] = []
+    for kind, value, anchor, seen_with, holder in rows:
+        owner = root_of.get(holder, holder)
+        for person in {root_of.get(p, p) for p in seen_with or []} & roots:
+            if person != owner:
+                found.append((person, kind, value, anchor))
+    return found
 
 
 @dataclass

@@ -21,6 +21,7 @@ from omnicanal.customers.errors import (
 from omnicanal.customers.identifiers import Identifier, IdentifierKind
 from omnicanal.customers.identity.person import (
     BIRTH_DATE_TRAITS,
+    FAMILY_NAME_TRAITS,
     FIRST_NAME_TRAITS,
     PersonFacts,
     clearly_different,
@@ -374,20 +375,24 @@ def _decide_merged_pair(
 
 
 def _facts_of(session: Session, home_profile_ids: Iterable[str]) -> PersonFacts:
-    """The given names and birth dates that these profiles' own messages stated."""
+    """The given names, family names and birth dates that these profiles' own messages
+    stated."""
     names: list[str] = []
+    families: list[str] = []
     births: list[object] = []
     for name, value in session.execute(
         select(ProfileTrait.name, ProfileTrait.value).where(
             ProfileTrait.home_profile_id.in_(sorted(set(home_profile_ids))),
-            ProfileTrait.name.in_(FIRST_NAME_TRAITS + BIRTH_DATE_TRAITS),
+            ProfileTrait.name.in_(FIRST_NAME_TRAITS + FAMILY_NAME_TRAITS + BIRTH_DATE_TRAITS),
         )
     ):
         if name in FIRST_NAME_TRAITS:
             names += [value] if isinstance(value, str) else []
+        elif name in FAMILY_NAME_TRAITS:
+            families += [value] if isinstance(value, str) else []
         else:
             births.append(value)
-    return PersonFacts.of(names, births)
+    return PersonFacts.of(names, births, families)
 
 
 def _through(merge: IdentityMerge) -> set[str]:
