@@ -15,6 +15,7 @@ from sqlalchemy import select
 from omnicanal.privacy.models import Erasure
 from tests.builders import auth, snapshot
 from tests.privacy.test_rights import CAMILLE_EMAIL, build_scene
+from tests.web.test_admin_pages import _csrf, _post
 from tests.web.test_store_pages import make_staff, sign_in
 
 ZOE_EMAIL = "zoe.martin@exemple.fr"
@@ -27,21 +28,6 @@ def zoe(platform, client):
     make_staff(platform, "hugo@example.fr", role="head_office", location=None)
     sign_in(client, "hugo@example.fr")
     return scene
-
-
-def _csrf(html: str) -> str:
-    token = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert token is not None
-    return token.group(1)
-
-
-def _post(client, path: str, **fields: str):  # type: ignore[no-untyped-def]
-    return client.post(
-        path,
-        data=fields,
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        follow_redirects=False,
-    )
 
 
 def _find(client, kind: str, value: str, **params: str):  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import String, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicanal.customers.identity.bulk import bulk_insert
@@ -101,7 +101,8 @@ def person_records(
                 contacts[profile_id][kind] = value
                 if kind == "phone":
                     landline[profile_id] = not anchor
-    for profile_id, kind, value, anchor in _seen_with_contacts(session, set(wanted)):
+    lacking = {p for p in wanted if len(contacts[p]) < 2}
+    for profile_id, kind, value, anchor in _seen_with_contacts(session, lacking):
         # Evidence only: a shared value the identity graph refused to link this person by.
         if kind not in contacts[profile_id]:
             contacts[profile_id][kind] = value
@@ -120,10 +121,16 @@ def person_records(
     return [record for record in records if recognised[record.record_id] or record.is_person]
 
 
+_NARROWED = 50
+"""Up to this many people, the shared values are searched by the ids they list."""
+
+
 def _seen_with_contacts(session: Session, roots: set[str]) -> list[tuple[str, str, str, bool]]:
     """(root profile, kind, value, anchor) of the shared e-mails and phones each of these root
     profiles was seen with without holding them (a family e-mail, a household's landline)."""
-    rows = session.execute(
+    if not roots:
+        return []
+    query = (
         select(
             ProfileIdentifier.kind,
             ProfileIdentifier.value,
@@ -133,7 +140,14 @@ def _seen_with_contacts(session: Session, roots: set[str]) -> list[tuple[str, st
         )
         .where(ProfileIdentifier.shared.is_(True), ProfileIdentifier.kind.in_(("email", "phone")))
         .order_by(ProfileIdentifier.first_seen_at, ProfileIdentifier.id)
-    ).all()
+    )
+    if len(roots) <= _NARROWED:
+        # The real-time matcher asks for a few people: read only the shared values whose
+        # seen-with list names one of their profiles (merged-away ones included), not all.
+        members = set(session.scalars(select(Profile.id).where(Profile.root_id.in_(roots))))
+        listed = cast(ProfileIdentifier.seen_with, String)
+        query = query.where(or_(*(listed.like(f'%"{member}"%') for member in members | roots)))
+    rows = session.execute(query).all()
     mentioned = sorted({p for *_, seen_with, _ in rows for p in seen_with or []})
     root_of: dict[str, str] = {}
     for start in range(0, len(mentioned), 500):
