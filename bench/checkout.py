@@ -97,13 +97,13 @@ def set_up(platform: Any, orders: int, modes: list[str]) -> Scenario:
     """The network, 60 SKUs with plenty of stock, one key per channel, and the carts."""
     from omnicanal.carts import service as carts
     from omnicanal.carts.schemas import CartIn, CartLineIn
-    from omnicanal.catalog import service as catalog
     from omnicanal.catalog.schemas import ProductIn, VariantIn
     from omnicanal.inventory import service as inventory
     from omnicanal.network import service as network
     from omnicanal.network.schemas import Capabilities, LocationIn
     from omnicanal.platform.actors import OPERATOR, ChannelKind
     from omnicanal.platform.auth import create_api_key
+    from omnicanal.pricing.products import create_priced_products
 
     with platform.db.transaction() as session:
         network.ensure_default_channels(session)
@@ -136,7 +136,7 @@ def set_up(platform: Any, orders: int, modes: list[str]) -> Scenario:
                 ),
                 actor=OPERATOR,
             )
-        catalog.create_products(
+        create_priced_products(
             session,
             products=[
                 ProductIn(

@@ -230,9 +230,9 @@ def fresh_database(backend: str, label: str = "bench") -> Iterator[BenchDatabase
 
 def build_platform_on(db: BenchDatabase, *, migrate_schema: bool = True, **settings: Any) -> Any:
     """An omnicanal Platform over ``db`` (embedded bus, no background threads), migrated."""
+    from omnicanal.bootstrap import build_platform
     from omnicanal.platform import migrate
     from omnicanal.platform.config import Settings
-    from omnicanal.platform.wiring import build_platform
 
     platform = build_platform(Settings(database_url=db.url, data_dir=db.workdir, **settings))
     if migrate_schema:

@@ -77,7 +77,7 @@ def _messages(count: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 def _run(backend: str, args: argparse.Namespace, *, one_by_one: bool) -> None:
-    from omnicanal.customers.service import realtime
+    from omnicanal.customers.events import PersonRecorded
     from omnicanal.platform.clock import utcnow
     from omnicanal.platform.events import OutboxEvent, ProcessedEvent
     from omnicanal.tracking import service as tracking
@@ -117,7 +117,7 @@ def _run(backend: str, args: argparse.Namespace, *, one_by_one: bool) -> None:
                         ).where(OutboxEvent.seq > last_seq)
                     ):
                         last_seq = max(last_seq, seq)
-                        if event_type == realtime.PERSON_RECORDED:
+                        if event_type == PersonRecorded.type:
                             created.setdefault(event_id, at.timestamp())
                     for event_id, handled in session.execute(
                         select(ProcessedEvent.event_id, ProcessedEvent.handled_at).where(

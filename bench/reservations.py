@@ -139,6 +139,7 @@ def set_up(platform: Any, units: int, modes: list[str]) -> Scenario:
     from omnicanal.network.schemas import Capabilities, LocationIn
     from omnicanal.platform.actors import OPERATOR, ChannelKind
     from omnicanal.platform.auth import create_api_key
+    from omnicanal.pricing.products import create_priced_products
 
     skus = [sku_for(mode) for mode in modes] + [WARM_SKU]
     with platform.db.transaction() as session:
@@ -159,7 +160,7 @@ def set_up(platform: Any, units: int, modes: list[str]) -> Scenario:
             ),
             actor=OPERATOR,
         )
-        catalog.create_products(
+        create_priced_products(
             session,
             products=[
                 ProductIn(
@@ -180,7 +181,7 @@ def set_up(platform: Any, units: int, modes: list[str]) -> Scenario:
                     sku=sku,
                     location=STORE,
                     kind=MovementKind.receipt,
-                    quantity=units if sku != WARM_SKU else 1_000_000,
+                    quantity=units if sku != WARM_SKU else 100_000,
                 ),
                 actor=OPERATOR,
             )

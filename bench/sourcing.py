@@ -183,7 +183,6 @@ def run_pure(store_counts: Sequence[int]) -> list[dict[str, Any]]:
 
 def run_db(backend: str, store_counts: Sequence[int]) -> list[dict[str, Any]]:
     """The sourcing step of a checkout on a real database: network, availability, rules."""
-    from omnicanal.catalog import service as catalog
     from omnicanal.catalog.schemas import ProductIn, VariantIn
     from omnicanal.fulfilment.states import Method as M
     from omnicanal.inventory import service as inventory
@@ -192,6 +191,7 @@ def run_db(backend: str, store_counts: Sequence[int]) -> list[dict[str, Any]]:
     from omnicanal.orders.policy import OrderPolicy
     from omnicanal.orders.service.allocation import load_network, read_stock
     from omnicanal.platform.actors import OPERATOR
+    from omnicanal.pricing.products import create_priced_products
 
     rows = []
     policy = OrderPolicy()
@@ -221,7 +221,7 @@ def run_db(backend: str, store_counts: Sequence[int]) -> list[dict[str, Any]]:
                             ),
                             actor=OPERATOR,
                         )
-                    catalog.create_products(
+                    create_priced_products(
                         session,
                         products=[
                             ProductIn(

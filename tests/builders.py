@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 
-from omnicanal.catalog import service as catalog
 from omnicanal.catalog.gtin import make_gtin13
 from omnicanal.catalog.schemas import ProductIn, VariantIn
 from omnicanal.inventory import service as inventory
@@ -14,6 +13,7 @@ from omnicanal.network.schemas import Capabilities, LocationIn
 from omnicanal.platform.actors import OPERATOR, ChannelKind
 from omnicanal.platform.auth import create_api_key
 from omnicanal.platform.wiring import Platform
+from omnicanal.pricing import products as priced
 
 _gtins = itertools.count(1)
 
@@ -66,7 +66,7 @@ def make_product(platform: Platform, code: str, *, sizes: tuple[str, ...] = ("M"
         for size in sizes
     ]
     with platform.db.transaction() as session:
-        catalog.create_products(
+        priced.create_priced_products(
             session,
             products=[
                 ProductIn(code=code, name=f"Produit {code}", category="Robes", variants=variants)

@@ -11,7 +11,7 @@ from click.testing import Result
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from omnicanal.catalog import service as catalog
+from omnicanal.bootstrap import build_platform
 from omnicanal.catalog.gtin import make_gtin13
 from omnicanal.catalog.importer import parse_price
 from omnicanal.catalog.models import Product, Variant
@@ -21,7 +21,8 @@ from omnicanal.network.models import Location
 from omnicanal.platform import migrate
 from omnicanal.platform.config import Settings
 from omnicanal.platform.events import OutboxEvent
-from omnicanal.platform.wiring import Platform, build_platform
+from omnicanal.platform.wiring import Platform
+from omnicanal.pricing import products as priced
 from tests.builders import make_location, receive
 
 GTIN_1, GTIN_2, GTIN_3 = (make_gtin13(f"37700210{n:04d}") for n in (1, 2, 3))
@@ -77,8 +78,8 @@ def test_a_good_products_file_creates_its_products_variants_and_prices(tmp_path,
     assert result.exit_code == 0, result.output
     assert "Imported 2 products (3 variants)" in result.output
     with platform.db.reading() as session:
-        robe = catalog.get_product(session, code="ROB-101", currency="EUR")
-        trench = catalog.get_product(session, code="MAN-204", currency="EUR")
+        robe = priced.get_priced_product(session, code="ROB-101", currency="EUR")
+        trench = priced.get_priced_product(session, code="MAN-204", currency="EUR")
     assert (robe.name, robe.category, robe.brand) == (
         "Robe portefeuille Alma",
         "Robes",
@@ -173,7 +174,7 @@ def test_a_french_spreadsheet_export_is_read(tmp_path, database):
 
     assert result.exit_code == 0, result.output
     with platform.db.reading() as session:
-        product = catalog.get_product(session, code="JUP-110", currency="EUR")
+        product = priced.get_priced_product(session, code="JUP-110", currency="EUR")
     assert (product.name, product.variants[0].colour, product.variants[0].price_minor) == (
         "Jupe plissée Zélie",
         "écru",

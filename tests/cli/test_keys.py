@@ -10,12 +10,12 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from omnicanal.api.app import create_app
+from omnicanal.bootstrap import build_platform
 from omnicanal.cli.main import app
 from omnicanal.platform.audit import AuditEntry
 from omnicanal.platform.auth import ApiKey, authenticate_and_note_use, list_api_keys
 from omnicanal.platform.clock import as_utc, utcnow
 from omnicanal.platform.config import Settings
-from omnicanal.platform.wiring import build_platform
 from tests.builders import make_location
 
 
@@ -133,12 +133,18 @@ def test_a_rotated_key_is_replaced_by_a_new_one_with_the_same_store_and_scopes(t
     assert rotated.exit_code == 0, rotated.output
     new = next(word for word in rotated.output.split() if word.startswith("oc_store_"))
     with TestClient(create_app(platform, background=False)) as client:
-        assert client.get(
-            "/v1/locations/LYON-01", headers={"Authorization": f"Bearer {old}"}
-        ).status_code == 401
-        assert client.get(
-            "/v1/locations/LYON-01", headers={"Authorization": f"Bearer {new}"}
-        ).status_code == 200
+        assert (
+            client.get(
+                "/v1/locations/LYON-01", headers={"Authorization": f"Bearer {old}"}
+            ).status_code
+            == 401
+        )
+        assert (
+            client.get(
+                "/v1/locations/LYON-01", headers={"Authorization": f"Bearer {new}"}
+            ).status_code
+            == 200
+        )
     with platform.db.reading() as session:
         keys = {key.id: key for key in list_api_keys(session)}
     replacement = next(key for key in keys.values() if key.id != key_id)

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.cli.main import app
 from omnicanal.platform import migrate
 from omnicanal.platform.config import Settings
-from omnicanal.platform.wiring import build_platform
 from omnicanal.staff import sessions
 from omnicanal.staff.models import Staff
 from tests.builders import make_location

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert
@@ -65,17 +64,15 @@ def test_a_name_nobody_has_finds_nobody():
     assert rank_names("z", PEOPLE) == []
 
 
-def test_the_ranking_stays_fast_on_twenty_thousand_names():
-    """Ranking 20,000 names takes well under a second (a guard, not a benchmark)."""
+def test_the_ranking_finds_the_one_name_among_twenty_thousand():
+    """The right person comes first among 20,000 names (its speed is bench.names's job)."""
     first = ["Zoé", "Jean", "Hélène", "Paul", "Camille", "Louis", "Inès", "Hugo", "Léa", "Nina"]
     last = [f"Nom{index}" for index in range(2000)]
     names = {f"p{i}": f"{first[i % 10]} {last[i // 10]}" for i in range(20_000)}
-    started = time.perf_counter()
 
     matches = rank_names("lea nom1234", names)
 
     assert matches[0].name == "Léa Nom1234"
-    assert time.perf_counter() - started < 2
 
 
 def test_profiles_are_found_by_the_name_their_traits_carry(platform, client):

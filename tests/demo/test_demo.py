@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from omnicanal.api.app import create_app
+from omnicanal.bootstrap import build_platform
 from omnicanal.catalog.gtin import is_valid_gtin
 from omnicanal.catalog.models import Product, Variant
 from omnicanal.cli.main import app
@@ -24,9 +25,11 @@ from omnicanal.network import service as network
 from omnicanal.network.models import Location
 from omnicanal.platform import migrate
 from omnicanal.platform.config import Settings
-from omnicanal.platform.wiring import Platform, build_platform
+from omnicanal.platform.wiring import Platform
 from omnicanal.pricing.models import ListPrice
 from tests.builders import auth
+
+pytestmark = pytest.mark.slow
 
 SEED = 7
 # Mainland France and Corsica.

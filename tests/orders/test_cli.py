@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.cli.main import app
 from omnicanal.fulfilment.states import Action
 from omnicanal.orders import service as orders
 from omnicanal.platform import migrate
 from omnicanal.platform.config import Settings
-from omnicanal.platform.wiring import build_platform
 from tests.orders.builders import WEB, line, make_shop, place
 
 

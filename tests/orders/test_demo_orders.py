@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from random import Random
 
+import pytest
+
+from omnicanal.bootstrap import build_platform
 from omnicanal.demo import generate
 from omnicanal.demo.orders import generate_orders
 from omnicanal.fulfilment import queries
 from omnicanal.orders import service as orders
 from omnicanal.platform import migrate
 from omnicanal.platform.config import Settings
-from omnicanal.platform.wiring import build_platform
+
+pytestmark = pytest.mark.slow
 
 DAYS = 14
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -20,6 +21,8 @@ from omnicanal.api.app import create_app
 from omnicanal.platform.auth import SCOPES
 from omnicanal.tracking import service as tracking
 from tests.builders import make_key, make_location, make_product, receive
+
+pytestmark = pytest.mark.slow
 
 # Per operation and per mode (valid, invalid): the whole run stays around a minute on SQLite.
 EXAMPLES = int(os.environ.get("OMNICANAL_TEST_FUZZ_EXAMPLES", "8"))

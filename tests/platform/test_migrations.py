@@ -5,13 +5,14 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from omnicanal.bootstrap import load_models
 from omnicanal.platform import migrate
 
 
 def test_the_migrated_schema_matches_the_models(platform):
     with platform.db.write_engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, migrate.metadata())
+        differences = compare_metadata(context, load_models())
     assert differences == []
     assert migrate.current_revision(platform.db) == migrate.head_revision()
 

@@ -31,23 +31,45 @@ from sqlalchemy.orm import Session
 
 from omnicanal.analytics.models import DailyEventCount
 from omnicanal.analytics.service import CONSUMERS as ANALYTICS
+from omnicanal.events_catalogue import load_events
+from omnicanal.inventory.events import StockMoved, StockReserved
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.bus import Consumer, deliver
 from omnicanal.platform.config import Settings
-from omnicanal.platform.events import Event, OutboxEvent, ProcessedEvent, record_event
+from omnicanal.platform.events import (
+    DomainEvent,
+    Event,
+    OutboxEvent,
+    ProcessedEvent,
+    record_event,
+)
 from omnicanal.platform.nats import (
     NatsPublisher,
     durable_name,
-    filter_subject,
     filter_subjects,
-    retry_delay,
-    run_worker,
 )
 from omnicanal.platform.wiring import Platform
+from omnicanal.platform.worker import retry_delay, run_worker
 from tests.builders import make_location, make_product, receive
 from tests.conftest import NATS_URL, free_port, make_platform
 
 ANALYTICS_CONSUMER = ANALYTICS[0]
+INVENTORY_EVENTS = tuple(
+    declared for declared in load_events().values() if declared.type.startswith("inventory.")
+)
+
+
+class BulkRecorded(DomainEvent):
+    """One of many events a test commits at once."""
+
+    type = "test.bulk"
+    example = {"n": 1}
+
+    n: int
+
+    @property
+    def subject(self) -> str:
+        return f"tests/{self.n}"
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -198,9 +220,7 @@ def bulk_events(platform: Platform, count: int) -> None:
     """``count`` events committed in one transaction."""
     with platform.db.transaction() as session:
         for n in range(count):
-            record_event(
-                session, type="test.bulk", subject=f"tests/{n}", data={"n": n}, actor=OPERATOR
-            )
+            record_event(session, BulkRecorded(n=n), actor=OPERATOR)
 
 
 class WorkerThread:
@@ -295,17 +315,17 @@ def nats_platform(
 # --- subjects and names (no server needed) ------------------------------------------------------
 
 
-def test_consumer_patterns_become_subject_filters_that_cover_them() -> None:
-    """fnmatch's '*' spans dots, so a filter ends in '>' from the first wildcard token."""
-    assert filter_subject("oc.events", "*") == "oc.events.>"
-    assert filter_subject("oc.events", "inventory.*") == "oc.events.inventory.>"
-    assert filter_subject("oc.events", "inventory.stock_*") == "oc.events.inventory.>"
-    assert filter_subject("oc", "order.ready_for_pickup") == "oc.order.ready_for_pickup"
-    assert filter_subjects("oc.events", ("inventory.*", "order.*")) == [
-        "oc.events.inventory.>",
-        "oc.events.order.>",
+def test_the_event_classes_of_a_consumer_become_its_subject_filters() -> None:
+    """One filter per declared event type; a consumer of every event takes the whole prefix."""
+    reserving = Consumer(
+        name="test.reserving", events=(StockReserved, StockMoved), handler=lambda _s, _e: None
+    )
+
+    assert filter_subjects("oc.events", reserving) == [
+        "oc.events.inventory.reserved",
+        "oc.events.inventory.stock_moved",
     ]
-    assert filter_subjects("oc.events", ("inventory.*", "*")) == ["oc.events.>"]
+    assert filter_subjects("oc.events", ANALYTICS_CONSUMER) == ["oc.events.>"]
     assert durable_name("analytics.event_counts") == "analytics_event_counts"
     assert [retry_delay(n) for n in (1, 2, 3, 20)] == [0.5, 1.0, 2.0, 60.0]
 
@@ -499,7 +519,7 @@ def test_a_consumer_that_fails_gets_the_event_again_until_it_succeeds(
             handled.append(event.id)
 
     nats_platform.consumers.append(
-        Consumer(name="test.flaky", patterns=("inventory.*",), handler=flaky)
+        Consumer(name="test.flaky", events=INVENTORY_EVENTS, handler=flaky)
     )
     with WorkerThread(nats_platform):
         rows = some_events(nats_platform)
@@ -530,7 +550,7 @@ def test_a_batch_consumer_gets_the_events_that_piled_up_in_one_transaction(
     nats_platform.consumers.append(
         Consumer(
             name="test.bulk",
-            patterns=("test.*",),
+            events=(BulkRecorded,),
             handler=lambda _session, event: batches.append([event.id]),
             batch_handler=lambda _session, events: batches.append([e.id for e in events]),
         )
@@ -563,7 +583,7 @@ def test_a_failing_batch_is_delivered_again_one_event_at_a_time(
     nats_platform.consumers.append(
         Consumer(
             name="test.bulk",
-            patterns=("test.*",),
+            events=(BulkRecorded,),
             handler=lambda _session, event: singles.append(event.id),
             batch_handler=refuse,
         )

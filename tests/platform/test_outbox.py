@@ -128,7 +128,7 @@ def test_a_failing_consumer_leaves_the_event_unpublished_until_it_succeeds(
             raise RuntimeError("the mail server is down")
         handled.append(event.id)
 
-    consumers = [ANALYTICS_CONSUMER, Consumer(name="test.fussy", patterns=("*",), handler=fussy)]
+    consumers = [ANALYTICS_CONSUMER, Consumer(name="test.fussy", all_events=True, handler=fussy)]
     relay = OutboxRelay(platform.db, InProcessBus(platform.db, consumers), batch_size=100)
 
     assert relay.publish_once() == 1
@@ -161,7 +161,7 @@ def test_a_poison_event_is_given_up_after_its_attempts_and_the_rest_flows(
 
     consumers = [
         ANALYTICS_CONSUMER,
-        Consumer(name="test.broken", patterns=("*",), handler=broken_on_one),
+        Consumer(name="test.broken", all_events=True, handler=broken_on_one),
     ]
     relay = OutboxRelay(
         platform.db, InProcessBus(platform.db, consumers, max_attempts=3), batch_size=100

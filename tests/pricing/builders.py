@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from omnicanal.catalog import service as catalog
 from omnicanal.catalog.schemas import ProductIn, VariantIn
 from omnicanal.network import service as network
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.wiring import Platform
 from omnicanal.pricing import overrides, promotions
+from omnicanal.pricing import products as priced
 from omnicanal.pricing.schemas import OverrideIn, OverrideOut, PromotionIn, PromotionOut
 from tests.builders import make_key
 
@@ -22,7 +22,7 @@ def make_sku(
     """A product with one SKU at ``price_minor`` (no list price when None); returns the SKU."""
     with platform.db.transaction() as session:
         network.ensure_default_channels(session)
-        catalog.create_products(
+        priced.create_priced_products(
             session,
             products=[
                 ProductIn(

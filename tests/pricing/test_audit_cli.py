@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.cli.main import app
 from omnicanal.platform import migrate
 from omnicanal.platform.config import Settings
-from omnicanal.platform.wiring import build_platform
 from tests.pricing.builders import make_sku, set_override
 
 

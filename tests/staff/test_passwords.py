@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 import pytest
+from argon2 import PasswordHasher, profiles
 
 from omnicanal.staff import passwords
 
@@ -24,6 +25,18 @@ def test_a_password_verifies_against_its_argon2id_hash_and_nothing_else():
     assert passwords.verify_password("correct horse battery", stored)
     assert not passwords.verify_password("correct horse batterY", stored)
     assert "correct horse" not in stored
+
+
+def test_production_hashes_use_rfc_9106s_recommended_argon2id_parameters():
+    """The suite hashes with argon2-cffi's cheapest profile (conftest); what a deployment
+    stores is Argon2id at t=3, 64 MiB, p=4, and a cheaper hash is upgraded at sign-in."""
+    production = PasswordHasher.from_parameters(passwords.PARAMETERS)
+
+    stored = production.hash("correct horse battery")
+
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST).hash("x")
+    assert production.check_needs_rehash(cheap)
 
 
 def test_two_hashes_of_one_password_differ_by_their_salt():

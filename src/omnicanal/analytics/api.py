@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from omnicanal.analytics import service
-from omnicanal.api.deps import ReadSession, scope
-from omnicanal.api.problems import responses
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Day
+from omnicanal.platform.http.deps import ReadSession, scope
+from omnicanal.platform.http.problems import responses
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from omnicanal.analytics.models import DailyEventCount
 from omnicanal.platform.bus import Consumer
+from omnicanal.platform.db import NO_SYNC, rowcount
 from omnicanal.platform.events import Event
 
 
@@ -19,9 +20,9 @@ def _add(session: Session, key: dict[str, object], count: int) -> None:
         update(DailyEventCount)
         .where(*(getattr(DailyEventCount, name) == value for name, value in key.items()))
         .values(count=DailyEventCount.count + count),
-        execution_options={"synchronize_session": False},
+        execution_options=NO_SYNC,
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not rowcount(result):
         session.add(DailyEventCount(**key, count=count))
         session.flush()
 
@@ -62,7 +63,7 @@ def event_counts(
 CONSUMERS = (
     Consumer(
         name="analytics.event_counts",
-        patterns=("*",),
+        all_events=True,
         handler=count_event,
         batch_handler=count_events,
     ),

@@ -11,13 +11,28 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import func, select, text
 
 from omnicanal import __version__
-from omnicanal.api import openapi, problems
-from omnicanal.api.deps import PlatformDep, bounded_parameters
-from omnicanal.api.headers import SecurityHeaders
-from omnicanal.api.limits import BodyLimit
+from omnicanal.analytics.api import router as analytics
+from omnicanal.bootstrap import build_platform
+from omnicanal.carts.api import router as carts
+from omnicanal.customers.api import cart_router as profile_carts
+from omnicanal.customers.api import router as customers
+from omnicanal.fulfilment.api import router as fulfilment
+from omnicanal.inventory.api import router as inventory
+from omnicanal.network.api import router as network
+from omnicanal.orders.api import fulfilment_router as fulfilment_work
+from omnicanal.orders.api import router as orders
 from omnicanal.platform import migrate
 from omnicanal.platform.events import OutboxEvent
-from omnicanal.platform.wiring import Platform, build_platform
+from omnicanal.platform.http import openapi, problems
+from omnicanal.platform.http.deps import PlatformDep, bounded_parameters
+from omnicanal.platform.http.headers import SecurityHeaders
+from omnicanal.platform.http.limits import BodyLimit
+from omnicanal.platform.wiring import Platform
+from omnicanal.pricing.api import products_router as products
+from omnicanal.pricing.api import router as pricing
+from omnicanal.privacy.api import router as privacy
+from omnicanal.tracking.api import router as tracking
+from omnicanal.web.edge import install as install_web
 
 DESCRIPTION = """
 One source of truth for every channel. Authenticate with `Authorization: Bearer <API key>`
@@ -64,20 +79,9 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
             max_age=600,
         )
 
-    from omnicanal.analytics.api import router as analytics
-    from omnicanal.carts.api import router as carts
-    from omnicanal.catalog.api import router as catalog
-    from omnicanal.customers.api import router as customers
-    from omnicanal.fulfilment.api import router as fulfilment
-    from omnicanal.inventory.api import router as inventory
-    from omnicanal.network.api import router as network
-    from omnicanal.orders.api import router as orders
-    from omnicanal.pricing.api import router as pricing
-    from omnicanal.privacy.api import router as privacy
-    from omnicanal.tracking.api import router as tracking
-
     bounded = [Depends(bounded_parameters)]
-    for router in (network, catalog, inventory, analytics, pricing, carts, orders, fulfilment):
+    edges = (network, products, inventory, analytics, pricing, carts, profile_carts, orders)
+    for router in (*edges, fulfilment_work, fulfilment):
         app.include_router(router, dependencies=bounded)
     for router in (tracking, customers, privacy):
         app.include_router(router, dependencies=bounded)
@@ -88,8 +92,6 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         return path.startswith("/v1/") and path not in tracking_paths
 
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, applies=body_limited)
-
-    from omnicanal.web.edge import install as install_web
 
     install_web(app)
 

@@ -9,12 +9,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from omnicanal.api.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
-from omnicanal.api.problems import responses
 from omnicanal.carts import service
 from omnicanal.carts.schemas import CartIn, CartLineIn, CartOut, CouponIn, MergeIn, QuantityIn
-from omnicanal.customers import service as customers
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.problems import responses
 from omnicanal.platform.wiring import Platform
 
 router = APIRouter(prefix="/v1", tags=["carts"])
@@ -74,22 +73,6 @@ def find_open_cart(
         anonymous_id=anonymous_id,
         channel=actor.channel,
         actor=actor,
-    )
-
-
-@router.get("/profiles/{profile_id}/cart", response_model=CartOut, responses=responses(404))
-def profile_cart(
-    profile_id: str,
-    session: ReadSession,
-    actor: Actor = scope("carts:read"),
-    reader: Actor = scope("profiles:read"),
-):
-    """The person's open cart, filed under any of their identifiers (login, email, card...):
-    what a till opens once the customer is recognised. Needs ``profiles:read`` as well, like
-    every read of a profile."""
-    references = customers.customer_references(session, profile_id=profile_id)
-    return service.find_open_cart_among(
-        session, customer_refs=references, channel=actor.channel, actor=actor
     )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from omnicanal.carts import access, events
+from omnicanal.carts import access
 from omnicanal.carts.errors import (
     CartCurrencyMismatch,
     CartLineNotFound,
@@ -32,22 +32,31 @@ from omnicanal.carts.errors import (
     NoOpenCart,
     UnknownCart,
 )
+from omnicanal.carts.events import (
+    CartAssigned,
+    CartCheckedOut,
+    CartCouponAdded,
+    CartCouponRemoved,
+    CartCreated,
+    CartItem,
+    CartLineAdded,
+    CartLineChanged,
+    CartLineRemoved,
+    CartMerged,
+)
 from omnicanal.carts.models import Cart, CartLine
 from omnicanal.carts.schemas import CartIn, CartLineIn, CartLineOut, CartOut, MergeIn, QuantityIn
 from omnicanal.catalog import service as catalog
 from omnicanal.platform.access import Owner
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
+from omnicanal.platform.db import NO_SYNC
 from omnicanal.platform.events import record_event
 from omnicanal.pricing import service as pricing
 from omnicanal.pricing.errors import InvalidQuantity
 from omnicanal.pricing.schemas import MAX_QUANTITY
 
 OPEN = "open"
-
-
-def _event(session: Session, cart: Cart, type: str, actor: Actor, **data: object) -> None:
-    record_event(session, type=type, subject=f"carts/{cart.id}", data=data, actor=actor)
 
 
 def _lines(session: Session, cart_id: str) -> list[CartLine]:
@@ -200,17 +209,18 @@ def create_cart(session: Session, *, data: CartIn, actor: Actor, currency: str) 
     for line in data.lines:
         _add(session, cart, variants[line.sku].sku, line.quantity, now)
     out = cart_out(session, cart, channel=actor.channel)
-    _event(
+    record_event(
         session,
-        cart,
-        events.CREATED,
-        actor,
-        channel=cart.channel,
-        anonymous_id=cart.anonymous_id,
-        customer_ref=cart.customer_ref,
-        currency=cart.currency,
-        lines=[{"sku": line.sku, "quantity": line.quantity} for line in out.lines],
-        coupons=coupons,
+        CartCreated(
+            cart_id=cart.id,
+            channel=cart.channel,
+            anonymous_id=cart.anonymous_id,
+            customer_ref=cart.customer_ref,
+            currency=cart.currency,
+            lines=[CartItem(sku=line.sku, quantity=line.quantity) for line in out.lines],
+            coupons=coupons,
+        ),
+        actor=actor,
     )
     return out
 
@@ -303,14 +313,10 @@ def add_line(session: Session, *, cart_id: str, line: CartLineIn, actor: Actor) 
     added = _add(session, cart, variant.sku, line.quantity, now)
     cart.updated_at = now
     out = cart_out(session, cart, channel=actor.channel)
-    _event(
+    record_event(
         session,
-        cart,
-        events.LINE_ADDED,
-        actor,
-        sku=added.sku,
-        added=line.quantity,
-        quantity=added.quantity,
+        CartLineAdded(cart_id=cart.id, sku=added.sku, added=line.quantity, quantity=added.quantity),
+        actor=actor,
     )
     return out
 
@@ -335,14 +341,10 @@ def change_line(
         line.updated_at = now
         cart.updated_at = now
         session.flush()
-        _event(
+        record_event(
             session,
-            cart,
-            events.LINE_CHANGED,
-            actor,
-            sku=sku,
-            before=before,
-            quantity=line.quantity,
+            CartLineChanged(cart_id=cart.id, sku=sku, before=before, quantity=line.quantity),
+            actor=actor,
         )
     return cart_out(session, cart, channel=actor.channel)
 
@@ -354,7 +356,9 @@ def remove_line(session: Session, *, cart_id: str, sku: str, actor: Actor) -> Ca
     session.delete(line)
     cart.updated_at = utcnow()
     session.flush()
-    _event(session, cart, events.LINE_REMOVED, actor, sku=sku, quantity=line.quantity)
+    record_event(
+        session, CartLineRemoved(cart_id=cart.id, sku=sku, quantity=line.quantity), actor=actor
+    )
     return cart_out(session, cart, channel=actor.channel)
 
 
@@ -366,7 +370,7 @@ def add_coupon(session: Session, *, cart_id: str, code: str, actor: Actor) -> Ca
         cart.coupon_codes = [*cart.coupon_codes, code]
         cart.updated_at = utcnow()
         session.flush()
-        _event(session, cart, events.COUPON_ADDED, actor, coupon=code)
+        record_event(session, CartCouponAdded(cart_id=cart.id, coupon=code), actor=actor)
     return cart_out(session, cart, channel=actor.channel)
 
 
@@ -379,7 +383,7 @@ def remove_coupon(session: Session, *, cart_id: str, code: str, actor: Actor) ->
     cart.coupon_codes = [c for c in cart.coupon_codes if c != code]
     cart.updated_at = utcnow()
     session.flush()
-    _event(session, cart, events.COUPON_REMOVED, actor, coupon=code)
+    record_event(session, CartCouponRemoved(cart_id=cart.id, coupon=code), actor=actor)
     return cart_out(session, cart, channel=actor.channel)
 
 
@@ -421,13 +425,14 @@ def merge_carts(session: Session, *, data: MergeIn, actor: Actor) -> CartOut:
         target = sources.pop()
         target.customer_ref = data.customer_ref
         target.updated_at = now
-        _event(
+        record_event(
             session,
-            target,
-            events.ASSIGNED,
-            actor,
-            anonymous_id=data.anonymous_id,
-            customer_ref=data.customer_ref,
+            CartAssigned(
+                cart_id=target.id,
+                anonymous_id=data.anonymous_id,
+                customer_ref=data.customer_ref,
+            ),
+            actor=actor,
         )
     for source in sources:
         if source.currency != target.currency:
@@ -443,16 +448,17 @@ def merge_carts(session: Session, *, data: MergeIn, actor: Actor) -> CartOut:
         source.merged_into_id = target.id
         source.updated_at = now
         target.updated_at = now
-        _event(
+        record_event(
             session,
-            source,
-            events.MERGED,
-            actor,
-            into=target.id,
-            customer_ref=data.customer_ref,
-            anonymous_id=data.anonymous_id,
-            lines=[{"sku": sku, "quantity": quantity} for sku, quantity in moved],
-            coupons=list(source.coupon_codes),
+            CartMerged(
+                cart_id=source.id,
+                into=target.id,
+                customer_ref=data.customer_ref,
+                anonymous_id=data.anonymous_id,
+                lines=[CartItem(sku=sku, quantity=quantity) for sku, quantity in moved],
+                coupons=list(source.coupon_codes),
+            ),
+            actor=actor,
         )
     if data.customer_attributes is not None:
         target.customer_attributes = dict(data.customer_attributes)
@@ -468,7 +474,7 @@ def mark_checked_out(session: Session, *, cart_id: str, order_id: str, actor: Ac
         .where(Cart.id == cart_id, Cart.status == OPEN)
         .values(status="checked_out", order_id=order_id, updated_at=utcnow())
         .returning(Cart.id),
-        execution_options={"synchronize_session": False},
+        execution_options=NO_SYNC,
     ).scalar_one_or_none()
     loaded = session.identity_map.get(identity_key(Cart, cart_id))
     if loaded is not None:
@@ -480,10 +486,4 @@ def mark_checked_out(session: Session, *, cart_id: str, order_id: str, actor: Ac
             field="cart_id",
             cart_status=cart.status,
         )
-    record_event(
-        session,
-        type=events.CHECKED_OUT,
-        subject=f"carts/{cart_id}",
-        data={"order_id": order_id},
-        actor=actor,
-    )
+    record_event(session, CartCheckedOut(cart_id=cart_id, order_id=order_id), actor=actor)

@@ -4,7 +4,8 @@ Columns: ``product_code,name,category,brand,sku,gtin,size,colour,price`` (and op
 ``description``). Reading is pure: every row becomes a :class:`ProductRow` or one or more
 :class:`RowError` with its line number, so an operator sees every problem at once.
 :func:`check_catalog` then rejects rows whose code, SKU or GTIN the catalog already holds,
-and :func:`create_in_batches` writes the good rows through :func:`service.create_products`.
+and :func:`create_in_batches` hands the good rows, a batch at a time, to the caller's use
+case (the import command creates them with their prices through ``pricing.products``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from omnicanal.catalog import service
 from omnicanal.catalog.gtin import gtin_forms, gtin_key, is_valid_gtin
 from omnicanal.catalog.models import Product, Variant
 from omnicanal.catalog.schemas import ProductIn, VariantIn
-from omnicanal.platform.actors import Actor
 
 __all__ = [
     "OPTIONAL_COLUMNS",
@@ -309,9 +308,7 @@ def parse_products(
         gtin = gtin_key(variant.gtin) if variant.gtin is not None else None
         if gtin is not None and gtin in line_of_gtin:
             errors.append(
-                RowError(
-                    line, f"GTIN {variant.gtin} already on line {line_of_gtin[gtin]}", "gtin"
-                )
+                RowError(line, f"GTIN {variant.gtin} already on line {line_of_gtin[gtin]}", "gtin")
             )
         if code in first_of_product:
             errors.extend(_conflicts(parsed, first_of_product[code]))
@@ -370,17 +367,15 @@ def check_catalog(session: Session, parsed: ProductImport) -> None:
 
 
 def create_in_batches(
-    session: Session,
     *,
     products: Sequence[ProductIn],
-    actor: Actor,
-    currency: str,
+    create: Callable[[Sequence[ProductIn]], object],
     progress: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
-    """Create products through the catalog service, a batch at a time; (products, variants).
+    """Create products with ``create``, a batch at a time; (products, variants).
 
-    Batches keep each call's checks and statements small; they share the caller's
-    transaction, so the import stays all or nothing.
+    Batches keep each call's checks and statements small; ``create`` writes them in the
+    caller's transaction, so the import stays all or nothing.
     """
     created_products = created_variants = 0
     batch: list[ProductIn] = []
@@ -389,7 +384,7 @@ def create_in_batches(
         nonlocal created_products, created_variants
         if not batch:
             return
-        service.create_products(session, products=batch, actor=actor, currency=currency)
+        create(batch)
         variants = sum(len(product.variants) for product in batch)
         created_products += len(batch)
         created_variants += variants

@@ -13,14 +13,22 @@ from omnicanal.catalog.errors import (
     ProductExists,
     SkuExists,
     UnknownProduct,
-    UnknownSku,
 )
+from omnicanal.catalog.events import ProductCreated
 from omnicanal.catalog.gtin import canonical_gtin, gtin_forms, is_valid_gtin
+
+# What other modules read of the catalog (frozen refs, batch lookups), re-exported here.
+from omnicanal.catalog.lookups import ProductRef as ProductRef
+from omnicanal.catalog.lookups import VariantRef as VariantRef
+from omnicanal.catalog.lookups import find_variant as find_variant
+from omnicanal.catalog.lookups import get_product_by_id as get_product_by_id
+from omnicanal.catalog.lookups import get_variant as get_variant
+from omnicanal.catalog.lookups import resolve_skus
+from omnicanal.catalog.lookups import variants_by_id as variants_by_id
 from omnicanal.catalog.models import Product, Variant
 from omnicanal.catalog.schemas import ProductIn, ProductOut, VariantOut
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.events import record_event
-from omnicanal.pricing import service as pricing
 
 CHUNK = 500
 
@@ -68,12 +76,16 @@ def validate_products(session: Session, products: Sequence[ProductIn]) -> None:
 
 
 def create_products(
-    session: Session, *, products: Sequence[ProductIn], actor: Actor, currency: str
+    session: Session, *, products: Sequence[ProductIn], actor: Actor
 ) -> list[ProductOut]:
-    """Create products and their variants (all or none), with their list prices."""
+    """Create products and their variants (all or none), without prices.
+
+    The ``price_minor`` of each variant is pricing's to set:
+    :func:`omnicanal.pricing.products.create_priced_products` creates a product with its
+    list prices.
+    """
     validate_products(session, products)
     created: list[ProductOut] = []
-    prices: dict[str, int] = {}
     for data in products:
         product = Product(
             code=data.code,
@@ -96,31 +108,17 @@ def create_products(
         ]
         session.add_all(variants)
         session.flush()
-        for variant, given in zip(variants, data.variants, strict=True):
-            if given.price_minor is not None:
-                prices[variant.id] = given.price_minor
-        out = _product_out(
-            product,
-            variants,
-            {v.id: given.price_minor for v, given in zip(variants, data.variants, strict=True)},
-            currency,
-        )
+        out = _product_out(product, variants)
         record_event(
             session,
-            type="catalog.product_created",
-            subject=f"products/{product.code}",
-            data={"code": product.code, "skus": [v.sku for v in variants]},
+            ProductCreated(code=product.code, skus=[v.sku for v in variants]),
             actor=actor,
         )
         created.append(out)
-    if prices:
-        pricing.set_list_prices(session, currency=currency, prices=prices)
     return created
 
 
-def _product_out(
-    product: Product, variants: Sequence[Variant], prices: dict[str, int | None], currency: str
-) -> ProductOut:
+def _product_out(product: Product, variants: Sequence[Variant]) -> ProductOut:
     return ProductOut(
         id=product.id,
         code=product.code,
@@ -136,16 +134,14 @@ def _product_out(
                 size=v.size,
                 colour=v.colour,
                 active=v.active,
-                price_minor=prices.get(v.id),
-                currency=currency if prices.get(v.id) is not None else None,
             )
             for v in variants
         ],
     )
 
 
-def get_product(session: Session, *, code: str, currency: str) -> ProductOut:
-    """A product with its variants and their list prices."""
+def get_product(session: Session, *, code: str) -> ProductOut:
+    """A product with its variants (without prices: see ``pricing.products``)."""
     product = session.scalar(select(Product).where(Product.code == code))
     if product is None:
         raise UnknownProduct(f"No product has the code {code!r}.", field="code")
@@ -154,45 +150,13 @@ def get_product(session: Session, *, code: str, currency: str) -> ProductOut:
             select(Variant).where(Variant.product_id == product.id).order_by(Variant.sku)
         )
     )
-    prices = pricing.list_prices(session, currency=currency, variant_ids=[v.id for v in variants])
-    return _product_out(product, variants, {k: m.amount_minor for k, m in prices.items()}, currency)
+    return _product_out(product, variants)
 
 
-def resolve_skus(session: Session, skus: Iterable[str]) -> dict[str, Variant]:
-    """The variants for these SKUs; :class:`UnknownSku` names every unknown one."""
-    wanted = sorted(set(skus))
-    found: dict[str, Variant] = {}
-    for chunk in _chunks(wanted):
-        for variant in session.scalars(select(Variant).where(Variant.sku.in_(chunk))):
-            found[variant.sku] = variant
-    missing = [sku for sku in wanted if sku not in found]
-    if missing:
-        raise UnknownSku(
-            f"Unknown SKU {missing[0]!r}"
-            + (f" (and {len(missing) - 1} more)." if len(missing) > 1 else "."),
-            field="sku",
-            unknown=missing,
-        )
-    return found
-
-
-def get_variant(session: Session, sku: str) -> Variant:
-    return resolve_skus(session, [sku])[sku]
-
-
-def find_variant(session: Session, code: str) -> Variant:
-    """The variant whose SKU or GTIN is ``code`` (what a scanner or a clerk types)."""
-    gtins = sorted(gtin_forms(code)) if is_valid_gtin(code) else [code]
-    variant = session.scalar(
-        select(Variant).where((Variant.sku == code) | Variant.gtin.in_(gtins)).limit(1)
-    )
-    if variant is None:
-        raise UnknownSku(f"No SKU or GTIN matches {code!r}.", field="sku")
-    return variant
-
-
-def get_product_by_id(session: Session, *, product_id: str) -> Product:
-    product = session.get(Product, product_id)
-    if product is None:
-        raise UnknownProduct(f"No product has the id {product_id!r}.", field="id")
-    return product
+def product_names(session: Session, skus: Iterable[str]) -> dict[str, str]:
+    """SKU → "Product size colour", as pages name a line (one query per batch of SKUs);
+    :class:`UnknownSku` names every unknown SKU."""
+    return {
+        sku: " ".join(part for part in (variant.name, variant.size, variant.colour) if part)
+        for sku, variant in resolve_skus(session, skus).items()
+    }

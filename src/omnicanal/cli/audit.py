@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.platform import audit, migrate
-from omnicanal.platform.wiring import build_platform
 
 app = typer.Typer(
     help="The audit log of changes by keys, staff and the operator.", no_args_is_help=True

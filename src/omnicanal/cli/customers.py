@@ -17,10 +17,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.platform import migrate
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.errors import DomainError
-from omnicanal.platform.wiring import build_platform
 from omnicanal.tracking.service import SourceKind, TrustLevel
 
 tracking_app = typer.Typer(help="Tracking sources and their write keys.", no_args_is_help=True)

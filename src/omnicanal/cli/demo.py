@@ -21,12 +21,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.demo import generate
 from omnicanal.demo.generate import DemoRetailer, Step
 from omnicanal.demo.showcase import ZOE
 from omnicanal.network import service as network
 from omnicanal.platform import migrate
-from omnicanal.platform.wiring import build_platform
 
 LYON_PART_DIEU = (45.7606, 4.8594)
 

@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.catalog import importer as products_importer
 from omnicanal.catalog.importer import RowError
 from omnicanal.inventory import importer as stock_importer
@@ -29,7 +30,7 @@ from omnicanal.inventory import service as inventory
 from omnicanal.platform import migrate
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.errors import DomainError
-from omnicanal.platform.wiring import build_platform
+from omnicanal.pricing import products as priced
 
 app = typer.Typer(help="Import products and stock from CSV files.", no_args_is_help=True)
 
@@ -171,10 +172,10 @@ def import_products(file: CsvPath, skip_bad: SkipBad = False) -> None:
                 variants = sum(len(product.variants) for product in products)
                 creating = progress.add_task("Creating variants", total=variants)
                 created = products_importer.create_in_batches(
-                    session,
                     products=products,
-                    actor=OPERATOR,
-                    currency=currency,
+                    create=lambda batch: priced.create_priced_products(
+                        session, products=batch, actor=OPERATOR, currency=currency
+                    ),
                     progress=lambda n: progress.advance(creating, n),
                 )
     except DomainError as error:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.platform import migrate
 from omnicanal.platform.actors import ChannelKind
 from omnicanal.platform.errors import DomainError
-from omnicanal.platform.wiring import build_platform
+
+if TYPE_CHECKING:
+    from omnicanal.platform.auth import ApiKey
 
 app = typer.Typer(help="omnicanal: one source of truth for every channel.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -52,7 +56,7 @@ def serve(
 def worker() -> None:
     """Relay the outbox to NATS JetStream and run every durable consumer (production)."""
     _setup_logging()
-    from omnicanal.platform.nats import run_worker
+    from omnicanal.platform.worker import run_worker
 
     platform = build_platform()
     migrate.prepare(platform.db)
@@ -125,7 +129,7 @@ def keys_create(
 KeyId = Annotated[str, typer.Argument(help="The key's id (see 'keys list')")]
 
 
-def _key_secret_table(key, token: str) -> Table:  # type: ignore[no-untyped-def]
+def _key_secret_table(key: ApiKey, token: str) -> Table:
     table = Table(show_header=False)
     table.add_row("key id", key.id)
     table.add_row("channel", key.channel)
@@ -148,7 +152,7 @@ def keys_list(
         keys = list_api_keys(session, include_revoked=all_keys)
     platform.close()
 
-    def when(moment) -> str:  # type: ignore[no-untyped-def]
+    def when(moment: datetime | None) -> str:
         return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
 
     table = Table("key id", "name", "channel", "store", "prefix", "created", "last used", "revoked")
@@ -224,10 +228,11 @@ def _register_commands() -> None:
 
     app.add_typer(customers.customers_app, name="customers")
     app.add_typer(privacy.app, name="privacy")
-    from omnicanal.cli import audit, staff
+    from omnicanal.cli import audit, events, staff
 
     app.add_typer(staff.app, name="staff")
     app.add_typer(audit.app, name="audit")
+    app.add_typer(events.app, name="events")
 
 
 _register_commands()

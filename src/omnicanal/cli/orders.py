@@ -12,13 +12,13 @@ from rich.panel import Panel
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.fulfilment import queries
 from omnicanal.orders import service
 from omnicanal.orders.schemas import OrderOut
 from omnicanal.platform import migrate
 from omnicanal.platform.errors import DomainError
 from omnicanal.platform.money import Money
-from omnicanal.platform.wiring import build_platform
 
 app = typer.Typer(help="Orders: show one, list recent ones, pickup waits.", no_args_is_help=True)
 console = Console()

@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.platform import migrate
 from omnicanal.platform.errors import DomainError
 from omnicanal.platform.money import Money
-from omnicanal.platform.wiring import build_platform
 from omnicanal.pricing import overrides
 from omnicanal.pricing.service import checked_currency
 

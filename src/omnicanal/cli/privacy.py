@@ -11,11 +11,12 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.cli.customers import customers_app
 from omnicanal.platform import migrate
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.errors import DomainError
-from omnicanal.platform.wiring import Platform, build_platform
+from omnicanal.platform.wiring import Platform
 
 app = typer.Typer(help="Personal data: retention periods.", no_args_is_help=True)
 console = Console()

@@ -15,10 +15,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from omnicanal.bootstrap import build_platform
 from omnicanal.platform import audit, migrate
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.errors import DomainError
-from omnicanal.platform.wiring import build_platform
 from omnicanal.staff import passwords
 from omnicanal.staff import service as staff
 

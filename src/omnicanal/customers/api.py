@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
-from omnicanal.api.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
-from omnicanal.api.problems import responses
+from omnicanal.carts import service as carts
+from omnicanal.carts.schemas import CartOut
 from omnicanal.customers import service
 from omnicanal.customers.errors import InvalidIdentifierValue
 from omnicanal.customers.identifiers import IdentifierKind
@@ -24,8 +24,12 @@ from omnicanal.customers.schemas import (
 )
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Moment
+from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.problems import responses
 
 router = APIRouter(prefix="/v1", tags=["customers"])
+cart_router = APIRouter(prefix="/v1", tags=["carts"])
+"""A person's open cart, found through every identifier of their profile."""
 TimelineLimit = Annotated[int, Query(ge=1, le=200, description="Timeline entries to include")]
 
 
@@ -169,4 +173,20 @@ def decide_identity_review(
         action=lambda s: service.decide_review(
             s, review_id=review_id, decision=body.decision, actor=actor
         ),
+    )
+
+
+@cart_router.get("/profiles/{profile_id}/cart", response_model=CartOut, responses=responses(404))
+def profile_cart(
+    profile_id: str,
+    session: ReadSession,
+    actor: Actor = scope("carts:read"),
+    reader: Actor = scope("profiles:read"),
+):
+    """The person's open cart, filed under any of their identifiers (login, email, card...):
+    what a till opens once the customer is recognised. Needs ``profiles:read`` as well, like
+    every read of a profile."""
+    references = service.customer_references(session, profile_id=profile_id)
+    return carts.find_open_cart_among(
+        session, customer_refs=references, channel=actor.channel, actor=actor
     )

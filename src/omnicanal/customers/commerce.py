@@ -2,7 +2,8 @@
 
 Two shapes arrive: Segment's e-commerce spec (``track("Order Completed", {order_id, total,
 currency, products: [{category, price, quantity}]})``, amounts in currency units) and
-omnicanal's own ``order.*`` domain events (amounts in minor units). Both become
+omnicanal's own ``order.*`` domain events (``order_id``, ``currency``, ``total_minor``,
+``lines``: see ``omnicanal.orders.events``). Both become
 :class:`OrderFacts`; the computed traits (recency, frequency, monetary, lifetime value,
 favourite categories) are folded from them by :func:`computed_traits`.
 """
@@ -66,11 +67,7 @@ def _to_minor(value: Any, currency: str) -> int | None:
 
 
 def _minor(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, Mapping):
-        return _minor(value.get("amount_minor"))
-    return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _categories(items: Any) -> tuple[str, ...]:
@@ -92,27 +89,23 @@ def order_facts(
     status = order_status(name)
     if status is None:
         return None
-    order_id = data.get("order_id") or data.get("orderId") or data.get("id")
+    if domain:
+        order_id = data.get("order_id")
+    else:
+        order_id = data.get("order_id") or data.get("orderId") or data.get("id")
     if not isinstance(order_id, str | int) or isinstance(order_id, bool) or not str(order_id):
         return None
     currency_value = data.get("currency")
     total = data.get("total")
-    if isinstance(total, Mapping) and isinstance(total.get("currency"), str):
+    if not domain and isinstance(total, Mapping) and isinstance(total.get("currency"), str):
         currency_value = currency_value or total["currency"]
     currency = currency_value.upper() if isinstance(currency_value, str) else default_currency
     if domain:
-        amount = next(
-            (
-                found
-                for key in ("total_minor", "amount_minor", "grand_total_minor", "total")
-                if (found := _minor(data.get(key))) is not None
-            ),
-            None,
-        )
+        amount = _minor(data.get("total_minor"))
+        items = data.get("lines")
     else:
-        raw = data.get("total", data.get("revenue", data.get("value")))
-        amount = _to_minor(raw, currency)
-    items = data.get("products", data.get("lines", data.get("items")))
+        amount = _to_minor(data.get("total", data.get("revenue", data.get("value"))), currency)
+        items = data.get("products", data.get("lines", data.get("items")))
     return OrderFacts(
         order_id=str(order_id)[:100],
         status=status,

@@ -355,7 +355,7 @@ class _Clock:
 
 
 def _order(rng: Random, order_id: str) -> dict[str, Any]:
-    products = [
+    products: list[dict[str, Any]] = [
         {"category": rng.choice(CATEGORIES), "price": round(rng.uniform(19, 189), 2), "quantity": 1}
         for _ in range(rng.randint(1, 3))
     ]
@@ -381,19 +381,22 @@ def _web(person: Person, rng: Random, clock: _Clock) -> list[Message]:
         if rng.random() < 0.5:
             address = {"street": person.street, "postal_code": person.postcode}
             traits["address"] = {**address, "city": person.city}
-        identify = {"userId": person.login, "anonymousId": cookie, "traits": traits}
+        identify: dict[str, Any] = {"userId": person.login, "anonymousId": cookie, "traits": traits}
         out.append(clock.message("web", rng, type="identify", **identify))
     elif person.email and rng.random() < 0.4:
-        newsletter = {"anonymousId": cookie, "traits": {"email": typed_email(person.email, rng)}}
+        newsletter: dict[str, Any] = {
+            "anonymousId": cookie,
+            "traits": {"email": typed_email(person.email, rng)},
+        }
         out.append(clock.message("web", rng, type="identify", **newsletter))
-    who = {"userId": person.login} if person.login else {"anonymousId": cookie}
+    who: dict[str, Any] = {"userId": person.login} if person.login else {"anonymousId": cookie}
     for _ in range(rng.randint(1, 2)):
         product = {"sku": f"SKU-{rng.randrange(1500):04d}", "category": rng.choice(CATEGORIES)}
-        viewed = {"event": "Product Viewed", "properties": product}
+        viewed: dict[str, Any] = {"event": "Product Viewed", "properties": product}
         out.append(clock.message("web", rng, type="track", **who, **viewed))
     if person.login and rng.random() < 0.25:
         order = _order(rng, f"W-{person.index}-{rng.randrange(10**6)}")
-        bought = {"event": "Order Completed", "properties": order}
+        bought: dict[str, Any] = {"event": "Order Completed", "properties": order}
         out.append(clock.message("web", rng, type="track", **who, **bought))
     return out
 
@@ -404,7 +407,11 @@ def _app(person: Person, rng: Random, clock: _Clock) -> list[Message]:
     device = {"device": {"id": f"device-{person.index}", "type": system}}
     out: list[Message] = []
     for _ in range(rng.randint(1, 3)):
-        screen = {"anonymousId": install, "name": rng.choice(PAGES), "context": device}
+        screen: dict[str, Any] = {
+            "anonymousId": install,
+            "name": rng.choice(PAGES),
+            "context": device,
+        }
         out.append(clock.message("app", rng, type="screen", **screen))
     traits: dict[str, Any] = {}
     if person.loyalty_card:
@@ -417,7 +424,11 @@ def _app(person: Person, rng: Random, clock: _Clock) -> list[Message]:
             traits["birthday"] = person.birth.isoformat()
     if traits:
         login = {"userId": person.login} if person.login and rng.random() < 0.5 else {}
-        identify = {"anonymousId": install, "context": {**device, "traits": traits}, **login}
+        identify: dict[str, Any] = {
+            "anonymousId": install,
+            "context": {**device, "traits": traits},
+            **login,
+        }
         out.append(clock.message("app", rng, type="identify", **identify))
     return out
 
@@ -451,7 +462,7 @@ def _store(person: Person, rng: Random, clock: _Clock) -> list[Message]:
                 traits["email"] = person.email
         days = (60 * 24, 60 * 24 * 20)
         out.append(clock.message(source, rng, days, type="identify", **identify))
-        bought = {
+        bought: dict[str, Any] = {
             "event": "Order Completed",
             "properties": _order(rng, f"T-{person.index}-{visit}"),
         }
@@ -478,7 +489,7 @@ def person_messages(
 
 
 def _sources(session: Session, stores: tuple[str, ...]) -> dict[str, SourceView]:
-    wanted = [
+    wanted: list[tuple[str, SourceKind, str, str | None]] = [
         ("web", SourceKind.web, "Site web", None),
         ("app", SourceKind.app, "Application", None),
     ]

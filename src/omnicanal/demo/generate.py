@@ -13,7 +13,6 @@ from random import Random
 
 from sqlalchemy.orm import Session
 
-from omnicanal.catalog import service as catalog
 from omnicanal.catalog.schemas import ProductIn
 from omnicanal.demo.assortment import plan_catalogue, plan_stock
 from omnicanal.demo.customers import create_customers
@@ -26,6 +25,7 @@ from omnicanal.network import service as network
 from omnicanal.network.schemas import Capabilities, LocationIn, LocationKind
 from omnicanal.platform.actors import OPERATOR, ChannelKind
 from omnicanal.platform.auth import create_api_key
+from omnicanal.pricing import products as priced
 
 __all__ = ["STEPS", "DemoKey", "DemoRetailer", "Step", "generate", "is_empty"]
 
@@ -150,7 +150,9 @@ def create_catalogue(session: Session, demo: DemoRetailer, rng: Random, report: 
     total, done = demo.sku_count, 0
     for start in range(0, len(demo.products), CATALOGUE_BATCH):
         batch = demo.products[start : start + CATALOGUE_BATCH]
-        catalog.create_products(session, products=batch, actor=OPERATOR, currency=demo.currency)
+        priced.create_priced_products(
+            session, products=batch, actor=OPERATOR, currency=demo.currency
+        )
         done += sum(len(product.variants) for product in batch)
         report(done, total)
 

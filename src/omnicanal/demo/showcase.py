@@ -65,7 +65,7 @@ STAFF = (
 
 
 def _sources(session: Session) -> dict[str, SourceView]:
-    found = {}
+    found: dict[str, SourceView] = {}
     for row in tracking.list_sources(session):
         name = "web" if row["kind"] == "web" else row["location"] or row["kind"]
         found.setdefault(name, SourceView(row["id"], row["name"], row["kind"], row["location"]))

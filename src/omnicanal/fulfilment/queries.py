@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -19,6 +21,9 @@ from omnicanal.fulfilment.schemas import (
 from omnicanal.fulfilment.states import FulfilmentStatus, Method, allowed_actions
 
 __all__ = [
+    "FulfilmentChange",
+    "FulfilmentLineRef",
+    "FulfilmentRef",
     "fulfilment_out",
     "fulfilments_of",
     "get_fulfilment",
@@ -32,7 +37,74 @@ __all__ = [
 ]
 
 
-def get_fulfilment(session: Session, fulfilment_id: str, *, lock: bool = False) -> Fulfilment:
+@dataclass(frozen=True, slots=True)
+class FulfilmentRef:
+    """A fulfilment as other modules read it (the orders module, mostly)."""
+
+    id: str
+    order_id: str
+    position: int
+    method: str
+    status: str
+    location_id: str
+    location_code: str
+    stock_channel: str
+    delivery_address: dict[str, Any] | None
+    distance_km: float | None
+    due_at: datetime | None
+    carrier: str | None
+    tracking_reference: str | None
+    ready_at: datetime | None
+    checked_in_at: datetime | None
+    handed_over_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    replaces_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentLineRef:
+    """Units of an order line in a fulfilment, as other modules read them."""
+
+    id: str
+    fulfilment_id: str
+    order_line_id: str
+    position: int
+    sku: str
+    quantity: int
+    reservation_id: str | None
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentChange:
+    """One move of a fulfilment's status, as an order's history shows it."""
+
+    fulfilment_id: str
+    order_id: str
+    from_status: str | None
+    to_status: str
+    action: str
+    event_type: str
+    reason: str
+    actor: str
+    channel: str
+    occurred_at: datetime
+
+
+_Ref = TypeVar("_Ref", FulfilmentRef, FulfilmentLineRef, FulfilmentChange)
+
+
+def as_ref(kind: type[_Ref], row: Fulfilment | FulfilmentLine | FulfilmentStatusChange) -> _Ref:
+    """The frozen read model ``kind`` of one of this module's rows."""
+    return kind(**{field.name: getattr(row, field.name) for field in fields(kind)})
+
+
+def fulfilment_row(session: Session, fulfilment_id: str, *, lock: bool = False) -> Fulfilment:
+    """The fulfilment's row, for this module's use cases; others read :func:`get_fulfilment`."""
     query = select(Fulfilment).where(Fulfilment.id == fulfilment_id)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
@@ -42,19 +114,27 @@ def get_fulfilment(session: Session, fulfilment_id: str, *, lock: bool = False) 
     return fulfilment
 
 
-def fulfilments_of(session: Session, order_id: str) -> list[Fulfilment]:
-    return list(
-        session.scalars(
+def get_fulfilment(session: Session, fulfilment_id: str, *, lock: bool = False) -> FulfilmentRef:
+    """One fulfilment; ``lock``: read again and locked (PostgreSQL) until the commit."""
+    return as_ref(FulfilmentRef, fulfilment_row(session, fulfilment_id, lock=lock))
+
+
+def fulfilments_of(session: Session, order_id: str) -> list[FulfilmentRef]:
+    """An order's fulfilments, in the order they were created."""
+    return [
+        as_ref(FulfilmentRef, row)
+        for row in session.scalars(
             select(Fulfilment).where(Fulfilment.order_id == order_id).order_by(Fulfilment.position)
         )
-    )
+    ]
 
 
 def lines_by_fulfilment(
     session: Session, fulfilment_ids: Iterable[str]
-) -> dict[str, list[FulfilmentLine]]:
+) -> dict[str, list[FulfilmentLineRef]]:
+    """The lines of these fulfilments, in the order's order."""
     ids = list(fulfilment_ids)
-    grouped: dict[str, list[FulfilmentLine]] = {fid: [] for fid in ids}
+    grouped: dict[str, list[FulfilmentLineRef]] = {fid: [] for fid in ids}
     if not ids:
         return grouped
     for line in session.scalars(
@@ -62,18 +142,20 @@ def lines_by_fulfilment(
         .where(FulfilmentLine.fulfilment_id.in_(ids))
         .order_by(FulfilmentLine.position, FulfilmentLine.id)
     ):
-        grouped[line.fulfilment_id].append(line)
+        grouped[line.fulfilment_id].append(as_ref(FulfilmentLineRef, line))
     return grouped
 
 
-def history_of(session: Session, order_id: str) -> list[FulfilmentStatusChange]:
-    return list(
-        session.scalars(
+def history_of(session: Session, order_id: str) -> list[FulfilmentChange]:
+    """The status changes of an order's fulfilments, oldest first."""
+    return [
+        as_ref(FulfilmentChange, change)
+        for change in session.scalars(
             select(FulfilmentStatusChange)
             .where(FulfilmentStatusChange.order_id == order_id)
             .order_by(FulfilmentStatusChange.occurred_at)
         )
-    )
+    ]
 
 
 def rejected_locations(session: Session, order_line_id: str) -> set[str]:
@@ -91,7 +173,7 @@ def rejected_locations(session: Session, order_line_id: str) -> set[str]:
 
 
 def fulfilment_out(
-    fulfilment: Fulfilment, lines: Sequence[FulfilmentLine], order_status: str
+    fulfilment: FulfilmentRef, lines: Sequence[FulfilmentLineRef], order_status: str
 ) -> FulfilmentOut:
     wait = None
     if fulfilment.checked_in_at is not None and fulfilment.handed_over_at is not None:
@@ -146,8 +228,8 @@ def list_fulfilments(
     status: str | None = None,
     method: str | None = None,
     limit: int = 100,
-    order_ids: Select[tuple[str]] | None = None,
-) -> list[Fulfilment]:
+    order_ids: Select[str] | None = None,
+) -> list[FulfilmentRef]:
     """A location's queue (or everyone's), oldest first; ``order_ids`` narrows it to the
     fulfilments of those orders."""
     query = select(Fulfilment)
@@ -159,28 +241,28 @@ def list_fulfilments(
         query = query.where(Fulfilment.status == status)
     if method is not None:
         query = query.where(Fulfilment.method == method)
-    return list(session.scalars(query.order_by(Fulfilment.created_at, Fulfilment.id).limit(limit)))
+    rows = session.scalars(query.order_by(Fulfilment.created_at, Fulfilment.id).limit(limit))
+    return [as_ref(FulfilmentRef, row) for row in rows]
 
 
-def overdue(session: Session, *, now: datetime, limit: int = 500) -> list[Fulfilment]:
+def overdue(session: Session, *, now: datetime, limit: int = 500) -> list[FulfilmentRef]:
     """Holds and uncollected pickups whose time is up."""
-    return list(
-        session.scalars(
-            select(Fulfilment)
-            .where(
-                Fulfilment.status.in_(
-                    [
-                        FulfilmentStatus.held.value,
-                        FulfilmentStatus.tried.value,
-                        FulfilmentStatus.ready_for_pickup.value,
-                    ]
-                ),
-                Fulfilment.due_at <= now,
-            )
-            .order_by(Fulfilment.due_at, Fulfilment.id)
-            .limit(limit)
+    rows = session.scalars(
+        select(Fulfilment)
+        .where(
+            Fulfilment.status.in_(
+                [
+                    FulfilmentStatus.held.value,
+                    FulfilmentStatus.tried.value,
+                    FulfilmentStatus.ready_for_pickup.value,
+                ]
+            ),
+            Fulfilment.due_at <= now,
         )
+        .order_by(Fulfilment.due_at, Fulfilment.id)
+        .limit(limit)
     )
+    return [as_ref(FulfilmentRef, row) for row in rows]
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:

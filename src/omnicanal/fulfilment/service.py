@@ -19,8 +19,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from omnicanal.fulfilment.errors import InvalidTransition, UnknownFulfilmentLine
+from omnicanal.fulfilment.errors import InvalidTransition, UnknownFulfilment, UnknownFulfilmentLine
+from omnicanal.fulfilment.events import (
+    FULFILMENT_STATUS_EVENTS,
+    FulfilmentItem,
+    FulfilmentLineRejected,
+)
 from omnicanal.fulfilment.models import Fulfilment, FulfilmentLine, FulfilmentStatusChange
+from omnicanal.fulfilment.queries import FulfilmentLineRef, FulfilmentRef, as_ref
 from omnicanal.fulfilment.states import (
     Action,
     FulfilmentStatus,
@@ -32,9 +38,10 @@ from omnicanal.fulfilment.states import (
 )
 from omnicanal.inventory import service as inventory
 from omnicanal.inventory.errors import ReservationNotActive
-from omnicanal.network.models import Location
+from omnicanal.network.lookups import LocationRef
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
+from omnicanal.platform.db import NO_SYNC, rowcount
 from omnicanal.platform.events import record_event
 
 __all__ = [
@@ -45,7 +52,6 @@ __all__ = [
     "reject_line",
 ]
 
-NO_SYNC = {"synchronize_session": False}
 OPEN, FULFILLED, RELEASED, REJECTED = "open", "fulfilled", "released", "rejected"
 
 _STAMPS = {
@@ -91,7 +97,20 @@ def _record(
     lines: Sequence[FulfilmentLine],
     extra: dict[str, Any] | None = None,
 ) -> None:
-    event_type = f"fulfilment.{fulfilment.status}"
+    """The history row and the event of the fulfilment's move to its current status
+    (``extra``: the fields that status's event adds, see ``fulfilment.events``)."""
+    event = FULFILMENT_STATUS_EVENTS[fulfilment.status](
+        fulfilment_id=fulfilment.id,
+        order_id=fulfilment.order_id,
+        method=fulfilment.method,
+        location=fulfilment.location_code,
+        from_status=from_status,
+        status=fulfilment.status,
+        action=action,
+        reason=reason,
+        lines=[FulfilmentItem(sku=line.sku, quantity=line.quantity) for line in lines],
+        **(extra or {}),
+    )
     session.add(
         FulfilmentStatusChange(
             fulfilment_id=fulfilment.id,
@@ -99,31 +118,14 @@ def _record(
             from_status=from_status,
             to_status=fulfilment.status,
             action=action,
-            event_type=event_type,
+            event_type=event.type,
             reason=reason,
             actor=actor.label,
             channel=actor.channel,
             occurred_at=now,
         )
     )
-    record_event(
-        session,
-        type=event_type,
-        subject=f"fulfilments/{fulfilment.id}",
-        data={
-            "fulfilment_id": fulfilment.id,
-            "order_id": fulfilment.order_id,
-            "method": fulfilment.method,
-            "location": fulfilment.location_code,
-            "from_status": from_status,
-            "status": fulfilment.status,
-            "action": action,
-            "reason": reason,
-            "lines": [{"sku": line.sku, "quantity": line.quantity} for line in lines],
-            **(extra or {}),
-        },
-        actor=actor,
-    )
+    record_event(session, event, actor=actor)
 
 
 def create_fulfilment(
@@ -132,7 +134,7 @@ def create_fulfilment(
     order_id: str,
     position: int,
     method: Method,
-    location: Location,
+    location: LocationRef,
     stock_channel: str,
     lines: Sequence[NewLine],
     actor: Actor,
@@ -142,7 +144,7 @@ def create_fulfilment(
     due_at: datetime | None = None,
     replaces_id: str | None = None,
     reason: str = "",
-) -> Fulfilment:
+) -> FulfilmentRef:
     """A fulfilment in its method's first status, holding reserved units of order lines."""
     fulfilment = Fulfilment(
         order_id=order_id,
@@ -187,6 +189,14 @@ def create_fulfilment(
         lines=rows,
         extra={"replaces": replaces_id} if replaces_id else None,
     )
+    return as_ref(FulfilmentRef, fulfilment)
+
+
+def _row(session: Session, fulfilment_id: str) -> Fulfilment:
+    """The fulfilment's row (the one the caller locked, when it did)."""
+    fulfilment = session.get(Fulfilment, fulfilment_id)
+    if fulfilment is None:
+        raise UnknownFulfilment(f"No fulfilment has the id {fulfilment_id!r}.", field="id")
     return fulfilment
 
 
@@ -218,12 +228,14 @@ def _claim(
     values: dict[str, Any],
 ) -> None:
     """Move the status (and its timestamps) only if no one moved it since we read it."""
-    moved = session.execute(
-        update(Fulfilment)
-        .where(Fulfilment.id == fulfilment.id, Fulfilment.status == current.value)
-        .values(status=target.value, **values),
-        execution_options=NO_SYNC,
-    ).rowcount  # type: ignore[attr-defined]
+    moved = rowcount(
+        session.execute(
+            update(Fulfilment)
+            .where(Fulfilment.id == fulfilment.id, Fulfilment.status == current.value)
+            .values(status=target.value, **values),
+            execution_options=NO_SYNC,
+        )
+    )
     if not moved:
         session.refresh(fulfilment)
         raise InvalidTransition(
@@ -238,7 +250,7 @@ def _claim(
 def advance(
     session: Session,
     *,
-    fulfilment: Fulfilment,
+    fulfilment_id: str,
     action: Action,
     actor: Actor,
     now: datetime | None = None,
@@ -246,12 +258,13 @@ def advance(
     carrier: str | None = None,
     tracking_reference: str | None = None,
     due_at: datetime | None = None,
-) -> list[FulfilmentLine]:
+) -> tuple[FulfilmentRef, list[FulfilmentLineRef]]:
     """Apply ``action``: the new status, its stock effect, a history row and an event.
 
-    Returns the fulfilment's lines as they now are.
+    Returns the fulfilment and its lines as they now are.
     """
     now = now or utcnow()
+    fulfilment = _row(session, fulfilment_id)
     method = Method(fulfilment.method)
     current = FulfilmentStatus(fulfilment.status)
     target = next_status(method, current, action)
@@ -295,23 +308,24 @@ def advance(
         lines=lines,
         extra=extra,
     )
-    return lines
+    return as_ref(FulfilmentRef, fulfilment), [as_ref(FulfilmentLineRef, line) for line in lines]
 
 
 def reject_line(
     session: Session,
     *,
-    fulfilment: Fulfilment,
+    fulfilment_id: str,
     line_id: str,
     reason: str,
     actor: Actor,
     now: datetime | None = None,
-) -> FulfilmentLine:
+) -> FulfilmentLineRef:
     """The location cannot fulfil a line: release its units; a fulfilment left empty ends.
 
     Re-sourcing the line elsewhere is the caller's business (it knows the order).
     """
     now = now or utcnow()
+    fulfilment = _row(session, fulfilment_id)
     method = Method(fulfilment.method)
     current = FulfilmentStatus(fulfilment.status)
     next_status(method, current, Action.reject)  # refuses when it is too late to reject
@@ -332,27 +346,25 @@ def reject_line(
     session.flush()
     record_event(
         session,
-        type="fulfilment.line_rejected",
-        subject=f"fulfilments/{fulfilment.id}",
-        data={
-            "fulfilment_id": fulfilment.id,
-            "order_id": fulfilment.order_id,
-            "location": fulfilment.location_code,
-            "line_id": line.id,
-            "order_line_id": line.order_line_id,
-            "sku": line.sku,
-            "quantity": line.quantity,
-            "reason": reason,
-        },
+        FulfilmentLineRejected(
+            fulfilment_id=fulfilment.id,
+            order_id=fulfilment.order_id,
+            location=fulfilment.location_code,
+            line_id=line.id,
+            order_line_id=line.order_line_id,
+            sku=line.sku,
+            quantity=line.quantity,
+            reason=reason,
+        ),
         actor=actor,
     )
     if all(other.status != OPEN for other in lines_of(session, fulfilment.id)):
         advance(
             session,
-            fulfilment=fulfilment,
+            fulfilment_id=fulfilment.id,
             action=Action.reject,
             actor=actor,
             now=now,
             reason=f"every line rejected: {reason}",
         )
-    return line
+    return as_ref(FulfilmentLineRef, line)

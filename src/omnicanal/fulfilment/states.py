@@ -23,7 +23,9 @@ __all__ = [
     "AT_STORE",
     "CLOSED",
     "HOME_DELIVERY",
+    "LEFT",
     "SOLD",
+    "UNSOLD",
     "Action",
     "FulfilmentStatus",
     "Method",
@@ -155,7 +157,11 @@ _INITIAL = {
 
 SOLD = frozenset({S.delivered, S.collected, S.bought, S.completed})
 """End states in which the customer has the goods."""
-CLOSED = frozenset({*SOLD, S.released, S.expired, S.cancelled, S.rejected})
+LEFT = frozenset({S.shipped, *SOLD})
+"""States in which the goods have left our hands (shipped, or with the customer)."""
+UNSOLD = frozenset({S.cancelled, S.expired, S.released})
+"""End states without a sale: the units went back to stock."""
+CLOSED = frozenset({*SOLD, *UNSOLD, S.rejected})
 """End states: no action applies any more."""
 
 _CONFIRMING = frozenset({A.ship, A.collect, A.buy})

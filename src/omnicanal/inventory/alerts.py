@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from omnicanal.catalog.models import Variant
+from omnicanal.catalog import service as catalog
 from omnicanal.inventory.levels import stock_status
 from omnicanal.inventory.models import Reservation, StockLevel
 from omnicanal.inventory.schemas import LocationAlerts, StockAlert
@@ -103,41 +103,43 @@ def location_alerts(
     place = network.get_location(session, location)
     now = now or utcnow()
     expired = _expired(session, now, place.id)
-    query = (
-        select(
-            Variant.id,
-            Variant.sku,
-            StockLevel.on_hand,
-            StockLevel.reserved,
-            StockLevel.safety_stock,
-            StockLevel.low_stock_threshold,
-        )
-        .join(Variant, Variant.id == StockLevel.variant_id)
-        .where(StockLevel.location_id == place.id)
-    )
+    query = select(
+        StockLevel.variant_id,
+        StockLevel.on_hand,
+        StockLevel.reserved,
+        StockLevel.safety_stock,
+        StockLevel.low_stock_threshold,
+    ).where(StockLevel.location_id == place.id)
     if not expired:
         # Without expired holds, only the levels at or under their threshold can qualify.
         query = query.where(_available <= StockLevel.low_stock_threshold)
-    if sku_contains:
-        query = query.where(
-            func.upper(Variant.sku).contains(sku_contains.strip().upper(), autoescape=True)
-        )
-    alerts = []
-    for variant_id, sku, on_hand, reserved, safety, threshold in session.execute(query):
+    found: list[tuple[str, int, int, int, int, int, str]] = []
+    for variant_id, on_hand, reserved, safety, threshold in session.execute(query):
         reserved -= expired.get((variant_id, place.id), 0)
         available = on_hand - reserved - safety
-        found = stock_status(available, threshold)
-        if found not in ALERT_STATUSES or (status is not None and found != status):
+        level_status = stock_status(available, threshold)
+        if level_status not in ALERT_STATUSES or (status is not None and level_status != status):
             continue
-        alerts.append(
-            StockAlert(
-                sku=sku,
-                on_hand=on_hand,
-                reserved=reserved,
-                safety_stock=safety,
-                available=max(available, 0),
-                low_stock_threshold=threshold,
-                status=found,
-            )
+        found.append((variant_id, on_hand, reserved, safety, available, threshold, level_status))
+    # The SKUs of the alerting levels only, in one lookup: the catalog's, not a join.
+    skus = {
+        variant_id: variant.sku
+        for variant_id, variant in catalog.variants_by_id(
+            session, {row[0] for row in found}
+        ).items()
+    }
+    needle = sku_contains.strip().upper() if sku_contains else None
+    alerts = [
+        StockAlert(
+            sku=skus[variant_id],
+            on_hand=on_hand,
+            reserved=reserved,
+            safety_stock=safety,
+            available=max(available, 0),
+            low_stock_threshold=threshold,
+            status=level_status,
         )
+        for variant_id, on_hand, reserved, safety, available, threshold, level_status in found
+        if needle is None or needle in skus[variant_id].upper()
+    ]
     return sorted(alerts, key=lambda row: (row.status != "out_of_stock", row.available, row.sku))

@@ -6,8 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from omnicanal.api.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
-from omnicanal.api.problems import responses
 from omnicanal.inventory import availability, service
 from omnicanal.inventory.schemas import (
     AvailabilityOut,
@@ -20,6 +18,8 @@ from omnicanal.inventory.schemas import (
     StockSettingsIn,
 )
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.problems import responses
 
 router = APIRouter(prefix="/v1", tags=["inventory"])
 

@@ -20,7 +20,7 @@ from omnicanal.inventory.schemas import (
 from omnicanal.inventory.service import expired_hold, stock_status
 from omnicanal.network import service as network
 from omnicanal.network.geo import great_circle_km
-from omnicanal.network.models import Location
+from omnicanal.network.lookups import LocationRef
 from omnicanal.platform.clock import utcnow
 
 
@@ -50,7 +50,7 @@ def stock_for_sku(session: Session, *, sku: str) -> SkuStock:
     """One SKU at every location that has a stock level for it."""
     variant = catalog.get_variant(session, sku)
     levels = _levels(session, [variant.id], None)
-    locations = {loc.id: loc for loc in network.list_locations(session)}
+    locations = network.locations_by_id(session, {location_id for _, location_id in levels})
     rows = []
     for (_, location_id), (on_hand, reserved, safety, threshold) in levels.items():
         location = locations[location_id]
@@ -80,7 +80,7 @@ def stock_for_sku(session: Session, *, sku: str) -> SkuStock:
 
 def _considered_locations(
     session: Session, query: AvailabilityQuery
-) -> tuple[list[Location], dict[str, float]]:
+) -> tuple[list[LocationRef], dict[str, float]]:
     if query.locations is not None:
         chosen = network.locations_by_code(session, query.locations)
         locations = [chosen[code] for code in dict.fromkeys(query.locations)]

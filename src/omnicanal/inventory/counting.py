@@ -13,9 +13,7 @@ from omnicanal.catalog import service as catalog
 from omnicanal.inventory.errors import (
     InvalidMovement,
 )
-from omnicanal.inventory.levels import (
-    dialect_insert,
-)
+from omnicanal.inventory.events import CountShortfall, StockCounted
 from omnicanal.inventory.models import (
     DEFAULT_LOW_STOCK_THRESHOLD,
     StockLevel,
@@ -28,6 +26,7 @@ from omnicanal.network import service as network
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import require_location
 from omnicanal.platform.clock import utcnow
+from omnicanal.platform.db import dialect_insert
 from omnicanal.platform.events import record_event
 from omnicanal.platform.ids import new_id
 
@@ -162,7 +161,7 @@ def count_stock(
         "safety_stock_set": 0,
         "shortfall_count": 0,
     }
-    shortfalls: list[dict[str, Any]] = []
+    shortfalls: list[CountShortfall] = []
     for start in range(0, len(counts), COUNT_CHUNK):
         chunk = keyed[start : start + COUNT_CHUNK]
         pairs = [key for key, _ in chunk]
@@ -208,12 +207,12 @@ def count_stock(
                 totals["shortfall_count"] += 1
             if count.quantity < reserved and len(shortfalls) < SHORTFALLS_IN_EVENT:
                 shortfalls.append(
-                    {
-                        "sku": count.sku,
-                        "location": count.location,
-                        "on_hand": count.quantity,
-                        "reserved": reserved,
-                    }
+                    CountShortfall(
+                        sku=count.sku,
+                        location=count.location,
+                        on_hand=count.quantity,
+                        reserved=reserved,
+                    )
                 )
         # Core executemany statements: one compiled statement, no per-row ORM bookkeeping.
         if level_rows:
@@ -226,17 +225,20 @@ def count_stock(
             progress(len(chunk))
     record_event(
         session,
-        type="inventory.stock_counted",
-        subject=f"stock_counts/{count_id}",
-        data={
-            "count_id": count_id,
-            "reason": reason,
-            "lines": len(counts),
-            "unchanged": len(counts) - totals["applied"],
-            **totals,
-            "locations": sorted(locations),
-            "shortfalls": shortfalls,
-        },
+        StockCounted(
+            count_id=count_id,
+            reason=reason,
+            lines=len(counts),
+            unchanged=len(counts) - totals["applied"],
+            applied=totals["applied"],
+            levels_created=totals["levels_created"],
+            units_added=totals["units_added"],
+            units_removed=totals["units_removed"],
+            safety_stock_set=totals["safety_stock_set"],
+            shortfall_count=totals["shortfall_count"],
+            locations=sorted(locations),
+            shortfalls=shortfalls,
+        ),
         actor=actor,
     )
     return totals["applied"]

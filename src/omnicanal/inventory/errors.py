@@ -1,3 +1,4 @@
+from omnicanal.platform.auth import ChannelForbidden as ChannelForbidden
 from omnicanal.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -34,11 +35,6 @@ class LocationNotInChannel(Conflict):
 class InvalidMovement(InvalidInput):
     code = "invalid_movement"
     title = "Invalid stock movement"
-
-
-class ChannelForbidden(Forbidden):
-    code = "channel_forbidden"
-    title = "A key acts for its own channel only"
 
 
 class ReservationForbidden(Forbidden):

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
-from omnicanal.catalog.models import Variant
+from omnicanal.catalog.lookups import VariantRef
 from omnicanal.inventory import access
 from omnicanal.inventory.errors import (
     NegativeStock,
 )
+from omnicanal.inventory.events import (
+    ReservationShortfallFound,
+    StockMoved,
+    StockSettingsChanged,
+)
 from omnicanal.inventory.levels import (
-    NO_SYNC,
     LevelAfter,
     ensure_levels,
     level_where,
@@ -31,10 +37,12 @@ from omnicanal.inventory.schemas import (
     StockSettingsIn,
 )
 from omnicanal.network import service as network
-from omnicanal.network.models import Location
+from omnicanal.network.errors import UnknownLocation
+from omnicanal.network.lookups import LocationRef
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import require_location
 from omnicanal.platform.clock import utcnow
+from omnicanal.platform.db import NO_SYNC
 from omnicanal.platform.events import record_event
 from omnicanal.platform.ids import new_id
 
@@ -42,8 +50,8 @@ from omnicanal.platform.ids import new_id
 def apply_delta(
     session: Session,
     *,
-    variant: Variant,
-    location: Location,
+    variant: VariantRef,
+    location: LocationRef,
     kind: str,
     delta: int,
     reason: str,
@@ -85,31 +93,27 @@ def apply_delta(
     before_available = after.available - delta + reserved_delta
     record_event(
         session,
-        type="inventory.stock_moved",
-        subject=f"stock/{variant.sku}/{location.code}",
-        data={
-            "sku": variant.sku,
-            "location": location.code,
-            "kind": kind,
-            "quantity": delta,
-            "on_hand": after.on_hand,
-            "reserved": after.reserved,
-            "reason": reason,
-            "reference": reference,
-        },
+        StockMoved(
+            sku=variant.sku,
+            location=location.code,
+            kind=kind,
+            quantity=delta,
+            on_hand=after.on_hand,
+            reserved=after.reserved,
+            reason=reason,
+            reference=reference,
+        ),
         actor=actor,
     )
     if after.on_hand < after.reserved:
         record_event(
             session,
-            type="inventory.reservation_shortfall",
-            subject=f"stock/{variant.sku}/{location.code}",
-            data={
-                "sku": variant.sku,
-                "location": location.code,
-                "on_hand": after.on_hand,
-                "reserved": after.reserved,
-            },
+            ReservationShortfallFound(
+                sku=variant.sku,
+                location=location.code,
+                on_hand=after.on_hand,
+                reserved=after.reserved,
+            ),
             actor=actor,
         )
     signal_thresholds(
@@ -144,7 +148,7 @@ def record_movement(session: Session, *, data: MovementIn, actor: Actor) -> list
     variant = catalog.get_variant(session, data.sku)
     location = network.get_location(session, data.location)
     require_location(actor, location.id, location.code)
-    common = {
+    common: dict[str, Any] = {
         "variant": variant,
         "reason": data.reason,
         "reference": data.reference,
@@ -199,11 +203,7 @@ def update_stock_settings(
         execution_options=NO_SYNC,
     )
     record_event(
-        session,
-        type="inventory.settings_changed",
-        subject=f"stock/{sku}/{location_code}",
-        data={"sku": sku, "location": location_code, **values},
-        actor=actor,
+        session, StockSettingsChanged(sku=sku, location=location_code, **values), actor=actor
     )
 
 
@@ -219,12 +219,18 @@ def movements(
     if actor is not None:
         location_code = access.ledger_location(actor, location_code)
     variant = catalog.get_variant(session, sku)
-    query = (
-        select(StockMovement, Location.code)
-        .join(Location, Location.id == StockMovement.location_id)
-        .where(StockMovement.variant_id == variant.id)
-    )
+    query = select(StockMovement).where(StockMovement.variant_id == variant.id)
     if location_code is not None:
-        query = query.where(Location.code == location_code)
-    rows = session.execute(query.order_by(StockMovement.id.desc()).limit(limit))
-    return [movement_out(movement, sku, code) for movement, code in rows]
+        try:
+            location = network.get_location(session, location_code)
+        except UnknownLocation:
+            return []
+        query = query.where(StockMovement.location_id == location.id)
+    rows = list(session.scalars(query.order_by(StockMovement.id.desc()).limit(limit)))
+    codes = {
+        location_id: location.code
+        for location_id, location in network.locations_by_id(
+            session, {row.location_id for row in rows}
+        ).items()
+    }
+    return [movement_out(movement, sku, codes[movement.location_id]) for movement in rows]

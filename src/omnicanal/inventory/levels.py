@@ -5,15 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement, Update
 from sqlalchemy.orm import Session
 
+from omnicanal.inventory.events import (
+    StockCameBack,
+    StockRanLow,
+    StockRanOut,
+    StockThresholdCrossed,
+)
 from omnicanal.inventory.models import (
     StockLevel,
 )
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.db import NO_SYNC, dialect_insert
 from omnicanal.platform.events import record_event
 
-NO_SYNC = {"synchronize_session": False}
+_CROSSED: dict[str, type[StockThresholdCrossed]] = {
+    "out_of_stock": StockRanOut,
+    "low_stock": StockRanLow,
+    "in_stock": StockCameBack,
+}
 
 
 @dataclass(frozen=True)
@@ -37,14 +49,6 @@ def stock_status(available: int, threshold: int) -> str:
     return "in_stock"
 
 
-def dialect_insert(session: Session):  # type: ignore[no-untyped-def]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 def ensure_levels(session: Session, pairs: Iterable[tuple[str, str]]) -> None:
     """Create empty stock levels for these (variant id, location id) pairs if missing."""
     rows = [{"variant_id": v, "location_id": loc} for v, loc in dict.fromkeys(pairs)]
@@ -58,7 +62,7 @@ def ensure_levels(session: Session, pairs: Iterable[tuple[str, str]]) -> None:
     )
 
 
-def returning_level(session: Session, statement) -> LevelAfter | None:  # type: ignore[no-untyped-def]
+def returning_level(session: Session, statement: Update) -> LevelAfter | None:
     row = session.execute(
         statement.returning(
             StockLevel.on_hand,
@@ -71,7 +75,9 @@ def returning_level(session: Session, statement) -> LevelAfter | None:  # type: 
     return LevelAfter(*row) if row is not None else None
 
 
-def level_where(variant_id: str, location_id: str) -> tuple:  # type: ignore[type-arg]
+def level_where(
+    variant_id: str, location_id: str
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return (StockLevel.variant_id == variant_id, StockLevel.location_id == location_id)
 
 
@@ -89,20 +95,13 @@ def signal_thresholds(
     was, now = stock_status(before, threshold), stock_status(after.available, threshold)
     if was == now:
         return
-    data = {
-        "sku": sku,
-        "location": location,
-        "available": max(after.available, 0),
-        "on_hand": after.on_hand,
-        "reserved": after.reserved,
-        "threshold": threshold,
-        "previous_status": was,
-    }
-    event_type = {
-        "out_of_stock": "inventory.out_of_stock",
-        "low_stock": "inventory.low_stock",
-        "in_stock": "inventory.back_in_stock",
-    }[now]
-    record_event(
-        session, type=event_type, subject=f"stock/{sku}/{location}", data=data, actor=actor
+    crossed = _CROSSED[now](
+        sku=sku,
+        location=location,
+        available=max(after.available, 0),
+        on_hand=after.on_hand,
+        reserved=after.reserved,
+        threshold=threshold,
+        previous_status=was,
     )
+    record_event(session, crossed, actor=actor)

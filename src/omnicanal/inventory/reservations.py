@@ -9,10 +9,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
-from omnicanal.catalog.models import Variant
 from omnicanal.inventory import access
 from omnicanal.inventory.errors import (
-    ChannelForbidden,
     InsufficientStock,
     LocationNotInChannel,
     NegativeStock,
@@ -20,9 +18,15 @@ from omnicanal.inventory.errors import (
     ReservationNotActive,
     UnknownReservation,
 )
+from omnicanal.inventory.events import (
+    ReservationChanged,
+    ReservationConfirmed,
+    ReservationLapsed,
+    ReservationReleased,
+    StockReserved,
+)
 from omnicanal.inventory.ledger import apply_delta
 from omnicanal.inventory.levels import (
-    NO_SYNC,
     LevelAfter,
     level_where,
     returning_level,
@@ -37,11 +41,12 @@ from omnicanal.inventory.schemas import (
     ReservationOut,
 )
 from omnicanal.network import service as network
-from omnicanal.network.models import Location
+from omnicanal.network.lookups import LocationRef
 from omnicanal.platform.access import Owner
 from omnicanal.platform.actors import Actor
-from omnicanal.platform.auth import require_location
+from omnicanal.platform.auth import require_channel, require_location
 from omnicanal.platform.clock import utcnow
+from omnicanal.platform.db import NO_SYNC, rowcount
 from omnicanal.platform.events import record_event
 from omnicanal.platform.ids import new_id
 
@@ -69,11 +74,7 @@ def _candidate_locations(
 ) -> tuple[str, list[tuple[str, str]]]:
     """The channel's code and the (id, code) of the locations to try, preferred first."""
     channel, serving = network.serving_locations(session, channel_code)
-    if "*" not in actor.scopes and channel.kind != actor.channel:
-        raise ChannelForbidden(
-            f"A {actor.channel} key cannot reserve for the {channel.code} channel.",
-            field="channel",
-        )
+    require_channel(actor, kind=channel.kind, code=channel.code, doing="reserve for")
     if location_code is not None:
         location = network.get_location(session, location_code)
         require_location(actor, location.id, location.code)
@@ -159,13 +160,7 @@ def reserve(
     )
     session.add(reservation)
     out = _reservation_out(reservation, variant.sku, location_code)
-    record_event(
-        session,
-        type="inventory.reserved",
-        subject=f"reservations/{reservation.id}",
-        data=out.model_dump(mode="json"),
-        actor=actor,
-    )
+    record_event(session, StockReserved.model_validate(out.model_dump()), actor=actor)
     signal_thresholds(
         session,
         sku=variant.sku,
@@ -200,15 +195,17 @@ def _facts(
     )
 
 
-def _load_reservation(session: Session, reservation_id: str, actor: Actor) -> Reservation:
-    """The reservation, if ``actor`` may confirm or release it (inventory/access.py)."""
+def _load_reservation(
+    session: Session, reservation_id: str, actor: Actor
+) -> tuple[Reservation, LocationRef]:
+    """The reservation and its location, if ``actor`` may confirm or release it
+    (inventory/access.py)."""
     reservation = session.get(Reservation, reservation_id)
     if reservation is None:
         raise UnknownReservation(f"No reservation has the id {reservation_id!r}.", field="id")
-    location = session.get(Location, reservation.location_id)
-    assert location is not None
+    location = network.locations_by_id(session, [reservation.location_id])[reservation.location_id]
     access.check_change(actor, _facts(session, reservation, location.code))
-    return reservation
+    return reservation, location
 
 
 def _end(
@@ -222,7 +219,7 @@ def _end(
         update(Reservation).where(*conditions).values(status=status, ended_at=now),
         execution_options=NO_SYNC,
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def _not_active(reservation: Reservation, now: datetime) -> Exception:
@@ -240,14 +237,12 @@ def _not_active(reservation: Reservation, now: datetime) -> Exception:
 
 def confirm_reservation(session: Session, *, reservation_id: str, actor: Actor) -> ReservationOut:
     """Turn a live reservation into a sale: the units leave on-hand stock."""
-    reservation = _load_reservation(session, reservation_id, actor)
+    reservation, location = _load_reservation(session, reservation_id, actor)
     now = utcnow()
     if not _end(session, reservation, "confirmed", now=now, live_only=True):
         session.refresh(reservation)
         raise _not_active(reservation, now)
-    variant = session.get(Variant, reservation.variant_id)
-    location = session.get(Location, reservation.location_id)
-    assert variant is not None and location is not None
+    variant = catalog.variants_by_id(session, [reservation.variant_id])[reservation.variant_id]
     try:
         apply_delta(
             session,
@@ -267,19 +262,20 @@ def confirm_reservation(session: Session, *, reservation_id: str, actor: Actor) 
         ) from error
     reservation.status, reservation.ended_at = "confirmed", now
     out = _reservation_out(reservation, variant.sku, location.code)
-    record_event(
-        session,
-        type="inventory.reservation_confirmed",
-        subject=f"reservations/{reservation.id}",
-        data=out.model_dump(mode="json"),
-        actor=actor,
-    )
+    record_event(session, ReservationConfirmed.model_validate(out.model_dump()), actor=actor)
     return out
 
 
 def _give_back(
-    session: Session, reservation: Reservation, *, actor: Actor, event_type: str
-) -> tuple[str, str]:
+    session: Session,
+    reservation: Reservation,
+    *,
+    sku: str,
+    location: str,
+    actor: Actor,
+    event: type[ReservationChanged],
+) -> None:
+    """Give the reservation's units back to its level; ``sku`` and ``location``: its codes."""
     after = returning_level(
         session,
         update(StockLevel)
@@ -287,16 +283,8 @@ def _give_back(
         .values(reserved=StockLevel.reserved - reservation.quantity, updated_at=utcnow()),
     )
     assert after is not None
-    sku = session.scalar(select(Variant.sku).where(Variant.id == reservation.variant_id))
-    location = session.scalar(select(Location.code).where(Location.id == reservation.location_id))
-    assert sku is not None and location is not None
-    record_event(
-        session,
-        type=event_type,
-        subject=f"reservations/{reservation.id}",
-        data=_reservation_out(reservation, sku, location).model_dump(mode="json"),
-        actor=actor,
-    )
+    out = _reservation_out(reservation, sku, location)
+    record_event(session, event.model_validate(out.model_dump()), actor=actor)
     signal_thresholds(
         session,
         sku=sku,
@@ -305,12 +293,24 @@ def _give_back(
         after=after,
         actor=actor,
     )
-    return sku, location
+
+
+def _codes(
+    session: Session, reservations: Sequence[Reservation]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The SKU of each variant id and the code of each location id these reservations hold
+    (one lookup of each for the whole batch)."""
+    variants = catalog.variants_by_id(session, {r.variant_id for r in reservations})
+    locations = network.locations_by_id(session, {r.location_id for r in reservations})
+    return (
+        {variant_id: variant.sku for variant_id, variant in variants.items()},
+        {location_id: location.code for location_id, location in locations.items()},
+    )
 
 
 def release_reservation(session: Session, *, reservation_id: str, actor: Actor) -> ReservationOut:
     """Give reserved units back to availability."""
-    reservation = _load_reservation(session, reservation_id, actor)
+    reservation, location = _load_reservation(session, reservation_id, actor)
     now = utcnow()
     if not _end(session, reservation, "released", now=now, live_only=False):
         session.refresh(reservation)
@@ -320,10 +320,16 @@ def release_reservation(session: Session, *, reservation_id: str, actor: Actor) 
             reservation_status=reservation.status,
         )
     reservation.status, reservation.ended_at = "released", now
-    sku, location = _give_back(
-        session, reservation, actor=actor, event_type="inventory.reservation_released"
+    sku = catalog.variants_by_id(session, [reservation.variant_id])[reservation.variant_id].sku
+    _give_back(
+        session,
+        reservation,
+        sku=sku,
+        location=location.code,
+        actor=actor,
+        event=ReservationReleased,
     )
-    return _reservation_out(reservation, sku, location)
+    return _reservation_out(reservation, sku, location.code)
 
 
 def release_expired(
@@ -339,12 +345,23 @@ def release_expired(
     query = select(Reservation).where(Reservation.status == "active", Reservation.expires_at <= now)
     if variant_ids is not None:
         query = query.where(Reservation.variant_id.in_(variant_ids))
+    due = list(session.scalars(query.order_by(Reservation.expires_at).limit(limit)))
+    if not due:
+        return 0
+    skus, codes = _codes(session, due)
     released = 0
-    for reservation in session.scalars(query.order_by(Reservation.expires_at).limit(limit)):
+    for reservation in due:
         if not _end(session, reservation, "expired", now=now, live_only=False):
             continue
         reservation.status, reservation.ended_at = "expired", now
-        _give_back(session, reservation, actor=actor, event_type="inventory.reservation_expired")
+        _give_back(
+            session,
+            reservation,
+            sku=skus[reservation.variant_id],
+            location=codes[reservation.location_id],
+            actor=actor,
+            event=ReservationLapsed,
+        )
         released += 1
     return released
 
@@ -356,9 +373,8 @@ def get_reservation(
     reservation = session.get(Reservation, reservation_id)
     if reservation is None:
         raise UnknownReservation(f"No reservation has the id {reservation_id!r}.", field="id")
-    sku = session.scalar(select(Variant.sku).where(Variant.id == reservation.variant_id))
-    location = session.scalar(select(Location.code).where(Location.id == reservation.location_id))
-    assert sku is not None and location is not None
+    skus, codes = _codes(session, [reservation])
+    sku, location = skus[reservation.variant_id], codes[reservation.location_id]
     if actor is not None:
         access.check_readable(actor, _facts(session, reservation, location))
     out = _reservation_out(reservation, sku, location)

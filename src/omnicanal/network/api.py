@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from omnicanal.api.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
-from omnicanal.api.problems import responses
 from omnicanal.network import service
 from omnicanal.network.schemas import ChannelIn, ChannelOut, LocationIn, LocationOut
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.problems import responses
 
 router = APIRouter(prefix="/v1", tags=["network"])
 
@@ -45,9 +45,7 @@ def list_locations(session: ReadSession, actor: Actor = scope("network:read")):
 @router.get("/locations/{code}", response_model=LocationOut, responses=responses(404))
 def get_location(code: str, session: ReadSession, actor: Actor = scope("network:read")):
     """One location."""
-    location = service.get_location(session, code)
-    channels = service.channels_by_location(session).get(location.id, [])
-    return service.location_out(location, channels)
+    return service.get_location_view(session, code)
 
 
 @router.get("/channels", response_model=list[ChannelOut], responses=responses())

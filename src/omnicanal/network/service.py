@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicanal.network.errors import ChannelExists, LocationExists, UnknownChannel, UnknownLocation
+from omnicanal.network.errors import ChannelExists, LocationExists, UnknownLocation
+from omnicanal.network.events import ChannelCreated, ChannelLocationsSet, LocationOpened
+
+# What other modules read of the network (frozen refs, batch lookups), re-exported here.
+from omnicanal.network.lookups import ChannelRef as ChannelRef
+from omnicanal.network.lookups import LocationRef as LocationRef
+from omnicanal.network.lookups import fulfilling_locations as fulfilling_locations
+from omnicanal.network.lookups import get_channel as get_channel
+from omnicanal.network.lookups import get_location as get_location
+from omnicanal.network.lookups import list_locations as list_locations
+from omnicanal.network.lookups import locations_by_code as locations_by_code
+from omnicanal.network.lookups import locations_by_id as locations_by_id
+from omnicanal.network.lookups import serving_locations as serving_locations
 from omnicanal.network.models import Channel, ChannelLocation, Location
 from omnicanal.network.schemas import (
     Capabilities,
@@ -44,20 +54,9 @@ def create_channel(session: Session, *, data: ChannelIn, actor: Actor) -> Channe
     session.add(Channel(code=data.code, name=data.name, kind=data.kind))
     session.flush()
     record_event(
-        session,
-        type="network.channel_created",
-        subject=f"channels/{data.code}",
-        data=data.model_dump(),
-        actor=actor,
+        session, ChannelCreated(code=data.code, name=data.name, kind=data.kind), actor=actor
     )
     return ChannelOut(code=data.code, name=data.name, kind=data.kind, locations=[])
-
-
-def get_channel(session: Session, code: str) -> Channel:
-    channel = session.get(Channel, code)
-    if channel is None:
-        raise UnknownChannel(f"No channel has the code {code!r}.", field="channel")
-    return channel
 
 
 def channel_kind(session: Session, code: str) -> str | None:
@@ -90,13 +89,7 @@ def create_location(session: Session, *, data: LocationIn, actor: Actor) -> Loca
         session.add(ChannelLocation(channel_code=code, location_id=location.id))
     session.flush()
     out = location_out(location, data.channels)
-    record_event(
-        session,
-        type="network.location_opened",
-        subject=f"locations/{location.code}",
-        data=out.model_dump(mode="json"),
-        actor=actor,
-    )
+    record_event(session, LocationOpened.model_validate(out.model_dump()), actor=actor)
     return out
 
 
@@ -125,33 +118,6 @@ def location_out(location: Location, channels: list[str]) -> LocationOut:
     )
 
 
-def get_location(session: Session, code: str) -> Location:
-    """The location with this code, or :class:`UnknownLocation`."""
-    location = session.scalar(select(Location).where(Location.code == code))
-    if location is None:
-        raise UnknownLocation(f"No location has the code {code!r}.", field="location")
-    return location
-
-
-def locations_by_code(session: Session, codes: Iterable[str]) -> dict[str, Location]:
-    """The locations with these codes; raises for the first unknown one."""
-    wanted = sorted(set(codes))
-    found = {
-        location.code: location
-        for location in session.scalars(select(Location).where(Location.code.in_(wanted)))
-    }
-    missing = [code for code in wanted if code not in found]
-    if missing:
-        raise UnknownLocation(
-            f"No location has the code {missing[0]!r}.", field="location", unknown=missing
-        )
-    return found
-
-
-def list_locations(session: Session) -> list[Location]:
-    return list(session.scalars(select(Location).order_by(Location.code)))
-
-
 def channels_by_location(session: Session) -> dict[str, list[str]]:
     mapping: dict[str, list[str]] = {}
     for link in session.scalars(select(ChannelLocation).order_by(ChannelLocation.channel_code)):
@@ -160,33 +126,25 @@ def channels_by_location(session: Session) -> dict[str, list[str]]:
 
 
 def list_location_views(session: Session) -> list[LocationOut]:
+    """Every location with its channels, by code."""
     channels = channels_by_location(session)
-    return [location_out(loc, channels.get(loc.id, [])) for loc in list_locations(session)]
+    return [
+        location_out(loc, channels.get(loc.id, []))
+        for loc in session.scalars(select(Location).order_by(Location.code))
+    ]
 
 
-def fulfilling_locations(session: Session, channel_code: str) -> list[Location]:
-    """Active locations whose stock the channel may sell, preferred first."""
-    get_channel(session, channel_code)
-    return list(
-        session.scalars(
-            select(Location)
-            .join(ChannelLocation, ChannelLocation.location_id == Location.id)
-            .where(ChannelLocation.channel_code == channel_code, Location.active.is_(True))
-            .order_by(ChannelLocation.priority, Location.code)
-        )
+def get_location_view(session: Session, code: str) -> LocationOut:
+    """One location with its channels, or :class:`UnknownLocation`."""
+    location = session.scalar(select(Location).where(Location.code == code))
+    if location is None:
+        raise UnknownLocation(f"No location has the code {code!r}.", field="location")
+    channels = session.scalars(
+        select(ChannelLocation.channel_code)
+        .where(ChannelLocation.location_id == location.id)
+        .order_by(ChannelLocation.channel_code)
     )
-
-
-def serving_locations(session: Session, channel_code: str) -> tuple[Channel, list[tuple[str, str]]]:
-    """A channel and the (id, code) of the active locations that fulfil it, preferred first."""
-    channel = get_channel(session, channel_code)
-    rows = session.execute(
-        select(Location.id, Location.code)
-        .join(ChannelLocation, ChannelLocation.location_id == Location.id)
-        .where(ChannelLocation.channel_code == channel_code, Location.active.is_(True))
-        .order_by(ChannelLocation.priority, Location.code)
-    )
-    return channel, [(location_id, code) for location_id, code in rows]
+    return location_out(location, list(channels))
 
 
 def set_channel_locations(
@@ -208,11 +166,7 @@ def set_channel_locations(
         )
     session.flush()
     record_event(
-        session,
-        type="network.channel_locations_set",
-        subject=f"channels/{channel_code}",
-        data={"locations": location_codes},
-        actor=actor,
+        session, ChannelLocationsSet(channel=channel_code, locations=location_codes), actor=actor
     )
     return ChannelOut(
         code=channel.code, name=channel.name, kind=channel.kind, locations=location_codes

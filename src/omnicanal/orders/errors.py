@@ -1,5 +1,6 @@
 """Errors of the orders module, each with a stable machine code."""
 
+from omnicanal.platform.auth import ChannelForbidden
 from omnicanal.platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -8,8 +9,7 @@ class UnknownOrder(NotFound):
     title = "Unknown order"
 
 
-class OrderChannelForbidden(Forbidden):
-    code = "channel_forbidden"
+class OrderChannelForbidden(ChannelForbidden):
     title = "A key places orders for its own channel only"
 
 

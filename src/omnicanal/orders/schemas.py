@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from omnicanal.fulfilment.schemas import FulfilmentOut, PaymentStatus
+from omnicanal.fulfilment.sourcing import Point
 from omnicanal.fulfilment.states import Method
 from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, RequestModel
 
@@ -47,6 +48,19 @@ class Address(RequestModel):
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("give both latitude and longitude, or neither")
         return self
+
+    @property
+    def point(self) -> Point | None:
+        """Where the delivery goes, for sourcing's distances; None without coordinates."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        return Point(self.latitude, self.longitude)
+
+    @classmethod
+    def stored(cls, data: dict[str, Any]) -> Address:
+        """An address as an order keeps it (checked when it was given, perhaps anonymised
+        since): read back as it is, not validated again."""
+        return cls.model_construct(**data)
 
 
 class FulfilmentChoice(RequestModel):

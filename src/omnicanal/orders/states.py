@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from omnicanal.fulfilment.errors import InvalidTransition
-from omnicanal.fulfilment.states import Action, FulfilmentStatus, Method, can
+from omnicanal.fulfilment.states import LEFT, SOLD, UNSOLD, Action, FulfilmentStatus, Method, can
 
 __all__ = [
     "OrderStatus",
@@ -44,22 +44,19 @@ MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OS.cancelled: frozenset(),
 }
 
-_SOLD = frozenset({F.delivered, F.collected, F.bought, F.completed})
-_LEFT = frozenset({F.shipped, *_SOLD})
-_UNSOLD = frozenset({F.cancelled, F.expired, F.released})
 _SUPERSEDED = frozenset({F.rejected})
 
 
 def rollup(fulfilments: Sequence[FulfilmentStatus]) -> OrderStatus:
     """The order status that its fulfilments' statuses imply (rejected ones do not count)."""
     live = [status for status in fulfilments if status not in _SUPERSEDED]
-    if not live or all(status in _UNSOLD for status in live):
+    if not live or all(status in UNSOLD for status in live):
         return OS.cancelled
-    if all(status in _SOLD | _UNSOLD for status in live):
+    if all(status in SOLD | UNSOLD for status in live):
         return OS.completed
-    if all(status in _LEFT | _UNSOLD for status in live):
+    if all(status in LEFT | UNSOLD for status in live):
         return OS.fulfilled
-    if any(status in _LEFT for status in live):
+    if any(status in LEFT for status in live):
         return OS.partially_fulfilled
     return OS.allocated
 
@@ -87,7 +84,7 @@ def check_cancellable(
             action="cancel",
         )
     for method, status in fulfilments:
-        if status in _SUPERSEDED or status in _UNSOLD:
+        if status in _SUPERSEDED or status in UNSOLD:
             continue
         if not can(method, status, Action.cancel):
             raise InvalidTransition(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
-from omnicanal.platform.db import Base
+from omnicanal.platform.db import Base, rowcount
 from omnicanal.platform.ids import new_id
 from omnicanal.platform.types import UtcDateTime
 
@@ -259,5 +259,4 @@ def list_entries(
 
 def purge_entries(session: Session, *, before: datetime) -> int:
     """Delete the entries older than ``before`` (the audit log's retention); how many."""
-    result = session.execute(delete(AuditEntry).where(AuditEntry.at < before))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(session.execute(delete(AuditEntry).where(AuditEntry.at < before)))

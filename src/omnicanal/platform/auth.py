@@ -95,6 +95,11 @@ class LocationForbidden(Forbidden):
     title = "A store key acts for its own store only"
 
 
+class ChannelForbidden(Forbidden):
+    code = "channel_forbidden"
+    title = "A key acts for its own channel only"
+
+
 class ApiKey(Base):
     """A credential for one channel or application; only its hash is kept."""
 
@@ -181,6 +186,23 @@ def require_location(actor: Actor, location_id: str, location_code: str) -> None
             f"This key belongs to store {actor.location_code} and cannot act for {location_code}.",
             field="location",
         )
+
+
+def require_channel(
+    actor: Actor,
+    *,
+    kind: str,
+    code: str,
+    doing: str,
+    error: type[ChannelForbidden] = ChannelForbidden,
+) -> None:
+    """Refuse a key acting on a channel of another kind than its own (the operator may).
+
+    ``doing`` completes the sentence "A web key cannot ... the store channel." (``"reserve
+    for"``); ``error`` is the module's own :class:`ChannelForbidden`, for its title.
+    """
+    if "*" not in actor.scopes and kind != actor.channel:
+        raise error(f"A {actor.channel} key cannot {doing} the {code} channel.", field="channel")
 
 
 # --- key management: list, revoke, rotate; when a key was last used -------------------------

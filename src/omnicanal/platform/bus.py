@@ -1,29 +1,33 @@
 """Consumers and the in-process bus.
 
-A consumer is a named handler for some event types. Every delivery runs the handler in its
+A consumer is a named handler for the event classes it declares (``events=(OrderPlaced,
+CartCheckedOut)``), or for every event (``all_events=True``). The handler gets the envelope
+and reads the typed payload with ``event.payload``: the bus hands a consumer of declared
+classes only the events whose data fits their class (it logs and skips the others: an
+erased person's events, their strings nulled). Every delivery runs the handler in its
 own transaction together with a ``processed_events`` row, so a repeat delivery (after a
 crash, a redelivery from JetStream, a relay restart) is recognised and skipped.
 
 A consumer whose work is cheaper in bulk (the real-time matcher: one read of the candidates
 for many records) also gives a ``batch_handler``: the embedded bus hands it every event of a
 relay batch it wants in one transaction, after the other consumers; over JetStream the worker
-fetches the messages that piled up and hands them over the same way (``platform.nats``).
+fetches the messages that piled up and hands them over the same way (``platform.worker``).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import Database
-from omnicanal.platform.events import Event, ProcessedEvent
+from omnicanal.platform.events import DomainEvent, Event, ProcessedEvent
 
 log = logging.getLogger(__name__)
 
@@ -31,20 +35,32 @@ Handler = Callable[[Session, Event], None]
 BatchHandler = Callable[[Session, Sequence[Event]], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Consumer:
-    """A durable, idempotent reaction to events whose type matches one of ``patterns``."""
+    """A durable, idempotent reaction to the event classes in ``events``, or to every event
+    (``all_events``)."""
 
     name: str
-    patterns: tuple[str, ...]
     handler: Handler
+    events: tuple[type[DomainEvent], ...] = ()
+    all_events: bool = False
     batch_handler: BatchHandler | None = None
     batch_size: int = 500
     """Most events per call of ``batch_handler`` (one transaction each; on SQLite it holds the
     only write lock meanwhile, so ingestion waits for it)."""
+    types: tuple[str, ...] = field(init=False)
+    """The event types of ``events``, in their order."""
+
+    def __post_init__(self) -> None:
+        if self.all_events == bool(self.events):
+            raise ValueError(f"Consumer {self.name} declares either events=(...) or all_events.")
+        undeclared = [cls.__name__ for cls in self.events if "type" not in cls.__dict__]
+        if undeclared:
+            raise ValueError(f"Consumer {self.name}: {', '.join(undeclared)} declare no type.")
+        object.__setattr__(self, "types", tuple(dict.fromkeys(cls.type for cls in self.events)))
 
     def wants(self, event_type: str) -> bool:
-        return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in self.patterns)
+        return self.all_events or event_type in self.types
 
 
 def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> int:
@@ -74,8 +90,31 @@ def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> 
                 for e in fresh
             ],
         )
-        consumer.batch_handler(session, fresh)
+        readable = [event for event in fresh if _readable(consumer, event)]
+        if readable:
+            consumer.batch_handler(session, readable)
     return len(fresh)
+
+
+def _readable(consumer: Consumer, event: Event) -> bool:
+    """Whether ``event``'s data fits its class, for a consumer of declared classes (a consumer
+    of every event reads only the envelope)."""
+    if consumer.all_events:
+        return True
+    try:
+        event.payload  # noqa: B018 (validated here once, read by the handler)
+    except ValidationError as error:
+        # The erasure of a person turns every string naming them in the outbox into null: an
+        # event of theirs published after it no longer fits its class, and is about no one.
+        log.warning(
+            "%s skips event %s (%s): its data does not fit its class (%d errors)",
+            consumer.name,
+            event.id,
+            event.type,
+            error.error_count(),
+        )
+        return False
+    return True
 
 
 def deliver(db: Database, consumer: Consumer, event: Event) -> bool:
@@ -91,7 +130,8 @@ def deliver(db: Database, consumer: Consumer, event: Event) -> bool:
                 return False
             session.add(ProcessedEvent(consumer=consumer.name, event_id=event.id))
             session.flush()
-            consumer.handler(session, event)
+            if _readable(consumer, event):
+                consumer.handler(session, event)
     except IntegrityError:
         # Another worker recorded the same delivery first: it is handled.
         return False

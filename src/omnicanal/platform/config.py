@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +28,13 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     default_currency: str = "EUR"
+    business_time_zone: str = Field(
+        default="Europe/Paris",
+        description=(
+            "IANA time zone of the head-office views that span the network (their days and "
+            "times); anything about one store uses that location's own timezone."
+        ),
+    )
     phone_region: str = Field(
         default="FR", description="Region assumed for phone numbers typed without +country."
     )
@@ -78,6 +86,20 @@ class Settings(BaseSettings):
             "None by default."
         ),
     )
+
+    @field_validator("business_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown IANA time zone {value!r}") from error
+        return value
+
+    @property
+    def business_zone(self) -> ZoneInfo:
+        """:attr:`business_time_zone` as a ``tzinfo``."""
+        return ZoneInfo(self.business_time_zone)
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the configured one, or the embedded SQLite file."""

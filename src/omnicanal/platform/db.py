@@ -13,10 +13,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -134,3 +135,24 @@ class Database:
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
+
+
+NO_SYNC: dict[str, Any] = {"synchronize_session": False}
+"""Execution options of a bulk UPDATE or DELETE that leaves the session's loaded objects
+alone: the statement says what changes, and the use case reads back what it needs."""
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows the UPDATE or DELETE that gave ``result`` matched.
+
+    ``Session.execute`` is typed to return a ``Result``; for an UPDATE or DELETE it is a
+    ``CursorResult``, the one that carries the count.
+    """
+    return cast(CursorResult[Any], result).rowcount
+
+
+def dialect_insert(session: Session) -> Callable[[Any], postgresql.Insert | sqlite.Insert]:
+    """The INSERT construct with ON CONFLICT for the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert

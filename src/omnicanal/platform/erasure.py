@@ -20,7 +20,7 @@ from sqlalchemy import JSON, String, cast, delete, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from omnicanal.platform.clock import utcnow
-from omnicanal.platform.db import Base
+from omnicanal.platform.db import Base, rowcount
 from omnicanal.platform.events import OutboxEvent, ProcessedEvent
 from omnicanal.platform.idempotency import IdempotencyRecord
 from omnicanal.platform.types import UtcDateTime
@@ -129,11 +129,13 @@ def forget_answers(session: Session, *, selectors: Sequence[str]) -> int:
     """Delete the stored answers of idempotent writes that contain one of ``selectors``."""
     if not selectors:
         return 0
-    return session.execute(
-        delete(IdempotencyRecord)
-        .where(_containing(IdempotencyRecord.response, selectors))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return rowcount(
+        session.execute(
+            delete(IdempotencyRecord)
+            .where(_containing(IdempotencyRecord.response, selectors))
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 def request_bus_erasure(session: Session, *, erasure_id: str, selectors: Sequence[str]) -> None:
@@ -149,26 +151,32 @@ def pending_bus_erasures(session: Session) -> list[BusErasure]:
 
 def purge_published(session: Session, *, before: datetime) -> int:
     """Delete outbox rows published before ``before``; returns how many."""
-    return session.execute(
-        delete(OutboxEvent)
-        .where(OutboxEvent.published.is_(True), OutboxEvent.published_at < before)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return rowcount(
+        session.execute(
+            delete(OutboxEvent)
+            .where(OutboxEvent.published.is_(True), OutboxEvent.published_at < before)
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 def purge_processed(session: Session, *, before: datetime) -> int:
     """Forget the ids of events handled before ``before``; returns how many."""
-    return session.execute(
-        delete(ProcessedEvent)
-        .where(ProcessedEvent.handled_at < before)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return rowcount(
+        session.execute(
+            delete(ProcessedEvent)
+            .where(ProcessedEvent.handled_at < before)
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 def purge_answers(session: Session, *, before: datetime) -> int:
     """Delete idempotent answers stored before ``before``; returns how many."""
-    return session.execute(
-        delete(IdempotencyRecord)
-        .where(IdempotencyRecord.created_at < before)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return rowcount(
+        session.execute(
+            delete(IdempotencyRecord)
+            .where(IdempotencyRecord.created_at < before)
+            .execution_options(synchronize_session=False)
+        )
+    )

@@ -1,17 +1,22 @@
 """Events and the transactional outbox.
 
-A use case records its events with :func:`record_event` in the same transaction as its
-state change; the relay (``omnicanal.platform.relay``) publishes committed events later.
-The envelope follows CloudEvents: id, type, source, subject, time, data.
+A module declares the facts it records as :class:`DomainEvent` classes in its ``events.py``
+(frozen, past tense, versioned). A use case records one with :func:`record_event` in the same
+transaction as its state change; the relay (``omnicanal.platform.relay``) publishes committed
+events later. On the wire an event is an envelope (:class:`Event`) modelled on CloudEvents:
+id, type, source, subject, time, and the payload's JSON as ``data``; a consumer reads the
+typed payload back with :attr:`Event.payload`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from omnicanal.platform.actors import Actor
@@ -20,7 +25,88 @@ from omnicanal.platform.db import Base
 from omnicanal.platform.ids import new_id
 from omnicanal.platform.types import UtcDateTime
 
+__all__ = [
+    "DomainEvent",
+    "DuplicateEventType",
+    "Event",
+    "OutboxEvent",
+    "ProcessedEvent",
+    "UndeclaredEvent",
+    "dataschema_of",
+    "declared_events",
+    "record_event",
+    "source_of",
+]
+
 SPEC_VERSION = "1.0"
+
+
+class DuplicateEventType(TypeError):
+    """Two event classes declare the same type."""
+
+
+class UndeclaredEvent(LookupError):
+    """No event class declares this type (its module's events were not imported, or none has
+    it)."""
+
+
+_DECLARED: dict[str, type[DomainEvent]] = {}
+
+
+class DomainEvent(BaseModel):
+    """A fact a module records: a frozen payload of one declared type and version.
+
+    A subclass that sets ``type`` is declared: it is registered under that type (two classes
+    may not share one), listed in the event catalogue with its ``example``, and is what an
+    envelope of that type reads back as. A subclass without ``type`` is a base holding fields
+    that several declared events share. ``subject`` names what the event is about, as the
+    envelope's subject (``orders/{id}``).
+
+    A field with a default is written only when the producer gives it: it stands for a key
+    that some events of the type carry and others do not.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    type: ClassVar[str]
+    version: ClassVar[int] = 1
+    example: ClassVar[dict[str, Any]]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        declared = cls.__dict__.get("type")
+        if declared is None:
+            return
+        known = _DECLARED.get(declared)
+        if known is not None and (known.__module__, known.__qualname__) != (
+            cls.__module__,
+            cls.__qualname__,
+        ):
+            raise DuplicateEventType(
+                f"{cls.__module__}.{cls.__qualname__} declares {declared!r}, "
+                f"already declared by {known.__module__}.{known.__qualname__}."
+            )
+        _DECLARED[declared] = cls
+
+    @property
+    def subject(self) -> str:
+        """What the event is about, as a path (``orders/{id}``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not say its subject")
+
+
+def declared_events() -> dict[str, type[DomainEvent]]:
+    """Every event class declared so far, by type (a module's are declared once it is
+    imported: ``omnicanal.events_catalogue.load_events`` imports them all)."""
+    return dict(_DECLARED)
+
+
+def dataschema_of(event_type: str) -> str | None:
+    """The CloudEvents ``dataschema`` of a declared type (its version), None if undeclared."""
+    declared = _DECLARED.get(event_type)
+    if declared is None:
+        return None
+    return f"urn:omnicanal:event:{event_type}:v{declared.version}"
 
 
 @dataclass(frozen=True)
@@ -35,9 +121,37 @@ class Event:
     time: datetime = field(default_factory=utcnow)
     actor: str | None = None
 
+    @classmethod
+    def of(cls, payload: DomainEvent, *, source: str, actor: str | None = None) -> Event:
+        """The envelope of ``payload``, happening now: its type, its subject, and its JSON
+        as ``data`` (without the fields it was not given)."""
+        if not isinstance(payload, DomainEvent):
+            raise TypeError(f"An event is a DomainEvent, not {type(payload).__name__}.")
+        return cls(
+            type=payload.type,
+            subject=payload.subject,
+            data=payload.model_dump(mode="json", exclude_unset=True),
+            source=source,
+            actor=actor,
+        )
+
+    @cached_property
+    def payload(self) -> DomainEvent:
+        """The data read back as its declared class (validated once per envelope).
+
+        Raises :class:`UndeclaredEvent` for a type no class declares, and pydantic's
+        ``ValidationError`` for data that does not fit it (an erased person's event: every
+        string naming them became null).
+        """
+        declared = _DECLARED.get(self.type)
+        if declared is None:
+            raise UndeclaredEvent(f"No event class declares the type {self.type!r}.")
+        return declared.model_validate(self.data)
+
     def to_cloudevent(self) -> dict[str, Any]:
-        """The structured-mode CloudEvents JSON form."""
-        return {
+        """The structured-mode CloudEvents JSON form (``dataschema`` names the payload's
+        declared version, for a declared type)."""
+        body: dict[str, Any] = {
             "specversion": SPEC_VERSION,
             "id": self.id,
             "type": self.type,
@@ -45,9 +159,11 @@ class Event:
             "subject": self.subject,
             "time": self.time.isoformat(),
             "datacontenttype": "application/json",
-            "actor": self.actor,
-            "data": self.data,
         }
+        dataschema = dataschema_of(self.type)
+        if dataschema is not None:
+            body["dataschema"] = dataschema
+        return {**body, "actor": self.actor, "data": self.data}
 
     @classmethod
     def from_cloudevent(cls, body: dict[str, Any]) -> Event:
@@ -73,7 +189,7 @@ class OutboxEvent(Base):
     )
     # The sentinel lets the many events of one transaction go in one multi-row INSERT on
     # SQLite too (its RETURNING rows are matched to the events by id, not by position).
-    id: Mapped[str] = Column(String(26), unique=True, nullable=False, insert_sentinel=True)
+    id: Mapped[str] = mapped_column(String(26), unique=True, nullable=False, insert_sentinel=True)
     type: Mapped[str] = mapped_column(String(100), index=True)
     source: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(200), index=True)
@@ -113,21 +229,19 @@ def source_of(actor: Actor) -> str:
     return f"/channels/{actor.channel}"
 
 
-def record_event(
-    session: Session, *, type: str, subject: str, data: dict[str, Any], actor: Actor
-) -> Event:
-    """Write an event to the outbox in the caller's transaction."""
-    event = Event(type=type, subject=subject, data=data, source=source_of(actor), actor=actor.label)
+def record_event(session: Session, event: DomainEvent, *, actor: Actor) -> Event:
+    """Write ``event`` to the outbox in the caller's transaction; returns its envelope."""
+    envelope = Event.of(event, source=source_of(actor), actor=actor.label)
     session.add(
         OutboxEvent(
-            id=event.id,
-            type=event.type,
-            source=event.source,
-            subject=event.subject,
-            time=event.time,
-            actor=event.actor,
-            data=event.data,
+            id=envelope.id,
+            type=envelope.type,
+            source=envelope.source,
+            subject=envelope.subject,
+            time=envelope.time,
+            actor=envelope.actor,
+            data=envelope.data,
         )
     )
     session.info["events_recorded"] = True
-    return event
+    return envelope

@@ -1,4 +1,7 @@
-"""Database migrations (Alembic), the same on SQLite and PostgreSQL."""
+"""Database migrations (Alembic), the same on SQLite and PostgreSQL.
+
+The models' metadata, which only autogenerating a revision reads, is handed in by the caller
+(``omnicanal.bootstrap.load_models``): the platform does not know the modules."""
 
 from __future__ import annotations
 
@@ -10,32 +13,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, inspect
 
-from omnicanal.platform.db import Base, Database
+from omnicanal.platform.db import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-def metadata() -> MetaData:
-    """The metadata of every module's tables."""
-    import omnicanal.analytics.models
-    import omnicanal.carts.models
-    import omnicanal.catalog.models
-    import omnicanal.customers.models
-    import omnicanal.fulfilment.models
-    import omnicanal.inventory.models
-    import omnicanal.network.models
-    import omnicanal.orders.models
-    import omnicanal.platform.audit
-    import omnicanal.platform.auth
-    import omnicanal.platform.erasure
-    import omnicanal.platform.events
-    import omnicanal.platform.idempotency
-    import omnicanal.pricing.models
-    import omnicanal.privacy.models
-    import omnicanal.staff.models
-    import omnicanal.tracking.models  # noqa: F401  (each import registers its tables)
-
-    return Base.metadata
 
 
 def _config() -> Config:
@@ -52,11 +32,12 @@ def upgrade(db: Database, revision: str = "heads") -> None:
         command.upgrade(config, revision)
 
 
-def revision(db: Database, message: str) -> None:
-    """Autogenerate a new revision from the models (for developers)."""
+def revision(db: Database, message: str, *, metadata: MetaData) -> None:
+    """Autogenerate a new revision from the models' ``metadata`` (for developers)."""
     config = _config()
     with db.write_engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["target_metadata"] = metadata
         command.revision(config, message=message, autogenerate=True)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from omnicanal.api.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
-from omnicanal.api.problems import responses
+from omnicanal.catalog import service as catalog
+from omnicanal.catalog.schemas import ProductIn, ProductOut
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Moment
-from omnicanal.pricing import overrides, promotions, service
+from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.problems import responses
+from omnicanal.pricing import overrides, products, promotions, service
 from omnicanal.pricing.schemas import (
     ConsistencyOut,
     OverrideEndIn,
@@ -21,6 +23,9 @@ from omnicanal.pricing.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["pricing"])
+products_router = APIRouter(prefix="/v1", tags=["catalog"])
+"""The catalog's product routes: a product is served with its list prices, so creating and
+reading one is a pricing use case over the catalog (``pricing.products``)."""
 
 
 @router.post("/pricing/quote", response_model=PricedCart, responses=responses(404, 409))
@@ -167,3 +172,49 @@ def list_promotions(
 def get_promotion(code: str, session: ReadSession, actor: Actor = scope("pricing:read")):
     """One promotion, with how many times its coupon has been used."""
     return promotions.get_promotion(session, code=code)
+
+
+@products_router.post(
+    "/products", status_code=201, response_model=ProductOut, responses=responses(409)
+)
+def create_product(
+    body: ProductIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("catalog:write"),
+):
+    """Create a product with its variants (SKUs, GTINs) and their list prices."""
+    currency = platform.settings.default_currency
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation="create_product",
+        payload=body,
+        status_code=201,
+        action=lambda s: products.create_priced_products(
+            s, products=[body], actor=actor, currency=currency
+        )[0],
+    )
+
+
+@products_router.get("/products/{code}", response_model=ProductOut, responses=responses(404))
+def get_product(
+    code: str, session: ReadSession, platform: PlatformDep, actor: Actor = scope("catalog:read")
+):
+    """A product with its variants and list prices."""
+    return products.get_priced_product(
+        session, code=code, currency=platform.settings.default_currency
+    )
+
+
+@products_router.get("/skus/{code}", response_model=ProductOut, responses=responses(404))
+def find_sku(
+    code: str, session: ReadSession, platform: PlatformDep, actor: Actor = scope("catalog:read")
+):
+    """The product of a SKU or of a scanned GTIN."""
+    variant = catalog.find_variant(session, code)
+    product = catalog.get_product_by_id(session, product_id=variant.product_id)
+    return products.get_priced_product(
+        session, code=product.code, currency=platform.settings.default_currency
+    )

@@ -26,6 +26,7 @@ from omnicanal.pricing.errors import (
     OverrideOverlaps,
     UnknownOverride,
 )
+from omnicanal.pricing.events import PriceOverrideEnded, PriceOverrideSet
 from omnicanal.pricing.models import ListPrice, PriceBook, PriceOverride
 from omnicanal.pricing.schemas import (
     ChannelPrice,
@@ -134,13 +135,7 @@ def set_override(session: Session, *, data: OverrideIn, currency: str, actor: Ac
     session.add(override)
     session.flush()
     out = override_out(override, currency, listed.amount_minor)
-    record_event(
-        session,
-        type="pricing.override_set",
-        subject=f"skus/{variant.sku}",
-        data=out.model_dump(mode="json"),
-        actor=actor,
-    )
+    record_event(session, PriceOverrideSet.model_validate(out.model_dump()), actor=actor)
     return out
 
 
@@ -176,13 +171,7 @@ def end_override(
     assert book is not None
     listed = session.get(ListPrice, (override.price_book_id, override.variant_id))
     out = override_out(override, book.currency, listed.amount_minor if listed else None)
-    record_event(
-        session,
-        type="pricing.override_ended",
-        subject=f"skus/{override.sku}",
-        data=out.model_dump(mode="json"),
-        actor=actor,
-    )
+    record_event(session, PriceOverrideEnded.model_validate(out.model_dump()), actor=actor)
     return out
 
 

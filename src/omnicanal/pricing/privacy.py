@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from omnicanal.platform.db import rowcount
 from omnicanal.pricing.models import CouponRedemption
 
 __all__ = ["anonymise_redemptions", "export_redemptions"]
@@ -27,9 +28,11 @@ def export_redemptions(session: Session, *, customer_refs: Sequence[str]) -> lis
 
 def anonymise_redemptions(session: Session, *, customer_refs: Sequence[str]) -> int:
     """Keep the redemptions (a promotion's usage count) without saying who redeemed them."""
-    return session.execute(
-        update(CouponRedemption)
-        .where(CouponRedemption.customer_ref.in_(customer_refs))
-        .values(customer_ref=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return rowcount(
+        session.execute(
+            update(CouponRedemption)
+            .where(CouponRedemption.customer_ref.in_(customer_refs))
+            .values(customer_ref=None)
+            .execution_options(synchronize_session=False)
+        )
+    )

@@ -16,6 +16,7 @@ from omnicanal.platform.clock import as_utc
 from omnicanal.platform.events import record_event
 from omnicanal.pricing import engine
 from omnicanal.pricing.errors import PromotionExists, UnknownPromotion
+from omnicanal.pricing.events import PromotionCreated
 from omnicanal.pricing.models import Promotion
 from omnicanal.pricing.schemas import PromotionIn, PromotionOut
 
@@ -73,13 +74,7 @@ def create_promotion(session: Session, *, data: PromotionIn, actor: Actor) -> Pr
     session.add(promotion)
     session.flush()
     out = promotion_out(promotion)
-    record_event(
-        session,
-        type="pricing.promotion_created",
-        subject=f"promotions/{promotion.code}",
-        data=out.model_dump(mode="json"),
-        actor=actor,
-    )
+    record_event(session, PromotionCreated.model_validate(out.model_dump()), actor=actor)
     return out
 
 

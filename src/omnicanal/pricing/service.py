@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from omnicanal.catalog import service as catalog
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import as_utc, utcnow
+from omnicanal.platform.db import NO_SYNC
 from omnicanal.platform.errors import DomainError, InvalidInput
 from omnicanal.platform.events import record_event
 from omnicanal.platform.money import Money
@@ -31,6 +32,7 @@ from omnicanal.pricing.errors import (
     MissingPrice,
     UnknownCoupon,
 )
+from omnicanal.pricing.events import CouponRedeemed
 from omnicanal.pricing.models import CouponRedemption, ListPrice, PriceBook, Promotion
 from omnicanal.pricing.schemas import Adjustment, PricedCart, PricedLine
 
@@ -49,8 +51,6 @@ __all__ = [
     "redeem_coupons",
     "set_list_prices",
 ]
-
-NO_SYNC = {"synchronize_session": False}
 
 
 def price_book(session: Session, currency: str) -> PriceBook:
@@ -215,10 +215,7 @@ def price_cart(
     if shipping_minor < 0:
         raise InvalidInput("Shipping cannot be negative.", field="shipping_minor")
     variants = catalog.resolve_skus(session, [sku for sku, _ in lines])
-    categories = {
-        product_id: catalog.get_product_by_id(session, product_id=product_id).category
-        for product_id in sorted({variant.product_id for variant in variants.values()})
-    }
+    categories = {variant.product_id: variant.category for variant in variants.values()}
     variant_ids = [variant.id for variant in variants.values()]
     listed = list_prices(session, currency=currency, variant_ids=variant_ids)
     missing = sorted(sku for sku, variant in variants.items() if variant.id not in listed)
@@ -364,15 +361,13 @@ def redeem_coupons(
             ) from error
         record_event(
             session,
-            type="pricing.coupon_redeemed",
-            subject=f"promotions/{code}",
-            data={
-                "coupon": code,
-                "customer_ref": customer_ref,
-                "order_id": order_id,
-                "times_used": used,
-                "usage_limit": promotion.usage_limit,
-            },
+            CouponRedeemed(
+                coupon=code,
+                customer_ref=customer_ref,
+                order_id=order_id,
+                times_used=used,
+                usage_limit=promotion.usage_limit,
+            ),
             actor=actor,
         )
         session.expire(promotion, ["times_used"])

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from omnicanal.api.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
-from omnicanal.api.problems import responses
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.problems import responses
 from omnicanal.privacy import service
 from omnicanal.privacy.schemas import ErasureOut, ErasureRecord
 
@@ -27,7 +27,7 @@ EXPORT_RESPONSES = {
 }
 
 
-def _download(export: dict, form: str) -> Response:  # type: ignore[type-arg]
+def _download(export: dict[str, Any], form: str) -> Response:
     body, media_type, extension = service.export_as(export, form)
     name = f"omnicanal-{export['person']['profile_id']}.{extension}"
     return Response(
@@ -74,9 +74,7 @@ def export_by_identifier(
     return _download(service.export_person(session, profile_id=found), format)
 
 
-@router.get(
-    "/profiles/{profile_id}/export", response_class=Response, responses=EXPORT_RESPONSES
-)
+@router.get("/profiles/{profile_id}/export", response_class=Response, responses=EXPORT_RESPONSES)
 def export_profile(
     profile_id: str,
     session: ReadSession,

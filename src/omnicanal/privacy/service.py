@@ -34,7 +34,7 @@ from omnicanal.platform.events import record_event
 from omnicanal.platform.ids import new_id
 from omnicanal.pricing import privacy as pricing
 from omnicanal.privacy.errors import PersonNotDesignated, UnknownExportFormat
-from omnicanal.privacy.events import CUSTOMER_ERASED
+from omnicanal.privacy.events import CustomerErased
 from omnicanal.privacy.models import Erasure
 from omnicanal.tracking import privacy as tracking
 
@@ -102,9 +102,7 @@ def export_person(
             "exported_at": now or utcnow(),
             "person": {"profile_id": person.root_id, "profile_ids": list(person.profile_ids)},
             **people.export_profiles(session, person=person),
-            "tracking_messages": tracking.export_messages(
-                session, message_ids=person.timeline_ids
-            ),
+            "tracking_messages": tracking.export_messages(session, message_ids=person.timeline_ids),
             "carts": cart_rows,
             "orders": orders.export_orders(session, order_ids=order_ids),
             "reservations": inventory.export_reservations(session, references=references),
@@ -229,9 +227,7 @@ def erase_person(
     platform.request_bus_erasure(session, erasure_id=erasure.id, selectors=selectors)
     record_event(
         session,
-        type=CUSTOMER_ERASED,
-        subject=f"erasures/{erasure.id}",
-        data={"erasure_id": erasure.id, "profile_ids": list(person.profile_ids), "reason": reason},
+        CustomerErased(erasure_id=erasure.id, profile_ids=list(person.profile_ids), reason=reason),
         actor=actor,
     )
     return ErasureResult(
@@ -254,9 +250,7 @@ def export_as(export: dict[str, Any], form: str) -> tuple[bytes, str, str]:
     try:
         chosen = ExportFormat(form)
     except ValueError:
-        raise UnknownExportFormat(
-            f"Export as json or csv, not {form!r}.", field="format"
-        ) from None
+        raise UnknownExportFormat(f"Export as json or csv, not {form!r}.", field="format") from None
     if chosen is ExportFormat.csv:
         return export_csv(export), "application/zip", "zip"
     body = json.dumps(export, ensure_ascii=False, indent=2).encode()

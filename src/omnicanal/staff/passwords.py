@@ -9,7 +9,7 @@ import hmac
 from functools import cache
 from pathlib import Path
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from omnicanal.platform.errors import InvalidInput
@@ -29,8 +29,9 @@ MIN_LENGTH = 12
 MAX_LENGTH = 256  # long pass-phrases are welcome; megabytes sent to the hasher are not
 COMMON_PASSWORDS = Path(__file__).with_name("common-passwords.txt.gz")
 
-# argon2-cffi's defaults are RFC 9106's second recommended profile (t=3, 64 MiB, p=4).
-_HASHER = PasswordHasher()
+PARAMETERS = profiles.RFC_9106_LOW_MEMORY
+"""RFC 9106's second recommended profile: Argon2id, t=3, 64 MiB, p=4 (argon2-cffi's default)."""
+_HASHER = PasswordHasher.from_parameters(PARAMETERS)
 
 
 class WeakPassword(InvalidInput):

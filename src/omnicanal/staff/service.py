@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicanal.network import service as network
-from omnicanal.network.models import Location
 from omnicanal.platform.actors import Actor, ChannelKind
 from omnicanal.platform.auth import DEFAULT_SCOPES
 from omnicanal.platform.clock import utcnow
@@ -85,7 +84,9 @@ def _normalise_email(email: str) -> str:
 
 
 def _location_code(session: Session, staff: Staff) -> str | None:
-    location = session.get(Location, staff.location_id) if staff.location_id else None
+    if staff.location_id is None:
+        return None
+    location = network.locations_by_id(session, [staff.location_id]).get(staff.location_id)
     return location.code if location else None
 
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicanal.platform.clock import as_utc, utcnow
+from omnicanal.platform.db import rowcount
 from omnicanal.staff import passwords
 from omnicanal.staff.models import SignInFailure, Staff, StaffSession
 from omnicanal.staff.service import StaffMember, member_of
@@ -77,7 +78,7 @@ def _token_hash(token: str) -> str:
 def _recent_failures(
     session: Session, *, email: str, address: str, since: datetime
 ) -> tuple[int, int]:
-    def count(condition) -> int:  # type: ignore[no-untyped-def]
+    def count(condition: ColumnElement[bool]) -> int:
         return int(
             session.scalar(
                 select(func.count())
@@ -189,4 +190,4 @@ def purge_sessions(session: Session, *, before: datetime) -> int:
             or_(StaffSession.expires_at < before, StaffSession.ended_at < before)
         )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(result)

@@ -16,7 +16,7 @@ at most ``tracking_max_batch_bytes`` (500 KB, else 413), a batch at most
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +24,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from omnicanal.api.deps import PlatformDep
-from omnicanal.api.problems import MEDIA_TYPE, Problem, problem_response, responses
 from omnicanal.customers.identity.blocked import configured_blocklist
 from omnicanal.platform.auth import authenticate, require_scope
 from omnicanal.platform.clock import utcnow
+from omnicanal.platform.http.deps import PlatformDep
+from omnicanal.platform.http.problems import MEDIA_TYPE, Problem, problem_response, responses
 from omnicanal.platform.wiring import Platform
 from omnicanal.tracking import service
 from omnicanal.tracking.body import BodyRefused, basic_user, read_json
@@ -254,7 +254,7 @@ async def import_batch(request: Request, platform: PlatformDep) -> JSONResponse:
     return await _receive(request, platform, None)
 
 
-def _single(kind: str):  # type: ignore[no-untyped-def]
+def _single(kind: str) -> Callable[[Request, Platform], Coroutine[Any, Any, JSONResponse]]:
     async def receive(request: Request, platform: PlatformDep) -> JSONResponse:
         return await _receive(request, platform, kind)
 

@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from omnicanal.api.problems import problem_response
+from omnicanal.platform.http.problems import problem_response
 
 __all__ = ["MAX_BODY_DEPTH", "BodyRefused", "basic_user", "read_json"]
 

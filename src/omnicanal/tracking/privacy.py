@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from omnicanal.platform.db import rowcount
 from omnicanal.tracking.models import TrackingMessage
 
 __all__ = ["erase_messages", "export_messages", "purge_messages"]
@@ -36,11 +37,13 @@ def erase_messages(session: Session, *, message_ids: Sequence[str]) -> int:
     deleted = 0
     for start in range(0, len(message_ids), _CHUNK):
         chunk = message_ids[start : start + _CHUNK]
-        deleted += session.execute(
-            delete(TrackingMessage)
-            .where(TrackingMessage.id.in_(chunk))
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        deleted += rowcount(
+            session.execute(
+                delete(TrackingMessage)
+                .where(TrackingMessage.id.in_(chunk))
+                .execution_options(synchronize_session=False)
+            )
+        )
     return deleted
 
 

@@ -17,8 +17,10 @@ from omnicanal.customers.identifiers import IdentifierKind
 from omnicanal.customers.identity.blocked import Blocklist
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import hash_token
+from omnicanal.platform.bulk import bulk_insert
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.errors import NotFound
+from omnicanal.platform.locks import hold_names
 from omnicanal.tracking.errors import InvalidSource, UnknownWriteKey
 from omnicanal.tracking.models import TrackingMessage, TrackingSource
 from omnicanal.tracking.spec import ParsedMessage
@@ -36,6 +38,9 @@ __all__ = [
     "revoke_source",
     "source_for_api_key",
 ]
+
+MESSAGE_LOCKS = 0x0C1D_7A01
+"""Advisory lock space (:mod:`omnicanal.platform.locks`) of the (source, messageId) pairs."""
 
 
 class SourceKind(StrEnum):
@@ -290,7 +295,7 @@ def ingest_many(
         return result
     keys = {(source.id, message.message_id) for source, message in items}
     # Two requests repeating one message wait for each other, not for unrelated ones.
-    customers.hold_identity_keys(session, sorted(f"message:{s}:{m}" for s, m in keys))
+    hold_names(session, MESSAGE_LOCKS, (f"{s}:{m}" for s, m in keys))
     seen = _seen(session, keys)
     fresh: list[tuple[SourceView, ParsedMessage]] = []
     for source, message in items:
@@ -339,7 +344,7 @@ def ingest_many(
         }
         for (source, message), outcome in zip(fresh, resolved, strict=True)
     ]
-    customers.bulk_insert(session, TrackingMessage.__table__, rows)
+    bulk_insert(session, TrackingMessage.__table__, rows)
     for (_, message), outcome in zip(fresh, resolved, strict=True):
         result.accepted.append(message.index)
         result.profiles[message.index] = outcome.profile_id

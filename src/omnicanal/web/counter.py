@@ -17,15 +17,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from omnicanal.api.deps import PlatformDep
-from omnicanal.api.problems import status_of
 from omnicanal.carts import service as carts
 from omnicanal.carts.errors import NoOpenCart
 from omnicanal.carts.schemas import CartOut
 from omnicanal.catalog import service as catalog
 from omnicanal.customers import service as customers
 from omnicanal.customers.errors import UnknownProfile
-from omnicanal.customers.schemas import ProfileOut
 from omnicanal.fulfilment.states import Method
 from omnicanal.network import service as network
 from omnicanal.orders import service as orders
@@ -34,6 +31,8 @@ from omnicanal.orders.policy import OrderPolicy
 from omnicanal.orders.schemas import Address, CheckoutIn, FulfilmentChoice, PaymentIn
 from omnicanal.platform.actors import ChannelKind
 from omnicanal.platform.errors import DomainError, InvalidInput
+from omnicanal.platform.http.deps import PlatformDep
+from omnicanal.platform.http.problems import status_of
 from omnicanal.platform.idempotency import run_write
 from omnicanal.staff import service as staff
 from omnicanal.web.edge import Form, Member, WebDep
@@ -41,8 +40,6 @@ from omnicanal.web.edge import Form, Member, WebDep
 __all__ = [
     "MissingPayment",
     "customer_context",
-    "display_name",
-    "product_names",
     "router",
 ]
 
@@ -72,20 +69,6 @@ EXPLAINED = frozenset(
         "idempotency_key_reused",
     }
 )
-
-
-def display_name(profile: ProfileOut) -> str:
-    traits = {trait.name: trait.value for trait in profile.traits}
-    parts = [str(traits[key]) for key in ("first_name", "last_name") if traits.get(key)]
-    return " ".join(parts)
-
-
-def product_names(session: Session, skus: list[str]) -> dict[str, str]:
-    names = {}
-    for sku, variant in catalog.resolve_skus(session, skus).items():
-        product = catalog.get_product_by_id(session, product_id=variant.product_id)
-        names[sku] = " ".join(part for part in (product.name, variant.size, variant.colour) if part)
-    return names
 
 
 def _open_cart(session: Session, references: list[str]) -> CartOut | None:
@@ -146,13 +129,13 @@ def customer_context(
     stock = orders.cart_stock(
         session, lines=[(line.sku, line.quantity) for line in cart.lines] if cart else [], here=here
     )
-    name = display_name(profile)
+    name = customers.display_name(profile)
     return {
         "profile": profile,
         "name": name,
         "purchases": [event for event in profile.timeline.items if event.order_id is not None],
         "cart": cart,
-        "product_names": product_names(
+        "product_names": catalog.product_names(
             session, [*cart_skus, *(suggestion.sku for suggestion in suggestions)]
         ),
         "sale": SalePanel(pickup_options=pickup, suggestions=suggestions, consent=consent),
@@ -314,7 +297,7 @@ def order_page(
             return edge.renderer.render(
                 request, "store/error.html", {"problem": "unknown_order"}, status_code=404
             )
-        names = product_names(session, [line.sku for line in order.lines])
+        names = catalog.product_names(session, [line.sku for line in order.lines])
         places = network.locations_by_code(
             session, {f.location for f in order.fulfilments if f.location}
         )

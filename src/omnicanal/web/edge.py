@@ -11,8 +11,9 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import RequestResponseEndpoint
 
-from omnicanal.api.deps import PlatformDep
+from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.staff import service as staff
 from omnicanal.staff import sessions
 from omnicanal.web.input import PageInputRefused, address_is_clean, parse_fields
@@ -135,7 +136,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.middleware("http")
-    async def _clean_addresses(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
+    async def _clean_addresses(request: Request, call_next: RequestResponseEndpoint) -> Response:
         # Every page's path and query string pass here first (the API has its own bounds).
         scope = request.scope
         raw_path = scope.get("raw_path") or scope["path"].encode()

@@ -12,8 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from omnicanal.api.deps import PlatformDep
-from omnicanal.api.problems import status_of
+from omnicanal.catalog import service as catalog
 from omnicanal.fulfilment.errors import InvalidTransition, UnknownFulfilment
 from omnicanal.fulfilment.schemas import ActionIn, InStorePaymentIn
 from omnicanal.fulfilment.states import Action, FulfilmentStatus, Method
@@ -23,6 +22,8 @@ from omnicanal.orders import service as orders
 from omnicanal.orders.policy import OrderPolicy
 from omnicanal.platform import audit
 from omnicanal.platform.errors import DomainError
+from omnicanal.platform.http.deps import PlatformDep
+from omnicanal.platform.http.problems import status_of
 from omnicanal.staff import service as staff
 from omnicanal.web import counter
 from omnicanal.web.edge import Form, Member, WebDep
@@ -103,7 +104,7 @@ def _queue_page(
         to_try = rows(TO_TRY, Method.reserve_and_try)
         to_pick = [row for row in rows(TO_PICK) if row.method != Method.carry_out.value]
         skus = {line.sku for row in (*waiting, *to_try, *to_pick) for line in row.lines}
-        names = counter.product_names(session, sorted(skus))
+        names = catalog.product_names(session, sorted(skus))
     waiting.sort(key=lambda row: row.checked_in_at or row.ready_at or row.created_at)
     to_try.sort(key=lambda row: row.due_at or row.created_at)
     to_pick.sort(key=lambda row: row.created_at)

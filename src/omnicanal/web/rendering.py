@@ -90,6 +90,12 @@ class Renderer:
                 return "—"
             return duration(utcnow() - as_utc(moment), _)
 
+        def order_status(code: str) -> str:
+            return _(ORDER_STATUS_LABELS.get(code, code))
+
+        def fulfilment_status(code: str) -> str:
+            return _(FULFILMENT_STATUS_LABELS.get(code, code))
+
         html = self.environment.get_template(template).render(
             {
                 "request": request,
@@ -97,8 +103,8 @@ class Renderer:
                 "_": _,
                 "ngettext": translations.ngettext,
                 "since": since,
-                "order_status": lambda code: _(ORDER_STATUS_LABELS.get(code, code)),
-                "fulfilment_status": lambda code: _(FULFILMENT_STATUS_LABELS.get(code, code)),
+                "order_status": order_status,
+                "fulfilment_status": fulfilment_status,
                 "member": getattr(request.state, "member", None),
                 "csrf_token": getattr(request.state, "csrf", ""),
                 **(context or {}),

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from omnicanal.api.deps import PlatformDep
 from omnicanal.catalog import service as catalog
 from omnicanal.catalog.errors import UnknownSku
 from omnicanal.customers import service as customers
@@ -28,6 +27,7 @@ from omnicanal.customers.schemas import ProfileOut
 from omnicanal.inventory import availability
 from omnicanal.inventory.schemas import AvailabilityQuery, Near
 from omnicanal.network import service as network
+from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.platform.wiring import Platform
 from omnicanal.staff import sessions
 from omnicanal.web import counter, queue
@@ -132,7 +132,7 @@ class Match:
 
     @property
     def name(self) -> str:
-        return counter.display_name(self.profile)
+        return customers.display_name(self.profile)
 
 
 def find_customers(session: Session, query: str, *, region: str) -> list[Match]:

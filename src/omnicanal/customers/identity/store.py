@@ -4,7 +4,7 @@ Resolution reads, decides in memory (``graph``) and writes in bulk, all in the c
 transaction. Two transactions resolving at once could both decide on the same identifiers,
 so resolution holds the part of the graph it touches: SQLite's writers already queue on the
 database lock; on PostgreSQL transaction-scoped advisory locks do it per connected component
-(:func:`hold_keys` for the identifiers and messages, :func:`hold_profiles` for the profiles
+(:func:`hold_keys` for the identifiers, :func:`hold_profiles` for the profiles
 they reach), so a till's identify never waits behind a large batch about other people. An
 operation on the whole graph (a merge decided by hand, an unmerge, a matching run) takes
 :func:`lock_graph`, which waits for those in progress and holds new ones back.
@@ -12,16 +12,14 @@ operation on the whole graph (a merge decided by hand, an unmerge, a matching ru
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, or_, select, text, update
+from sqlalchemy import Table, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from omnicanal.customers.identifiers import Identifier, IdentifierKind
 from omnicanal.customers.identity.blocked import Blocklist
-from omnicanal.customers.identity.bulk import bulk_insert, bulk_update_by_id
 from omnicanal.customers.identity.graph import IdentityGraph
 from omnicanal.customers.identity.person import (
     BIRTH_DATE_TRAITS,
@@ -42,9 +40,11 @@ from omnicanal.customers.models import (
     ProfileSeparation,
     ProfileTrait,
 )
+from omnicanal.platform.bulk import bulk_insert, bulk_update_by_id
+from omnicanal.platform.db import NO_SYNC
 from omnicanal.platform.ids import new_id
+from omnicanal.platform.locks import hold_names
 
-NO_SYNC = {"synchronize_session": False}
 CHUNK = 400
 GRAPH_LOCK_KEY = 0x0C1D_6A9A
 KEY_LOCKS = 0x0C1D_6A9B
@@ -53,15 +53,6 @@ PROFILE_LOCKS = 0x0C1D_6A9C
 """Advisory lock space of root profiles."""
 MOVABLE = (ProfileIdentifier, ProfileTrait, ProfileEvent, ProfileReference)
 """Tables whose rows follow their profile into a merge and back home on an unmerge."""
-
-
-def dialect_insert(session: Session):  # type: ignore[no-untyped-def]
-    """The INSERT construct with ON CONFLICT for the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def bulk_update(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -87,39 +78,20 @@ def lock_graph(session: Session) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GRAPH_LOCK_KEY})
 
 
-def _lock_number(name: str) -> int:
-    """A signed 32-bit lock number for ``name`` (a collision only makes two wait)."""
-    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "big") - 2**31
-
-
-_HOLD = text(
-    "SELECT count(pg_advisory_xact_lock(:space, n)) "
-    "FROM (SELECT unnest(CAST(:numbers AS integer[])) AS n ORDER BY 1) AS wanted"
-)
-
-
-def _hold(session: Session, space: int, names: Iterable[str]) -> None:
-    """Take the locks of ``names`` in ``space``, in ascending order (no two transactions
-    wait for each other in a cycle)."""
-    numbers = sorted({_lock_number(name) for name in names})
-    for chunk in _chunks(numbers, 5_000):
-        session.execute(_HOLD, {"space": space, "numbers": list(chunk)})
-
-
 def hold_keys(session: Session, names: Iterable[str]) -> bool:
-    """Hold the identifiers (``kind:value``) and messages a resolution touches, after a
-    shared hold on the whole graph (PostgreSQL; False elsewhere: the database serialises)."""
+    """Hold the identifiers (``kind:value``) a resolution touches, after a shared hold on
+    the whole graph (PostgreSQL; False elsewhere: the database serialises)."""
     if session.get_bind().dialect.name != "postgresql":
         return False
     session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": GRAPH_LOCK_KEY})
-    _hold(session, KEY_LOCKS, names)
+    hold_names(session, KEY_LOCKS, names)
     return True
 
 
 def hold_profiles(session: Session, profile_ids: Iterable[str]) -> None:
     """Hold these profiles (roots of a component) against other resolutions (PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
-        _hold(session, PROFILE_LOCKS, profile_ids)
+        hold_names(session, PROFILE_LOCKS, profile_ids)
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -255,14 +227,14 @@ def move_profiles(session: Session, moves: dict[str, str]) -> None:
     """Move the rows of each absorbed profile to the profile it is now part of, in one
     executemany per table (``moves``: absorbed id → root id, roots final)."""
     params = [{"absorbed": absorbed, "root": root} for absorbed, root in sorted(moves.items())]
-    for table in (*(m.__table__ for m in MOVABLE),):
+    for table in [cast(Table, model.__table__) for model in MOVABLE]:
         session.execute(
             update(table)
             .where(table.c.profile_id == bindparam("absorbed"))
             .values(profile_id=bindparam("root")),
             params,
         )
-    profiles = Profile.__table__
+    profiles = cast(Table, Profile.__table__)
     session.execute(
         update(profiles)
         .where(profiles.c.root_id == bindparam("absorbed"))

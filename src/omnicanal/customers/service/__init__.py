@@ -1,9 +1,6 @@
 """Use cases of the customers module (one function = one business action, caller's
 transaction), re-exported here: ``from omnicanal.customers import service``."""
 
-from omnicanal.customers.identity.bulk import bulk_insert
-from omnicanal.customers.identity.store import dialect_insert
-from omnicanal.customers.identity.store import hold_keys as hold_identity_keys
 from omnicanal.customers.identity.store import lock_graph as lock_identity_graph
 from omnicanal.customers.service.consent import OffersConsent, OffersConsentState, offers_consent
 from omnicanal.customers.service.explain import explain
@@ -22,6 +19,7 @@ from omnicanal.customers.service.profiles import (
     REFERENCE_KINDS,
     computed,
     customer_references,
+    display_name,
     find_profile_id,
     get_profile,
     profile_root,
@@ -36,16 +34,14 @@ __all__ = [
     "OffersConsentState",
     "Resolved",
     "Sighting",
-    "bulk_insert",
     "computed",
     "customer_references",
     "decide_review",
-    "dialect_insert",
+    "display_name",
     "explain",
     "find_profile_id",
     "find_profiles_by_name",
     "get_profile",
-    "hold_identity_keys",
     "keep_apart",
     "list_merges",
     "list_reviews",

@@ -1,19 +1,16 @@
 """Domain events joining the profile timeline through the bus.
 
 Orders, carts and reservations are other modules' business; the customers module reads
-only the events' data, never their tables. An event joins a profile when its data names
-the customer, in any of these ways (first found wins):
+only their events (:data:`TIMELINE_EVENTS`), never their tables. An event joins a profile
+when it names the customer:
 
-* ``profile_id`` (at the top level or under ``customer``): that profile;
-* identifiers under ``customer`` or at the top level: ``email``/``customer_email``,
-  ``phone``/``customer_phone``, ``loyalty_card``, ``user_id``, ``anonymous_id``,
-  ``external_id``/``customer_number`` — resolved like a tracked message, so an anonymous
-  cart stitched to a known customer links the visitor's cookie to them;
 * ``customer_ref`` (as carts and orders carry it): ``kind:value`` (``email:a@b.fr``,
   ``loyalty_card:FID1``, ``profile:<id>``), a profile id, an email, else a login;
-* a reference seen before with a customer: the order or cart of the event's subject,
-  ``order_id``, ``cart_id``, or a reservation's ``reference`` (so ``inventory.reserved``
-  for a known order joins its customer).
+* a cart's ``anonymous_id`` (the visitor's cookie or device), resolved like a tracked
+  message's, so an anonymous cart stitched to a known customer links the cookie to them;
+* a reference seen before with a customer: the event's order (``order_id``) or cart
+  (``cart_id``, a merged cart's ``into``, a placed order's ``cart_id``), or a reservation's
+  ``reference`` (so ``inventory.reserved`` for a known order joins its customer).
 
 Events that name nobody are ignored.
 """
@@ -22,73 +19,97 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
-from functools import lru_cache
-from typing import Any
+from functools import partial
 
 from sqlalchemy.orm import Session
 
+from omnicanal.carts.events import (
+    CartAssigned,
+    CartCheckedOut,
+    CartCouponAdded,
+    CartCouponRemoved,
+    CartCreated,
+    CartEvent,
+    CartLineAdded,
+    CartLineChanged,
+    CartLineRemoved,
+    CartMerged,
+)
 from omnicanal.customers.commerce import order_facts
 from omnicanal.customers.identifiers import Identifier, IdentifierKind, InvalidIdentifier, normalise
 from omnicanal.customers.service.ingest import Sighting, record_sightings
+from omnicanal.inventory.events import StockReserved
+from omnicanal.orders.events import (
+    OrderAllocated,
+    OrderCancelled,
+    OrderCompleted,
+    OrderFulfilled,
+    OrderLineCancelled,
+    OrderLineResourced,
+    OrderPartiallyFulfilled,
+    OrderPaymentUpdated,
+    OrderPlaced,
+    OrderStatusChanged,
+)
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bus import Consumer
-from omnicanal.platform.events import Event
+from omnicanal.platform.events import DomainEvent, Event
 
-__all__ = ["CONSUMERS", "sighting_from_event"]
+__all__ = ["TIMELINE_EVENTS", "join_timeline", "sighting_from_event", "timeline_consumer"]
 
 log = logging.getLogger(__name__)
-PATTERNS = ("order.*", "cart.*", "inventory.reserved")
-_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-_KEYS: tuple[tuple[tuple[str, ...], IdentifierKind], ...] = (
-    (("user_id", "customer_user_id"), IdentifierKind.user_id),
-    (("loyalty_card", "customer_loyalty_card"), IdentifierKind.loyalty_card),
-    (("external_id", "customer_number"), IdentifierKind.external_id),
-    (("email", "customer_email"), IdentifierKind.email),
-    (("phone", "customer_phone"), IdentifierKind.phone),
-    (("anonymous_id", "customer_anonymous_id"), IdentifierKind.anonymous_id),
+TIMELINE_EVENTS: tuple[type[DomainEvent], ...] = (
+    OrderPlaced,
+    OrderAllocated,
+    OrderPartiallyFulfilled,
+    OrderFulfilled,
+    OrderCompleted,
+    OrderCancelled,
+    OrderPaymentUpdated,
+    OrderLineCancelled,
+    OrderLineResourced,
+    CartCreated,
+    CartLineAdded,
+    CartLineChanged,
+    CartLineRemoved,
+    CartCouponAdded,
+    CartCouponRemoved,
+    CartAssigned,
+    CartMerged,
+    CartCheckedOut,
+    StockReserved,
 )
+"""The events that join a customer's timeline: orders, carts, reservations."""
+_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
 
-@lru_cache(maxsize=1)
-def _region() -> str:
-    from omnicanal.platform.config import Settings
-
-    return Settings().phone_region
-
-
-def _identifiers(places: list[Mapping[str, Any]], region: str) -> tuple[Identifier, ...]:
-    found: list[Identifier] = []
-    for place in places:
-        for names, kind in _KEYS:
-            for name in names:
-                value = place.get(name)
-                if value in (None, "") or isinstance(value, dict | list):
-                    continue
-                try:
-                    found.append(normalise(kind, value, region=region))
-                except InvalidIdentifier:
-                    log.info("ignoring an invalid %s in a domain event", kind.value)
-    return tuple(dict.fromkeys(found))
-
-
-def _references(event: Event, data: Mapping[str, Any]) -> tuple[str, ...]:
-    refs: list[Any] = []
-    kind, _, subject_id = event.subject.partition("/")
-    if kind in ("orders", "carts") and subject_id:
-        refs.append(subject_id)
-    if event.type.startswith("order."):
-        refs += [data.get("order_id") or data.get("id"), data.get("cart_id")]
-    elif event.type.startswith("cart."):
-        refs += [data.get("cart_id") or data.get("id"), data.get("into"), data.get("order_id")]
-    refs.append(data.get("reference"))
-    return tuple(dict.fromkeys(f"ref:{r}" for r in refs if isinstance(r, str | int) and r != ""))
+def _names(payload: DomainEvent) -> tuple[str | None, str | None, list[str | None]]:
+    """The customer reference, the visitor's anonymous id and the order, cart or reservation
+    references that ``payload`` names."""
+    match payload:
+        case OrderPlaced():
+            return payload.customer_ref, None, [payload.order_id, payload.cart_id]
+        case OrderStatusChanged():
+            return payload.customer_ref, None, [payload.order_id]
+        case OrderPaymentUpdated() | OrderLineCancelled() | OrderLineResourced():
+            return None, None, [payload.order_id]
+        case CartCreated() | CartAssigned():
+            return payload.customer_ref, payload.anonymous_id, [payload.cart_id]
+        case CartMerged():
+            return payload.customer_ref, payload.anonymous_id, [payload.cart_id, payload.into]
+        case CartCheckedOut():
+            return None, None, [payload.cart_id, payload.order_id]
+        case CartEvent():
+            return None, None, [payload.cart_id]
+        case StockReserved():
+            return None, None, [payload.reference]
+    return None, None, []
 
 
-def _customer_ref(value: Any, region: str) -> tuple[Identifier | None, str | None]:
+def _customer_ref(value: str | None, region: str) -> tuple[Identifier | None, str | None]:
     """A free-form customer reference: ``kind:value`` (``email:…``, ``loyalty_card:…``,
     ``profile:…``), a profile id, an email, else a login (``user_id``)."""
-    if not isinstance(value, str) or not value.strip():
+    if value is None or not value.strip():
         return None, None
     text = value.strip()
     prefix, _, rest = text.partition(":")
@@ -107,31 +128,30 @@ def _customer_ref(value: Any, region: str) -> tuple[Identifier | None, str | Non
         return None, None
 
 
+def _anonymous(value: str | None, region: str) -> Identifier | None:
+    if value is None or not value:
+        return None
+    try:
+        return normalise(IdentifierKind.anonymous_id, value, region=region)
+    except InvalidIdentifier:
+        log.info("ignoring an invalid anonymous id in a domain event")
+        return None
+
+
 def _channel(source: str) -> str:
     parts = source.strip("/").split("/")
     return parts[1] if len(parts) > 1 and parts[0] == "channels" else "system"
 
 
 def sighting_from_event(event: Event, *, region: str = "FR") -> Sighting | None:
-    """The sighting a domain event makes of its customer, or None when it names nobody."""
-    data = event.data if isinstance(event.data, Mapping) else {}
-    customer = data.get("customer") if isinstance(data.get("customer"), Mapping) else {}
-    places: list[Mapping[str, Any]] = [customer, data]
-    hint = next(
-        (
-            str(place[key])
-            for place in places
-            for key in ("profile_id", "customer_id", "customer_reference")
-            if isinstance(place.get(key), str) and _ULID.match(place[key])
-        ),
-        None,
-    )
-    identifiers = _identifiers(places, region)
-    referenced, named = _customer_ref(data.get("customer_ref"), region)
-    if referenced is not None:
-        identifiers = tuple(dict.fromkeys((*identifiers, referenced)))
-    hint = hint or named
-    references = _references(event, data)
+    """The sighting a domain event makes of its customer, or None when it names nobody.
+
+    Raises pydantic's ``ValidationError`` when the event's data does not fit its class."""
+    customer_ref, anonymous_id, refs = _names(event.payload)
+    visitor = _anonymous(anonymous_id, region)
+    referenced, hint = _customer_ref(customer_ref, region)
+    identifiers = tuple(dict.fromkeys(i for i in (visitor, referenced) if i is not None))
+    references = tuple(dict.fromkeys(f"ref:{ref}" for ref in refs if ref))
     if not identifiers and hint is None and not references:
         return None
     return Sighting(
@@ -143,20 +163,28 @@ def sighting_from_event(event: Event, *, region: str = "FR") -> Sighting | None:
         source=event.source[:120],
         channel=_channel(event.source),
         message_ref=event.id,
-        properties=dict(data),
+        properties=dict(event.data),
         references=references,
         profile_hint=hint,
-        order=order_facts(event.type, data, domain=True),
+        order=order_facts(event.type, event.data, domain=True),
     )
 
 
-def join_timeline(session: Session, event: Event) -> None:
-    """Put a domain event on its customer's timeline (and link the identifiers it names)."""
-    sighting = sighting_from_event(event, region=_region())
+def join_timeline(session: Session, event: Event, *, region: str) -> None:
+    """Put a domain event on its customer's timeline (and link the identifiers it names);
+    phone numbers without a country code are read in ``region``."""
+    sighting = sighting_from_event(event, region=region)
     if sighting is None:
         return
     actor = Actor(key_id=None, channel="system", name="customers.timeline")
     record_sightings(session, sightings=[sighting], actor=actor, skip_unresolved=True)
 
 
-CONSUMERS = (Consumer(name="customers.timeline", patterns=PATTERNS, handler=join_timeline),)
+def timeline_consumer(*, region: str) -> Consumer:
+    """The consumer that puts domain events on their customers' timelines, reading phone
+    numbers without a country code in ``region``."""
+    return Consumer(
+        name="customers.timeline",
+        events=TIMELINE_EVENTS,
+        handler=partial(join_timeline, region=region),
+    )

@@ -17,9 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicanal.customers.commerce import OrderFacts
+from omnicanal.customers.events import (
+    CustomerIdentified,
+    IdentityConflictFound,
+    PersonRecorded,
+    ProfileMerged,
+    SharedIdentifierFound,
+)
 from omnicanal.customers.identifiers import Identifier, IdentifierKind
 from omnicanal.customers.identity.blocked import Blocklist
-from omnicanal.customers.identity.bulk import bulk_insert
 from omnicanal.customers.identity.graph import IdentityGraph, Observation
 from omnicanal.customers.identity.ids import fast_id
 from omnicanal.customers.identity.person import PersonFacts
@@ -35,6 +41,7 @@ from omnicanal.customers.service.search import NAME_TRAITS as SEARCH_NAME_TRAITS
 from omnicanal.customers.service.search import refresh_search_names
 from omnicanal.customers.service.traits import BIRTH, CITY, POSTCODE, STREET
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.bulk import bulk_insert
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.events import record_event
 
@@ -244,13 +251,7 @@ def record_sightings(
         _announce(session, graph, flagged, actor)
         # Anonymous records too: a name with an address or a landline is a person to match.
         for profile_id in dict.fromkeys(graph.root(p) for p in new_people):
-            record_event(
-                session,
-                type="customer.person_recorded",
-                subject=f"profiles/{profile_id}",
-                data={"profile_id": profile_id},
-                actor=actor,
-            )
+            record_event(session, PersonRecorded(profile_id=profile_id), actor=actor)
     return results
 
 
@@ -299,46 +300,38 @@ def _announce(
     for merge in graph.merges:
         record_event(
             session,
-            type="customer.profiles_merged",
-            subject=f"profiles/{merge.survivor_id}",
-            data={
-                "profile_id": merge.survivor_id,
-                "merged_profile_id": merge.absorbed_id,
-                "rule": merge.rule,
-                "identifier_kind": merge.identifier.kind.value if merge.identifier else None,
-                "timeline_event_id": merge.event_ref,
-            },
+            ProfileMerged(
+                profile_id=merge.survivor_id,
+                merged_profile_id=merge.absorbed_id,
+                rule=merge.rule,
+                identifier_kind=merge.identifier.kind.value if merge.identifier else None,
+                timeline_event_id=merge.event_ref,
+            ),
             actor=actor,
         )
     for profile_id, anonymous_ids in graph.identified:
         record_event(
             session,
-            type="customer.identified",
-            subject=f"profiles/{graph.root(profile_id)}",
-            data={"profile_id": graph.root(profile_id), "anonymous_ids": anonymous_ids},
+            CustomerIdentified(profile_id=graph.root(profile_id), anonymous_ids=anonymous_ids),
             actor=actor,
         )
     for identifier, people in flagged:
         record_event(
             session,
-            type="customer.identifier_shared",
-            subject=f"identifiers/{identifier.kind.value}",
-            data={
-                "kind": identifier.kind.value,
-                "profile_ids": [graph.root(p) for p in people if p in graph.profiles],
-                "household": identifier.kind is IdentifierKind.phone,
-            },
+            SharedIdentifierFound(
+                kind=identifier.kind.value,
+                profile_ids=[graph.root(p) for p in people if p in graph.profiles],
+                household=identifier.kind is IdentifierKind.phone,
+            ),
             actor=actor,
         )
     for conflict in graph.conflicts:
         record_event(
             session,
-            type="customer.identity_conflict",
-            subject=f"profiles/{conflict.profile_a}",
-            data={
-                "profile_ids": [conflict.profile_a, conflict.profile_b],
-                "reason": conflict.reason,
-                "timeline_event_id": conflict.event_ref,
-            },
+            IdentityConflictFound(
+                profile_ids=[conflict.profile_a, conflict.profile_b],
+                reason=conflict.reason,
+                timeline_event_id=conflict.event_ref,
+            ),
             actor=actor,
         )

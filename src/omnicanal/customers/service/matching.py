@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from omnicanal.customers.identity.bulk import bulk_insert
 from omnicanal.customers.identity.rules import MergeRule, ReviewReason
 from omnicanal.customers.identity.store import link_household
 from omnicanal.customers.models import (
@@ -33,6 +32,7 @@ from omnicanal.customers.models import (
 from omnicanal.customers.service.merging import blocked_reason, merge_profiles
 from omnicanal.customers.service.traits import TRAIT_NAMES, person_fields
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.bulk import bulk_insert
 from omnicanal.platform.events import source_of
 
 if TYPE_CHECKING:

@@ -18,6 +18,12 @@ from omnicanal.customers.errors import (
     UnknownMerge,
     UnknownReview,
 )
+from omnicanal.customers.events import (
+    IdentityConflictFound,
+    IdentityReviewDecided,
+    ProfileMerged,
+    ProfileUnmerged,
+)
 from omnicanal.customers.identifiers import Identifier, IdentifierKind
 from omnicanal.customers.identity.person import (
     BIRTH_DATE_TRAITS,
@@ -27,7 +33,7 @@ from omnicanal.customers.identity.person import (
     clearly_different,
 )
 from omnicanal.customers.identity.rules import RULES, MergeRule, ReviewReason
-from omnicanal.customers.identity.store import MOVABLE, NO_SYNC, apply_merge_moves, lock_graph
+from omnicanal.customers.identity.store import MOVABLE, apply_merge_moves, lock_graph
 from omnicanal.customers.models import (
     IdentityMerge,
     IdentityReview,
@@ -42,6 +48,7 @@ from omnicanal.customers.service.profiles import profile_root
 from omnicanal.customers.service.search import refresh_search_names
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
+from omnicanal.platform.db import NO_SYNC
 from omnicanal.platform.events import record_event, source_of
 
 __all__ = [
@@ -177,9 +184,7 @@ def merge_profiles(
     refresh_search_names(session, profile_ids=[survivor.id, absorbed.id])
     record_event(
         session,
-        type="customer.profiles_merged",
-        subject=f"profiles/{survivor.id}",
-        data={"profile_id": survivor.id, "merged_profile_id": absorbed.id, "rule": rule},
+        ProfileMerged(profile_id=survivor.id, merged_profile_id=absorbed.id, rule=rule),
         actor=actor,
     )
     return merge
@@ -261,9 +266,7 @@ def unmerge(
     for merge in merges:
         record_event(
             session,
-            type="customer.profiles_unmerged",
-            subject=f"profiles/{merge.survivor_id}",
-            data={"profile_id": merge.survivor_id, "restored_profile_id": merge.absorbed_id},
+            ProfileUnmerged(profile_id=merge.survivor_id, restored_profile_id=merge.absorbed_id),
             actor=actor,
         )
     return UnmergeOut(
@@ -344,9 +347,7 @@ def decide_review(
     session.flush()
     record_event(
         session,
-        type="customer.identity_review_decided",
-        subject=f"identity_reviews/{review.id}",
-        data={"review_id": review.id, "decision": decision.value, "reason": review.reason},
+        IdentityReviewDecided(review_id=review.id, decision=decision.value, reason=review.reason),
         actor=actor,
     )
     return ReviewOut.model_validate(review)
@@ -483,8 +484,6 @@ def _queue_merged_pair(
     session.flush()
     record_event(
         session,
-        type="customer.identity_conflict",
-        subject=f"profiles/{pair[0]}",
-        data={"profile_ids": list(pair), "reason": ReviewReason.shared_identifier_merge},
+        IdentityConflictFound(profile_ids=list(pair), reason=ReviewReason.shared_identifier_merge),
         actor=actor,
     )

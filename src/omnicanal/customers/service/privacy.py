@@ -36,6 +36,7 @@ from omnicanal.customers.service.profiles import (
     household_of,
     profile_root,
 )
+from omnicanal.platform.db import rowcount
 
 __all__ = [
     "Person",
@@ -213,7 +214,7 @@ def erase_profiles(session: Session, *, person: Person) -> int:
         delete(PersonKey).where(PersonKey.profile_id.in_(ids)),
         delete(Profile).where(Profile.id.in_(ids)),
     ):
-        deleted += session.execute(statement.execution_options(synchronize_session=False)).rowcount
+        deleted += rowcount(session.execute(statement.execution_options(synchronize_session=False)))
     # Others' shared identifiers remember who they were seen with: forget this person there.
     gone = set(ids)
     for row in session.scalars(select(ProfileIdentifier).where(ProfileIdentifier.shared)):

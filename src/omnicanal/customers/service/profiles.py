@@ -42,6 +42,7 @@ __all__ = [
     "REFERENCE_KINDS",
     "computed",
     "customer_references",
+    "display_name",
     "find_profile_id",
     "get_profile",
     "profile_root",
@@ -260,6 +261,12 @@ def get_profile(session: Session, *, profile_id: str, timeline_limit: int = 20) 
         computed=computed(session, profile_id=root.id),
         timeline=timeline(session, profile_id=root.id, limit=timeline_limit),
     )
+
+
+def display_name(profile: ProfileOut) -> str:
+    """The name pages show: the first_name and last_name traits ("" when neither is known)."""
+    traits = {trait.name: trait.value for trait in profile.traits}
+    return " ".join(str(traits[key]) for key in ("first_name", "last_name") if traits.get(key))
 
 
 def household_of(session: Session, profile_ids: list[str]) -> HouseholdOut | None:

@@ -20,11 +20,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from omnicanal.customers.events import PersonRecorded
 from omnicanal.customers.models import PersonKey
 from omnicanal.customers.service.matching import (
     MatchRun,
@@ -39,40 +41,52 @@ from omnicanal.platform.actors import Actor
 from omnicanal.platform.bus import Consumer
 from omnicanal.platform.events import Event
 
-__all__ = ["CONSUMERS", "MATCHER_ACTOR", "PERSON_RECORDED", "match_record"]
+__all__ = [
+    "MATCHER_ACTOR",
+    "Matchers",
+    "match_record",
+    "match_records",
+    "matching_consumer",
+]
 
 log = logging.getLogger(__name__)
-PERSON_RECORDED = "customer.person_recorded"
 MATCHER_ACTOR = Actor(key_id=None, channel="system", name="customers.matching")
 
-_cache: dict[str, tuple[str | None, Any]] = {}
-_cache_lock = threading.Lock()
+
+class Matchers:
+    """The matcher with the latest estimated weights, per database: built again only when a
+    batch run has estimated new weights. The state of one ``customers.matching`` consumer."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[str | None, Any]] = {}
+        self._lock = threading.Lock()
+
+    def latest(self, session: Session) -> Any:
+        """A matcher with the latest estimated weights of the session's database."""
+        from omnicanal.customers.matching import Matcher
+
+        database = session.get_bind().engine.url.render_as_string(hide_password=True)
+        model_id = latest_model_id(session)
+        with self._lock:
+            cached = self._cache.get(database)
+            if cached is not None and cached[0] == model_id:
+                return cached[1]
+        model = load_model(session, model_id) if model_id is not None else None
+        matcher = Matcher(model=model) if model is not None else Matcher()
+        with self._lock:
+            self._cache[database] = (model_id, matcher)
+        return matcher
 
 
-def _matcher(session: Session) -> Any:
-    """A matcher with the latest estimated weights of the session's database (cached)."""
-    from omnicanal.customers.matching import Matcher
-
-    database = session.get_bind().url.render_as_string(hide_password=True)
-    model_id = latest_model_id(session)
-    with _cache_lock:
-        cached = _cache.get(database)
-        if cached is not None and cached[0] == model_id:
-            return cached[1]
-    model = load_model(session, model_id) if model_id is not None else None
-    matcher = Matcher(model=model) if model is not None else Matcher()
-    with _cache_lock:
-        _cache[database] = (model_id, matcher)
-    return matcher
-
-
-def match_record(session: Session, *, profile_id: str, actor: Actor) -> MatchRun | None:
+def match_record(
+    session: Session, *, profile_id: str, actor: Actor, matchers: Matchers
+) -> MatchRun | None:
     """Score one profile's record against its candidates and apply the decisions."""
     found = person_records(session, profile_ids=[profile_id])
     if not found or not (found[0].given_name or found[0].family_name):
         return None
     record = found[0]
-    matcher = _matcher(session)
+    matcher = matchers.latest(session)
     candidates = candidates_of(
         session,
         keys=matcher.blocking_keys(record),
@@ -96,19 +110,25 @@ def match_record(session: Session, *, profile_id: str, actor: Actor) -> MatchRun
     return run
 
 
-def match_new_record(session: Session, event: Event) -> None:
+def _recorded(event: Event) -> str:
+    """The profile id of a ``customer.person_recorded`` event."""
+    payload = event.payload
+    if not isinstance(payload, PersonRecorded):
+        raise TypeError(f"The matcher takes customer.person_recorded, not {event.type}.")
+    return payload.profile_id
+
+
+def match_new_record(session: Session, event: Event, *, matchers: Matchers) -> None:
     """Consumer: match the person record a message has just created.
 
     Real-time matching is an enrichment the batch run repeats: a record it cannot match is
     logged and left to that run. Letting it fail would stop the embedded bus's outbox for
     every consumer behind this event, so its writes are undone (savepoint) and it is skipped.
     """
-    profile_id = event.data.get("profile_id") if isinstance(event.data, dict) else None
-    if not isinstance(profile_id, str):
-        return
+    profile_id = _recorded(event)
     try:
         with session.begin_nested():
-            match_record(session, profile_id=profile_id, actor=MATCHER_ACTOR)
+            match_record(session, profile_id=profile_id, actor=MATCHER_ACTOR, matchers=matchers)
     except Exception:
         log.exception("real-time matching of profile %s failed; left to the batch run", profile_id)
 
@@ -141,7 +161,9 @@ def _candidates(
     }
 
 
-def match_records(session: Session, *, profile_ids: Sequence[str], actor: Actor) -> MatchRun:
+def match_records(
+    session: Session, *, profile_ids: Sequence[str], actor: Actor, matchers: Matchers
+) -> MatchRun:
     """Score many new records against their candidates at once (each other included) and
     apply the decisions: one read of the records, of the index, of the candidates, and one
     scoring pass over every pair."""
@@ -155,7 +177,7 @@ def match_records(session: Session, *, profile_ids: Sequence[str], actor: Actor)
     from omnicanal.customers.matching.blocking import record_keys
     from omnicanal.customers.matching.normalise import prepare
 
-    matcher = _matcher(session)
+    matcher = matchers.latest(session)
     # Indexed first: two records of one batch find each other as they would one by one.
     index_people(session, records=records, matcher=matcher)
     wanted = _candidates(
@@ -194,32 +216,29 @@ def match_records(session: Session, *, profile_ids: Sequence[str], actor: Actor)
     return run
 
 
-def match_new_records(session: Session, events: Sequence[Event]) -> None:
+def match_new_records(session: Session, events: Sequence[Event], *, matchers: Matchers) -> None:
     """Batch consumer: match the person records a relay batch of messages created, together.
 
     Should the batch fail, each record is tried alone, so that one bad record leaves only
     itself to the batch run (and never stops the outbox)."""
-    profile_ids = [
-        event.data["profile_id"]
-        for event in events
-        if isinstance(event.data, dict) and isinstance(event.data.get("profile_id"), str)
-    ]
+    profile_ids = [_recorded(event) for event in events]
     if not profile_ids:
         return
     try:
         with session.begin_nested():
-            match_records(session, profile_ids=profile_ids, actor=MATCHER_ACTOR)
+            match_records(session, profile_ids=profile_ids, actor=MATCHER_ACTOR, matchers=matchers)
     except Exception:
         log.exception("real-time matching of %d records failed; matching one by one", len(events))
         for event in events:
-            match_new_record(session, event)
+            match_new_record(session, event, matchers=matchers)
 
 
-CONSUMERS = (
-    Consumer(
+def matching_consumer() -> Consumer:
+    """The real-time matcher, with its own cache of the latest estimated weights."""
+    matchers = Matchers()
+    return Consumer(
         name="customers.matching",
-        patterns=(PERSON_RECORDED,),
-        handler=match_new_record,
-        batch_handler=match_new_records,
-    ),
-)
+        events=(PersonRecorded,),
+        handler=partial(match_new_record, matchers=matchers),
+        batch_handler=partial(match_new_records, matchers=matchers),
+    )

@@ -27,10 +27,11 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from omnicanal.customers.identity.bulk import bulk_insert
 from omnicanal.customers.matching.normalise import fold
 from omnicanal.customers.models import Profile, ProfileSearchName, ProfileTrait
 from omnicanal.customers.service.traits import FAMILY, GIVEN, person_fields
+from omnicanal.platform.bulk import bulk_insert
+from omnicanal.platform.db import NO_SYNC
 
 __all__ = [
     "NAME_TRAITS",
@@ -130,7 +131,7 @@ def refresh_search_names(session: Session, *, profile_ids: Iterable[str]) -> Non
         names = _latest_names(rows)
         session.execute(
             delete(ProfileSearchName).where(ProfileSearchName.profile_id.in_(chunk)),
-            execution_options={"synchronize_session": False},
+            execution_options=NO_SYNC,
         )
         _write(session, names)
 
@@ -144,7 +145,7 @@ def rebuild_search_names(session: Session) -> int:
         .where(Profile.root_id == Profile.id, ProfileTrait.name.in_(NAME_TRAITS))
     )
     names = _latest_names(rows)
-    session.execute(delete(ProfileSearchName), execution_options={"synchronize_session": False})
+    session.execute(delete(ProfileSearchName), execution_options=NO_SYNC)
     _write(session, names)
     return len(names)
 

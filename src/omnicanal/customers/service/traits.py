@@ -37,7 +37,8 @@ def _birth_date(text: str | None) -> date | None:
 
 def person_fields(traits: Mapping[str, Any]) -> dict[str, Any]:
     """Names, birth date and address from a profile's traits, however the sources named them."""
-    address = traits.get("address") if isinstance(traits.get("address"), Mapping) else {}
+    given_address = traits.get("address")
+    address: Mapping[str, Any] = given_address if isinstance(given_address, Mapping) else {}
     given, family = _first(traits, GIVEN), _first(traits, FAMILY)
     if given is None and family is None and isinstance(traits.get("name"), str):
         parts = traits["name"].split()

@@ -23,7 +23,7 @@ from omnicanal.fulfilment.errors import (
     PickupNotAvailable,
     StoreServiceNotAvailable,
 )
-from omnicanal.fulfilment.models import Fulfilment
+from omnicanal.fulfilment.queries import FulfilmentRef
 from omnicanal.fulfilment.sourcing import Decision, LineRequest, Point, Site, source
 from omnicanal.fulfilment.states import HOME_DELIVERY, Method
 from omnicanal.inventory import availability
@@ -32,7 +32,7 @@ from omnicanal.inventory.errors import InsufficientStock
 from omnicanal.inventory.schemas import AvailabilityQuery, ReservationIn
 from omnicanal.network import service as network
 from omnicanal.network.errors import UnknownChannel
-from omnicanal.network.models import Location
+from omnicanal.network.lookups import LocationRef
 from omnicanal.orders.policy import DAY, OrderPolicy
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.errors import DomainError
@@ -45,7 +45,7 @@ class Network:
     """The locations an order may use, and which channel's network each line draws on."""
 
     channel: str
-    locations: Mapping[str, Location]
+    locations: Mapping[str, LocationRef]
     sites: Sequence[Site]
     channel_codes: frozenset[str]
     store_codes: frozenset[str]
@@ -67,7 +67,7 @@ class Network:
         return policy.store_network
 
 
-def serving_locations(session: Session, channel: str) -> list[Location]:
+def serving_locations(session: Session, channel: str) -> list[LocationRef]:
     try:
         return network.fulfilling_locations(session, channel)
     except UnknownChannel:
@@ -85,7 +85,7 @@ def load_network(
         if Method.endless_aisle in methods
         else []
     )
-    locations: dict[str, Location] = {}
+    locations: dict[str, LocationRef] = {}
     priority: dict[str, int] = {}
     for rank, group in enumerate((own, endless, stores)):
         for index, location in enumerate(group):
@@ -272,7 +272,7 @@ def open_fulfilments(
     first_position: int = 1,
     replaces_id: str | None = None,
     reason: str = "",
-) -> list[Fulfilment]:
+) -> list[FulfilmentRef]:
     """One fulfilment per (method, location, hold length); a till sale's units leave at once."""
     groups: dict[tuple[Method, str, str, int | None], list[Held]] = {}
     for item in held:

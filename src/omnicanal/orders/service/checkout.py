@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from omnicanal.carts import service as carts
 from omnicanal.carts.errors import CartNotOpen
 from omnicanal.fulfilment.errors import DeliveryAddressRequired, LocationRequired
-from omnicanal.fulfilment.sourcing import LineRequest, Point
+from omnicanal.fulfilment.sourcing import LineRequest
 from omnicanal.fulfilment.states import AT_STORE, HOME_DELIVERY, Method
 from omnicanal.network import service as network
 from omnicanal.orders.errors import (
@@ -24,6 +24,7 @@ from omnicanal.orders.errors import (
     PaymentRequired,
     UnknownFulfilmentChoice,
 )
+from omnicanal.orders.events import OrderedLine
 from omnicanal.orders.models import Order, OrderLine
 from omnicanal.orders.policy import OrderPolicy
 from omnicanal.orders.schemas import CheckoutIn, FulfilmentChoice, OrderOut
@@ -35,7 +36,7 @@ from omnicanal.orders.service.allocation import (
 from omnicanal.orders.service.common import move_order, order_out, roll_up, write_change
 from omnicanal.orders.states import OrderStatus
 from omnicanal.platform.actors import Actor
-from omnicanal.platform.auth import require_location
+from omnicanal.platform.auth import require_channel, require_location
 from omnicanal.platform.bounds import MAX_AMOUNT_MINOR
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.ids import new_id
@@ -115,11 +116,13 @@ def _basket(session: Session, data: CheckoutIn, actor: Actor, policy: OrderPolic
 
 def _check_channel(session: Session, channel_code: str, actor: Actor) -> None:
     channel = network.get_channel(session, channel_code)
-    if "*" not in actor.scopes and channel.kind != actor.channel:
-        raise OrderChannelForbidden(
-            f"A {actor.channel} key cannot place orders on the {channel.code} channel.",
-            field="channel",
-        )
+    require_channel(
+        actor,
+        kind=channel.kind,
+        code=channel.code,
+        doing="place orders on",
+        error=OrderChannelForbidden,
+    )
 
 
 def _resolve(
@@ -250,15 +253,15 @@ def _create_order(
         None,
         actor=actor,
         now=now,
-        data={
+        details={
             "cart_id": basket.cart_id,
             "lines": [
-                {
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "method": line.method.value,
-                    "location": line.location,
-                }
+                OrderedLine(
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    method=line.method.value,
+                    location=line.location,
+                )
                 for line in lines
             ],
         },
@@ -301,12 +304,7 @@ def checkout(
     network_ = load_network(
         session, channel=basket.channel, methods={line.method for line in lines}, policy=policy
     )
-    address = data.delivery_address
-    destination = (
-        Point(address.latitude, address.longitude)
-        if address is not None and address.latitude is not None and address.longitude is not None
-        else None
-    )
+    destination = data.delivery_address.point if data.delivery_address is not None else None
     reserve_days = {line.key: line.reserve_days for line in lines}
     decision, held = source_and_reserve(
         session,
@@ -359,7 +357,7 @@ def checkout(
         OrderStatus.allocated,
         actor=actor,
         now=now,
-        data={"sourcing": list(decision.explanation), "shipments": decision.shipments},
+        details={"sourcing": list(decision.explanation), "shipments": decision.shipments},
     )
     roll_up(session, order, actor=actor, now=now, reason="sold over the counter")
     if priced.coupons:

@@ -14,6 +14,7 @@ from omnicanal.fulfilment.states import FulfilmentStatus
 from omnicanal.network import service as network
 from omnicanal.orders.access import OrderFacts
 from omnicanal.orders.errors import UnknownOrder
+from omnicanal.orders.events import ORDER_STATUS_EVENTS
 from omnicanal.orders.models import Order, OrderLine, OrderStatusChange
 from omnicanal.orders.schemas import HistoryEntry, OrderLineOut, OrderOut, PaymentOut
 from omnicanal.orders.states import OrderStatus, check_move, rollup
@@ -66,14 +67,15 @@ def move_order(
     actor: Actor,
     now: datetime,
     reason: str = "",
-    data: dict[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> None:
-    """Move the order to ``target``: a history row and an ``order.<status>`` event."""
+    """Move the order to ``target``: a history row and an ``order.<status>`` event
+    (``details``: the fields that status's event adds, see ``orders.events``)."""
     current = OrderStatus(order.status)
     check_move(current, target)
     order.status = target.value
     order.updated_at = now
-    write_change(session, order, current, actor=actor, now=now, reason=reason, data=data)
+    write_change(session, order, current, actor=actor, now=now, reason=reason, details=details)
 
 
 def write_change(
@@ -84,40 +86,34 @@ def write_change(
     actor: Actor,
     now: datetime,
     reason: str = "",
-    data: dict[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> None:
     """The history row and the event of the order's move to its current status."""
-    event_type = f"order.{order.status}"
+    event = ORDER_STATUS_EVENTS[order.status](
+        order_id=order.id,
+        channel=order.channel,
+        customer_ref=order.customer_ref,
+        from_status=from_status.value if from_status else None,
+        status=order.status,
+        reason=reason,
+        currency=order.currency,
+        total_minor=order.total_minor,
+        payment_status=order.payment_status,
+        **(details or {}),
+    )
     session.add(
         OrderStatusChange(
             order_id=order.id,
             from_status=from_status.value if from_status else None,
             to_status=order.status,
-            event_type=event_type,
+            event_type=event.type,
             reason=reason,
             actor=actor.label,
             channel=actor.channel,
             occurred_at=now,
         )
     )
-    record_event(
-        session,
-        type=event_type,
-        subject=f"orders/{order.id}",
-        data={
-            "order_id": order.id,
-            "channel": order.channel,
-            "customer_ref": order.customer_ref,
-            "from_status": from_status.value if from_status else None,
-            "status": order.status,
-            "reason": reason,
-            "currency": order.currency,
-            "total_minor": order.total_minor,
-            "payment_status": order.payment_status,
-            **(data or {}),
-        },
-        actor=actor,
-    )
+    record_event(session, event, actor=actor)
 
 
 def roll_up(session: Session, order: Order, *, actor: Actor, now: datetime, reason: str) -> None:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from omnicanal.fulfilment import queries as fulfilments
 from omnicanal.fulfilment import service as fulfilment_service
-from omnicanal.fulfilment.models import Fulfilment, FulfilmentLine
+from omnicanal.fulfilment.queries import FulfilmentLineRef, FulfilmentRef
 from omnicanal.fulfilment.schemas import ActionIn, FulfilmentOut, PaymentStatus, RejectLineIn
-from omnicanal.fulfilment.sourcing import LineRequest, Point
+from omnicanal.fulfilment.sourcing import LineRequest
 from omnicanal.fulfilment.states import (
     HOME_DELIVERY,
     Action,
@@ -26,10 +26,11 @@ from omnicanal.fulfilment.states import (
 )
 from omnicanal.orders import access
 from omnicanal.orders.errors import PaymentNotCaptured
+from omnicanal.orders.events import OrderLineCancelled, OrderLineResourced, OrderPaymentUpdated
 from omnicanal.orders.models import Order, OrderLine
 from omnicanal.orders.payments import check_payment_move, is_captured
 from omnicanal.orders.policy import OrderPolicy
-from omnicanal.orders.schemas import OrderOut, PaymentUpdateIn
+from omnicanal.orders.schemas import Address, OrderOut, PaymentUpdateIn
 from omnicanal.orders.service.allocation import load_network, open_fulfilments, source_and_reserve
 from omnicanal.orders.service.common import (
     load_order,
@@ -57,7 +58,7 @@ __all__ = [
 SWEEPER = Actor(key_id=None, channel="system", name="sweeper", scopes=frozenset({"*"}))
 
 
-def _locked(session: Session, fulfilment_id: str, actor: Actor) -> tuple[Order, Fulfilment]:
+def _locked(session: Session, fulfilment_id: str, actor: Actor) -> tuple[Order, FulfilmentRef]:
     """The fulfilment's order, locked, then the fulfilment read again; own store only."""
     order_id = fulfilments.get_fulfilment(session, fulfilment_id).order_id
     order = load_order(session, order_id, lock=True)
@@ -91,15 +92,13 @@ def _set_payment(
         order.payment_provider = provider
     record_event(
         session,
-        type="order.payment_updated",
-        subject=f"orders/{order.id}",
-        data={
-            "order_id": order.id,
-            "from_status": current.value,
-            "status": status.value,
-            "provider": order.payment_provider,
-            "reference": order.payment_reference,
-        },
+        OrderPaymentUpdated(
+            order_id=order.id,
+            from_status=current.value,
+            status=status.value,
+            provider=order.payment_provider,
+            reference=order.payment_reference,
+        ),
         actor=actor,
     )
     return True
@@ -131,9 +130,9 @@ def act(
     due_at = None
     if action is Action.ready:
         due_at = now + timedelta(days=policy.pickup_window_days)
-    lines = fulfilment_service.advance(
+    fulfilment, lines = fulfilment_service.advance(
         session,
-        fulfilment=fulfilment,
+        fulfilment_id=fulfilment.id,
         action=action,
         actor=actor,
         now=now,
@@ -149,7 +148,7 @@ def act(
 
 
 def _pay_at_the_till(
-    session: Session, order: Order, fulfilment: Fulfilment, data: ActionIn, actor: Actor
+    session: Session, order: Order, fulfilment: FulfilmentRef, data: ActionIn, actor: Actor
 ) -> None:
     """Record the payment taken with a held item's purchase; it must leave it captured."""
     if data.payment is not None:
@@ -177,17 +176,15 @@ def _cancel_units(
     line.cancelled_quantity += quantity
     record_event(
         session,
-        type="order.line_cancelled",
-        subject=f"orders/{order.id}",
-        data={
-            "order_id": order.id,
-            "order_line_id": line.id,
-            "sku": line.sku,
-            "quantity": quantity,
-            "reason": reason,
-            "refund_minor": line.total_minor * quantity // line.quantity,
-            "currency": order.currency,
-        },
+        OrderLineCancelled(
+            order_id=order.id,
+            order_line_id=line.id,
+            sku=line.sku,
+            quantity=quantity,
+            reason=reason,
+            refund_minor=line.total_minor * quantity // line.quantity,
+            currency=order.currency,
+        ),
         actor=actor,
     )
 
@@ -195,7 +192,7 @@ def _cancel_units(
 def _unsold(
     session: Session,
     order: Order,
-    lines: list[FulfilmentLine],
+    lines: list[FulfilmentLineRef],
     reason: str,
     actor: Actor,
 ) -> None:
@@ -211,7 +208,7 @@ def _resource(
     session: Session,
     *,
     order: Order,
-    fulfilment: Fulfilment,
+    fulfilment: FulfilmentRef,
     line: OrderLine,
     quantity: int,
     actor: Actor,
@@ -221,12 +218,7 @@ def _resource(
     """Source rejected units elsewhere; the new explanation, or None when nowhere has them."""
     method = Method(fulfilment.method)
     network_ = load_network(session, channel=order.channel, methods={method}, policy=policy)
-    address = order.delivery_address or {}
-    destination = (
-        Point(address["latitude"], address["longitude"])
-        if address.get("latitude") is not None and address.get("longitude") is not None
-        else None
-    )
+    destination = Address.stored(order.delivery_address or {}).point
     request = LineRequest(
         line=str(line.position),
         sku=line.sku,
@@ -282,7 +274,7 @@ def reject_line(
     order, fulfilment = _locked(session, fulfilment_id, actor)
     rejected = fulfilment_service.reject_line(
         session,
-        fulfilment=fulfilment,
+        fulfilment_id=fulfilment.id,
         line_id=data.line_id,
         reason=data.reason,
         actor=actor,
@@ -316,17 +308,15 @@ def reject_line(
         order.sourcing_explanation = [*order.sourcing_explanation, *explanation]
         record_event(
             session,
-            type="order.line_resourced",
-            subject=f"orders/{order.id}",
-            data={
-                "order_id": order.id,
-                "order_line_id": line.id,
-                "sku": line.sku,
-                "quantity": rejected.quantity,
-                "rejected_by": fulfilment.location_code,
-                "reason": data.reason,
-                "explanation": explanation,
-            },
+            OrderLineResourced(
+                order_id=order.id,
+                order_line_id=line.id,
+                sku=line.sku,
+                quantity=rejected.quantity,
+                rejected_by=fulfilment.location_code,
+                reason=data.reason,
+                explanation=explanation,
+            ),
             actor=actor,
         )
     roll_up(session, order, actor=actor, now=now, reason=f"line rejected: {data.reason}")
@@ -347,9 +337,9 @@ def cancel_order(
     )
     for fulfilment in rows:
         if can(Method(fulfilment.method), FulfilmentStatus(fulfilment.status), Action.cancel):
-            released = fulfilment_service.advance(
+            _, released = fulfilment_service.advance(
                 session,
-                fulfilment=fulfilment,
+                fulfilment_id=fulfilment.id,
                 action=Action.cancel,
                 actor=actor,
                 now=now,
@@ -363,7 +353,7 @@ def cancel_order(
         actor=actor,
         now=now,
         reason=reason,
-        data={"refund_due": is_captured(PaymentStatus(order.payment_status))},
+        details={"refund_due": is_captured(PaymentStatus(order.payment_status))},
     )
     return order_out(session, order)
 
@@ -402,9 +392,9 @@ def expire_overdue(
             if method is Method.reserve_and_try
             else "not collected in time"
         )
-        released = fulfilment_service.advance(
+        _, released = fulfilment_service.advance(
             session,
-            fulfilment=fulfilment,
+            fulfilment_id=fulfilment.id,
             action=Action.expire,
             actor=actor,
             now=now,

@@ -144,19 +144,19 @@ def list_fulfilment_views(
     With ``actor``: a store key sees its own store's queue; another key the fulfilments of
     the orders it may read.
     """
-    order_ids = None
+    visible = None
     if actor is not None:
         location_code = access.queue_location(actor, location_code)
         placed_by = access.visible_to(actor)
         if placed_by is not None:
-            order_ids = select(Order.id).where(Order.placed_by == placed_by)
+            visible = select(Order.id).where(Order.placed_by == placed_by)
     rows = fulfilments.list_fulfilments(
         session,
         location_code=location_code,
         status=status,
         method=method,
         limit=limit,
-        order_ids=order_ids,
+        order_ids=visible,
     )
     lines = fulfilments.lines_by_fulfilment(session, [f.id for f in rows])
     order_ids = sorted({f.order_id for f in rows})

@@ -15,7 +15,7 @@ from omnicanal.fulfilment.states import Method
 from omnicanal.inventory import availability
 from omnicanal.inventory.schemas import AvailabilityQuery
 from omnicanal.network.geo import great_circle_km
-from omnicanal.network.models import Location
+from omnicanal.network.lookups import LocationRef
 from omnicanal.orders.models import Order, OrderLine
 from omnicanal.orders.policy import OrderPolicy
 from omnicanal.orders.service.allocation import load_network, read_stock, serving_locations
@@ -149,7 +149,7 @@ def cart_stock(
     session: Session,
     *,
     lines: Sequence[tuple[str, int]],
-    here: Location | None,
+    here: LocationRef | None,
     policy: OrderPolicy | None = None,
 ) -> CartStock:
     """Each line's units here, at the nearest other store holding enough and online, from one

@@ -1,16 +1,15 @@
-"""Alembic environment: runs on the connection handed over by omnicanal.platform.migrate."""
+"""Alembic environment: runs on the connection handed over by omnicanal.platform.migrate,
+compared, when autogenerating, with the models' metadata handed over with it."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from omnicanal.platform.migrate import metadata
-
 config = context.config
 connection = config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=metadata(),
+    target_metadata=config.attributes.get("target_metadata"),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )

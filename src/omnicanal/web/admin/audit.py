@@ -8,9 +8,9 @@ from babel.dates import format_datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from omnicanal.api.deps import PlatformDep
 from omnicanal.platform import audit
-from omnicanal.web.admin.common import BUSINESS_ZONE, HeadOffice, day_bounds, problem
+from omnicanal.platform.http.deps import PlatformDep
+from omnicanal.web.admin.common import HeadOffice, day_bounds, problem
 from omnicanal.web.edge import WebDep
 
 __all__ = ["router"]
@@ -48,6 +48,7 @@ def audit_log(
 ) -> Response:
     """The newest changes first, filtered by who, what and days (in the retailer's time)."""
     start = end = None
+    zone = platform.settings.business_zone
     for value in (since, until):
         if value:
             try:
@@ -55,9 +56,9 @@ def audit_log(
             except ValueError:
                 return problem(request, edge, "bad_date", 400, value=value)
     if since:
-        start = day_bounds(date.fromisoformat(since))[0]
+        start = day_bounds(date.fromisoformat(since), zone)[0]
     if until:
-        end = day_bounds(date.fromisoformat(until))[1]
+        end = day_bounds(date.fromisoformat(until), zone)[1]
     with platform.db.reading() as session:
         rows = audit.list_entries(
             session,
@@ -68,9 +69,7 @@ def audit_log(
             limit=SHOWN,
         )
     language = edge.renderer.language(request)
-    times = [
-        format_datetime(row.at, "short", tzinfo=BUSINESS_ZONE, locale=language) for row in rows
-    ]
+    times = [format_datetime(row.at, "short", tzinfo=zone, locale=language) for row in rows]
     return edge.renderer.render(
         request,
         "admin/audit.html",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
@@ -11,9 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from omnicanal.catalog import service as catalog
 from omnicanal.platform.actors import Actor
 from omnicanal.staff import service as staff
 from omnicanal.web.edge import Member, WebEdge
@@ -30,12 +28,9 @@ __all__ = [
     "day_bounds",
     "france_outline",
     "problem",
-    "product_names",
     "project",
     "staff_actor",
 ]
-
-BUSINESS_ZONE = ZoneInfo("Europe/Paris")
 
 
 class NotHeadOffice(Exception):
@@ -66,29 +61,17 @@ def staff_actor(member: staff.StaffMember) -> Actor:
     return staff.back_office_actor(member)
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC start and end of a calendar day in the retailer's time zone."""
-    start = datetime.combine(day, time.min, tzinfo=BUSINESS_ZONE)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=BUSINESS_ZONE)
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC start and end of a calendar day in ``zone`` (the business time zone of the
+    settings, for head-office views)."""
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def today() -> date:
-    return datetime.now(BUSINESS_ZONE).date()
-
-
-def product_names(session: Session, skus: Iterable[str]) -> dict[str, str]:
-    """SKU → "Product size colour", for the SKUs the catalogue knows."""
-    names: dict[str, str] = {}
-    products: dict[str, str] = {}
-    for sku, variant in catalog.resolve_skus(session, sorted(set(skus))).items():
-        if variant.product_id not in products:
-            products[variant.product_id] = catalog.get_product_by_id(
-                session, product_id=variant.product_id
-            ).name
-        parts = (products[variant.product_id], variant.size, variant.colour)
-        names[sku] = " ".join(part for part in parts if part)
-    return names
+def today(zone: ZoneInfo) -> date:
+    """Today's date in ``zone``."""
+    return datetime.now(zone).date()
 
 
 # --- a bar chart drawn on the server -------------------------------------------------------

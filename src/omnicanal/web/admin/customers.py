@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from omnicanal.api.deps import PlatformDep
 from omnicanal.customers import service as customers
 from omnicanal.customers.errors import (
     NothingToUnmerge,
@@ -14,8 +13,9 @@ from omnicanal.customers.errors import (
     UnknownProfile,
     UnknownReview,
 )
-from omnicanal.customers.schemas import ProfileOut, ReviewDecision
+from omnicanal.customers.schemas import ReviewDecision
 from omnicanal.platform import audit
+from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.web.admin.common import HeadOffice, problem, staff_actor
 from omnicanal.web.edge import Form, WebDep
 from omnicanal.web.store import search_page
@@ -29,11 +29,6 @@ DONE = {
     "kept_apart": "The two profiles are kept apart for good.",
     "unmerged": "The merge is undone: the profiles are separate again.",
 }
-
-
-def display_name(profile: ProfileOut) -> str:
-    traits = {trait.name: trait.value for trait in profile.traits}
-    return " ".join(str(traits[key]) for key in ("first_name", "last_name") if traits.get(key))
 
 
 @router.get("/customers")
@@ -58,7 +53,12 @@ def merges(
     return edge.renderer.render(
         request,
         "admin/merges.html",
-        {"profile": profile, "name": display_name(profile), "merges": rows, "done_messages": DONE},
+        {
+            "profile": profile,
+            "name": customers.display_name(profile),
+            "merges": rows,
+            "done_messages": DONE,
+        },
     )
 
 
@@ -103,7 +103,7 @@ def reviews(request: Request, edge: WebDep, platform: PlatformDep, member: HeadO
                     )
                 except UnknownProfile:
                     profile = None
-                sides.append((profile, display_name(profile) if profile else ""))
+                sides.append((profile, customers.display_name(profile) if profile else ""))
             pairs.append((review, sides))
     return edge.renderer.render(
         request, "admin/reviews.html", {"pairs": pairs, "done_messages": DONE}

@@ -7,10 +7,10 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from omnicanal.api.deps import PlatformDep
 from omnicanal.customers import service as customers
 from omnicanal.inventory import alerts
 from omnicanal.orders import service as orders
+from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.web.admin.common import (
     CHART_BASE,
     CHART_HEIGHT,
@@ -32,12 +32,13 @@ REVIEWS_COUNTED = 1000
 @router.get("")
 def overview(request: Request, edge: WebDep, platform: PlatformDep, member: HeadOffice) -> Response:
     """Headline numbers and the orders of the last seven days, day by day."""
-    days = [today() - timedelta(days=back) for back in range(6, -1, -1)]
+    zone = platform.settings.business_zone
+    days = [today(zone) - timedelta(days=back) for back in range(6, -1, -1)]
     with platform.db.reading() as session:
         per_day = []
         by_channel: dict[str, list[int]] = {}
         for index, day in enumerate(days):
-            start, end = day_bounds(day)
+            start, end = day_bounds(day, zone)
             counts = orders.count_orders(session, placed_from=start, placed_until=end)
             per_day.append((day.strftime("%d/%m"), sum(row.count for row in counts)))
             for row in counts:

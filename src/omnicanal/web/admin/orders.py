@@ -9,17 +9,17 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from omnicanal.api.deps import PlatformDep
+from omnicanal.catalog import service as catalog
 from omnicanal.orders import service as orders
 from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.states import OrderStatus
+from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.web.admin.common import (
     FULFILMENT_STATUS_LABELS,
     ORDER_STATUS_LABELS,
     HeadOffice,
     day_bounds,
     problem,
-    product_names,
 )
 from omnicanal.web.edge import WebDep
 
@@ -51,7 +51,9 @@ def orders_board(
     placed_from = placed_until = None
     if day:
         try:
-            placed_from, placed_until = day_bounds(date.fromisoformat(day))
+            placed_from, placed_until = day_bounds(
+                date.fromisoformat(day), platform.settings.business_zone
+            )
         except ValueError:
             return problem(request, edge, "bad_date", 400, value=day)
     with platform.db.reading() as session:
@@ -115,7 +117,7 @@ def order_page(
             order = orders.get_order(session, order_id=order_id)
         except UnknownOrder:
             return problem(request, edge, "unknown_order", 404, value=order_id)
-        names = product_names(session, [line.sku for line in order.lines])
+        names = catalog.product_names(session, [line.sku for line in order.lines])
     return edge.renderer.render(
         request,
         "admin/order.html",

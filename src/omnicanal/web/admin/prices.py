@@ -8,11 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from omnicanal.api.deps import PlatformDep
+from omnicanal.catalog import service as catalog
 from omnicanal.platform.clock import as_utc, utcnow
+from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.pricing import overrides, promotions
 from omnicanal.pricing.schemas import PromotionOut
-from omnicanal.web.admin.common import HeadOffice, product_names
+from omnicanal.web.admin.common import HeadOffice
 from omnicanal.web.edge import WebDep
 
 __all__ = ["router"]
@@ -34,7 +35,7 @@ def price_audit(
                 session, currency=currency, active_at=report.at
             )
         }
-        names = product_names(session, [item.sku for item in report.items])
+        names = catalog.product_names(session, [item.sku for item in report.items])
     return edge.renderer.render(
         request,
         "admin/prices.html",

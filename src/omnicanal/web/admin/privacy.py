@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from omnicanal.api.deps import PlatformDep
 from omnicanal.platform import audit
 from omnicanal.platform.clock import as_utc, utcnow
 from omnicanal.platform.errors import Conflict, InvalidInput, NotFound
+from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.privacy import service as privacy
 from omnicanal.privacy.summary import ErasureReason, PersonSummary, summarise
-from omnicanal.web.admin.common import BUSINESS_ZONE, HeadOffice, problem, staff_actor
+from omnicanal.web.admin.common import HeadOffice, problem, staff_actor
 from omnicanal.web.edge import Form, WebDep, WebEdge
 
 __all__ = ["router"]
@@ -52,14 +53,14 @@ COUNT_LABELS = {
 }
 
 
-def _when(moment: datetime | str, language: str) -> str:
+def _when(moment: datetime | str, language: str, zone: ZoneInfo) -> str:
     at = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return format_datetime(as_utc(at), "short", tzinfo=BUSINESS_ZONE, locale=language)
+    return format_datetime(as_utc(at), "short", tzinfo=zone, locale=language)
 
 
-def _erasures(session: Any, language: str) -> list[dict[str, Any]]:
+def _erasures(session: Any, language: str, zone: ZoneInfo) -> list[dict[str, Any]]:
     return [
-        {**row, "when": _when(row["erased_at"], language)}
+        {**row, "when": _when(row["erased_at"], language, zone)}
         for row in privacy.list_erasures(session, limit=SHOWN_ERASURES)
     ]
 
@@ -78,7 +79,7 @@ def _page(
 ) -> Response:
     language = edge.renderer.language(request)
     with platform.db.reading() as session:
-        erasures = _erasures(session, language)
+        erasures = _erasures(session, language, platform.settings.business_zone)
     return edge.renderer.render(
         request,
         "admin/privacy.html",
@@ -168,7 +169,7 @@ def download(
         return problem(request, edge, "unknown_customer", 404)
     except InvalidInput:
         return problem(request, edge, "unknown_export_format", 400, value=format[:20])
-    day = utcnow().astimezone(BUSINESS_ZONE).date().isoformat()
+    day = utcnow().astimezone(platform.settings.business_zone).date().isoformat()
     name = f"omnicanal-{export['person']['profile_id']}-{day}.{extension}"
     return Response(
         body,

@@ -7,12 +7,12 @@ import math
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from omnicanal.api.deps import PlatformDep
 from omnicanal.catalog import service as catalog
 from omnicanal.catalog.errors import UnknownSku
 from omnicanal.inventory import alerts, availability
 from omnicanal.network import service as network
 from omnicanal.network.errors import UnknownLocation
+from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.staff import service as staff
 from omnicanal.web.admin.common import (
     MAP_HEIGHT,
@@ -21,7 +21,6 @@ from omnicanal.web.admin.common import (
     NotHeadOffice,
     france_outline,
     problem,
-    product_names,
     project,
 )
 from omnicanal.web.edge import Member, WebDep
@@ -61,7 +60,7 @@ def where_is_sku(
             )
         stock = availability.stock_for_sku(session, sku=variant.sku)
         places = {location.code: location for location in network.list_locations(session)}
-        name = product_names(session, [variant.sku]).get(variant.sku, "")
+        name = catalog.product_names(session, [variant.sku]).get(variant.sku, "")
     top = max((row.available for row in stock.locations), default=0) or 1
     dots = []
     for row in stock.locations:
@@ -114,7 +113,7 @@ def location_stock(
         rows = alerts.location_alerts(
             session, location=location.code, status=chosen, sku_contains=q.strip() or None
         )
-        names = product_names(session, [row.sku for row in rows])
+        names = catalog.product_names(session, [row.sku for row in rows])
     return edge.renderer.render(
         request,
         "admin/location_stock.html",

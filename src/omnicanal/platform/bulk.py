@@ -9,9 +9,9 @@ looked up once and applied in a tight loop, and the rows go to the driver's
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, FromClause, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -48,12 +48,13 @@ def _rows(
 
 
 def bulk_insert(
-    session: Session, table: Table, rows: Sequence[dict[str, Any]], *, suffix: str = ""
+    session: Session, table: FromClause, rows: Sequence[dict[str, Any]], *, suffix: str = ""
 ) -> None:
-    """INSERT ``rows`` (dicts with the same keys) into ``table``; ``suffix`` may add an
-    ``ON CONFLICT …`` clause (the same on SQLite and PostgreSQL)."""
+    """INSERT ``rows`` (dicts with the same keys) into ``table`` (a model's ``__table__``);
+    ``suffix`` may add an ``ON CONFLICT …`` clause (the same on SQLite and PostgreSQL)."""
     if not rows:
         return
+    table = cast(Table, table)
     dialect = _dialect(session)
     columns = list(rows[0])
     marks = ", ".join(_mark(table, name, dialect) for name in columns)
@@ -63,10 +64,12 @@ def bulk_insert(
     )
 
 
-def bulk_update_by_id(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """UPDATE each row of ``table`` by its ``id`` with the other keys of its dict."""
+def bulk_update_by_id(session: Session, table: FromClause, rows: Sequence[dict[str, Any]]) -> None:
+    """UPDATE each row of ``table`` (a model's ``__table__``) by its ``id`` with the other keys
+    of its dict."""
     if not rows:
         return
+    table = cast(Table, table)
     dialect = _dialect(session)
     columns = [name for name in rows[0] if name != "id"]
     sets = ", ".join(f"{name} = {_mark(table, name, dialect)}" for name in columns)

@@ -8,7 +8,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from omnicanal.api.problems import HTTP_CODES, problem_response
+from omnicanal.platform.http.problems import HTTP_CODES, problem_response
 
 
 class BodyLimit:

@@ -14,9 +14,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from omnicanal.api.deps import bounded_parameters
-from omnicanal.api.problems import MEDIA_TYPE, responses
 from omnicanal.platform.bounds import MAX_PARAMETER_LENGTH
+from omnicanal.platform.http.deps import bounded_parameters
+from omnicanal.platform.http.problems import MEDIA_TYPE, responses
 
 
 def _problem(status: int) -> dict[str, Any]:
@@ -75,10 +75,14 @@ def install(app: FastAPI, *, body_limited: Callable[[str], bool]) -> None:
         for route in iter_route_contexts(app.routes):
             if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
                 continue
-            for method in route.methods:
-                operation = paths.get(route.path_format, {}).get(method.lower())
+            # An APIRoute always has both; the route context types them as optional.
+            path, methods = route.path_format, route.methods
+            if path is None or methods is None:
+                continue
+            for method in methods:
+                operation = paths.get(path, {}).get(method.lower())
                 if operation is not None:
-                    limited = body_limited(route.path_format)
+                    limited = body_limited(path)
                     _describe_operation(route, operation, body_limited=limited)
         return document
 

@@ -1,0 +1,137 @@
+"""What other modules read of the catalog: frozen read models and batch lookups.
+
+Other modules never see the catalog's tables or ORM rows. They look SKUs up here (one query
+for a whole batch), keep the ids to query their own tables, and map ids back to SKUs with
+the same refs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from omnicanal.catalog.errors import UnknownProduct, UnknownSku
+from omnicanal.catalog.gtin import gtin_forms, is_valid_gtin
+from omnicanal.catalog.models import Product, Variant
+
+__all__ = [
+    "ProductRef",
+    "VariantRef",
+    "find_variant",
+    "get_product_by_id",
+    "get_variant",
+    "resolve_skus",
+    "variants_by_id",
+]
+
+CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRef:
+    """A sellable item (SKU) with what other modules read of its product."""
+
+    id: str
+    sku: str
+    gtin: str | None
+    product_id: str
+    product_code: str
+    name: str
+    """The product's name ('Trench coton Alma')."""
+    category: str
+    size: str
+    colour: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRef:
+    """A product (a style) as other modules read it."""
+
+    id: str
+    code: str
+    name: str
+    category: str
+    brand: str
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _variants() -> Select[*tuple[Any, ...]]:
+    return select(
+        Variant.id,
+        Variant.sku,
+        Variant.gtin,
+        Variant.product_id,
+        Product.code,
+        Product.name,
+        Product.category,
+        Variant.size,
+        Variant.colour,
+        Variant.active,
+    ).join(Product, Product.id == Variant.product_id)
+
+
+def resolve_skus(session: Session, skus: Iterable[str]) -> dict[str, VariantRef]:
+    """The variants for these SKUs; :class:`UnknownSku` names every unknown one."""
+    wanted = sorted(set(skus))
+    found: dict[str, VariantRef] = {}
+    for chunk in _chunks(wanted):
+        for row in session.execute(_variants().where(Variant.sku.in_(chunk))):
+            variant = VariantRef(*row)
+            found[variant.sku] = variant
+    missing = [sku for sku in wanted if sku not in found]
+    if missing:
+        raise UnknownSku(
+            f"Unknown SKU {missing[0]!r}"
+            + (f" (and {len(missing) - 1} more)." if len(missing) > 1 else "."),
+            field="sku",
+            unknown=missing,
+        )
+    return found
+
+
+def get_variant(session: Session, sku: str) -> VariantRef:
+    """The variant of one SKU, or :class:`UnknownSku`."""
+    return resolve_skus(session, [sku])[sku]
+
+
+def variants_by_id(session: Session, variant_ids: Iterable[str]) -> dict[str, VariantRef]:
+    """The variants with these ids (ids held by other modules' rows), by id."""
+    wanted = sorted(set(variant_ids))
+    found: dict[str, VariantRef] = {}
+    for chunk in _chunks(wanted):
+        for row in session.execute(_variants().where(Variant.id.in_(chunk))):
+            variant = VariantRef(*row)
+            found[variant.id] = variant
+    return found
+
+
+def find_variant(session: Session, code: str) -> VariantRef:
+    """The variant whose SKU or GTIN is ``code`` (what a scanner or a clerk types)."""
+    gtins = sorted(gtin_forms(code)) if is_valid_gtin(code) else [code]
+    row = session.execute(
+        _variants().where((Variant.sku == code) | Variant.gtin.in_(gtins)).limit(1)
+    ).first()
+    if row is None:
+        raise UnknownSku(f"No SKU or GTIN matches {code!r}.", field="sku")
+    return VariantRef(*row)
+
+
+def get_product_by_id(session: Session, *, product_id: str) -> ProductRef:
+    """The product with this id, or :class:`UnknownProduct`."""
+    row = session.execute(
+        select(Product.id, Product.code, Product.name, Product.category, Product.brand).where(
+            Product.id == product_id
+        )
+    ).first()
+    if row is None:
+        raise UnknownProduct(f"No product has the id {product_id!r}.", field="id")
+    return ProductRef(*row)

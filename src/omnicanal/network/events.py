@@ -1,0 +1,100 @@
+"""The events of the network module (``network.*``): channels and locations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from omnicanal.platform.events import DomainEvent
+
+__all__ = ["ChannelCreated", "ChannelLocationsSet", "LocationCapabilities", "LocationOpened"]
+
+
+class ChannelCreated(DomainEvent):
+    """A sales channel (a second web shop, a marketplace...) was declared."""
+
+    type = "network.channel_created"
+    example = {"code": "zalando", "name": "Zalando", "kind": "marketplace"}
+
+    code: str
+    name: str
+    kind: str
+
+    @property
+    def subject(self) -> str:
+        return f"channels/{self.code}"
+
+
+class LocationCapabilities(BaseModel):
+    """What a location does: sell over the counter, ship, hand over click & collect orders,
+    take returns."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sells_in_store: bool
+    ships: bool
+    click_and_collect: bool
+    accepts_returns: bool
+
+
+class LocationOpened(DomainEvent):
+    """A store, warehouse or pickup point opened, attached to the channels it fulfils."""
+
+    type = "network.location_opened"
+    example = {
+        "id": "01JQ7Z0000000000000000LYON",
+        "code": "LYON-01",
+        "name": "Lyon Presqu'île",
+        "kind": "store",
+        "address_line": "12 rue de la République",
+        "postcode": "69002",
+        "city": "Lyon",
+        "country": "FR",
+        "latitude": 45.7640,
+        "longitude": 4.8357,
+        "timezone": "Europe/Paris",
+        "capabilities": {
+            "sells_in_store": True,
+            "ships": False,
+            "click_and_collect": True,
+            "accepts_returns": True,
+        },
+        "channels": ["store", "web"],
+        "active": True,
+        "created_at": "2025-03-01T08:00:00Z",
+    }
+
+    id: str
+    code: str
+    name: str
+    kind: str
+    address_line: str
+    postcode: str
+    city: str
+    country: str
+    latitude: float
+    longitude: float
+    timezone: str
+    capabilities: LocationCapabilities
+    channels: list[str]
+    active: bool
+    created_at: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"locations/{self.code}"
+
+
+class ChannelLocationsSet(DomainEvent):
+    """The locations that fulfil a channel were replaced, in order of preference."""
+
+    type = "network.channel_locations_set"
+    example = {"channel": "web", "locations": ["ENTREPOT-SARAN", "LYON-01"]}
+
+    channel: str
+    locations: list[str]
+
+    @property
+    def subject(self) -> str:
+        return f"channels/{self.channel}"
