@@ -23,6 +23,7 @@ from omnicanal.platform import erasure as platform
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.config import Settings
 from omnicanal.platform.db import Database
+from omnicanal.privacy.service import erase_person
 from omnicanal.staff import sessions as staff_sessions
 from omnicanal.tracking import privacy as tracking
 
@@ -79,8 +80,6 @@ def sweep(
     report: Report | None = None,
 ) -> dict[str, int]:
     """Delete or anonymise every row past its retention period; how many per kind."""
-    from omnicanal.privacy.service import erase_person
-
     cut = RetentionPeriods.from_settings(settings).cutoffs(now)
     done: dict[str, int] = {}
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from omnicanal.customers import service as customers
 from omnicanal.customers.identifiers import IdentifierKind
 from omnicanal.customers.identity.blocked import Blocklist
+from omnicanal.network import service as network
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import hash_token
 from omnicanal.platform.bulk import bulk_insert
@@ -135,8 +136,6 @@ def create_source(
     if not name or len(name) > 100:
         raise InvalidSource("A source needs a name of 1 to 100 characters.", field="name")
     if location_code is not None:
-        from omnicanal.network import service as network
-
         location_code = network.get_location(session, location_code).code
     write_key = f"wk_{kind.value}_{secrets.token_urlsafe(24)}"
     source = TrackingSource(
