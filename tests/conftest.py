@@ -11,13 +11,14 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
 from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from omnicanal.api.app import create_app
@@ -91,6 +92,44 @@ def _empty_all(platform: Platform) -> None:
         connection.execute(text(statements))
 
 
+Rows = list[tuple[Any, list[dict[str, Any]]]]
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def world_snapshots() -> dict[tuple[str, str], tuple[Rows, Any]]:
+    """The worlds built so far in this worker: (module, backend) → (every row, the value)."""
+    return {}
+
+
+def _rows(platform: Platform) -> Rows:
+    with platform.db.write_engine.connect() as connection:
+        return [
+            (table, [dict(row) for row in connection.execute(select(table)).mappings()])
+            for table in Base.metadata.sorted_tables
+        ]
+
+
+def restored_world(request: pytest.FixtureRequest, platform: Platform, build: Callable[[], T]) -> T:
+    """A test module's world (stores, keys, orders, staff…) built by ``build`` on the first
+    test of the module that asks for it on this backend, and restored row for row, ids and
+    secrets included, before every later one: the same rows the build would write, without
+    the seconds of HTTP calls it takes. Used by the large matrices, whose every cell starts
+    from the same world."""
+    key = (request.node.module.__name__, platform.db.write_engine.dialect.name)
+    snapshots = request.getfixturevalue("world_snapshots")
+    if key not in snapshots:
+        value = build()
+        snapshots[key] = (_rows(platform), value)
+        return value
+    rows, value = snapshots[key]
+    with platform.db.write_engine.begin() as connection:
+        for table, table_rows in rows:
+            if table_rows:
+                connection.execute(table.insert(), table_rows)
+    return value  # type: ignore[no-any-return]
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -114,7 +153,8 @@ def make_platform(backend: str, tmp_path, request: pytest.FixtureRequest, **sett
         platform = build_platform(Settings(database_url=url, data_dir=tmp_path, **settings))
     else:
         url = request.getfixturevalue("postgres_url")
-        platform = build_platform(Settings(database_url=url, **settings))
+        # data_dir: where the platform keeps its generated secret key, out of the work tree.
+        platform = build_platform(Settings(database_url=url, data_dir=tmp_path, **settings))
         _empty_all(platform)
     return platform
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.builders import auth, make_key, make_location, receive, snapshot
+from tests.conftest import restored_world
 from tests.orders.builders import AUTHORISED, checkout_body, line, make_shop
 
 KEYS = ("web", "app", "call_centre", "lyon", "paris", "marketplace", "other_marketplace")
@@ -61,8 +62,8 @@ def make_world(platform, client) -> World:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def world(platform, client) -> World:  # type: ignore[no-untyped-def]
-    return make_world(platform, client)
+def world(platform, client, request) -> World:  # type: ignore[no-untyped-def]
+    return restored_world(request, platform, lambda: make_world(platform, client))
 
 
 # -- orders: read ----------------------------------------------------------------------------

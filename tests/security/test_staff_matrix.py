@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from tests.web.test_store_pages import lyon, make_staff, sign_in, zoe  # noqa: F401
+from tests.conftest import restored_world
+from tests.web.test_store_pages import build_lyon, build_zoe, make_staff, sign_in
 from tests.web.test_store_selling import fulfilment_status, pickup_for
 
 STAFF = {
@@ -46,16 +47,33 @@ CELLS = [
 
 
 @pytest.fixture
-def staff(lyon):  # noqa: F811
-    """The Lyon and Villeurbanne stores with a member of each role (Léa and Victor exist)."""
-    make_staff(lyon, "max@example.fr", role="store_manager", location="LYON")
-    make_staff(lyon, "hugo@example.fr", role="head_office", location=None)
-    return lyon
+def scene(platform, client, request) -> str:  # type: ignore[no-untyped-def]
+    """The Lyon and Villeurbanne stores with a member of each role (Léa and Victor are their
+    clerks) and Zoé with her web cart; built once per backend, restored for each cell."""
+
+    def build() -> str:
+        build_lyon(platform)
+        make_staff(platform, "max@example.fr", role="store_manager", location="LYON")
+        make_staff(platform, "hugo@example.fr", role="head_office", location=None)
+        return build_zoe(platform, client)
+
+    return restored_world(request, platform, build)
+
+
+@pytest.fixture
+def staff(scene, platform):  # type: ignore[no-untyped-def]
+    return platform
+
+
+@pytest.fixture
+def zoe(scene) -> str:  # type: ignore[no-untyped-def]
+    """Zoé's SKU in her web cart."""
+    return scene
 
 
 @pytest.mark.parametrize(("page", "role", "expected"), CELLS)
 def test_each_role_opens_exactly_the_pages_of_its_table_row(
-    staff, client, zoe, page, role, expected  # noqa: F811
+    staff, client, zoe, page, role, expected
 ):
     """The page answers 200 to the roles the table allows and 403 to the others."""
     sign_in(client, STAFF[role][0])
@@ -69,7 +87,7 @@ def test_each_role_opens_exactly_the_pages_of_its_table_row(
     ("role", "moves"),
     [("clerk_lyon", True), ("manager_lyon", True), ("clerk_vil", False), ("head_office", False)],
 )
-def test_only_the_stores_own_staff_move_its_queue_on(staff, client, zoe, role, moves):  # noqa: F811
+def test_only_the_stores_own_staff_move_its_queue_on(staff, client, zoe, role, moves):
     """Léa and Max pick a Lyon pickup; Victor (Villeurbanne) and head office, who belongs to no
     store, are refused and the fulfilment stays as it was."""
     fulfilment_id = pickup_for(staff, zoe)

@@ -51,6 +51,10 @@ def sign_in(client: TestClient, email: str) -> None:
 @pytest.fixture
 def lyon(platform):
     """Two stores, Lyon and Villeurbanne, and a clerk of each."""
+    return build_lyon(platform)
+
+
+def build_lyon(platform: Platform) -> Platform:
     make_location(platform, "LYON")
     make_location(platform, "VIL", latitude=45.7719, longitude=4.8902, city="Villeurbanne")
     make_staff(platform, "lea@example.fr")
@@ -61,6 +65,10 @@ def lyon(platform):
 @pytest.fixture
 def zoe(lyon, client):
     """Zoé, known by her phone from the till and her account on the web, with a web cart."""
+    return build_zoe(lyon, client)
+
+
+def build_zoe(lyon: Platform, client: TestClient) -> str:
     sku = make_product(lyon, "ROBE", sizes=("S", "M"))[0]
     receive(lyon, sku, "LYON", 3)
     send(

@@ -3,13 +3,15 @@
 Message ids are English; ``locale/fr/LC_MESSAGES/messages.po`` holds the French and
 ``locale/en/…`` only the words for codes shown to people (``user_id`` → "customer account").
 Every ``.po`` file of a language's folder is read (one per part of the app: ``messages.po``
-for the clerk app, ``admin.po`` for the back office) and compiled in memory at startup
+for the clerk app, ``counter.po`` for its basket and receipt, ``admin.po`` for the back
+office) and compiled in memory at startup
 into one catalog (no ``.mo`` to build or ship).
 """
 
 from __future__ import annotations
 
 import gettext
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 
@@ -24,7 +26,10 @@ LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 
 
+@cache
 def _compiled(language: str) -> gettext.NullTranslations:
+    """The language's catalogue, compiled once per process (the ``.po`` files ship with the
+    package and do not change under a running process)."""
     files = sorted((LOCALES / language / "LC_MESSAGES").glob("*.po"))
     if not files:
         return gettext.NullTranslations()

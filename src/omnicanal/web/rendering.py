@@ -5,6 +5,7 @@ from __future__ import annotations
 import gettext
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -51,18 +52,26 @@ def _distance_filter(context: Context, kilometres: float | None) -> str:
     return distance(kilometres, str(context.get("lang") or DEFAULT_LANGUAGE))
 
 
+@cache
+def _environment() -> Environment:
+    """The templates' environment, one per process: each template is compiled once, however
+    many applications the process builds."""
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["money"] = _money_filter
+    environment.filters["km"] = _distance_filter
+    return environment
+
+
 class Renderer:
-    """Templates and translations, built once per application."""
+    """Templates and translations, shared by every application of the process."""
 
     def __init__(self) -> None:
-        self.environment = Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=select_autoescape(["html"]),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.environment.filters["money"] = _money_filter
-        self.environment.filters["km"] = _distance_filter
+        self.environment = _environment()
         self.translations = load_translations()
 
     def language(self, request: Request) -> str:
@@ -82,6 +91,26 @@ class Renderer:
     ) -> HTMLResponse:
         """The page in the reader's language; a ``?lang=`` switch is remembered in a cookie."""
         language = self.language(request)
+        html = self.text(request, template, context, language=language)
+        response = HTMLResponse(html, status_code=status_code)
+        if request.query_params.get("lang") == language:
+            response.set_cookie(
+                LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", httponly=True
+            )
+        response.headers["Content-Language"] = language
+        return response
+
+    def text(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any] | None = None,
+        *,
+        language: str | None = None,
+    ) -> str:
+        """A template rendered in the reader's language (or ``language``), as text: a page,
+        or the body of an e-mail."""
+        language = language or self.language(request)
         translations: gettext.NullTranslations = self.translations[language]
         _ = translations.gettext
 
@@ -96,7 +125,7 @@ class Renderer:
         def fulfilment_status(code: str) -> str:
             return _(FULFILMENT_STATUS_LABELS.get(code, code))
 
-        html = self.environment.get_template(template).render(
+        return self.environment.get_template(template).render(
             {
                 "request": request,
                 "lang": language,
@@ -110,13 +139,6 @@ class Renderer:
                 **(context or {}),
             }
         )
-        response = HTMLResponse(html, status_code=status_code)
-        if request.query_params.get("lang") == language:
-            response.set_cookie(
-                LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", httponly=True
-            )
-        response.headers["Content-Language"] = language
-        return response
 
 
 def duration(elapsed: timedelta, _: Any) -> str:
