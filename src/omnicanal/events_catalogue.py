@@ -23,6 +23,7 @@ EVENT_MODULES = (
     "omnicanal.carts.events",
     "omnicanal.orders.events",
     "omnicanal.fulfilment.events",
+    "omnicanal.returns.events",
     "omnicanal.customers.events",
     "omnicanal.privacy.events",
 )

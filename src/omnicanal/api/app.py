@@ -31,6 +31,7 @@ from omnicanal.platform.wiring import Platform
 from omnicanal.pricing.api import products_router as products
 from omnicanal.pricing.api import router as pricing
 from omnicanal.privacy.api import router as privacy
+from omnicanal.returns.api import router as returns
 from omnicanal.tracking.api import router as tracking
 from omnicanal.web.edge import install as install_web
 
@@ -80,7 +81,17 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         )
 
     bounded = [Depends(bounded_parameters)]
-    edges = (network, products, inventory, analytics, pricing, carts, profile_carts, orders)
+    edges = (
+        network,
+        products,
+        inventory,
+        analytics,
+        pricing,
+        carts,
+        profile_carts,
+        orders,
+        returns,
+    )
     for router in (*edges, fulfilment_work, fulfilment):
         app.include_router(router, dependencies=bounded)
     for router in (tracking, customers, privacy):

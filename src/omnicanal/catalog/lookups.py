@@ -26,6 +26,7 @@ __all__ = [
     "get_variant",
     "resolve_skus",
     "variants_by_id",
+    "variants_of_products",
 ]
 
 CHUNK = 500
@@ -111,6 +112,22 @@ def variants_by_id(session: Session, variant_ids: Iterable[str]) -> dict[str, Va
         for row in session.execute(_variants().where(Variant.id.in_(chunk))):
             variant = VariantRef(*row)
             found[variant.id] = variant
+    return found
+
+
+def variants_of_products(
+    session: Session, product_ids: Iterable[str], *, active_only: bool = True
+) -> dict[str, list[VariantRef]]:
+    """Each product's variants (its sizes and colours), by product id, in SKU order."""
+    wanted = sorted(set(product_ids))
+    found: dict[str, list[VariantRef]] = {product_id: [] for product_id in wanted}
+    for chunk in _chunks(wanted):
+        query = _variants().where(Variant.product_id.in_(chunk))
+        if active_only:
+            query = query.where(Variant.active.is_(True))
+        for row in session.execute(query.order_by(Variant.sku)):
+            variant = VariantRef(*row)
+            found[variant.product_id].append(variant)
     return found
 
 

@@ -25,8 +25,11 @@ from omnicanal.catalog.lookups import get_product_by_id as get_product_by_id
 from omnicanal.catalog.lookups import get_variant as get_variant
 from omnicanal.catalog.lookups import resolve_skus
 from omnicanal.catalog.lookups import variants_by_id as variants_by_id
+from omnicanal.catalog.lookups import variants_of_products as variants_of_products
 from omnicanal.catalog.models import Product, Variant
 from omnicanal.catalog.schemas import ProductIn, ProductOut, VariantOut
+from omnicanal.catalog.search import ProductMatch as ProductMatch
+from omnicanal.catalog.search import find_products_by_name as find_products_by_name
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.events import record_event
 

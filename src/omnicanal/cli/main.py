@@ -215,10 +215,11 @@ def keys_rotate(key_id: KeyId) -> None:
 
 
 def _register_commands() -> None:
-    from omnicanal.cli import demo, imports, orders, pricing
+    from omnicanal.cli import demo, imports, orders, pricing, returns
 
     app.add_typer(imports.app, name="import")
     app.add_typer(orders.app, name="orders")
+    app.add_typer(returns.app, name="returns")
     app.add_typer(pricing.app, name="pricing")
     app.command()(demo.demo)
     from omnicanal.cli import customers

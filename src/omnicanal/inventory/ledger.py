@@ -187,6 +187,84 @@ def record_movement(session: Session, *, data: MovementIn, actor: Actor) -> list
     return [movement_out(movement, variant.sku, location.code)]
 
 
+def receive_returned(
+    session: Session,
+    *,
+    sku: str,
+    location_code: str,
+    resellable: int,
+    damaged: int,
+    reason: str,
+    reference: str | None,
+    actor: Actor,
+) -> list[MovementOut]:
+    """Returned units coming into a location where they physically are: the resellable ones
+    restocked, the damaged ones written off at once.
+
+    The ledger says what came back: one ``return_restock`` line of every unit, then an
+    ``adjustment`` line writing the damaged ones off (with the reason). On-hand moves by the
+    resellable units only, in one update, so a damaged unit never shows as available for a
+    moment (no back-in-stock signal for an item nobody can buy).
+    """
+    variant = catalog.get_variant(session, sku)
+    location = network.get_location(session, location_code)
+    require_location(actor, location.id, location.code)
+    returned = resellable + damaged
+    if returned <= 0:
+        return []
+    ensure_levels(session, [(variant.id, location.id)])
+    after = returning_level(
+        session,
+        update(StockLevel)
+        .where(*level_where(variant.id, location.id))
+        .values(on_hand=StockLevel.on_hand + resellable, updated_at=utcnow()),
+    )
+    assert after is not None  # the level exists and nothing leaves: the update cannot miss
+    lines = [("return_restock", returned, after.on_hand + damaged, reason)]
+    if damaged:
+        lines.append(("adjustment", -damaged, after.on_hand, f"written off, damaged: {reason}"))
+    written = []
+    for kind, quantity, on_hand_after, why in lines:
+        movement = StockMovement(
+            id=new_id(),
+            variant_id=variant.id,
+            location_id=location.id,
+            kind=kind,
+            quantity=quantity,
+            on_hand_after=on_hand_after,
+            reason=why,
+            reference=reference,
+            actor=actor.label,
+            channel=actor.channel,
+            occurred_at=utcnow(),
+        )
+        session.add(movement)
+        record_event(
+            session,
+            StockMoved(
+                sku=variant.sku,
+                location=location.code,
+                kind=kind,
+                quantity=quantity,
+                on_hand=on_hand_after,
+                reserved=after.reserved,
+                reason=why,
+                reference=reference,
+            ),
+            actor=actor,
+        )
+        written.append(movement_out(movement, variant.sku, location.code))
+    signal_thresholds(
+        session,
+        sku=variant.sku,
+        location=location.code,
+        before=after.available - resellable,
+        after=after,
+        actor=actor,
+    )
+    return written
+
+
 def update_stock_settings(
     session: Session, *, sku: str, location_code: str, data: StockSettingsIn, actor: Actor
 ) -> None:

@@ -8,7 +8,12 @@ write, so concurrent writers from every channel can never reserve more than ther
 
 from omnicanal.inventory.counting import StockCount, count_stock
 from omnicanal.inventory.errors import ChannelForbidden
-from omnicanal.inventory.ledger import movements, record_movement, update_stock_settings
+from omnicanal.inventory.ledger import (
+    movements,
+    receive_returned,
+    record_movement,
+    update_stock_settings,
+)
 from omnicanal.inventory.levels import LevelAfter, ensure_levels, stock_status
 from omnicanal.inventory.reservations import (
     confirm_reservation,
@@ -29,6 +34,7 @@ __all__ = [
     "expired_hold",
     "get_reservation",
     "movements",
+    "receive_returned",
     "record_movement",
     "release_expired",
     "release_reservation",

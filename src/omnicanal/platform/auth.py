@@ -37,11 +37,15 @@ SCOPES: dict[str, str] = {
     "orders:read": "read orders, their fulfilments and history, and the pickup waits",
     "orders:write": "check out, cancel orders and record payment updates",
     "fulfilment:write": "move fulfilments on (pick, ready, check in, collect, ship...)",
+    "returns:read": "read returns, their labels and the returns metrics",
+    "returns:write": "take, receive, inspect, refund, exchange and cancel returns",
+    "returns:review": "approve or refuse the returns waiting for review (head office)",
     "privacy:export": "export everything held about one customer (RGPD art. 15 and 20)",
     "privacy:erase": "erase a customer in every table and the event log (RGPD art. 17)",
 }
 _CARTS = ("pricing:read", "carts:read", "carts:write")
 _ORDERS = ("orders:read", "orders:write")
+_RETURNS = ("returns:read", "returns:write")
 DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
     ChannelKind.web: (
         "catalog:read",
@@ -50,6 +54,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         "reservations:write",
         *_CARTS,
         *_ORDERS,
+        *_RETURNS,
     ),
     ChannelKind.app: (
         "catalog:read",
@@ -58,6 +63,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         "reservations:write",
         *_CARTS,
         *_ORDERS,
+        *_RETURNS,
     ),
     ChannelKind.store: (
         "catalog:read",
@@ -67,6 +73,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         "reservations:write",
         *_CARTS,
         *_ORDERS,
+        *_RETURNS,
         "fulfilment:write",
         "profiles:read",
         "tracking:write",
@@ -78,6 +85,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         "reservations:write",
         *_CARTS,
         *_ORDERS,
+        *_RETURNS,
         "profiles:read",
     ),
     ChannelKind.marketplace: (
@@ -86,6 +94,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         "reservations:write",
         "pricing:read",
         *_ORDERS,
+        *_RETURNS,
     ),
 }
 

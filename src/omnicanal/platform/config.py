@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -78,6 +80,17 @@ class Settings(BaseSettings):
     privacy_sweep_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often the retention periods are enforced."
     )
+    smtp_url: str | None = Field(
+        default=None,
+        description=(
+            "The SMTP relay e-mails (receipts) go through: smtp://host:25, "
+            "smtp+starttls://user:password@host:587 or smtps://user:password@host:465. "
+            "Unset: no e-mail is sent."
+        ),
+    )
+    smtp_from: str = Field(
+        default="omnicanal <no-reply@localhost>", description="The sender of the e-mails."
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description=(
@@ -85,6 +98,34 @@ class Settings(BaseSettings):
             'analytics.js sending to /v1/batch), as JSON: ["https://shop.example"]. '
             "None by default."
         ),
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description=(
+            "Signs the tokens omnicanal hands out (postal return authorisations). Unset: a "
+            "random key kept in data_dir/secret_key; set the same one on every process of a "
+            "deployment."
+        ),
+    )
+    returns_window_days: int = Field(
+        default=30, ge=0, le=3650, description="Days a customer has to return an item."
+    )
+    returns_window_days_by_channel: dict[str, int] = Field(
+        default_factory=dict,
+        description='Another window for the items bought on a channel, as JSON: {"web": 30}.',
+    )
+    returns_window_days_by_category: dict[str, int] = Field(
+        default_factory=lambda: {"Lingerie": 14, "Maillots de bain": 14},
+        description="A shorter window for some product categories, as JSON.",
+    )
+    returns_high_value_line_minor: int = Field(
+        default=50_000, ge=0, description="A return line worth more than this is reviewed."
+    )
+    returns_high_value_total_minor: int = Field(
+        default=100_000, ge=0, description="A return worth more than this is reviewed."
+    )
+    returns_authorisation_days: int = Field(
+        default=30, ge=1, le=365, description="How long a postal return label stays valid."
     )
 
     @field_validator("business_time_zone")
@@ -100,6 +141,31 @@ class Settings(BaseSettings):
     def business_zone(self) -> ZoneInfo:
         """:attr:`business_time_zone` as a ``tzinfo``."""
         return ZoneInfo(self.business_time_zone)
+
+    def resolved_secret_key(self) -> str:
+        """The key that signs tokens: the configured one, else the one kept in ``data_dir``
+        (created, readable by its owner only, the first time one is needed)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            # A hard link appears whole or not at all: processes starting at once all keep
+            # the first one's key.
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+        return path.read_text().strip()
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the configured one, or the embedded SQLite file."""

@@ -36,6 +36,7 @@ from omnicanal.pricing import privacy as pricing
 from omnicanal.privacy.errors import PersonNotDesignated, UnknownExportFormat
 from omnicanal.privacy.events import CustomerErased
 from omnicanal.privacy.models import Erasure
+from omnicanal.returns import privacy as returns
 from omnicanal.tracking import privacy as tracking
 
 __all__ = [
@@ -105,6 +106,15 @@ def export_person(
             "tracking_messages": tracking.export_messages(session, message_ids=person.timeline_ids),
             "carts": cart_rows,
             "orders": orders.export_orders(session, order_ids=order_ids),
+            "returns": returns.export_returns(
+                session,
+                return_ids=returns.returns_of(
+                    session, customer_refs=person.customer_refs, order_ids=order_ids
+                ),
+            ),
+            "store_credit": returns.export_store_credit(
+                session, customer_refs=person.customer_refs
+            ),
             "reservations": inventory.export_reservations(session, references=references),
             "coupon_redemptions": pricing.export_redemptions(
                 session, customer_refs=person.customer_refs
@@ -198,6 +208,13 @@ def erase_person(
     counts = {
         "tracking_messages": tracking.erase_messages(session, message_ids=person.timeline_ids),
         "carts": len(cart_ids),
+        "returns_anonymised": returns.anonymise_returns(
+            session,
+            return_ids=returns.returns_of(
+                session, customer_refs=person.customer_refs, order_ids=order_ids
+            ),
+            customer_refs=person.customer_refs,
+        ),
         "orders_anonymised": orders.anonymise_orders(session, order_ids=order_ids),
         "deliveries_anonymised": fulfilment.anonymise_deliveries(
             session, order_ids=order_ids, keep=orders.anonymised_address

@@ -38,7 +38,12 @@ from omnicanal.staff import service as staff
 from omnicanal.web.edge import Form, Member, WebDep
 
 __all__ = [
+    "ADDRESS_FIELDS",
+    "EXPLAINED",
+    "SALE_METHODS",
     "MissingPayment",
+    "address_of",
+    "checkout_from_form",
     "customer_context",
     "router",
 ]
@@ -78,7 +83,7 @@ def _open_cart(session: Session, references: list[str]) -> CartOut | None:
         return None
 
 
-def _address(traits: dict[str, Any], name: str) -> dict[str, str]:
+def address_of(traits: dict[str, Any], name: str) -> dict[str, str]:
     """The delivery form prefilled from what the profile knows."""
     fields = customers.person_fields(traits)
     street = fields["street"]
@@ -141,7 +146,7 @@ def customer_context(
         "sale": SalePanel(pickup_options=pickup, suggestions=suggestions, consent=consent),
         "stock": stock,
         "sale_key": secrets.token_urlsafe(18),
-        "address": _address(traits, name),
+        "address": address_of(traits, name),
         "here": here,
     }
 
@@ -165,16 +170,21 @@ class MissingPickupStore(InvalidInput):
     code = "missing_pickup_store"
 
 
-def _checkout(form: dict[str, str], cart_id: str) -> CheckoutIn:
-    """The checkout the form asks for (shape only: the orders module decides the rest)."""
+def checkout_from_form(
+    form: dict[str, str], cart_id: str, *, methods: tuple[Method, ...] = SALE_METHODS
+) -> CheckoutIn:
+    """The checkout a sale form asks for (shape only: the orders module decides the rest).
+
+    A reservation to try is paid in the store once tried: its receipt number may be empty.
+    """
     try:
         method = Method(form.get("method", ""))
     except ValueError:
         raise UnknownMethod("Choose how the customer gets the goods.", field="method") from None
-    if method not in SALE_METHODS:
+    if method not in methods:
         raise UnknownMethod("Choose how the customer gets the goods.", field="method")
     reference = form.get("payment_reference", "").strip()
-    if not reference:
+    if not reference and method is not Method.reserve_and_try:
         raise MissingPayment("Type the card terminal's receipt number.", field="payment_reference")
     address = None
     location = None
@@ -188,17 +198,19 @@ def _checkout(form: dict[str, str], cart_id: str) -> CheckoutIn:
                 missing=missing,
             )
         address = Address(**values)
-    elif method is Method.pickup:
+    elif method in (Method.pickup, Method.reserve_and_try):
         location = form.get("pickup_store", "").strip() or None
         if location is None:
             raise MissingPickupStore("Choose the store of the pickup.", field="pickup_store")
-    try:
-        payment = PaymentIn(provider=PAYMENT_PROVIDER, reference=reference, status="captured")
-    except ValueError:
-        raise MissingPayment(
-            "Type the card terminal's receipt number, never the card number.",
-            field="payment_reference",
-        ) from None
+    payment = None
+    if reference:
+        try:
+            payment = PaymentIn(provider=PAYMENT_PROVIDER, reference=reference, status="captured")
+        except ValueError:
+            raise MissingPayment(
+                "Type the card terminal's receipt number, never the card number.",
+                field="payment_reference",
+            ) from None
     return CheckoutIn(
         cart_id=cart_id,
         channel=STORE_CHANNEL,
@@ -226,7 +238,7 @@ def sell(
             references = customers.customer_references(session, profile_id=profile.id)
             actor = staff.acting_as(session, member)
         cart_id = form.get("cart_id", "")
-        data = _checkout(form, cart_id)
+        data = checkout_from_form(form, cart_id)
 
         def place(session: Session) -> dict[str, Any]:
             cart = carts.get_cart(session, cart_id=cart_id, with_prices=False)

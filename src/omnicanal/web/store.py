@@ -30,7 +30,9 @@ from omnicanal.network import service as network
 from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.platform.wiring import Platform
 from omnicanal.staff import sessions
-from omnicanal.web import counter, queue
+from omnicanal.web import counter, queue, receipt
+from omnicanal.web.basket import ProductResult, find_for_counter
+from omnicanal.web.basket import router as basket_router
 from omnicanal.web.edge import Form, Member, WebDep, WebEdge, client_address, read_form, safe_next
 from omnicanal.web.sessions import COOKIE, LIFETIME_SECONDS
 
@@ -210,21 +212,47 @@ def customer_page(
 
 @router.get("/products")
 def product_search(
-    request: Request, edge: WebDep, platform: PlatformDep, member: Member, q: str = ""
+    request: Request,
+    edge: WebDep,
+    platform: PlatformDep,
+    member: Member,
+    q: str = "",
+    basket: str = "",
 ) -> Response:
-    """A SKU or GTIN: available here, in the nearest stores (with distance) and online."""
+    """A SKU or GTIN: available here, in the nearest stores (with distance) and online; a
+    name: the closest products, each size and colour with its stock. Each can go into a
+    counter basket (``basket``, or a new one for a walk-in)."""
     code = q.strip()
+    add_to = basket.strip()[:26] or None
     if not code:
-        return edge.renderer.render(request, "store/products.html", {"q": code})
+        return edge.renderer.render(request, "store/products.html", {"q": code, "add_to": add_to})
     with platform.db.reading() as session:
         try:
             variant = catalog.find_variant(session, code)
         except UnknownSku:
+            results: list[ProductResult] = []
+            place = None
+            named = any(char.isalpha() for char in code)
+            if named:
+                place = (
+                    network.get_location(session, member.location_code)
+                    if member.location_code
+                    else None
+                )
+                _, results = find_for_counter(session, code, here=place)
             return edge.renderer.render(
                 request,
                 "store/products.html",
-                {"q": code, "problem": "unknown_product"},
-                status_code=404,
+                {
+                    "q": code,
+                    "results": results,
+                    "add_to": add_to,
+                    "here": place,
+                    "problem": None
+                    if results
+                    else ("no_product_named" if named else "unknown_product"),
+                },
+                status_code=200 if results else 404,
             )
         product = catalog.get_product_by_id(session, product_id=variant.product_id)
         here = None
@@ -270,9 +298,12 @@ def product_search(
             "store_names": store_names,
             "online": online,
             "problem": None if anywhere else "no_stock",
+            "add_to": add_to,
         },
     )
 
 
 router.include_router(counter.router)
+router.include_router(basket_router)
+router.include_router(receipt.router)
 router.include_router(queue.router)

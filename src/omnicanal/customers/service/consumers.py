@@ -1,11 +1,12 @@
 """Domain events joining the profile timeline through the bus.
 
-Orders, carts and reservations are other modules' business; the customers module reads
-only their events (:data:`TIMELINE_EVENTS`), never their tables. An event joins a profile
-when it names the customer:
+Orders, carts, reservations and returns are other modules' business; the customers module
+reads only their events (:data:`TIMELINE_EVENTS`), never their tables. An event joins a
+profile when it names the customer:
 
-* ``customer_ref`` (as carts and orders carry it): ``kind:value`` (``email:a@b.fr``,
-  ``loyalty_card:FID1``, ``profile:<id>``), a profile id, an email, else a login;
+* ``customer_ref`` (as carts, orders and returns carry it): ``kind:value``
+  (``email:a@b.fr``, ``loyalty_card:FID1``, ``profile:<id>``), a profile id, an email, else
+  a login;
 * a cart's ``anonymous_id`` (the visitor's cookie or device), resolved like a tracked
   message's, so an anonymous cart stitched to a known customer links the cookie to them;
 * a reference seen before with a customer: the event's order (``order_id``) or cart
@@ -54,6 +55,19 @@ from omnicanal.orders.events import (
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bus import Consumer
 from omnicanal.platform.events import DomainEvent, Event
+from omnicanal.returns.events import (
+    ExchangeCompleted,
+    ReturnApproved,
+    ReturnCancelled,
+    ReturnClosed,
+    ReturnEvent,
+    ReturnInspected,
+    ReturnReceived,
+    ReturnRefunded,
+    ReturnRefused,
+    ReturnRequested,
+    ReturnReviewRequested,
+)
 
 __all__ = ["TIMELINE_EVENTS", "join_timeline", "sighting_from_event", "timeline_consumer"]
 
@@ -78,8 +92,18 @@ TIMELINE_EVENTS: tuple[type[DomainEvent], ...] = (
     CartMerged,
     CartCheckedOut,
     StockReserved,
+    ReturnRequested,
+    ReturnReviewRequested,
+    ReturnApproved,
+    ReturnRefused,
+    ReturnReceived,
+    ReturnInspected,
+    ReturnRefunded,
+    ExchangeCompleted,
+    ReturnClosed,
+    ReturnCancelled,
 )
-"""The events that join a customer's timeline: orders, carts, reservations."""
+"""The events that join a customer's timeline: orders, carts, reservations, returns."""
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
 
@@ -103,6 +127,8 @@ def _names(payload: DomainEvent) -> tuple[str | None, str | None, list[str | Non
             return None, None, [payload.cart_id]
         case StockReserved():
             return None, None, [payload.reference]
+        case ReturnEvent():
+            return payload.customer_ref, None, [payload.order_id]
     return None, None, []
 
 

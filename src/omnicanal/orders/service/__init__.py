@@ -6,6 +6,7 @@ from omnicanal.orders.service.operations import (
     act,
     cancel_order,
     expire_overdue,
+    record_refund,
     reject_line,
     update_payment,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "list_orders",
     "pickup_options",
     "recent_skus",
+    "record_refund",
     "reject_line",
     "update_payment",
 ]

@@ -50,6 +50,7 @@ __all__ = [
     "act",
     "cancel_order",
     "expire_overdue",
+    "record_refund",
     "reject_line",
     "update_payment",
 ]
@@ -369,6 +370,17 @@ def update_payment(
     ):
         order.updated_at = utcnow()
     return order_out(session, order)
+
+
+def record_refund(session: Session, *, order_id: str, full: bool, actor: Actor) -> PaymentStatus:
+    """Move the order's payment to refunded (``full``) or partially refunded, for a refund
+    that another module's use case made and authorised (a return): its policy decided who
+    may, so none is applied here. Returns the payment's status afterwards."""
+    order = load_order(session, order_id, lock=True)
+    target = PaymentStatus.refunded if full else PaymentStatus.partially_refunded
+    if _set_payment(session, order, status=target, reference=None, provider=None, actor=actor):
+        order.updated_at = utcnow()
+    return PaymentStatus(order.payment_status)
 
 
 def expire_overdue(

@@ -1,0 +1,99 @@
+"""Reading returns: one return as every channel sees it, and pages of returns."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from omnicanal.platform.actors import Actor
+from omnicanal.returns import access
+from omnicanal.returns.models import Return
+from omnicanal.returns.schemas import ReturnOut, ReturnPage, ReturnSummary
+from omnicanal.returns.service.common import facts_of, load_return, return_out
+
+__all__ = ["get_return", "label_token", "list_returns"]
+
+
+def get_return(session: Session, *, return_id: str, actor: Actor | None = None) -> ReturnOut:
+    """The return's lines, status, history, refund or exchange.
+
+    With ``actor``, a return it may not read is unknown (access policy: returns/access.py).
+    """
+    row = load_return(session, return_id)
+    if actor is not None:
+        access.check_readable(actor, facts_of(row))
+    return return_out(session, row)
+
+
+def label_token(session: Session, *, return_id: str, actor: Actor) -> str | None:
+    """The postal authorisation a return's label prints, None for a counter return."""
+    row = load_return(session, return_id)
+    access.check_readable(actor, facts_of(row))
+    return row.authorisation_token
+
+
+def _visible(actor: Actor) -> ColumnElement[bool] | None:
+    seen = access.visibility(actor)
+    if seen.everything:
+        return None
+    if seen.order_placed_by is not None:
+        return Return.order_placed_by == seen.order_placed_by
+    if seen.location is not None:
+        return or_(
+            Return.location_code == seen.location,
+            Return.requested_location == seen.location,
+        )
+    return Return.purchase_channel_kind.in_(sorted(seen.purchase_channels))
+
+
+def list_returns(
+    session: Session,
+    *,
+    status: str | None = None,
+    location: str | None = None,
+    order_id: str | None = None,
+    customer_ref: str | None = None,
+    after: str | None = None,
+    limit: int = 50,
+    actor: Actor | None = None,
+) -> ReturnPage:
+    """Returns, newest first, filtered; ``after`` is the last id of the previous page.
+
+    With ``actor``, only the returns it may read (a store: those at its store)."""
+    query = select(Return)
+    if actor is not None:
+        visible = _visible(actor)
+        if visible is not None:
+            query = query.where(visible)
+    if status is not None:
+        query = query.where(Return.status == status)
+    if location is not None:
+        query = query.where(Return.location_code == location)
+    if order_id is not None:
+        query = query.where(Return.order_id == order_id)
+    if customer_ref is not None:
+        query = query.where(Return.customer_ref == customer_ref)
+    if after is not None:
+        query = query.where(Return.id < after)
+    rows = list(session.scalars(query.order_by(Return.id.desc()).limit(limit + 1)))
+    page = rows[:limit]
+    return ReturnPage(
+        items=[
+            ReturnSummary(
+                id=row.id,
+                order_id=row.order_id,
+                customer_ref=row.customer_ref,
+                purchase_channel=row.purchase_channel,
+                return_channel=row.return_channel,
+                location=row.location_code,
+                status=row.status,
+                currency=row.currency,
+                value_minor=row.value_minor,
+                requested_at=row.requested_at,
+                updated_at=row.updated_at,
+            )
+            for row in page
+        ],
+        next_cursor=page[-1].id if len(rows) > limit else None,
+    )
