@@ -393,3 +393,49 @@ def test_a_store_lists_the_returns_at_its_counter(platform, client, shop):
     assert [item["id"] for item in lyon["items"]] == [at_lyon["id"]]
     assert {item["id"] for item in every.json()["items"]} == {at_lyon["id"], at_paris["id"]}
     assert [item["id"] for item in received.json()["items"]] == [at_paris["id"]]
+
+
+def test_an_exchange_for_less_gives_the_difference_back_as_store_credit(platform, client, shop):
+    """Two dresses back, one taken: the customer keeps the difference as store credit."""
+    order = web_order(client, platform, shop.web, (shop.robe_m, 2))
+    returned = client.post(
+        "/v1/returns", json=return_body(order, (0, 2)), headers=auth(shop.lyon)
+    ).json()
+
+    exchanged = client.post(
+        f"/v1/returns/{returned['id']}/exchange",
+        json={"lines": [{"sku": shop.robe_l, "quantity": 1}]},
+        headers=auth(shop.lyon),
+    ).json()
+
+    assert exchanged["price_difference_minor"] == 4990 - returned["value_minor"]
+    assert exchanged["refund"]["method"] == "store_credit"
+    assert exchanged["refund"]["amount_minor"] == returned["value_minor"] - 4990
+    credit = client.get(
+        "/v1/returns/store-credit", params={"customer_ref": CUSTOMER}, headers=auth(shop.lyon)
+    ).json()
+    assert credit["balance_minor"] == returned["value_minor"] - 4990
+
+
+def test_an_exchange_may_send_the_new_item_home(platform, client, shop):
+    """The new item is sent home instead of carried out, in the same go."""
+    order = till_order(client, shop.lyon, (shop.veste, 1))
+    returned = client.post("/v1/returns", json=return_body(order), headers=auth(shop.lyon)).json()
+    lyon_l = on_hand(platform, shop.robe_l, "LYON-01")
+
+    exchanged = client.post(
+        f"/v1/returns/{returned['id']}/exchange",
+        json={
+            "lines": [{"sku": shop.robe_l, "quantity": 1}],
+            "fulfilment": {"method": "ship"},
+            "delivery_address": {"name": "Inès Martin", "city": "Lyon"},
+        },
+        headers=auth(shop.lyon),
+    )
+
+    assert exchanged.status_code == 200, exchanged.text
+    sale = client.get(
+        f"/v1/orders/{exchanged.json()['exchange_order_id']}", headers=auth(shop.lyon)
+    ).json()
+    assert [f["method"] for f in sale["fulfilments"]] == ["ship"]
+    assert on_hand(platform, shop.robe_l, "LYON-01") == lyon_l
