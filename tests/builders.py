@@ -27,15 +27,16 @@ def make_location(
     latitude: float = 45.7640,
     longitude: float = 4.8357,
     city: str = "Lyon",
+    name: str | None = None,
 ) -> str:
-    """A location serving ``channels``; returns its code."""
+    """A location serving ``channels`` (named "Store LYON" unless ``name``); returns its code."""
     with platform.db.transaction() as session:
         network.ensure_default_channels(session)
         network.create_location(
             session,
             data=LocationIn(
                 code=code,
-                name=f"{kind.title()} {code}",
+                name=name or f"{kind.title()} {code}",
                 kind=kind,
                 city=city,
                 latitude=latitude,

@@ -314,7 +314,7 @@ def test_the_price_audit_lists_each_override_with_reason_and_author(boss, client
     assert "ROBE-M" in page.text and "JEAN-40" not in page.text
     assert "39,90\u00a0€" in page.text and "49,90\u00a0€" in page.text
     assert "Fin de série" in page.text
-    assert "operator:cli" in page.text
+    assert "ligne de commande du serveur" in page.text
 
 
 def test_promotions_are_listed_by_phase_with_conditions_and_redemptions(boss, client):

@@ -12,7 +12,15 @@ from jinja2.ext import babel_extract
 from omnicanal.customers.identifiers import IdentifierKind
 from omnicanal.fulfilment.states import Method
 from omnicanal.web.i18n import LOCALES, load_translations
-from omnicanal.web.labels import FULFILMENT_STATUS_LABELS, ORDER_STATUS_LABELS
+from omnicanal.web.labels import (
+    ACTOR_NAMES,
+    CHANNEL_LABELS,
+    EVENT_LABELS,
+    FULFILMENT_STATUS_LABELS,
+    FULFILMENT_STEP_LABELS,
+    LOCATION_KIND_LABELS,
+    ORDER_STATUS_LABELS,
+)
 from omnicanal.web.rendering import TEMPLATES
 
 OPTIONS = {"trim_blocks": "true", "lstrip_blocks": "true"}
@@ -69,8 +77,23 @@ def test_every_message_of_the_templates_has_its_french():
         list(FULFILMENT_STATUS_LABELS.values()),
         [kind.value for kind in IdentifierKind],
         [method.value for method in Method],
+        list(CHANNEL_LABELS.values()),
+        list(EVENT_LABELS.values()),
+        list(FULFILMENT_STEP_LABELS.values()),
+        list(LOCATION_KIND_LABELS.values()),
+        list(ACTOR_NAMES.values()),
     ],
-    ids=["order statuses", "fulfilment statuses", "identifier kinds", "methods"],
+    ids=[
+        "order statuses",
+        "fulfilment statuses",
+        "identifier kinds",
+        "methods",
+        "channels",
+        "events",
+        "fulfilment steps",
+        "location kinds",
+        "actors",
+    ],
 )
 def test_the_words_for_codes_have_their_french(words):
     french = load_translations()["fr"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,7 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 
 from omnicanal.platform.http.deps import PlatformDep
@@ -144,6 +146,24 @@ def install(app: FastAPI) -> None:
         if page and not address_is_clean(raw_path, scope.get("query_string", b"")):
             return await _bad_characters(request, PageInputRefused())
         return await call_next(request)
+
+    api_http_error = app.exception_handlers.get(HTTPException)
+
+    @app.exception_handler(HTTPException)
+    async def _unknown_page(request: Request, error: HTTPException) -> Response:
+        # A page address that leads nowhere answers a page in the reader's language; the
+        # API's addresses keep their problem+json answer.
+        path = request.url.path
+        on_pages = path.startswith(("/store/", "/admin/")) or path in ("/store", "/admin")
+        if error.status_code == 404 and on_pages:
+            edge: WebEdge = request.app.state.web
+            return edge.renderer.render(
+                request, "store/error.html", {"problem": "unknown_page"}, status_code=404
+            )
+        if api_http_error is None:
+            raise error
+        answer = api_http_error(request, error)
+        return await answer if inspect.isawaitable(answer) else answer
 
     @app.exception_handler(FormRejected)
     async def _rejected(request: Request, error: FormRejected) -> Response:

@@ -4,7 +4,8 @@ Message ids are English; ``locale/fr/LC_MESSAGES/messages.po`` holds the French 
 ``locale/en/…`` only the words for codes shown to people (``user_id`` → "customer account").
 Every ``.po`` file of a language's folder is read (one per part of the app: ``messages.po``
 for the clerk app, ``counter.po`` for its basket and receipt, ``admin.po`` for the back
-office) and compiled in memory at startup
+office, ``explanations.po`` for the engines' explanations and the code words of
+``labels.py``) and compiled in memory at startup
 into one catalog (no ``.mo`` to build or ship).
 """
 

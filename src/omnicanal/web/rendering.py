@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import gettext
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from omnicanal.network import service as network
+from omnicanal.network.errors import UnknownLocation
 from omnicanal.platform.clock import as_utc, utcnow
 from omnicanal.platform.money import MINOR_UNITS
+from omnicanal.web.explanations import Explainer
 from omnicanal.web.i18n import DEFAULT_LANGUAGE, choose_language, load_translations
-from omnicanal.web.labels import FULFILMENT_STATUS_LABELS, ORDER_STATUS_LABELS
+from omnicanal.web.labels import (
+    CHANNEL_LABELS,
+    FULFILMENT_STATUS_LABELS,
+    ORDER_STATUS_LABELS,
+    actor_label,
+    event_label,
+)
 
-__all__ = ["LANGUAGE_COOKIE", "Renderer", "distance"]
+__all__ = ["LANGUAGE_COOKIE", "Renderer", "distance", "local_time", "zone_named"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 LANGUAGE_COOKIE = "omnicanal_lang"
@@ -45,6 +56,31 @@ def distance(kilometres: float | None, language: str) -> str:
     if kilometres is None:
         return "—"
     return f"{format_decimal(kilometres, format='#,##0.0', locale=language)}\u00a0km"
+
+
+def zone_named(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
+    """The IANA zone ``name``, or ``fallback`` when it is missing or unknown."""
+    try:
+        return ZoneInfo(name) if name else fallback
+    except (ZoneInfoNotFoundError, ValueError):
+        return fallback
+
+
+def local_time(moment: datetime | None, zone: ZoneInfo, language: str) -> str:
+    """A moment on the wall clock of ``zone``, the way ``language`` writes it (Babel's
+    medium format, the same on every page): "6 déc. 2026, 10:30:00"."""
+    if moment is None:
+        return "—"
+    return format_datetime(as_utc(moment), "medium", tzinfo=zone, locale=language)
+
+
+def local_day(moment: datetime | date | None, zone: ZoneInfo, language: str) -> str:
+    """The calendar day of a moment in ``zone`` (or a date as it is): "6 déc. 2026"."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, datetime):
+        moment = as_utc(moment).astimezone(zone).date()
+    return format_date(moment, "medium", locale=language)
 
 
 @pass_context
@@ -73,6 +109,21 @@ class Renderer:
     def __init__(self) -> None:
         self.environment = _environment()
         self.translations = load_translations()
+
+    def zone(self, request: Request) -> ZoneInfo:
+        """The time zone a page's times are read in: the signed-in member's store's, or the
+        business zone for head office (and before signing in)."""
+        platform = request.app.state.platform
+        fallback: ZoneInfo = platform.settings.business_zone
+        member = getattr(request.state, "member", None)
+        if member is None or member.location_code is None:
+            return fallback
+        with platform.db.reading() as session:
+            try:
+                name = network.get_location(session, member.location_code).timezone
+            except UnknownLocation:
+                return fallback
+        return zone_named(name, fallback)
 
     def language(self, request: Request) -> str:
         return choose_language(
@@ -125,6 +176,22 @@ class Renderer:
         def fulfilment_status(code: str) -> str:
             return _(FULFILMENT_STATUS_LABELS.get(code, code))
 
+        zone = (context or {}).get("zone") or self.zone(request)
+        explainer = Explainer(translations, language, money)
+
+        def channel(code: str | None) -> str:
+            return _(CHANNEL_LABELS[code]) if code in CHANNEL_LABELS else code or "—"
+
+        def identifier(text: str) -> str:
+            """An identifier as stored (``loyalty_card:FID1``): its kind's word, its value."""
+            kind, colon, value = text.partition(":")
+            return f"{_(kind)} {value}" if colon else text
+
+        def source(text: str | None) -> str:
+            """A tracking source as stored (``web/Site vitrine``): its channel, its name."""
+            kind, slash, name = (text or "").partition("/")
+            return f"{channel(kind)} · {name}" if slash else channel(kind)
+
         return self.environment.get_template(template).render(
             {
                 "request": request,
@@ -134,6 +201,18 @@ class Renderer:
                 "since": since,
                 "order_status": order_status,
                 "fulfilment_status": fulfilment_status,
+                "when": lambda moment: local_time(moment, zone, language),
+                "day": lambda moment: local_day(moment, zone, language),
+                "channel_name": channel,
+                "source": source,
+                "actor": lambda key: actor_label(key, _),
+                "event": lambda code: event_label(code, _),
+                "explain_sourcing": explainer.sourcing,
+                "explain_pricing": explainer.pricing,
+                "explain_reason": explainer.reason,
+                "explain_detail": explainer.detail,
+                "explain_match": explainer.match_reason,
+                "identifier": identifier,
                 "member": getattr(request.state, "member", None),
                 "csrf_token": getattr(request.state, "csrf", ""),
                 **(context or {}),

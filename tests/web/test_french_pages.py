@@ -1,0 +1,391 @@
+"""Every page of the store and the back office reads French from end to end: no English word,
+no raw code, no "UTC", on a small world signed in as a clerk and as head office."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from fastapi.testclient import TestClient
+
+from omnicanal.platform.wiring import Platform
+from tests.builders import make_location
+from tests.customers.support import make_source, send
+from tests.pricing.builders import make_promotion, set_override
+from tests.web.test_store_basket import M_NATURAL, make_dress, open_basket, sale_fields, sell
+from tests.web.test_store_pages import build_zoe, make_staff, sign_in
+from tests.web.test_store_selling import pickup_for
+
+# Words that are English and not French; a French page shows none of them ("stock" is French
+# too: "en stock", "le stock du magasin").
+ENGLISH = frozenset(
+    [
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "for",
+        "with",
+        "from",
+        "by",
+        "at",
+        "is",
+        "are",
+        "was",
+        "be",
+        "not",
+        "no",
+        "yes",
+        "this",
+        "that",
+        "these",
+        "you",
+        "your",
+        "order",
+        "orders",
+        "customer",
+        "customers",
+        "found",
+        "price",
+        "prices",
+        "cancel",
+        "cancelled",
+        "placed",
+        "allocated",
+        "picking",
+        "packed",
+        "shipped",
+        "delivered",
+        "ready",
+        "pickup",
+        "collected",
+        "released",
+        "expired",
+        "completed",
+        "rejected",
+        "held",
+        "tried",
+        "bought",
+        "checked",
+        "store",
+        "web",
+        "app",
+        "call",
+        "centre",
+        "marketplace",
+        "operator",
+        "system",
+        "staff",
+        "created",
+        "updated",
+        "reserved",
+        "reservation",
+        "checkout",
+        "delivery",
+        "home",
+        "sign",
+        "password",
+        "search",
+        "product",
+        "products",
+        "size",
+        "colour",
+        "unknown",
+        "error",
+        "back",
+        "discount",
+        "off",
+        "free",
+        "shipping",
+        "basket",
+        "cart",
+        "receipt",
+        "paid",
+        "payment",
+        "captured",
+        "authorised",
+        "review",
+        "reviews",
+        "merge",
+        "merged",
+        "unmerge",
+        "pending",
+        "event",
+        "events",
+        "item",
+        "items",
+        "line",
+        "lines",
+        "quantity",
+        "available",
+        "none",
+        "unit",
+        "sold",
+        "sale",
+        "sell",
+        "user_id",
+        "loyalty_card",
+        "phone",
+        "email",
+        "external_id",
+        "anonymous_id",
+        "anonymous",
+        "identify",
+        "identified",
+        "track",
+        "carry",
+        "out",
+        "try",
+        "days",
+        "hours",
+        "minutes",
+        "applied",
+        "reason",
+        "rule",
+        "rules",
+        "new",
+        "open",
+        "close",
+    ]
+)
+
+# Proper names and codes that pages legitimately show as they are: the product, the names the
+# builders give tracking sources, and "Back-office" and "Site web" (French as the trade says
+# it; a bare "web" is still the raw channel code).
+ALLOWED = frozenset({"omnicanal", "Zoé", "Léa"})
+ALLOWED_NAMES = ("test web", "test app", "Back-office", "back-office", "Site web")
+
+CODE = re.compile(r"\b[A-Z0-9][A-Z0-9_-]*[0-9_-][A-Z0-9_-]*\b|\b[A-Z]{2,}\b")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+WORD = re.compile(r"[^\W\d]+")
+
+
+class VisibleText(HTMLParser):
+    """The strings a person sees or hears: text nodes, and the titles, labels, placeholders
+    and button captions."""
+
+    SEEN_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.strings: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "template"):
+            self._hidden += 1
+        values = dict(attrs)
+        for name in self.SEEN_ATTRIBUTES:
+            if values.get(name):
+                self.strings.append(str(values[name]))
+        is_button = tag == "button" or (
+            tag == "input" and values.get("type") in ("submit", "button", "reset")
+        )
+        if is_button and values.get("value"):
+            self.strings.append(str(values["value"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "template") and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden and data.strip():
+            self.strings.append(data.strip())
+
+
+def english_words(html: str) -> list[str]:
+    """The visible strings of ``html`` that hold an English word, each with the word."""
+    parser = VisibleText()
+    parser.feed(html)
+    found: list[str] = []
+    for string in parser.strings:
+        if "UTC" in string:
+            found.append(f"UTC in {string!r}")
+        cleaned = EMAIL.sub(" ", string)
+        for name in ALLOWED_NAMES:
+            cleaned = cleaned.replace(name, " ")
+        cleaned = CODE.sub(" ", cleaned)
+        for word in WORD.findall(cleaned):
+            if word in ALLOWED:
+                continue
+            if word.lower() in ENGLISH:
+                found.append(f"{word!r} in {string!r}")
+    return found
+
+
+def test_the_checker_sees_english_words_and_leaves_codes_and_names():
+    html = (
+        '<p>Commande <b>ROBE-LIN-M</b> de zoe@example.fr</p><button title="Cancel order">'
+        'x</button><input type="submit" value="Valider"><script>var order = 1;</script>'
+    )
+
+    assert english_words(html) == ["'Cancel' in 'Cancel order'", "'order' in 'Cancel order'"]
+
+
+def build_world(platform: Platform, client: TestClient) -> dict[str, str]:
+    """Lyon and Villeurbanne with a clerk each, head office, Zoé with a web cart, a pickup and
+    a reservation to try at Lyon, a counter sale with its receipt, a price override, a
+    promotion and an identity review waiting; returns the ids the pages need."""
+    make_location(platform, "LYON", name="Magasin Lyon Part-Dieu")
+    make_location(
+        platform,
+        "VIL",
+        latitude=45.7719,
+        longitude=4.8902,
+        city="Villeurbanne",
+        name="Magasin Villeurbanne",
+    )
+    make_staff(platform, "lea@example.fr")
+    make_staff(platform, "victor@example.fr", location="VIL")
+    make_staff(platform, "hugo@example.fr", role="head_office", location=None)
+    sku = build_zoe(platform, client)
+    make_dress(platform)
+    pickup_for(platform, sku)
+    pickup_for(platform, M_NATURAL, "reserve_and_try", reserve_days=2)
+    set_override(platform, M_NATURAL, "store", 7900, reason="Fin de série")
+    make_promotion(platform, "ETE10", "percent_off", percent=10, requires_coupon=True)
+    send(
+        client,
+        make_source(platform, "app"),
+        {"type": "identify", "userId": "u-a", "traits": {"loyalty_card": "FID1"}},
+        {"type": "identify", "userId": "u-a", "traits": {"loyalty_card": "FID2"}},
+    )
+    sign_in(client, "lea@example.fr")
+    basket = open_basket(client, sku=M_NATURAL)
+    sold = sell(
+        client, basket, {**sale_fields(client, basket, "carry_out"), "payment_reference": "T-1"}
+    )
+    assert sold.status_code == 303, sold.text
+    order_id = sold.headers["location"].split("/")[3]
+    search = client.get("/store/customers", params={"q": "zoe@example.fr"})
+    profile = re.search(r'href="/store/customers/([0-9A-Z]{26})"', search.text)
+    assert profile is not None
+    return {
+        "sku": sku,
+        "basket": basket,
+        "order": order_id,
+        "profile": profile.group(1),
+    }
+
+
+def store_pages(ids: dict[str, str]) -> list[str]:
+    return [
+        "/store",
+        "/store/customers?q=zoe@example.fr",
+        "/store/customers?q=0612345678",
+        "/store/customers?q=07 00 00 00 00",
+        f"/store/customers/{ids['profile']}",
+        f"/store/products?q={M_NATURAL}",
+        "/store/products?q=robe",
+        "/store/products?q=0000000000000",
+        "/store/queue/LYON",
+        "/store/queue/VIL",
+        ids["basket"],
+        "/store/baskets/01NOPE",
+        f"/store/orders/{ids['order']}",
+        f"/store/orders/{ids['order']}/receipt",
+    ]
+
+
+def admin_pages(ids: dict[str, str]) -> list[str]:
+    return [
+        "/admin",
+        "/admin/orders",
+        f"/admin/orders/{ids['order']}",
+        "/admin/orders/01NOPE",
+        "/admin/stock",
+        "/admin/stock/LYON",
+        f"/admin/stock/sku?q={M_NATURAL}",
+        "/admin/customers?q=zoe@example.fr",
+        f"/admin/customers/{ids['profile']}/merges",
+        "/admin/reviews",
+        "/admin/prices",
+        "/admin/promotions",
+        "/admin/audit",
+        "/admin/privacy?q=zoe@example.fr",
+    ]
+
+
+@pytest.mark.parametrize("role", ["clerk", "head_office"])
+def test_every_page_reads_french_without_an_english_word(platform, client, role):
+    """Each page (its errors included) is read for English words and "UTC"."""
+    ids = build_world(platform, client)
+    paths = store_pages(ids)
+    if role == "head_office":
+        client.cookies.clear()
+        sign_in(client, "hugo@example.fr")
+        paths = [*admin_pages(ids), "/store", "/store/customers?q=zoe@example.fr"]
+    client.cookies.clear()
+    sign_in(client, "lea@example.fr" if role == "clerk" else "hugo@example.fr")
+
+    found = {}
+    for path in paths:
+        page = client.get(path)
+        assert page.status_code < 500, path
+        assert '<html lang="fr">' in page.text, path
+        words = english_words(page.text)
+        if words:
+            found[path] = words
+
+    assert found == {}, "\n".join(f"{path}: {words}" for path, words in found.items())
+
+
+def test_the_sign_in_page_reads_french(platform, client):
+    assert english_words(client.get("/store/login").text) == []
+
+
+@pytest.mark.parametrize("path", ["/store/nowhere", "/admin/nowhere/else"])
+def test_an_unknown_page_answers_a_french_page_not_json(platform, client, path):
+    make_location(platform, "LYON")
+    make_staff(platform, "hugo@example.fr", role="head_office", location=None)
+    sign_in(client, "hugo@example.fr")
+
+    page = client.get(path)
+
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Cette page n\u2019existe pas." in page.text
+    assert english_words(page.text) == []
+
+
+def test_an_unknown_api_address_still_answers_a_problem(client):
+    response = client.get("/v1/nowhere")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_an_admin_deep_link_survives_the_sign_in(platform, client):
+    """The sign-in comes back to the very page asked, its query included."""
+    make_staff(platform, "hugo@example.fr", role="head_office", location=None)
+
+    asked = client.get("/admin/orders?status=allocated&channel=web", follow_redirects=False)
+    form = client.get(asked.headers["location"])
+    next_path = re.search(r'name="next" value="([^"]+)"', form.text)
+    assert next_path is not None
+    signed = client.post(
+        "/store/login",
+        data={
+            "email": "hugo@example.fr",
+            "password": "correct horse",
+            "next": next_path.group(1).replace("&amp;", "&"),
+        },
+        follow_redirects=False,
+    )
+
+    assert signed.status_code == 303
+    assert signed.headers["location"] == "/admin/orders?status=allocated&channel=web"
+
+
+def test_the_sign_in_goes_to_no_other_site(platform, client):
+    make_staff(platform, "hugo@example.fr", role="head_office", location=None)
+
+    signed = client.post(
+        "/store/login",
+        data={"email": "hugo@example.fr", "password": "correct horse", "next": "//evil.example"},
+        follow_redirects=False,
+    )
+
+    assert signed.headers["location"] == "/store"
