@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from rich.console import Console
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -17,6 +19,7 @@ from omnicanal.api.app import create_app
 from omnicanal.bootstrap import build_platform
 from omnicanal.catalog.gtin import is_valid_gtin
 from omnicanal.catalog.models import Product, Variant
+from omnicanal.cli.demo import print_secrets
 from omnicanal.cli.main import app
 from omnicanal.demo import generate
 from omnicanal.demo.assortment import plan_catalogue
@@ -284,3 +287,31 @@ def test_a_second_run_serves_the_existing_data_without_adding_any(demo):
     assert again.exit_code == 0, again.output
     assert "already holds data" in again.output
     assert snapshot(demo.platform) == before
+
+
+def test_keys_and_passwords_are_printed_whole_at_eighty_columns():
+    """A secret shown once must survive a narrow terminal: nothing cropped or folded."""
+    out = io.StringIO()
+    console = Console(file=out, width=80, force_terminal=False)
+    token = "oc_store_" + "x" * 43
+    password = "Lumiere-Lyon-2026-tres-long-mot-de-passe"
+
+    print_secrets(
+        console,
+        "Staff accounts to try the pages (shown once)",
+        ("role", "store", "email", "password", "page"),
+        [
+            ("clerk", "LYON-01", "lea.clerc@maison-lumiere.fr", password, "http://x/store"),
+            ("store", "LYON-01", "-", token, "-"),
+        ],
+    )
+
+    assert password in out.getvalue()
+    assert token in out.getvalue()
+    assert re.search(r"(lea\.clerc@\S+)\s+│\s+(\S+)\s+│\s+\S+/store", out.getvalue())
+
+
+def test_the_demo_shows_its_progress_when_its_output_is_a_log(demo):
+    """Run with its output in a file or a pipe, the demo still says what it is doing."""
+    assert "Catalogue…" in demo.output
+    assert re.search(r"Catalogue: [\d,]+/[\d,]+ done", demo.output), demo.output[:2000]

@@ -19,7 +19,6 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
 
 from omnicanal.bootstrap import build_platform
 from omnicanal.demo import generate
@@ -49,6 +48,14 @@ def demo(
     with _progress(console) as progress, platform.db.transaction() as session:
 
         def show(step: Step, done: int, total: int) -> None:
+            if not console.is_terminal:
+                # No live bar in a log or a pipe: a plain line as each step starts and ends.
+                if step.name not in tasks:
+                    tasks[step.name] = TaskID(len(tasks))
+                    console.print(f"{step.label}…", markup=False, highlight=False)
+                if done >= total:
+                    console.print(f"{step.label}: {done:,}/{total:,} done", markup=False)
+                return
             if step.name not in tasks:
                 tasks[step.name] = progress.add_task(step.label, total=total)
             progress.update(tasks[step.name], completed=done, total=total)
@@ -80,7 +87,21 @@ def _progress(console: Console) -> Progress:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
+        disable=not console.is_terminal,
     )
+
+
+def print_secrets(
+    console: Console, title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]
+) -> None:
+    """Secrets shown once, as aligned plain lines that are never cut or folded: a table
+    would crop a key or a password at the terminal's width (80 columns is common)."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    console.print(f"\n[bold]{escape(title)}[/bold]")
+    for cells in (header, *rows):
+        line = " │ ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+        console.print(line.rstrip(), markup=False, highlight=False, soft_wrap=True, crop=False)
+    console.print()
 
 
 def _welcome(console: Console, retailer: DemoRetailer, *, base_url: str, elapsed: float) -> None:
@@ -91,22 +112,27 @@ def _welcome(console: Console, retailer: DemoRetailer, *, base_url: str, elapsed
         f"{len(retailer.products):,} products, {retailer.sku_count:,} SKUs, "
         f"{len(retailer.stock):,} stock lines ({units:,} units), created in {elapsed:.1f} s.\n"
     )
-    keys = Table(title="API keys (shown once)", title_justify="left")
-    keys.add_column("channel", no_wrap=True)
-    keys.add_column("store", no_wrap=True)
-    keys.add_column("key", no_wrap=True)
-    for key in retailer.keys:
-        keys.add_row(key.channel, key.location or "-", key.token)
-    console.print(keys)
-    people = Table(title="Staff accounts to try the pages (shown once)", title_justify="left")
-    for column in ("role", "store", "email", "password", "page"):
-        people.add_column(column, no_wrap=True)
-    for member in retailer.staff:
-        page = "/admin" if member.location is None else "/store"
-        people.add_row(
-            member.role, member.location or "-", member.email, member.password, base_url + page
-        )
-    console.print(people)
+    print_secrets(
+        console,
+        "API keys (shown once)",
+        ("channel", "store", "key"),
+        [(key.channel, key.location or "-", key.token) for key in retailer.keys],
+    )
+    print_secrets(
+        console,
+        "Staff accounts to try the pages (shown once)",
+        ("role", "store", "email", "password", "page"),
+        [
+            (
+                member.role,
+                member.location or "-",
+                member.email,
+                member.password,
+                base_url + ("/admin" if member.location is None else "/store"),
+            )
+            for member in retailer.staff
+        ],
+    )
     console.print(
         "At the Lyon counter: sign in as the clerk, search the customer "
         f"[bold]{ZOE['till_phone'].replace(' ', '.')}[/bold] and open her web cart.\n"
