@@ -10,6 +10,7 @@ typed payload back with :attr:`Event.payload`.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -90,9 +91,10 @@ class DomainEvent(BaseModel):
         _DECLARED[declared] = cls
 
     @property
+    @abstractmethod
     def subject(self) -> str:
-        """What the event is about, as a path (``orders/{id}``)."""
-        raise NotImplementedError(f"{type(self).__name__} does not say its subject")
+        """What the event is about, as a path (``orders/{id}``): every event class says it (a
+        class that does not cannot be instantiated)."""
 
 
 def declared_events() -> dict[str, type[DomainEvent]]:
