@@ -21,15 +21,20 @@ from omnicanal.catalog.gtin import is_valid_gtin
 from omnicanal.catalog.models import Product, Variant
 from omnicanal.cli.demo import print_secrets
 from omnicanal.cli.main import app
+from omnicanal.customers.service.consumers import join_timeline
 from omnicanal.demo import generate
 from omnicanal.demo.assortment import plan_catalogue
+from omnicanal.demo.showcase import ZOE
 from omnicanal.inventory.models import StockLevel, StockMovement
 from omnicanal.network import service as network
 from omnicanal.network.models import Location
+from omnicanal.orders import service as orders
 from omnicanal.platform import migrate
 from omnicanal.platform.config import Settings
+from omnicanal.platform.events import OutboxEvent
 from omnicanal.platform.wiring import Platform
 from omnicanal.pricing.models import ListPrice
+from omnicanal.returns import service as returns
 from tests.builders import auth
 
 pytestmark = pytest.mark.slow
@@ -277,6 +282,89 @@ def test_the_printed_clerk_finds_the_showcase_customer_and_her_web_cart(demo):
     assert cart.split("<tbody>")[1].split("</tbody>")[0].count("<tr") == 2  # dress and shirt
     assert cart.count("manque ici") == 1  # Lyon has just sold its last dress in M
     assert wrong.status_code == 401
+
+
+def test_every_store_opens_with_work_waiting_and_head_office_with_returns_to_review(demo):
+    """Each store has customers' pickups ready (where it offers click & collect), an item
+    held to try and a return taken at its counter to inspect; head office has returns
+    outside the window or of high value to decide on; past returns were refunded and
+    exchanged."""
+    with demo.platform.db.reading() as session:
+        stores = [loc for loc in network.list_locations(session) if loc.kind == "store"]
+        missing = []
+        for store in stores:
+
+            def waiting(status: str, method: str, code: str = store.code) -> int:
+                return len(
+                    orders.list_fulfilment_views(
+                        session, location_code=code, status=status, method=method
+                    )
+                )
+
+            pickups = waiting("ready_for_pickup", "pickup") + waiting("checked_in", "pickup")
+            to_inspect = returns.list_returns(session, status="received", location=store.code)
+            if store.click_and_collect and not pickups:
+                missing.append(f"{store.code}: no pickup waiting")
+            if not waiting("held", "reserve_and_try"):
+                missing.append(f"{store.code}: nothing held to try")
+            if not to_inspect.items:
+                missing.append(f"{store.code}: no return to inspect")
+        arrived = sum(
+            len(orders.list_fulfilment_views(session, location_code=s.code, status="checked_in"))
+            for s in stores
+        )
+        reviews = returns.list_returns(session, status="review_pending", limit=200).items
+        reasons = {
+            reason.code
+            for summary in reviews
+            for reason in returns.get_return(session, return_id=summary.id).review_reasons
+        }
+        settled = {
+            status: len(returns.list_returns(session, status=status, limit=200).items)
+            for status in ("refunded", "exchanged")
+        }
+
+    assert missing == []
+    assert arrived >= sum(store.click_and_collect for store in stores)
+    assert len(reviews) >= 2
+    assert {"outside_window", "high_value_line"} <= reasons
+    assert settled["refunded"] >= 5 and settled["exchanged"] >= 2
+
+
+def test_the_clerk_sees_zoes_satisfaction_and_is_offered_the_next_size(demo):
+    """Zoé brought trousers back to Lyon as too small and scored it 2/5: once the return's
+    events reach her timeline, the clerk reads it and is offered the next size, held here."""
+    clerk = re.search(r"(lea\.clerc@\S+)\s+│\s+(\S+)\s+│\s+\S+/store", demo.output)
+    assert clerk, demo.output
+    with demo.platform.db.reading() as session:
+        [zoes] = returns.list_returns(session, customer_ref=ZOE["user_id"]).items
+        events = [
+            row.to_event()
+            for row in session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.subject == f"returns/{zoes.id}")
+                .order_by(OutboxEvent.time, OutboxEvent.id)
+            )
+        ]
+    with demo.platform.db.transaction() as session:
+        for event in events:
+            join_timeline(session, event, region="FR")
+
+    with TestClient(create_app(demo.platform, background=False)) as client:
+        client.post(
+            "/store/login",
+            data={"email": clerk.group(1), "password": clerk.group(2), "next": "/store"},
+        )
+        found = client.get("/store/customers", params={"q": "06.12.34.56.78"})
+        profile = re.search(r'href="/store/customers/([^"?]+)"', found.text)
+        assert profile, found.text
+        page = client.get(f"/store/customers/{profile.group(1)}").text
+
+    assert (zoes.status, zoes.location) == ("refunded", "LYON-01")
+    assert re.search(r"Satisfaction : 2/5 au retour du [^<]+ — Trop petit", page), page
+    offer = page.split('id="exchange-title"')[1].split("</section>")[0]
+    assert "Ouvrir un panier avec la taille" in offer
+    assert "Retour remboursé" in page.split('id="returns-title"')[1]
 
 
 def test_a_second_run_serves_the_existing_data_without_adding_any(demo):

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
 from omnicanal.fulfilment.errors import InvalidTransition
+from omnicanal.fulfilment.schemas import ActionIn
 from omnicanal.fulfilment.states import Action
 from omnicanal.orders import service as orders
 from tests.builders import auth, snapshot
@@ -268,7 +269,13 @@ def test_two_clerks_collecting_at_once_hand_over_once(platform):
         start.wait()
         try:
             with platform.db.transaction() as session:
-                orders.act(session, fulfilment_id=fulfilment_id, action=Action.collect, actor=WEB)
+                orders.act(
+                    session,
+                    fulfilment_id=fulfilment_id,
+                    action=Action.collect,
+                    actor=WEB,
+                    data=ActionIn(pickup_code=order.fulfilments[0].pickup_code),
+                )
         except InvalidTransition:
             return "refused"
         return "collected"

@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 
 from omnicanal.bootstrap import build_platform
 from omnicanal.cli.main import app
+from omnicanal.fulfilment.schemas import ActionIn
 from omnicanal.fulfilment.states import Action
 from omnicanal.orders import service as orders
 from omnicanal.platform import migrate
@@ -19,9 +20,16 @@ def _shop_with_a_collected_order(tmp_path):  # type: ignore[no-untyped-def]
     migrate.prepare(platform.db)
     shop = make_shop(platform)
     order = place(platform, line(shop.robe, 1, "pickup", location="LYON-01"), customer_ref="C-1")
+    handover = ActionIn(pickup_code=order.fulfilments[0].pickup_code)
     for action in (Action.pick, Action.ready, Action.check_in, Action.collect):
         with platform.db.transaction() as session:
-            orders.act(session, fulfilment_id=order.fulfilments[0].id, action=action, actor=WEB)
+            orders.act(
+                session,
+                fulfilment_id=order.fulfilments[0].id,
+                action=action,
+                actor=WEB,
+                data=handover if action is Action.collect else None,
+            )
     platform.close()
     return {"OMNICANAL_DATABASE_URL": url, "COLUMNS": "200"}, order
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from omnicanal.fulfilment.handover import IdentityDocument
 from omnicanal.fulfilment.schemas import ActionIn
 from omnicanal.fulfilment.states import Action
 from omnicanal.orders import service as orders
@@ -35,7 +36,9 @@ def test_a_click_and_collect_order_is_reserved_at_the_store_and_collected_there(
         ("check-in", "checked_in"),
         ("collect", "collected"),
     ):
-        moved = client.post(f"{path}/{verb}", headers=auth(shop.lyon))
+        # Handing over asks for the code the customer shows (typed in any case, with spaces).
+        body = {"pickup_code": fulfilment["pickup_code"].lower()} if verb == "collect" else None
+        moved = client.post(f"{path}/{verb}", json=body, headers=auth(shop.lyon))
         assert moved.status_code == 200, moved.text
         assert moved.json()["status"] == status
 
@@ -80,9 +83,16 @@ def test_every_transition_writes_its_event_with_actor_and_time(platform):
     shop = make_shop(platform)
     order = place(platform, line(shop.robe, 1, "pickup", location="LYON-01"))
     fulfilment_id = order.fulfilments[0].id
+    handover = ActionIn(pickup_code=order.fulfilments[0].pickup_code)
     for action in (Action.pick, Action.ready, Action.check_in, Action.collect):
         with platform.db.transaction() as session:
-            orders.act(session, fulfilment_id=fulfilment_id, action=action, actor=WEB)
+            orders.act(
+                session,
+                fulfilment_id=fulfilment_id,
+                action=action,
+                actor=WEB,
+                data=handover if action is Action.collect else None,
+            )
     with platform.db.reading() as session:
         events = session.scalars(
             select(OutboxEvent)
@@ -112,6 +122,7 @@ def test_pickup_waits_are_reported_per_store_with_their_percentiles(platform):
     for minutes in range(1, 11):
         order = place(platform, line(shop.robe, 1, "pickup", location="LYON-01"), now=start)
         fulfilment_id = order.fulfilments[0].id
+        handover = ActionIn(pickup_code=order.fulfilments[0].pickup_code)
         at = start
         for action, wait in (
             (Action.pick, 5),
@@ -121,7 +132,14 @@ def test_pickup_waits_are_reported_per_store_with_their_percentiles(platform):
         ):
             at += timedelta(seconds=wait)
             with platform.db.transaction() as session:
-                orders.act(session, fulfilment_id=fulfilment_id, action=action, actor=WEB, now=at)
+                orders.act(
+                    session,
+                    fulfilment_id=fulfilment_id,
+                    action=action,
+                    actor=WEB,
+                    now=at,
+                    data=handover if action is Action.collect else None,
+                )
     paris = place(platform, line(shop.jean, 1, "pickup", location="PARIS-01"))
     for action in (Action.pick, Action.ready, Action.collect):
         with platform.db.transaction() as session:
@@ -130,7 +148,7 @@ def test_pickup_waits_are_reported_per_store_with_their_percentiles(platform):
                 fulfilment_id=paris.fulfilments[0].id,
                 action=action,
                 actor=WEB,
-                data=ActionIn(),
+                data=ActionIn(identity_checked=IdentityDocument.passport),
             )
     from omnicanal.fulfilment import queries
 

@@ -17,6 +17,7 @@ from omnicanal.customers.schemas import ReviewDecision
 from omnicanal.customers.service import merging
 from omnicanal.events_catalogue import REGENERATE, catalogue_markdown, load_events
 from omnicanal.fulfilment.events import FULFILMENT_STATUS_EVENTS
+from omnicanal.fulfilment.schemas import ActionIn
 from omnicanal.fulfilment.states import Action, FulfilmentStatus
 from omnicanal.inventory import service as inventory
 from omnicanal.inventory.events import StockReserved
@@ -211,9 +212,17 @@ def _trade(platform: Platform, client: TestClient) -> None:
     assert checkout.status_code == 201, checkout.text
 
     def act(fulfilment_id: str, *actions: Action) -> None:
+        with platform.db.reading() as session:
+            code = orders.get_fulfilment_view(session, fulfilment_id=fulfilment_id).pickup_code
         for action in actions:
             with platform.db.transaction() as session:
-                orders.act(session, fulfilment_id=fulfilment_id, action=action, actor=WEB)
+                orders.act(
+                    session,
+                    fulfilment_id=fulfilment_id,
+                    action=action,
+                    actor=WEB,
+                    data=ActionIn(pickup_code=code) if action is Action.collect else None,
+                )
 
     pickup = place(platform, line(shop.jean, 1, "pickup", location="LYON-01"))
     act(pickup.fulfilments[0].id, Action.pick, Action.ready, Action.check_in, Action.collect)

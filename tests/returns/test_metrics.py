@@ -113,6 +113,7 @@ def test_the_returns_kpis_of_a_small_period(platform, client):
         {"reason": "not_as_described", "returns": 1, "units": 1},
     ]
     assert body["median_seconds_to_refund"] == 7200.0
+    assert body["mean_seconds_to_refund"] == 7200.0
     assert (body["satisfaction_responses"], body["satisfaction_average"]) == (2, 3.0)
 
 

@@ -62,7 +62,8 @@ def test_a_web_orders_reservation_cannot_be_released_behind_the_order(platform, 
     assert snapshot(platform) == before
     path = f"/v1/fulfilments/{fulfilment['id']}"
     for verb in ("pick", "ready", "collect"):
-        moved = client.post(f"{path}/{verb}", headers=auth(shop.lyon))
+        body = {"pickup_code": fulfilment["pickup_code"]} if verb == "collect" else None
+        moved = client.post(f"{path}/{verb}", json=body, headers=auth(shop.lyon))
         assert moved.status_code == 200, moved.text
     assert moved.json()["order_status"] == "completed"
 

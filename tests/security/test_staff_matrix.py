@@ -38,6 +38,8 @@ PAGES = {
     "/admin/promotions": (REFUSED, REFUSED, REFUSED, ALLOWED),
     "/admin/audit": (REFUSED, REFUSED, REFUSED, ALLOWED),
     "/admin/privacy": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/returns": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/returns/measures": (REFUSED, REFUSED, REFUSED, ALLOWED),
 }
 CELLS = [
     (page, role, answers[index])

@@ -245,7 +245,13 @@ def test_a_review_shows_both_profiles_and_merging_makes_one(boss, client, confli
     assert "FID1" in page.text and "FID2" in page.text
     review_id = re.search(r'action="/admin/reviews/(\w+)"', page.text).group(1)  # type: ignore[union-attr]
 
-    decided = _post(client, f"/admin/reviews/{review_id}", csrf=_csrf(page.text), decision="merge")
+    decided = _post(
+        client,
+        f"/admin/reviews/{review_id}",
+        csrf=_csrf(page.text),
+        decision="merge",
+        confirm="yes",
+    )
 
     assert decided.status_code == 303
     assert decided.headers["location"] == "/admin/reviews?done=merged"
@@ -283,7 +289,13 @@ def test_a_decision_without_the_csrf_token_changes_nothing(boss, client, conflic
 def test_a_merge_can_be_undone_from_the_profile_merges(boss, client, conflict):
     page = client.get("/admin/reviews")
     review_id = re.search(r'action="/admin/reviews/(\w+)"', page.text).group(1)  # type: ignore[union-attr]
-    _post(client, f"/admin/reviews/{review_id}", csrf=_csrf(page.text), decision="merge")
+    _post(
+        client,
+        f"/admin/reviews/{review_id}",
+        csrf=_csrf(page.text),
+        decision="merge",
+        confirm="yes",
+    )
     merged = profile_by(client, conflict, loyalty_card="FID1")["id"]
     search = client.get("/admin/customers", params={"q": "FID1"})
     assert f'href="/store/customers/{merged}"' in search.text
@@ -291,7 +303,11 @@ def test_a_merge_can_be_undone_from_the_profile_merges(boss, client, conflict):
     merge_id = re.search(r'name="merge_id" value="(\w+)"', merges.text).group(1)  # type: ignore[union-attr]
 
     undone = _post(
-        client, f"/admin/customers/{merged}/unmerge", csrf=_csrf(merges.text), merge_id=merge_id
+        client,
+        f"/admin/customers/{merged}/unmerge",
+        csrf=_csrf(merges.text),
+        merge_id=merge_id,
+        confirm="yes",
     )
 
     assert undone.status_code == 303

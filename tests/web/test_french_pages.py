@@ -13,6 +13,7 @@ from omnicanal.platform.wiring import Platform
 from tests.builders import make_location
 from tests.customers.support import make_source, send
 from tests.pricing.builders import make_promotion, set_override
+from tests.web.test_admin_returns import waiting_return
 from tests.web.test_store_basket import M_NATURAL, make_dress, open_basket, sale_fields, sell
 from tests.web.test_store_pages import build_zoe, make_staff, sign_in
 from tests.web.test_store_selling import pickup_for
@@ -227,7 +228,8 @@ def test_the_checker_sees_english_words_and_leaves_codes_and_names():
 def build_world(platform: Platform, client: TestClient) -> dict[str, str]:
     """Lyon and Villeurbanne with a clerk each, head office, Zoé with a web cart, a pickup and
     a reservation to try at Lyon, a counter sale with its receipt, a price override, a
-    promotion and an identity review waiting; returns the ids the pages need."""
+    promotion, an identity review and the sale's dress brought back worn waiting for head
+    office; returns the ids the pages need."""
     make_location(platform, "LYON", name="Magasin Lyon Part-Dieu")
     make_location(
         platform,
@@ -242,7 +244,7 @@ def build_world(platform: Platform, client: TestClient) -> dict[str, str]:
     make_staff(platform, "hugo@example.fr", role="head_office", location=None)
     sku = build_zoe(platform, client)
     make_dress(platform)
-    pickup_for(platform, sku)
+    pickup = pickup_for(platform, sku)
     pickup_for(platform, M_NATURAL, "reserve_and_try", reserve_days=2)
     set_override(platform, M_NATURAL, "store", 7900, reason="Fin de série")
     make_promotion(platform, "ETE10", "percent_off", percent=10, requires_coupon=True)
@@ -267,6 +269,8 @@ def build_world(platform: Platform, client: TestClient) -> dict[str, str]:
         "basket": basket,
         "order": order_id,
         "profile": profile.group(1),
+        "pickup": pickup,
+        "return": waiting_return(platform, order_id, "LYON"),
     }
 
 
@@ -281,11 +285,21 @@ def store_pages(ids: dict[str, str]) -> list[str]:
         "/store/products?q=robe",
         "/store/products?q=0000000000000",
         "/store/queue/LYON",
+        f"/store/queue/LYON?done={ids['pickup']}",
         "/store/queue/VIL",
+        "/store/customers?q=zoe",
         ids["basket"],
         "/store/baskets/01NOPE",
         f"/store/orders/{ids['order']}",
         f"/store/orders/{ids['order']}/receipt",
+        "/store/returns",
+        f"/store/returns?q={ids['order']}",
+        "/store/returns?q=06 12 34 56 78",
+        f"/store/returns?product={M_NATURAL}",
+        "/store/returns?q=personne",
+        f"/store/orders/{ids['order']}/return",
+        f"/store/returns/{ids['return']}",
+        "/store/returns/01NOPE",
     ]
 
 
@@ -297,6 +311,11 @@ def admin_pages(ids: dict[str, str]) -> list[str]:
         "/admin/orders/01NOPE",
         "/admin/stock",
         "/admin/stock/LYON",
+        "/admin/stock/alerts",
+        "/admin/stock/alerts?location=LYON&channel=store&category=Robes",
+        "/admin/stock/alerts?category=Parapluies",
+        "/admin/orders?store=LYON&channel=store",
+        "/admin/orders?status=perdu",
         f"/admin/stock/sku?q={M_NATURAL}",
         "/admin/customers?q=zoe@example.fr",
         f"/admin/customers/{ids['profile']}/merges",
@@ -305,6 +324,13 @@ def admin_pages(ids: dict[str, str]) -> list[str]:
         "/admin/promotions",
         "/admin/audit",
         "/admin/privacy?q=zoe@example.fr",
+        "/admin/returns",
+        "/admin/returns?status=lost",
+        "/admin/returns/measures",
+        "/admin/returns/measures?days=90",
+        f"/admin/returns/{ids['return']}",
+        f"/admin/returns/{ids['return']}/label",
+        "/admin/returns/01NOPE",
     ]
 
 

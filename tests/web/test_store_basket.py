@@ -493,6 +493,10 @@ def test_the_receipt_is_emailed_when_the_customer_gives_an_address(lea, dress, i
     assert "1 \u00d7 Robe en lin Élise M naturel (ROBE-LIN-M-NAT) 89,00\u00a0€" in body
     assert "Terminal de paiement, encaissé, ticket n° TPE-0301" in body
     assert "Merci de votre visite." in body
+    assert (
+        "Pour un retour ou un échange, présentez ce numéro de commande dans l\u2019un de nos "
+        f"magasins : {order_id}"
+    ) in body
     assert "Le ticket a été envoyé au client par e-mail." in lea.get(receipt).text
 
 

@@ -290,10 +290,24 @@ def test_a_line_missing_here_shows_the_nearest_store_holding_it_and_blocks_sell_
 
     bag = cart_row(page, "Produit SAC M noir")
     assert 'class="out"' in bag and "manque ici" in bag
-    assert cells(bag) == ["SAC-M", "1", "0", "Store VIL, 4,3\u00a0km (4 disponibles)", "4"]
+    assert cells(bag) == [
+        "SAC-M",
+        "1",
+        "0",
+        "Store VIL, 4,3\u00a0km (4 disponibles)",
+        "4",
+        "49,90\u00a0€",
+    ]
     dress = cart_row(page, "Produit ROBE S noir")
     assert "manque ici" not in dress
-    assert cells(dress) == [zoe, "2", "3", "Aucun autre magasin n\u2019en a assez", "3"]
+    assert cells(dress) == [
+        zoe,
+        "2",
+        "3",
+        "Aucun autre magasin n\u2019en a assez",
+        "3",
+        "99,80\u00a0€ (49,90\u00a0€ l\u2019unité)",
+    ]
     sell_now = form_html(page, "carry_out")
     assert '<button type="submit" disabled aria-describedby="sell-here-missing">' in sell_now
     assert "Produit SAC M noir : 0 ici pour 1 demandé" in sell_now
@@ -340,7 +354,7 @@ def test_the_cart_distances_read_the_english_way_in_english(lyon, client, zoe, a
 
     bag = cart_row(page, "Produit SAC M noir")
     assert "missing here" in bag
-    assert cells(bag) == ["SAC-M", "1", "0", "Store VIL, 4.3\u00a0km (4 available)", "4"]
+    assert cells(bag) == ["SAC-M", "1", "0", "Store VIL, 4.3\u00a0km (4 available)", "4", "€49.90"]
     assert "Produit SAC M noir: 0 here for 1 wanted" in form_html(page, "carry_out")
     assert "4,3" not in page
 
@@ -362,6 +376,7 @@ def test_a_line_available_nowhere_online_is_said_by_the_home_delivery_form(
         "0",
         "Aucun autre magasin n\u2019en a assez",
         "0 insuffisant",
+        "49,90\u00a0€",
     ]
     home = form_html(page, "endless_aisle")
     assert "Stock en ligne insuffisant" in home
@@ -385,6 +400,7 @@ def test_head_office_sees_the_stores_and_online_stock_without_here(lyon, client,
         "1",
         "Store VIL (4 disponibles)",
         "4",
+        "49,90\u00a0€",
     ]
 
 
@@ -522,14 +538,17 @@ def test_a_clerk_moves_a_pickup_through_the_queue(lyon, client, zoe):  # noqa: F
     fulfilment_id = pickup_for(lyon, zoe)
     sign_in(client, "lea@example.fr")
 
+    with lyon.db.reading() as session:
+        code = orders.get_fulfilment_view(session, fulfilment_id=fulfilment_id).pickup_code
     for action, status in (
         ("pick", "picking"),
         ("ready", "ready_for_pickup"),
         ("collect", "collected"),
     ):
+        # Handing over asks for the pickup code the customer shows.
         response = client.post(
             f"/store/queue/LYON/fulfilments/{fulfilment_id}/{action}",
-            data={"csrf": queue_csrf(client)},
+            data={"csrf": queue_csrf(client), "pickup_code": code or ""},
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text

@@ -24,6 +24,7 @@ __all__ = [
     "find_variant",
     "get_product_by_id",
     "get_variant",
+    "list_categories",
     "resolve_skus",
     "variants_by_id",
     "variants_of_products",
@@ -140,6 +141,11 @@ def find_variant(session: Session, code: str) -> VariantRef:
     if row is None:
         raise UnknownSku(f"No SKU or GTIN matches {code!r}.", field="sku")
     return VariantRef(*row)
+
+
+def list_categories(session: Session) -> list[str]:
+    """Every product category in use, in alphabetical order."""
+    return list(session.scalars(select(Product.category).distinct().order_by(Product.category)))
 
 
 def get_product_by_id(session: Session, *, product_id: str) -> ProductRef:

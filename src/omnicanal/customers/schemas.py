@@ -63,6 +63,36 @@ class ComputedTraitsOut(BaseModel):
     favourite_categories: list[str]
 
 
+class ReturnedItemOut(BaseModel):
+    sku: str
+    reason: str = Field(description="The return's reason code for these units (too_small...)")
+
+
+class ProfileReturnOut(BaseModel):
+    """A return of the person, as its events on the timeline tell it."""
+
+    return_id: str
+    order_id: str | None
+    opened_at: datetime
+    updated_at: datetime
+    status: str = Field(description="As its latest event says (received, refunded...)")
+    reasons: list[str]
+    items: list[ReturnedItemOut]
+    satisfaction: int | None = Field(description="The customer's score, 1 to 5, if given")
+    new_skus: list[str] = Field(description="What the customer took instead (an exchange)")
+
+
+class SatisfactionOut(BaseModel):
+    """The customer's satisfaction, as the scores they gave at their returns tell it."""
+
+    score: int = Field(description="The last score given, 1 to 5")
+    at: datetime = Field(description="When it was given")
+    return_id: str = Field(description="The return it was given at")
+    reasons: list[str] = Field(description="That return's reason codes")
+    average: float = Field(description="The average over every scored return, one decimal")
+    scored_returns: int
+
+
 class TimelineEventOut(BaseModel):
     id: str
     kind: str
@@ -98,6 +128,12 @@ class ProfileOut(BaseModel):
     household: HouseholdOut | None
     channels: list[ChannelUse]
     computed: ComputedTraitsOut
+    satisfaction: SatisfactionOut | None = Field(
+        default=None, description="From the scores given at returns; null without any"
+    )
+    last_return: ProfileReturnOut | None = Field(
+        default=None, description="The person's most recent return, as its events tell it"
+    )
     timeline: TimelinePage
 
 

@@ -19,6 +19,7 @@ from omnicanal.demo.customers import create_customers
 from omnicanal.demo.orders import generate_orders
 from omnicanal.demo.retailer import BRAND, STORES, TIMEZONE, WAREHOUSES, Site
 from omnicanal.demo.showcase import DemoStaff, create_showcase
+from omnicanal.demo.store_work import leave_store_work
 from omnicanal.inventory import service as inventory
 from omnicanal.inventory.service import StockCount
 from omnicanal.network import service as network
@@ -197,6 +198,7 @@ STEPS: tuple[Step, ...] = (
     Step("orders", "90 days of orders", generate_orders),
     Step("customers", "Customers and their activity", create_customers),
     Step("showcase", "A customer to serve, staff accounts", create_showcase),
+    Step("store_work", "Work waiting in the stores, returns", leave_store_work),
 )
 
 

@@ -191,7 +191,8 @@ def _collect(sim: _Sim, order: OrderOut, at: datetime) -> None:
         if not _act(sim, fulfilment, Action.check_in, t):
             return
         t += _pickup_wait(sim, fulfilment.location)
-    _act(sim, fulfilment, Action.collect, t)
+    # The customer shows the code of their "ready" message; the clerk types it.
+    _act(sim, fulfilment, Action.collect, t, pickup_code=fulfilment.pickup_code)
 
 
 def _try_on(sim: _Sim, order: OrderOut, at: datetime, days: int) -> None:

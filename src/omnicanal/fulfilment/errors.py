@@ -46,3 +46,13 @@ class DeliveryAddressRequired(InvalidInput):
 class LocationNotAvailable(Conflict):
     code = "location_not_available"
     title = "This location does not serve the order's channel"
+
+
+class PickupCodeMismatch(InvalidInput):
+    code = "pickup_code_mismatch"
+    title = "This pickup code is not the order's"
+
+
+class HandoverProofRequired(InvalidInput):
+    code = "handover_proof_required"
+    title = "Handing over needs the pickup code or an identity document checked"

@@ -46,6 +46,8 @@ class Fulfilment(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # The rejected fulfilment whose line this one re-sourced
     replaces_id: Mapped[str | None] = mapped_column(String(26))
+    # What the customer shows to be handed a pickup or a hold (fulfilment.handover)
+    pickup_code: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 

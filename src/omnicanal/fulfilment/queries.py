@@ -60,6 +60,7 @@ class FulfilmentRef:
     shipped_at: datetime | None
     delivered_at: datetime | None
     replaces_id: str | None
+    pickup_code: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -198,6 +199,7 @@ def fulfilment_out(
         shipped_at=fulfilment.shipped_at,
         delivered_at=fulfilment.delivered_at,
         replaces=fulfilment.replaces_id,
+        pickup_code=fulfilment.pickup_code,
         allowed_actions=[
             action.value
             for action in allowed_actions(
@@ -229,10 +231,13 @@ def list_fulfilments(
     method: str | None = None,
     limit: int = 100,
     order_ids: Select[str] | None = None,
+    updated_since: datetime | None = None,
 ) -> list[FulfilmentRef]:
     """A location's queue (or everyone's), oldest first; ``order_ids`` narrows it to the
-    fulfilments of those orders."""
+    fulfilments of those orders, ``updated_since`` to those that moved since then."""
     query = select(Fulfilment)
+    if updated_since is not None:
+        query = query.where(Fulfilment.updated_at >= updated_since)
     if order_ids is not None:
         query = query.where(Fulfilment.order_id.in_(order_ids))
     if location_code is not None:

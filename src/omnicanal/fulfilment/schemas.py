@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnicanal.fulfilment.handover import IdentityDocument
 from omnicanal.fulfilment.states import Action
 from omnicanal.platform.bounds import RequestModel
 
@@ -32,6 +33,16 @@ class InStorePaymentIn(RequestModel):
     status: Literal["authorised", "captured"] = "captured"
 
 
+PICKUP_CODE_HELP = (
+    "collect: the pickup code the customer shows (case and spaces ignored); a wrong code is "
+    "refused with 422 pickup_code_mismatch"
+)
+IDENTITY_HELP = (
+    "collect: the identity document the clerk checked, for a customer without the code; "
+    "collect needs this or pickup_code (422 handover_proof_required)"
+)
+
+
 class TransitionIn(RequestModel):
     """An action on a fulfilment, with what the action carries."""
 
@@ -42,6 +53,8 @@ class TransitionIn(RequestModel):
     carrier: str | None = Field(default=None, max_length=100, description="ship")
     tracking_reference: str | None = Field(default=None, max_length=200, description="ship")
     payment: InStorePaymentIn | None = Field(default=None, description="buy: paid in store")
+    pickup_code: str | None = Field(default=None, max_length=20, description=PICKUP_CODE_HELP)
+    identity_checked: IdentityDocument | None = Field(default=None, description=IDENTITY_HELP)
 
 
 class ActionIn(RequestModel):
@@ -53,6 +66,8 @@ class ActionIn(RequestModel):
     carrier: str | None = Field(default=None, max_length=100)
     tracking_reference: str | None = Field(default=None, max_length=200)
     payment: InStorePaymentIn | None = None
+    pickup_code: str | None = Field(default=None, max_length=20, description=PICKUP_CODE_HELP)
+    identity_checked: IdentityDocument | None = Field(default=None, description=IDENTITY_HELP)
 
 
 class RejectLineIn(RequestModel):
@@ -96,6 +111,9 @@ class FulfilmentOut(BaseModel):
     shipped_at: datetime | None
     delivered_at: datetime | None
     replaces: str | None
+    pickup_code: str | None = Field(
+        description="pickup and reserve_and_try: the short code the customer shows at the store"
+    )
     allowed_actions: list[str]
     lines: list[FulfilmentLineOut]
     created_at: datetime

@@ -25,6 +25,12 @@ from omnicanal.fulfilment.events import (
     FulfilmentItem,
     FulfilmentLineRejected,
 )
+from omnicanal.fulfilment.handover import (
+    WITH_PICKUP_CODE,
+    IdentityDocument,
+    check_handover,
+    new_pickup_code,
+)
 from omnicanal.fulfilment.models import Fulfilment, FulfilmentLine, FulfilmentStatusChange
 from omnicanal.fulfilment.queries import FulfilmentLineRef, FulfilmentRef, as_ref
 from omnicanal.fulfilment.states import (
@@ -159,6 +165,7 @@ def create_fulfilment(
         due_at=due_at,
         handed_over_at=now if method is Method.carry_out else None,
         replaces_id=replaces_id,
+        pickup_code=new_pickup_code() if method in WITH_PICKUP_CODE else None,
         created_at=now,
         updated_at=now,
     )
@@ -258,16 +265,25 @@ def advance(
     carrier: str | None = None,
     tracking_reference: str | None = None,
     due_at: datetime | None = None,
+    pickup_code: str | None = None,
+    identity_checked: IdentityDocument | None = None,
 ) -> tuple[FulfilmentRef, list[FulfilmentLineRef]]:
     """Apply ``action``: the new status, its stock effect, a history row and an event.
 
-    Returns the fulfilment and its lines as they now are.
+    Handing a pickup over (``collect``) needs the customer's ``pickup_code`` or an
+    ``identity_checked``; the history and the event say which. Returns the fulfilment and its
+    lines as they now are.
     """
     now = now or utcnow()
     fulfilment = _row(session, fulfilment_id)
     method = Method(fulfilment.method)
     current = FulfilmentStatus(fulfilment.status)
     target = next_status(method, current, action)
+    if action is Action.collect:
+        proof = check_handover(
+            fulfilment.pickup_code, pickup_code=pickup_code, identity_checked=identity_checked
+        )
+        reason = f"{reason}; {proof}" if reason else proof
     values: dict[str, Any] = {"updated_at": now}
     if action in _STAMPS:
         values[_STAMPS[action]] = now

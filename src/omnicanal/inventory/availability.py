@@ -48,14 +48,21 @@ def _levels(
 
 def stock_for_sku(session: Session, *, sku: str) -> SkuStock:
     """One SKU at every location that has a stock level for it."""
-    variant = catalog.get_variant(session, sku)
-    levels = _levels(session, [variant.id], None)
+    return stock_for_skus(session, skus=[sku])[sku]
+
+
+def stock_for_skus(session: Session, *, skus: Sequence[str]) -> dict[str, SkuStock]:
+    """Each SKU at every location that has a stock level for it (on hand, reserved, safety
+    stock and available), read in one go whatever the number of SKUs."""
+    variants = catalog.resolve_skus(session, skus)
+    by_id = {variant.id: sku for sku, variant in variants.items()}
+    levels = _levels(session, list(by_id), None)
     locations = network.locations_by_id(session, {location_id for _, location_id in levels})
-    rows = []
-    for (_, location_id), (on_hand, reserved, safety, threshold) in levels.items():
+    rows: dict[str, list[LocationStock]] = {sku: [] for sku in variants}
+    for (variant_id, location_id), (on_hand, reserved, safety, threshold) in levels.items():
         location = locations[location_id]
         available = max(on_hand - reserved - safety, 0)
-        rows.append(
+        rows[by_id[variant_id]].append(
             LocationStock(
                 location=location.code,
                 location_name=location.name,
@@ -68,14 +75,17 @@ def stock_for_sku(session: Session, *, sku: str) -> SkuStock:
                 status=stock_status(available, threshold),
             )
         )
-    rows.sort(key=lambda row: row.location)
-    return SkuStock(
-        sku=sku,
-        on_hand=sum(r.on_hand for r in rows),
-        reserved=sum(r.reserved for r in rows),
-        available=sum(r.available for r in rows),
-        locations=rows,
-    )
+    found = {}
+    for sku, places in rows.items():
+        places.sort(key=lambda row: row.location)
+        found[sku] = SkuStock(
+            sku=sku,
+            on_hand=sum(r.on_hand for r in places),
+            reserved=sum(r.reserved for r in places),
+            available=sum(r.available for r in places),
+            locations=places,
+        )
+    return found
 
 
 def _considered_locations(

@@ -144,7 +144,12 @@ VERBS: dict[str, tuple[Action, str]] = {
     "deliver": (Action.deliver, "The carrier delivered the parcel."),
     "ready": (Action.ready, "Ready for pickup at the store: the collection window starts."),
     "check-in": (Action.check_in, "The customer has arrived at the store to collect."),
-    "collect": (Action.collect, "Handed over to the customer: the units leave stock."),
+    "collect": (
+        Action.collect,
+        "Handed over to the customer: the units leave stock. Send the pickup_code the "
+        "customer shows, or identity_checked (422 pickup_code_mismatch or "
+        "handover_proof_required otherwise).",
+    ),
     "try-on": (Action.try_on, "The customer is trying the held item on."),
     "buy": (
         Action.buy,

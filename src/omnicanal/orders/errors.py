@@ -41,3 +41,8 @@ class OrderForbidden(Forbidden):
 class PaymentNotCaptured(Conflict):
     code = "payment_not_captured"
     title = "A held item is bought once its payment is captured"
+
+
+class NotDueYet(Conflict):
+    code = "not_due_yet"
+    title = "This pickup or hold is not due to expire yet"

@@ -40,6 +40,10 @@ class Order(Base):
     coupons: Mapped[list[str]] = mapped_column(JSON)
     pricing_explanation: Mapped[list[str]] = mapped_column(JSON)
     sourcing_explanation: Mapped[list[str]] = mapped_column(JSON)
+    # The same explanations as reason codes with parameters ({"code", "params"}), one per
+    # sentence; NULL for an order placed before they were kept (its pages read the sentences).
+    pricing_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    sourcing_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     payment_provider: Mapped[str] = mapped_column(String(50))
     payment_reference: Mapped[str] = mapped_column(String(200))
     payment_status: Mapped[str] = mapped_column(String(20))

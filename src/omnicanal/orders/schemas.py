@@ -11,6 +11,7 @@ from omnicanal.fulfilment.schemas import FulfilmentOut, PaymentStatus
 from omnicanal.fulfilment.sourcing import Point
 from omnicanal.fulfilment.states import Method
 from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, RequestModel
+from omnicanal.platform.reasons import ReasonOut
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 MAX_RESERVE_DAYS = 30
@@ -225,6 +226,16 @@ class OrderOut(BaseModel):
     history: list[HistoryEntry]
     pricing_explanation: list[str]
     sourcing_explanation: list[str]
+    pricing_reasons: list[ReasonOut] | None = Field(
+        default=None,
+        description="The pricing explanation as codes with parameters (one per sentence, same "
+        "order); null for an order placed before they were kept",
+    )
+    sourcing_reasons: list[ReasonOut] | None = Field(
+        default=None,
+        description="The sourcing explanation as codes with parameters (one per sentence, same "
+        "order); null for an order placed before they were kept",
+    )
 
 
 class OrderSummary(BaseModel):

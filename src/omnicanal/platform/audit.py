@@ -58,12 +58,15 @@ AUDITED: dict[str, str] = {
     "unmerge": "profile",
     "erase": "profile",
     "review": "identity_review",
+    "return_review": "return",
     "create_product": "product",
     "create_location": "location",
     "create_channel": "channel",
     "set_channel_locations": "channel",
     "api_key": "api_key",
     "staff": "staff",
+    "store_return_open": "return",
+    "store_return": "return",
 }
 
 
@@ -116,6 +119,7 @@ _CREATES = frozenset(
     {
         "checkout",
         "store_sale",
+        "store_return_open",
         "create_promotion",
         "create_product",
         "create_location",

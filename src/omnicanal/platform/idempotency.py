@@ -26,6 +26,7 @@ from omnicanal.platform.errors import Conflict, DomainError, InvalidInput
 from omnicanal.platform.types import UtcDateTime
 
 MAX_KEY_LENGTH = 200
+MAX_OWNER_LENGTH = 60
 
 
 class IdempotencyRecord(Base):
@@ -33,7 +34,7 @@ class IdempotencyRecord(Base):
 
     __tablename__ = "idempotency_keys"
 
-    owner: Mapped[str] = mapped_column(String(60), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(MAX_OWNER_LENGTH), primary_key=True)
     key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), primary_key=True)
     operation: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
@@ -57,6 +58,16 @@ class WriteResult:
 def fingerprint(operation: str, payload: Any) -> str:
     blob = json.dumps([operation, payload], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _owner(actor: Actor) -> str:
+    """Whose keys these are: the API key's id, else the actor's label (a staff member's
+    e-mail at a page), hashed when it is longer than the column (an e-mail may have 254
+    characters)."""
+    owner = actor.key_id or actor.label
+    if len(owner) <= MAX_OWNER_LENGTH:
+        return owner
+    return "sha256:" + hashlib.sha256(owner.encode()).hexdigest()[: MAX_OWNER_LENGTH - 7]
 
 
 def _stored(session: Session, owner: str, key: str) -> IdempotencyRecord | None:
@@ -92,7 +103,7 @@ def run_write(
         raise InvalidInput(
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.", field="Idempotency-Key"
         )
-    owner = actor.key_id or actor.label
+    owner = _owner(actor)
     request_hash = fingerprint(operation, payload)
     if key is not None:
         with db.reading() as session:

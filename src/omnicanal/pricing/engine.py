@@ -2,7 +2,8 @@
 
 No database, no HTTP. A cart (lines at their unit prices, the channel, the customer's
 attributes, the coupon codes given, the shipping, the moment) and the promotions go in; the
-priced cart comes out with one explanation line per adjustment. The same cart and the same
+priced cart comes out with one explanation line per adjustment (a reason: a code with its
+parameters and its English sentence, see ``pricing/reasons.py``). The same cart and the same
 promotions at the same moment give the same result on every channel, unless a promotion is
 scoped to some channels.
 
@@ -51,7 +52,8 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from omnicanal.platform.money import Money
+from omnicanal.platform.reasons import Param, Reason
+from omnicanal.pricing.reasons import COUPON_NOT_APPLIED, describe
 
 HUNDRED = Decimal(100)
 
@@ -137,7 +139,7 @@ class PricedLine:
 
 @dataclass(frozen=True)
 class Applied:
-    """One adjustment: the promotion, what it took off each line and the shipping."""
+    """One adjustment: the promotion, what it took off each line and the shipping, and why."""
 
     promotion: str
     kind: Kind
@@ -146,7 +148,11 @@ class Applied:
     skus: tuple[str, ...]
     line_amounts: tuple[int, ...]
     shipping_minor: int
-    explanation: str
+    reason: Reason
+
+    @property
+    def explanation(self) -> str:
+        return self.reason.text
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,10 @@ class PricedCart:
     coupons: tuple[str, ...]
     explanation: tuple[str, ...]
     notes: tuple[str, ...]
+    reasons: tuple[Reason, ...] = ()
+    """The explanation as codes with parameters, one per sentence."""
+    note_reasons: tuple[Reason, ...] = ()
+    """The notes as codes with parameters, one per note."""
 
 
 def half_up(amount: int, percent: Decimal) -> int:
@@ -188,10 +198,6 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     return shares
 
 
-def _money(amount: int, currency: str) -> str:
-    return Money(amount, currency).format()
-
-
 def _percent(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
@@ -214,31 +220,36 @@ def _targets(promotion: Promotion, line: Line) -> bool:
     return True
 
 
-def _scope(promotion: Promotion) -> str:
+_Said = tuple[str, dict[str, Param]]
+"""A reason's code and parameters, before the promotion's own are added."""
+
+
+def _scope(promotion: Promotion) -> dict[str, Param]:
     if promotion.target is Target.skus:
-        return "SKU " + ", ".join(sorted(promotion.skus))
+        return {"scope": "skus", "scope_items": sorted(promotion.skus)}
     if promotion.target is Target.categories:
-        return "category " + ", ".join(sorted(promotion.categories))
-    return "the cart"
+        return {"scope": "categories", "scope_items": sorted(promotion.categories)}
+    return {"scope": "cart"}
 
 
-def _ineligible(promotion: Promotion, cart: Cart, subtotal: int) -> str | None:
-    """Why the promotion cannot apply to this cart at all, or None."""
+def _ineligible(promotion: Promotion, cart: Cart, subtotal: int) -> _Said | None:
+    """Why the promotion cannot apply to this cart at all (a cause of
+    ``COUPON_NOT_APPLIED`` and its parameters), or None."""
     if promotion.currency is not None and promotion.currency != cart.currency:
-        return f"only for carts in {promotion.currency}"
+        return "currency", {"for_currency": promotion.currency}
     if promotion.channels and cart.channel not in promotion.channels:
-        return f"not offered on the {cart.channel} channel"
+        return "channel", {"channel": cart.channel}
     if promotion.starts_at is not None and cart.at < promotion.starts_at:
-        return "not started yet"
+        return "not_started", {}
     if promotion.ends_at is not None and cart.at >= promotion.ends_at:
-        return "ended"
+        return "ended", {}
     if promotion.requires_coupon and promotion.code not in cart.coupon_codes:
-        return "needs its coupon code"
+        return "coupon_required", {}
     for attribute, allowed in sorted(promotion.customer_conditions.items()):
         if cart.customer_attributes.get(attribute) not in allowed:
-            return f"for customers whose {attribute} is {' or '.join(sorted(allowed))}"
+            return "customer", {"attribute": attribute, "allowed": sorted(allowed)}
     if subtotal < promotion.min_subtotal_minor:
-        return f"needs a cart of at least {_money(promotion.min_subtotal_minor, cart.currency)}"
+        return "minimum", {"minimum": promotion.min_subtotal_minor, "currency": cart.currency}
     return None
 
 
@@ -262,7 +273,7 @@ def _spread(count: int, total: int, eligible: Sequence[int], weights: Sequence[i
 
 def _percent_off(
     promotion: Promotion, cart: Cart, state: _State, eligible: list[int]
-) -> tuple[list[int], str]:
+) -> tuple[list[int], _Said]:
     count = len(cart.lines)
     if promotion.target is Target.cart:
         weights = [state.remaining[i] for i in eligible]
@@ -272,27 +283,30 @@ def _percent_off(
         amounts = [0] * count
         for i in eligible:
             amounts[i] = min(state.remaining[i], half_up(state.remaining[i], promotion.percent))
-    return amounts, f"{_percent(promotion.percent)}% off {_scope(promotion)}"
+    return amounts, (
+        "pricing.percent_off",
+        {"percent": _percent(promotion.percent), **_scope(promotion)},
+    )
 
 
 def _amount_off(
     promotion: Promotion, cart: Cart, state: _State, eligible: list[int]
-) -> tuple[list[int], str]:
+) -> tuple[list[int], _Said]:
     count = len(cart.lines)
-    money = _money(promotion.amount_minor, cart.currency)
+    off: dict[str, Param] = {"amount_off": promotion.amount_minor}
     if promotion.target is Target.cart:
         weights = [state.remaining[i] for i in eligible]
         total = min(promotion.amount_minor, sum(weights))
-        return _spread(count, total, eligible, weights), f"{money} off the cart"
+        return _spread(count, total, eligible, weights), ("pricing.amount_off_cart", off)
     amounts = [0] * count
     for i in eligible:
         amounts[i] = min(state.remaining[i], promotion.amount_minor * cart.lines[i].quantity)
-    return amounts, f"{money} off each unit of {_scope(promotion)}"
+    return amounts, ("pricing.amount_off_each_unit", {**off, **_scope(promotion)})
 
 
 def _buy_x_get_y(
     promotion: Promotion, cart: Cart, state: _State, eligible: list[int]
-) -> tuple[list[int], str]:
+) -> tuple[list[int], _Said]:
     group = promotion.buy_quantity + promotion.get_quantity
     free = (sum(cart.lines[i].quantity for i in eligible) // group) * promotion.get_quantity
     amounts = [0] * len(cart.lines)
@@ -302,18 +316,21 @@ def _buy_x_get_y(
         per_unit = half_up(cart.lines[i].unit_price_minor, promotion.get_percent)
         amounts[i] = min(taken * per_unit, state.remaining[i])
         left -= taken
-    deal = (
-        "free" if promotion.get_percent == HUNDRED else f"at {_percent(promotion.get_percent)}% off"
-    )
-    return amounts, (
-        f"buy {promotion.buy_quantity} get {promotion.get_quantity} {deal} on {_scope(promotion)}"
-        f" ({free} unit{'s' if free != 1 else ''})"
-    )
+    params: dict[str, Param] = {
+        "buy": promotion.buy_quantity,
+        "get": promotion.get_quantity,
+        **_scope(promotion),
+        "free": free,
+    }
+    if promotion.get_percent == HUNDRED:
+        return amounts, ("pricing.buy_x_get_y_free", params)
+    params["get_percent"] = _percent(promotion.get_percent)
+    return amounts, ("pricing.buy_x_get_y_percent_off", params)
 
 
 def _bundle(
     promotion: Promotion, cart: Cart, state: _State, eligible: list[int]
-) -> tuple[list[int], str]:
+) -> tuple[list[int], _Said]:
     skus = sorted(set(promotion.bundle_skus))
     units = {
         sku: sum(cart.lines[i].quantity for i in eligible if cart.lines[i].sku == sku)
@@ -333,15 +350,11 @@ def _bundle(
             wanted -= take
     line_weights = [min(weights[i], state.remaining[i]) for i in eligible]
     total = min(bundles * max(value - promotion.amount_minor, 0), sum(line_weights))
-    money = _money(promotion.amount_minor, cart.currency)
-    description = f"{' + '.join(skus)} for {money} ({bundles} set{'s' if bundles != 1 else ''})"
-    return _spread(len(cart.lines), total, eligible, line_weights), description
-
-
-def _explain(promotion: Promotion, description: str, amount: int, currency: str) -> str:
-    named = promotion.name and promotion.name != promotion.code
-    label = f"{promotion.name} ({promotion.code})" if named else promotion.code
-    return f"{label}: {description}: -{_money(amount, currency)}"
+    said: _Said = (
+        "pricing.bundle_price",
+        {"bundle": skus, "bundle_price": promotion.amount_minor, "sets": bundles},
+    )
+    return _spread(len(cart.lines), total, eligible, line_weights), said
 
 
 def price(cart: Cart, promotions: Sequence[Promotion]) -> PricedCart:
@@ -356,26 +369,27 @@ def price(cart: Cart, promotions: Sequence[Promotion]) -> PricedCart:
     count = len(cart.lines)
     state = _State(list(subtotals), [False] * count, [False] * count, cart.shipping_minor)
     applied: list[Applied] = []
-    notes: list[str] = []
+    notes: list[Reason] = []
     stopped_by: str | None = None
     for promotion in sorted(promotions, key=lambda p: (-p.priority, p.code)):
         reason = _ineligible(promotion, cart, subtotal)
         if reason is None and stopped_by is not None:
-            reason = f"the exclusive promotion {stopped_by} applied first"
+            reason = "exclusive_first", {"exclusive": stopped_by}
         if reason is None:
             adjustment = _apply(promotion, cart, state)
             if adjustment is None:
                 reason = (
-                    "there is no shipping to take off"
+                    ("no_shipping", {})
                     if promotion.kind is Kind.free_shipping and not state.shipping_left
-                    else "nothing in the cart qualifies"
+                    else ("nothing_qualifies", {})
                 )
             else:
                 applied.append(adjustment)
                 if promotion.exclusive:
                     stopped_by = promotion.code
         if reason is not None and promotion.requires_coupon and promotion.code in cart.coupon_codes:
-            notes.append(f"Coupon {promotion.code} did not apply: {reason}.")
+            cause, params = reason
+            notes.append(COUPON_NOT_APPLIED[cause](coupon=promotion.code, **params))
     discounts = [subtotals[i] - state.remaining[i] for i in range(count)]
     lines = tuple(
         PricedLine(
@@ -405,8 +419,10 @@ def price(cart: Cart, promotions: Sequence[Promotion]) -> PricedCart:
             for p in sorted(promotions, key=lambda p: (-p.priority, p.code))
             if p.requires_coupon and p.code in applied_codes
         ),
-        explanation=tuple(a.explanation for a in applied),
-        notes=tuple(notes),
+        explanation=tuple(a.reason.text for a in applied),
+        notes=tuple(note.text for note in notes),
+        reasons=tuple(a.reason for a in applied),
+        note_reasons=tuple(notes),
     )
 
 
@@ -420,7 +436,7 @@ def _apply(promotion: Promotion, cart: Cart, state: _State) -> Applied | None:
             _targets(promotion, line) for line in cart.lines
         )
         shipping = state.shipping_left if qualifies else 0
-        description = "free shipping"
+        said: _Said = ("pricing.free_shipping", {})
     else:
         rule = {
             Kind.percent_off: _percent_off,
@@ -428,7 +444,7 @@ def _apply(promotion: Promotion, cart: Cart, state: _State) -> Applied | None:
             Kind.buy_x_get_y: _buy_x_get_y,
             Kind.bundle_price: _bundle,
         }[promotion.kind]
-        amounts, description = rule(promotion, cart, state, eligible)
+        amounts, said = rule(promotion, cart, state, eligible)
     amount = sum(amounts) + shipping
     if amount <= 0:
         return None
@@ -439,6 +455,17 @@ def _apply(promotion: Promotion, cart: Cart, state: _State) -> Applied | None:
             state.locked[i] = state.locked[i] or not promotion.stackable
     state.shipping_left -= shipping
     skus = tuple(dict.fromkeys(cart.lines[i].sku for i, taken in enumerate(amounts) if taken))
+    code, params = said
+    description, reason = describe(
+        code,
+        {
+            "promotion": promotion.code,
+            "promotion_name": promotion.name,
+            **params,
+            "amount": amount,
+            "currency": cart.currency,
+        },
+    )
     return Applied(
         promotion=promotion.code,
         kind=promotion.kind,
@@ -447,5 +474,5 @@ def _apply(promotion: Promotion, cart: Cart, state: _State) -> Applied | None:
         skus=skus,
         line_amounts=tuple(amounts),
         shipping_minor=shipping,
-        explanation=_explain(promotion, description, amount, cart.currency),
+        reason=reason,
     )

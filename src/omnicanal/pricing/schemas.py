@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, MAX_INT, RequestModel
 from omnicanal.platform.clock import as_utc
+from omnicanal.platform.reasons import ReasonOut
 from omnicanal.pricing.engine import Kind, Target
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
@@ -52,7 +53,12 @@ class PricedCart(BaseModel):
     shipping_discount_minor: int
     total_minor: int
     coupons: list[str] = Field(description="Coupon codes that applied (redeemed at checkout)")
-    explanation: list[str]
+    explanation: list[str] = Field(description="One English sentence per adjustment")
+    pricing_reasons: list[ReasonOut] = Field(
+        default_factory=list,
+        description="The explanation as codes with parameters (one per sentence, same order), "
+        "for a client to say in its reader's language",
+    )
     priced_at: datetime
     notes: list[str] = Field(
         default_factory=list, description="Why a coupon given did not apply (or was ignored)"

@@ -20,6 +20,7 @@ from omnicanal.platform.db import NO_SYNC
 from omnicanal.platform.errors import DomainError, InvalidInput
 from omnicanal.platform.events import record_event
 from omnicanal.platform.money import Money
+from omnicanal.platform.reasons import ReasonOut
 from omnicanal.pricing import engine, overrides, promotions
 from omnicanal.pricing.errors import (
     CouponAlreadyUsed,
@@ -299,6 +300,9 @@ def _priced_cart(
         total_minor=result.total_minor,
         coupons=list(result.coupons),
         explanation=list(result.explanation),
+        pricing_reasons=[
+            ReasonOut(code=reason.code, params=dict(reason.params)) for reason in result.reasons
+        ],
         priced_at=at,
         notes=[*notes, *result.notes],
     )

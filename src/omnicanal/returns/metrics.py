@@ -1,6 +1,6 @@
 """Returns measured from the data: exchange vs refund ratio, return rate by channel of
 purchase, returns by channel and location of return, reason counts, the time from a return's
-receipt to its refund, and the customers' satisfaction scores.
+receipt to its refund (median and mean), and the customers' satisfaction scores.
 
 Returns count when they were opened in the period; the return rate compares the orders
 placed in the period on each channel with those of them that came back (refused and
@@ -75,6 +75,9 @@ class ReturnMetrics(BaseModel):
     reasons: list[ReasonCount]
     median_seconds_to_refund: float | None = Field(
         description="From a return's receipt to its refund, for the refunds of the period"
+    )
+    mean_seconds_to_refund: float | None = Field(
+        default=None, description="The mean of the same waits as the median"
     )
     satisfaction_responses: int
     satisfaction_average: float | None
@@ -202,6 +205,7 @@ def return_metrics(
             key=lambda item: (-item.units, item.reason),
         ),
         median_seconds_to_refund=statistics.median(waits) if waits else None,
+        mean_seconds_to_refund=statistics.fmean(waits) if waits else None,
         satisfaction_responses=len(scores),
         satisfaction_average=round(statistics.fmean(scores), 2) if scores else None,
     )

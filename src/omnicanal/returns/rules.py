@@ -27,6 +27,7 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_CATEGORY_WINDOWS",
+    "SIZE_STEPS",
     "Assessment",
     "ClaimedLine",
     "Condition",
@@ -61,6 +62,13 @@ class ReasonCode(StrEnum):
     arrived_late = "arrived_late"
     changed_mind = "changed_mind"
     other = "other"
+
+
+SIZE_STEPS: Mapping[str, int] = MappingProxyType(
+    {ReasonCode.too_small.value: 1, ReasonCode.too_large.value: -1}
+)
+"""The reasons that are a matter of size, and the size they call for instead: one up for an
+item too small, one down for one too large."""
 
 
 class ReviewCode(StrEnum):

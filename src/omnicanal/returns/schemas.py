@@ -26,6 +26,7 @@ __all__ = [
     "ReturnLineOut",
     "ReturnOut",
     "ReturnPage",
+    "ReturnQueue",
     "ReturnSummary",
     "ReviewIn",
     "StoreCreditEntryOut",
@@ -254,6 +255,9 @@ class ReturnSummary(BaseModel):
     status: str
     currency: str
     value_minor: int
+    review_reasons: list[ReviewReasonOut] = Field(
+        default_factory=list, description="Why the rules sent it to review (codes, parameters)"
+    )
     requested_at: datetime
     updated_at: datetime
 
@@ -261,6 +265,13 @@ class ReturnSummary(BaseModel):
 class ReturnPage(BaseModel):
     items: list[ReturnSummary]
     next_cursor: str | None = Field(description="Pass as 'after' for the next page")
+
+
+class ReturnQueue(BaseModel):
+    """A page of head office's review queue, and how many returns the filters match."""
+
+    items: list[ReturnSummary]
+    total: int
 
 
 class StoreCreditEntryOut(BaseModel):

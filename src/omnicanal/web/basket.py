@@ -51,11 +51,14 @@ from omnicanal.staff import service as staff
 from omnicanal.staff.errors import NoStore
 from omnicanal.web import counter, receipt
 from omnicanal.web.edge import Form, Member, WebDep
+from omnicanal.web.labels import PICKUP_EXCLUSION_LABELS
+from omnicanal.web.variant_stock import VariantStock, with_stock
 
 __all__ = [
     "BASKET_METHODS",
     "ProductResult",
     "basket_context",
+    "customer_of",
     "find_for_counter",
     "router",
 ]
@@ -113,18 +116,6 @@ class EmptyBasket(InvalidInput):
 
 
 @dataclass(frozen=True)
-class VariantStock:
-    """A size or colour of a product, and where its units are now."""
-
-    variant: catalog.VariantRef
-    stock: orders.LineStock | None
-
-    @property
-    def label(self) -> str:
-        return " ".join(part for part in (self.variant.size, self.variant.colour) if part)
-
-
-@dataclass(frozen=True)
 class ProductResult:
     """A product found at the counter, with each of its variants and their stock."""
 
@@ -164,15 +155,6 @@ def _here(session: Session, actor: Actor) -> LocationRef:
     return network.get_location(session, actor.location_code)
 
 
-def _with_stock(
-    session: Session, variants: list[catalog.VariantRef], here: LocationRef | None
-) -> list[VariantStock]:
-    """Each variant with its units here, in the nearest store holding one, and online (one
-    bulk read for them all)."""
-    stock = orders.cart_stock(session, lines=[(v.sku, 1) for v in variants], here=here)
-    return [VariantStock(variant, stock.lines.get(variant.sku)) for variant in variants]
-
-
 def find_for_counter(
     session: Session, query: str, *, here: LocationRef | None
 ) -> tuple[str | None, list[ProductResult]]:
@@ -192,13 +174,13 @@ def find_for_counter(
         result = ProductResult(
             code=scanned.product_code,
             name=scanned.name,
-            variants=_with_stock(session, ordered, here),
+            variants=with_stock(session, ordered, here),
         )
         return scanned.sku, [result]
     matches = catalog.find_products_by_name(session, query=code, limit=MAX_RESULTS)
     by_product = catalog.variants_of_products(session, [match.product_id for match in matches])
     every = [variant for match in matches for variant in by_product[match.product_id]]
-    stocked = {item.variant.sku: item for item in _with_stock(session, every, here)}
+    stocked = {item.variant.sku: item for item in with_stock(session, every, here)}
     return None, [
         ProductResult(
             code=match.code,
@@ -210,7 +192,7 @@ def find_for_counter(
     ]
 
 
-def _customer(session: Session, customer_ref: str | None) -> Customer | None:
+def customer_of(session: Session, customer_ref: str | None) -> Customer | None:
     """The profile a basket's customer reference designates (the reference is one of
     :func:`customers.customer_references`: an identifier, or the profile's id)."""
     if customer_ref is None:
@@ -250,7 +232,7 @@ def _lines(
     siblings = catalog.variants_of_products(session, {v.product_id for v in variants.values()})
     in_basket = {sku for sku, _ in wanted}
     others = [v for group in siblings.values() for v in group if v.sku not in in_basket]
-    alternatives = {item.variant.sku: item for item in _with_stock(session, others, here)}
+    alternatives = {item.variant.sku: item for item in with_stock(session, others, here)}
     prices = {line.sku: line for line in cart.priced.lines} if cart.priced else {}
     adjustments = cart.priced.adjustments if cart.priced else []
     lines = []
@@ -285,24 +267,26 @@ def basket_context(
     lines, stock = _lines(session, cart, here)
     wanted = [(line.sku, line.quantity) for line in lines]
     pickup = (
-        orders.pickup_options(
+        orders.pickup_choices(
             session,
             lines=wanted,
             channel=counter.STORE_CHANNEL,
             near=(here.latitude, here.longitude),
         )
         if wanted and cart.status == "open"
-        else []
+        else orders.PickupChoices(options=[], excluded=[])
     )
     scanned, results = find_for_counter(session, query, here=here) if query else (None, [])
-    customer = _customer(session, cart.customer_ref)
+    customer = customer_of(session, cart.customer_ref)
     return {
         "cart": cart,
         "lines": lines,
         "stock": stock,
         "here": here,
         "customer": customer,
-        "pickup_options": pickup,
+        "pickup_options": pickup.options,
+        "pickup_excluded": pickup.excluded,
+        "exclusion_labels": PICKUP_EXCLUSION_LABELS,
         "q": query.strip(),
         "scanned": scanned,
         "results": results,

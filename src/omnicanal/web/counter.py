@@ -27,6 +27,7 @@ from omnicanal.fulfilment.states import Method
 from omnicanal.network import service as network
 from omnicanal.orders import service as orders
 from omnicanal.orders.errors import UnknownOrder
+from omnicanal.orders.pickup import ExcludedStore
 from omnicanal.orders.policy import OrderPolicy
 from omnicanal.orders.schemas import Address, CheckoutIn, FulfilmentChoice, PaymentIn
 from omnicanal.platform.actors import ChannelKind
@@ -35,7 +36,9 @@ from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.platform.http.problems import status_of
 from omnicanal.platform.idempotency import run_write
 from omnicanal.staff import service as staff
+from omnicanal.web import aftersales
 from omnicanal.web.edge import Form, Member, WebDep
+from omnicanal.web.labels import PICKUP_EXCLUSION_LABELS
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -98,6 +101,7 @@ class SalePanel:
     """What the selling part of the customer page shows."""
 
     pickup_options: list[orders.PickupOption]
+    pickup_excluded: list[ExcludedStore]
     suggestions: list[orders.Suggestion]
     consent: customers.OffersConsentState
 
@@ -113,9 +117,9 @@ def customer_context(
     consent = customers.offers_consent(traits)
     cart_skus = [line.sku for line in cart.lines] if cart else []
     here = network.get_location(session, member.location_code) if member.location_code else None
-    pickup = []
+    pickup = orders.PickupChoices(options=[], excluded=[])
     if cart and cart.lines:
-        pickup = orders.pickup_options(
+        pickup = orders.pickup_choices(
             session,
             lines=[(line.sku, line.quantity) for line in cart.lines],
             channel=STORE_CHANNEL,
@@ -143,11 +147,18 @@ def customer_context(
         "product_names": catalog.product_names(
             session, [*cart_skus, *(suggestion.sku for suggestion in suggestions)]
         ),
-        "sale": SalePanel(pickup_options=pickup, suggestions=suggestions, consent=consent),
+        "sale": SalePanel(
+            pickup_options=pickup.options,
+            pickup_excluded=pickup.excluded,
+            suggestions=suggestions,
+            consent=consent,
+        ),
+        "exclusion_labels": PICKUP_EXCLUSION_LABELS,
         "stock": stock,
         "sale_key": secrets.token_urlsafe(18),
         "address": address_of(traits, name),
         "here": here,
+        **aftersales.aftersales_context(session, profile=profile, cart=cart, here=here),
     }
 
 

@@ -1,32 +1,89 @@
 """The engines' explanations, said in the reader's language.
 
-The pricing and sourcing engines explain each decision in one English sentence (the API's
-``detail`` and the order's stored explanation stay so). A page reads each sentence back into
-its code and parameters, here, and says it again with a message id of the catalogs; a
-sentence of a shape not known here is left out of a French page rather than shown in English
-(the page's own words still say what happened).
+The pricing and sourcing engines explain each decision as a reason: a code with its
+parameters, and an English sentence (``platform/reasons.py``). An order keeps both: the
+sentences (the API's ``pricing_explanation``, ``sourcing_explanation``) and the reasons
+(``pricing_reasons``, ``sourcing_reasons``). A page says each reason with its code's phrase:
+the phrase's English message is the gettext message id (French in ``explanations.po``), and
+the amounts, distances and code words in it are said the reader's way.
+
+An order placed before the reasons were kept has only its sentences: each is read back into
+its code and parameters (``legacy_explanations.py``) and said the same way; a sentence of a
+shape not known there is left out of a French page rather than shown in English (the page's
+own words still say what happened).
 """
 
 from __future__ import annotations
 
 import gettext
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from babel.numbers import format_decimal
 
-from omnicanal.web.labels import FULFILMENT_STEP_LABELS, LOCATION_KIND_LABELS
+from omnicanal.fulfilment.sourcing import reasons as sourcing_reasons
+from omnicanal.platform.reasons import Param, Phrase, catalogue
+from omnicanal.pricing import reasons as pricing_reasons
+from omnicanal.web import legacy_explanations as legacy
+from omnicanal.web.labels import CHANNEL_LABELS, FULFILMENT_STEP_LABELS, LOCATION_KIND_LABELS
 
-__all__ = ["Explainer"]
+__all__ = ["PHRASES", "Explainer"]
 
-_AND = re.compile(r", | and ")
+PHRASES: dict[str, Phrase] = catalogue(
+    pricing_reasons.PHRASES.values(), sourcing_reasons.PHRASES.values()
+)
+"""Every reason code the engines give, with its phrase."""
+
+_WORDS: dict[str, Mapping[str, str]] = {
+    "location_kind": LOCATION_KIND_LABELS,
+    "channel": CHANNEL_LABELS,
+}
+
+
+@dataclass(frozen=True)
+class _PageSpeaker:
+    """A page's language, as the phrases need it (``platform.reasons.Speaker``)."""
+
+    translations: gettext.NullTranslations
+    language: str
+    amount: Callable[[int | None, str | None, str], str]
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        return self.translations.ngettext(singular, plural, count)
+
+    def money(self, minor: int, currency: str) -> str:
+        return self.amount(minor, currency, self.language)
+
+    def decimal(self, text: str) -> str:
+        return format_decimal(Decimal(text), locale=self.language)
+
+    def distance(self, kilometres: int | float) -> str:
+        pattern = "#,##0" if isinstance(kilometres, int) else "#,##0.0"
+        return f"{format_decimal(kilometres, format=pattern, locale=self.language)}\u00a0km"
+
+    def word(self, kind: str, code: str) -> str:
+        """A code word: a location's kind and a channel by their labels, a fulfilment method
+        by its own message id."""
+        return self.gettext(_WORDS.get(kind, {}).get(code, code))
+
+
+def _code_and_params(reason: Any) -> tuple[str, Mapping[str, Param]]:
+    """A reason as an order gives it: ``{"code", "params"}`` or an object with both."""
+    if isinstance(reason, Mapping):
+        return str(reason.get("code", "")), reason.get("params") or {}
+    return str(reason.code), reason.params or {}
 
 
 @dataclass(frozen=True)
 class Explainer:
-    """Says the engines' English sentences again in ``language``."""
+    """Says the engines' reasons (or, for older orders, their English sentences) in
+    ``language``."""
 
     translations: gettext.NullTranslations
     language: str
@@ -35,234 +92,35 @@ class Explainer:
     def _(self, message: str) -> str:
         return self.translations.gettext(message)
 
-    def _units(self, count: str) -> str:
-        number = int(count)
-        return self.translations.ngettext("%(count)d unit", "%(count)d units", number) % {
-            "count": number
-        }
+    def say(self, code: str, params: Mapping[str, Param]) -> str | None:
+        """The reason ``code`` with ``params`` in the reader's language; None for a code or
+        parameters this version does not know."""
+        phrase = PHRASES.get(code)
+        if phrase is None:
+            return None
+        try:
+            return phrase.say(params, _PageSpeaker(self.translations, self.language, self.money))
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            return None
 
-    def _names(self, listed: str) -> str:
-        parts = _AND.split(listed)
-        if len(parts) == 1:
-            return parts[0]
-        return self._("%(first)s and %(last)s") % {
-            "first": ", ".join(parts[:-1]),
-            "last": parts[-1],
-        }
+    def _explain(self, reason: Any, read_back: Callable[[str], legacy.Found | None]) -> str | None:
+        if not isinstance(reason, str):
+            return self.say(*_code_and_params(reason))
+        if self.language == "en":
+            return reason
+        found = read_back(reason)
+        return None if found is None else self.say(*found)
 
-    def _km(self, text: str) -> str:
-        number = Decimal(text.removesuffix(" km").replace(",", ""))
-        pattern = "#,##0" if number >= 10 else "#,##0.0"
-        return f"{format_decimal(number, format=pattern, locale=self.language)}\u00a0km"
+    def sourcing(self, reason: Any) -> str | None:
+        """A sourcing decision or shortfall in the reader's language: a reason (``{code,
+        params}``), or an older order's English sentence; None when its shape is unknown."""
+        return self._explain(reason, legacy.sourcing)
 
-    def _site(self, text: str) -> str:
-        """``LYON (store, 4.2 km)`` → ``LYON (magasin, 4,2 km)``."""
-        found = re.fullmatch(r"(\S+) \(([a-z_]+)(?:, ([\d.,]+ km))?\)", text)
-        if found is None:
-            return text
-        code, kind, distance = found.groups()
-        words = [self._(LOCATION_KIND_LABELS.get(kind, kind))]
-        if distance:
-            words.append(self._km(distance))
-        return f"{code} ({', '.join(words)})"
-
-    def _amount(self, text: str) -> str:
-        """``10,00 EUR`` (the engine's money) → ``10,00 €`` / ``€10.00``."""
-        found = re.fullmatch(r"(-?)(\d+)(?:,(\d+))? ([A-Z]{3})", text)
-        if found is None:
-            return text
-        sign, whole, fraction, currency = found.groups()
-        minor = int(whole + (fraction or ""))
-        return f"{sign}{self.money(minor, currency, self.language)}"
-
-    def _scope(self, text: str) -> str:
-        if text == "the cart":
-            return self._("the whole basket")
-        if text.startswith("SKU "):
-            return self._("SKU %(skus)s") % {"skus": text.removeprefix("SKU ")}
-        if text.startswith("category "):
-            return self._("category %(names)s") % {"names": text.removeprefix("category ")}
-        return text
-
-    # --- sourcing ----------------------------------------------------------------------------
-
-    def sourcing(self, sentence: str) -> str | None:
-        """A sourcing decision or shortfall in the reader's language; None when its shape is
+    def pricing(self, reason: Any) -> str | None:
+        """A promotion applied or a coupon's note in the reader's language: a reason
+        (``{code, params}``), or an older order's English sentence; None when its shape is
         unknown."""
-        if self.language == "en":
-            return sentence
-        what = r"Line (?P<line>\d+) \((?P<quantity>\d+) x (?P<sku>\S+)\)"
-        for pattern, message, words in (
-            (
-                rf"{what} (?P<verb>is picked up at|is held to try on at|leaves with the customer "
-                r"from) (?P<code>\S+), the store the customer chose \((?P<units>\d+) units? "
-                r"available\)\.",
-                None,
-                self._at_store,
-            ),
-            (
-                r"One shipment: (?P<site>.+) can send the line whole\.",
-                "One shipment: %(site)s can send the line whole.",
-                {"site": self._site},
-            ),
-            (
-                r"One shipment: (?P<site>.+) can send all (?P<count>\d+) lines whole\.",
-                "One shipment: %(site)s can send all %(count)s lines whole.",
-                {"site": self._site},
-            ),
-            (
-                r"(?P<site>.+\)) sends lines? (?P<lines>.+)\.",
-                "%(site)s sends line(s) %(lines)s.",
-                {"site": self._site, "lines": self._names},
-            ),
-            (
-                r"(?P<code>\S+) chosen over (?P<site>.+\)): (?P<why>.+)\.",
-                "%(code)s chosen over %(site)s: %(why)s.",
-                {"site": self._site, "why": self._why},
-            ),
-            (
-                r"No coordinates for the delivery address: distance does not count\.",
-                "No coordinates for the delivery address: distance does not count.",
-                {},
-            ),
-            (
-                rf"{what}: (?P<code>\S+) has (?P<units>\d+) units? available, (?P<wanted>\d+) "
-                r"wanted\.",
-                "Line %(line)s (%(quantity)s x %(sku)s): %(code)s has %(units)s available, "
-                "%(wanted)s wanted.",
-                {"units": self._units},
-            ),
-            (
-                rf"{what}: (?P<code>\S+) does not offer click & collect\.",
-                "Line %(line)s (%(quantity)s x %(sku)s): %(code)s does not offer click & collect.",
-                {},
-            ),
-            (
-                rf"{what}: (?P<code>\S+) does not fulfil this channel's orders\.",
-                "Line %(line)s (%(quantity)s x %(sku)s): %(code)s does not fulfil this "
-                "channel's orders.",
-                {},
-            ),
-            (
-                rf"{what}: no single location can ship it whole and splitting is off\.",
-                "Line %(line)s (%(quantity)s x %(sku)s): no single location can ship it whole.",
-                {},
-            ),
-            (
-                rf"{what}: only (?P<units>\d+) units? can be shipped from the locations serving "
-                r"this order\.",
-                "Line %(line)s (%(quantity)s x %(sku)s): only %(units)s can be shipped from the "
-                "locations serving this order.",
-                {"units": self._units},
-            ),
-        ):
-            found = re.fullmatch(pattern, sentence)
-            if found is None:
-                continue
-            if callable(words):
-                return words(found.groupdict())
-            assert message is not None
-            values = {
-                name: words.get(name, str)(value) if value is not None else ""
-                for name, value in found.groupdict().items()
-            }
-            return self._(message) % values
-        return None
-
-    def _at_store(self, values: dict[str, str]) -> str:
-        message = {
-            "is picked up at": "Line %(line)s (%(quantity)s x %(sku)s) is picked up at "
-            "%(code)s, the store the customer chose (%(units)s available).",
-            "is held to try on at": "Line %(line)s (%(quantity)s x %(sku)s) is held to try "
-            "on at %(code)s, the store the customer chose (%(units)s available).",
-            "leaves with the customer from": "Line %(line)s (%(quantity)s x %(sku)s) leaves "
-            "with the customer from %(code)s, the store the customer chose (%(units)s "
-            "available).",
-        }[values["verb"]]
-        return self._(message) % {**values, "units": self._units(values["units"])}
-
-    def _why(self, text: str) -> str:
-        nearer = re.fullmatch(
-            r"it is nearer the delivery address \(([\d.,]+ km) against ([\d.,]+ km)\)", text
-        )
-        if nearer is not None:
-            return self._("it is nearer the delivery address (%(mine)s against %(theirs)s)") % {
-                "mine": self._km(nearer.group(1)),
-                "theirs": self._km(nearer.group(2)),
-            }
-        return self._(text)
-
-    # --- pricing -----------------------------------------------------------------------------
-
-    def pricing(self, sentence: str) -> str | None:
-        """A promotion applied (``label: description: -amount``) or a coupon note, in the
-        reader's language; None when its shape is unknown."""
-        if self.language == "en":
-            return sentence
-        coupon = re.fullmatch(r"Coupon (\S+) did not apply: (.+)\.", sentence)
-        if coupon is not None:
-            return self._("Coupon %(code)s did not apply: %(reason)s.") % {
-                "code": coupon.group(1),
-                "reason": self._(coupon.group(2)),
-            }
-        applied = re.fullmatch(r"(.+): (.+): -(-?\d+(?:,\d+)? [A-Z]{3})", sentence)
-        if applied is None:
-            return None
-        label, description, amount = applied.groups()
-        said = self._description(description)
-        if said is None:
-            return None
-        return self._("%(promotion)s: %(what)s: -%(amount)s") % {
-            "promotion": label,
-            "what": said,
-            "amount": self._amount(amount),
-        }
-
-    def _description(self, text: str) -> str | None:
-        if text == "free shipping":
-            return self._("free delivery")
-        found = re.fullmatch(r"([\d.]+)% off (.+)", text)
-        if found is not None:
-            return self._("%(percent)s %% off %(scope)s") % {
-                "percent": format_decimal(Decimal(found.group(1)), locale=self.language),
-                "scope": self._scope(found.group(2)),
-            }
-        found = re.fullmatch(r"(.+ [A-Z]{3}) off the cart", text)
-        if found is not None:
-            return self._("%(amount)s off the basket") % {"amount": self._amount(found.group(1))}
-        found = re.fullmatch(r"(.+ [A-Z]{3}) off each unit of (.+)", text)
-        if found is not None:
-            return self._("%(amount)s off each unit of %(scope)s") % {
-                "amount": self._amount(found.group(1)),
-                "scope": self._scope(found.group(2)),
-            }
-        found = re.fullmatch(
-            r"buy (\d+) get (\d+) (free|at ([\d.]+)% off) on (.+) \((\d+) units?\)", text
-        )
-        if found is not None:
-            buy, get, _deal, percent, scope, free = found.groups()
-            message = (
-                "buy %(buy)s get %(get)s free on %(scope)s (%(units)s)"
-                if percent is None
-                else "buy %(buy)s get %(get)s at %(percent)s %% off on %(scope)s (%(units)s)"
-            )
-            return self._(message) % {
-                "buy": buy,
-                "get": get,
-                "percent": percent,
-                "scope": self._scope(scope),
-                "units": self._units(free),
-            }
-        found = re.fullmatch(r"(.+) for (.+ [A-Z]{3}) \((\d+) sets?\)", text)
-        if found is not None:
-            number = int(found.group(3))
-            return self._("%(skus)s for %(amount)s (%(sets)s)") % {
-                "skus": found.group(1),
-                "amount": self._amount(found.group(2)),
-                "sets": self.translations.ngettext("%(count)d set", "%(count)d sets", number)
-                % {"count": number},
-            }
-        return None
+        return self._explain(reason, legacy.pricing)
 
     # --- history -----------------------------------------------------------------------------
 

@@ -7,18 +7,28 @@ not read like a fulfilment's "allocated" (to pick).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 __all__ = [
     "ACTOR_NAMES",
+    "ALERT_PRIORITY_LABELS",
     "CHANNEL_LABELS",
     "EVENT_LABELS",
     "FULFILMENT_STATUS_LABELS",
     "FULFILMENT_STEP_LABELS",
     "LOCATION_KIND_LABELS",
     "ORDER_STATUS_LABELS",
+    "PICKUP_EXCLUSION_LABELS",
+    "RETURN_CHANNEL_LABELS",
+    "RETURN_CONDITION_LABELS",
+    "RETURN_REASON_LABELS",
+    "RETURN_STATUS_LABELS",
+    "REVIEW_REASON_NAMES",
+    "REVIEW_REASON_SENTENCES",
     "actor_label",
     "event_label",
+    "review_reason_label",
 ]
 
 ORDER_STATUS_LABELS = {
@@ -81,6 +91,22 @@ LOCATION_KIND_LABELS = {
     "pickup_point": "pickup point",
     "outlet": "outlet shop",
 }
+# A stock alert's priority (omnicanal.inventory.priority.Priority).
+ALERT_PRIORITY_LABELS = {
+    "urgent": "Urgent",
+    "high": "High",
+    "normal": "Normal",
+    "dormant": "No recent sale",
+}
+# Why a store holding a basket's items is not offered for click & collect
+# (omnicanal.orders.pickup.Exclusion).
+PICKUP_EXCLUSION_LABELS = {
+    "no_click_and_collect": "no click & collect",
+    "store_sales_only": "stock kept for in-store sales",
+    "kept_for_walk_ins": "safety stock kept for walk-in customers",
+    "held_for_orders": "held for other orders",
+    "too_far": "too far",
+}
 EVENT_LABELS = {
     "order.placed": "Order was placed",
     "order.created": "Order was placed",
@@ -95,6 +121,16 @@ EVENT_LABELS = {
     "order.payment_updated": "Payment updated",
     "order.payment_refunded": "Payment refunded",
     "order.refunded": "Order refunded",
+    "return.requested": "Return opened",
+    "return.review_requested": "Return sent to head office for review",
+    "return.approved": "Return approved by head office",
+    "return.refused": "Return refused by head office",
+    "return.received": "Return parcel received",
+    "return.inspected": "Returned items inspected",
+    "return.refunded": "Return refunded",
+    "return.exchanged": "Items exchanged",
+    "return.closed": "Return closed without a refund",
+    "return.cancelled": "Return cancelled, item kept",
     "cart.created": "Basket opened",
     "cart.checked_out": "Basket paid",
     "cart.merged": "Baskets merged",
@@ -131,7 +167,95 @@ def actor_label(actor: str, _: Callable[[str], str]) -> str:
     people read it: the staff member's e-mail, "server command line", "API key 01H…"."""
     kind, _colon, name = actor.partition(":")
     if kind == "operator":
+        # A head-office member at a back-office page: ``operator:staff:<e-mail>``.
+        name = name.removeprefix("staff:")
         return _(ACTOR_NAMES[name]) if name in ACTOR_NAMES else name or _(ACTOR_NAMES["cli"])
     if kind == "key":
         return _("API key %(key)s") % {"key": name}
     return actor
+
+
+RETURN_STATUS_LABELS = {
+    "requested": "Authorised, parcel on its way",
+    "review_pending": "Waiting for head office's review",
+    "approved": "Approved",
+    "refused": "Refused",
+    "received": "Received",
+    "inspected": "Inspected",
+    "refunded": "Refunded",
+    "exchanged": "Exchanged",
+    "closed": "Closed without refund",
+    "cancelled": "Return cancelled",
+}
+"""A return's status (``returns.states.ReturnStatus``) as people read it."""
+
+RETURN_REASON_LABELS = {
+    "too_small": "Too small",
+    "too_large": "Too large",
+    "not_as_described": "Not as described",
+    "defective": "Defective",
+    "wrong_item": "Wrong item received",
+    "arrived_late": "Arrived late",
+    "changed_mind": "Changed their mind",
+    "other": "Other reason",
+}
+"""Why the customer brings an item back (``returns.rules.ReasonCode``)."""
+
+RETURN_CONDITION_LABELS = {
+    "unworn": "Unworn",
+    "worn": "Worn",
+    "damaged": "Damaged",
+}
+"""The state a returned unit is in (``returns.rules.Condition``)."""
+
+RETURN_CHANNEL_LABELS = {
+    "store": "At a store counter",
+    "post": "By post",
+}
+"""How a return came back (``Return.return_channel``)."""
+
+REVIEW_REASON_SENTENCES = {
+    "outside_window": (
+        "Outside the return window: %(days)d days since the customer received it, "
+        "%(window_days)d allowed"
+    ),
+    "no_proof_of_purchase": "No proof of purchase",
+    "worn": "An item comes back worn",
+    "damaged": "An item comes back damaged",
+    "high_value_line": "High-value item: %(amount)s, above the %(threshold)s threshold",
+    "high_value_total": "High-value return: %(amount)s in all, above the %(threshold)s threshold",
+    "high_value_customer": "High-value customer",
+}
+"""Why the return rules sent a return to a person (``returns.rules.ReviewCode``), with the
+reason's parameters: days since vs days allowed, amount vs threshold."""
+
+REVIEW_REASON_NAMES = {
+    "outside_window": "Outside the return window",
+    "no_proof_of_purchase": "No proof of purchase",
+    "worn": "Worn item",
+    "damaged": "Damaged item",
+    "high_value_line": "High-value item",
+    "high_value_total": "High-value return",
+    "high_value_customer": "High-value customer",
+}
+"""A review reason's short name, without its parameters (to choose it in a list)."""
+
+
+def review_reason_label(
+    code: str,
+    params: Mapping[str, Any],
+    _: Callable[[str], str],
+    money: Callable[[int], str],
+) -> str:
+    """A review reason as a sentence in the reader's language, its parameters filled in
+    (``money`` writes an amount in minor units); an unknown code as it is."""
+    sentence = REVIEW_REASON_SENTENCES.get(code)
+    if sentence is None:
+        return code
+    values: dict[str, Any] = {
+        "days": int(params.get("days", 0)),
+        "window_days": int(params.get("window_days", 0)),
+        "amount": money(int(params.get("amount_minor", 0))),
+        "threshold": money(int(params.get("threshold_minor", 0))),
+    }
+    return _(sentence) % values

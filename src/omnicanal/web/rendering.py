@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
@@ -27,9 +28,15 @@ from omnicanal.web.labels import (
     CHANNEL_LABELS,
     FULFILMENT_STATUS_LABELS,
     ORDER_STATUS_LABELS,
+    RETURN_CHANNEL_LABELS,
+    RETURN_CONDITION_LABELS,
+    RETURN_REASON_LABELS,
+    RETURN_STATUS_LABELS,
     actor_label,
     event_label,
+    review_reason_label,
 )
+from omnicanal.web.people import national_phone, phone_filter
 
 __all__ = ["LANGUAGE_COOKIE", "Renderer", "distance", "local_time", "zone_named"]
 
@@ -88,6 +95,15 @@ def _distance_filter(context: Context, kilometres: float | None) -> str:
     return distance(kilometres, str(context.get("lang") or DEFAULT_LANGUAGE))
 
 
+@pass_context
+def _decimal_filter(context: Context, value: float | None) -> str:
+    """``3.5`` → ``3,5`` in French, ``3.5`` in English (one decimal)."""
+    if value is None:
+        return "—"
+    language = str(context.get("lang") or DEFAULT_LANGUAGE)
+    return format_decimal(value, format="#,##0.0", locale=language)
+
+
 @cache
 def _environment() -> Environment:
     """The templates' environment, one per process: each template is compiled once, however
@@ -100,6 +116,8 @@ def _environment() -> Environment:
     )
     environment.filters["money"] = _money_filter
     environment.filters["km"] = _distance_filter
+    environment.filters["decimal"] = _decimal_filter
+    environment.filters["phone"] = phone_filter
     return environment
 
 
@@ -176,6 +194,15 @@ class Renderer:
         def fulfilment_status(code: str) -> str:
             return _(FULFILMENT_STATUS_LABELS.get(code, code))
 
+        def words(labels: dict[str, str]) -> Callable[[str], str]:
+            """The word for each code of ``labels`` in the reader's language (else the code)."""
+            return lambda code: _(labels.get(code, code))
+
+        def review_reason(reason: Any, currency: str = "EUR") -> str:
+            return review_reason_label(
+                reason.code, reason.params, _, lambda minor: money(minor, currency, language)
+            )
+
         zone = (context or {}).get("zone") or self.zone(request)
         explainer = Explainer(translations, language, money)
 
@@ -185,6 +212,8 @@ class Renderer:
         def identifier(text: str) -> str:
             """An identifier as stored (``loyalty_card:FID1``): its kind's word, its value."""
             kind, colon, value = text.partition(":")
+            if kind == "phone":
+                value = national_phone(value, request.app.state.platform.settings.phone_region)
             return f"{_(kind)} {value}" if colon else text
 
         def source(text: str | None) -> str:
@@ -201,6 +230,13 @@ class Renderer:
                 "since": since,
                 "order_status": order_status,
                 "fulfilment_status": fulfilment_status,
+                # A return's codes in words: status, reason, condition, how it came back, and
+                # a review reason ({code, params}) as a sentence with its amounts.
+                "return_status": words(RETURN_STATUS_LABELS),
+                "return_reason": words(RETURN_REASON_LABELS),
+                "return_condition": words(RETURN_CONDITION_LABELS),
+                "return_channel": words(RETURN_CHANNEL_LABELS),
+                "review_reason": review_reason,
                 "when": lambda moment: local_time(moment, zone, language),
                 "day": lambda moment: local_day(moment, zone, language),
                 "channel_name": channel,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -27,13 +28,17 @@ from omnicanal.customers.schemas import ProfileOut
 from omnicanal.inventory import availability
 from omnicanal.inventory.schemas import AvailabilityQuery, Near
 from omnicanal.network import service as network
+from omnicanal.network.errors import UnknownLocation
+from omnicanal.orders import service as orders
 from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.platform.wiring import Platform
 from omnicanal.staff import sessions
 from omnicanal.web import counter, queue, receipt
+from omnicanal.web import returns as return_desk
 from omnicanal.web.basket import ProductResult, find_for_counter
 from omnicanal.web.basket import router as basket_router
 from omnicanal.web.edge import Form, Member, WebDep, WebEdge, client_address, read_form, safe_next
+from omnicanal.web.people import mask_email, phone_tail
 from omnicanal.web.sessions import COOKIE, LIFETIME_SECONDS
 
 __all__ = ["router"]
@@ -126,15 +131,67 @@ def _looks_like_a_name(query: str) -> bool:
 
 
 @dataclass(frozen=True)
+class LastPurchase:
+    """A customer's last order: when, on which channel, at which store (if one)."""
+
+    at: datetime
+    channel: str | None = None
+    store: str = ""
+
+
+@dataclass(frozen=True)
 class Match:
     profile: ProfileOut
     recognised_by: str
     score: float | None = None
     """How alike the name typed and the customer's are (0 to 100), for a search by name."""
+    last_purchase: LastPurchase | None = None
 
     @property
     def name(self) -> str:
         return customers.display_name(self.profile)
+
+    # What tells two look-alike customers apart at the counter, without reading their
+    # details out: the city, the e-mail and phone masked, the loyalty card.
+
+    @property
+    def city(self) -> str:
+        traits = {trait.name: trait.value for trait in self.profile.traits}
+        return str(customers.person_fields(traits)["city"] or "")
+
+    def _values(self, kind: str) -> list[str]:
+        return [i.value for i in self.profile.identifiers if i.kind == kind and not i.shared]
+
+    @property
+    def emails(self) -> list[str]:
+        return [mask_email(value) for value in self._values("email")]
+
+    @property
+    def phones(self) -> list[str]:
+        return [phone_tail(value) for value in self._values("phone")]
+
+    @property
+    def loyalty_cards(self) -> list[str]:
+        return self._values("loyalty_card")
+
+
+def _last_purchase(session: Session, profile: ProfileOut) -> LastPurchase | None:
+    """The customer's last order here (channel, store), else the last one their timeline
+    tells of (an order of another system: the date only)."""
+    references = customers.customer_references(session, profile_id=profile.id)
+    page = orders.list_orders(session, customer_refs=references, limit=1)
+    if page.items:
+        last = page.items[0]
+        store = ""
+        if last.location:
+            try:
+                store = network.get_location(session, last.location).name
+            except UnknownLocation:
+                store = last.location
+        return LastPurchase(at=last.placed_at, channel=last.channel, store=store)
+    if profile.computed.last_order_at is not None:
+        return LastPurchase(at=profile.computed.last_order_at)
+    return None
 
 
 def find_customers(session: Session, query: str, *, region: str) -> list[Match]:
@@ -156,14 +213,13 @@ def find_customers(session: Session, query: str, *, region: str) -> list[Match]:
         for match in customers.find_profiles_by_name(session, query=query, limit=MAX_MATCHES):
             found.setdefault(match.profile_id, "name")
             scores[match.profile_id] = match.score
-    return [
-        Match(
-            customers.get_profile(session, profile_id=profile_id, timeline_limit=1),
-            kind,
-            scores.get(profile_id),
+    matches = []
+    for profile_id, recognised_by in list(found.items())[:MAX_MATCHES]:
+        profile = customers.get_profile(session, profile_id=profile_id, timeline_limit=1)
+        matches.append(
+            Match(profile, recognised_by, scores.get(profile_id), _last_purchase(session, profile))
         )
-        for profile_id, kind in list(found.items())[:MAX_MATCHES]
-    ]
+    return matches
 
 
 @router.get("/customers")
@@ -307,3 +363,4 @@ router.include_router(counter.router)
 router.include_router(basket_router)
 router.include_router(receipt.router)
 router.include_router(queue.router)
+router.include_router(return_desk.router)

@@ -22,8 +22,17 @@ from omnicanal.customers.service.profiles import (
     display_name,
     find_profile_id,
     get_profile,
+    names_of_references,
     profile_root,
+    referenced_profile_id,
     timeline,
+)
+from omnicanal.customers.service.returns_seen import ReturnsSeen, returns_seen, satisfactions
+from omnicanal.customers.service.reviews import (
+    ProfileCard,
+    ReviewPair,
+    profile_cards,
+    review_pairs,
 )
 from omnicanal.customers.service.search import NameMatch, find_profiles_by_name
 
@@ -32,7 +41,10 @@ __all__ = [
     "NameMatch",
     "OffersConsent",
     "OffersConsentState",
+    "ProfileCard",
     "Resolved",
+    "ReturnsSeen",
+    "ReviewPair",
     "Sighting",
     "computed",
     "customer_references",
@@ -48,11 +60,17 @@ __all__ = [
     "lock_identity_graph",
     "merge_profiles",
     "metrics",
+    "names_of_references",
     "offers_consent",
     "person_fields",
     "person_records",
+    "profile_cards",
     "profile_root",
     "record_sightings",
+    "referenced_profile_id",
+    "returns_seen",
+    "review_pairs",
+    "satisfactions",
     "timeline",
     "unmerge",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from omnicanal.customers.schemas import (
     TimelinePage,
     TraitOut,
 )
+from omnicanal.customers.service.returns_seen import returns_seen
 from omnicanal.platform.bounds import MAX_JSON_DEPTH, json_depth
 from omnicanal.platform.clock import as_utc, utcnow
 
@@ -45,7 +47,9 @@ __all__ = [
     "display_name",
     "find_profile_id",
     "get_profile",
+    "names_of_references",
     "profile_root",
+    "referenced_profile_id",
     "timeline",
 ]
 
@@ -110,6 +114,61 @@ def find_profile_id(session: Session, *, kind: IdentifierKind, value: str, regio
             profile_ids=candidates,
         )
     return row.profile_id
+
+
+def referenced_profile_id(session: Session, *, customer_ref: str, region: str) -> str | None:
+    """The profile (as it is now, merges followed) that a cart's or an order's customer
+    reference names: ``kind:value``, ``profile:<id>``, a profile id, or the value of one of
+    :data:`REFERENCE_KINDS`; None when it names nobody known, or several people."""
+    text = customer_ref.strip()
+    prefix, colon, rest = text.partition(":")
+    if not text or (colon and not rest):
+        return None
+    if colon and prefix == "profile":
+        candidates: list[tuple[IdentifierKind | None, str]] = [(None, rest)]
+    elif colon and prefix in IdentifierKind.__members__:
+        candidates = [(IdentifierKind(prefix), rest)]
+    else:
+        candidates = [(None, text), *((IdentifierKind(kind), text) for kind in REFERENCE_KINDS)]
+    for kind, value in candidates:
+        if kind is None:
+            if session.get(Profile, value) is not None:
+                return profile_root(session, value).id
+            continue
+        try:
+            return profile_root(
+                session, find_profile_id(session, kind=kind, value=value, region=region)
+            ).id
+        except (UnknownIdentifier, InvalidIdentifierValue, IdentifierShared):
+            continue
+    return None
+
+
+def names_of_references(
+    session: Session, *, customer_refs: Iterable[str], region: str
+) -> dict[str, str]:
+    """The name (:func:`display_name`) of the person each customer reference names, for the
+    references that name someone with a name."""
+    found: dict[str, str] = {}
+    for reference in dict.fromkeys(customer_refs):
+        profile_id = referenced_profile_id(session, customer_ref=reference, region=region)
+        if profile_id is None:
+            continue
+        latest = {
+            name: value
+            for name, value in session.execute(
+                select(ProfileTrait.name, ProfileTrait.value)
+                .where(
+                    ProfileTrait.profile_id == profile_id,
+                    ProfileTrait.name.in_(("first_name", "last_name")),
+                )
+                .order_by(ProfileTrait.observed_at)
+            )
+        }
+        name = " ".join(str(latest[key]) for key in ("first_name", "last_name") if latest.get(key))
+        if name:
+            found[reference] = name
+    return found
 
 
 def _cursor(at: datetime, event_id: str) -> str:
@@ -198,7 +257,8 @@ def computed(
 
 
 def get_profile(session: Session, *, profile_id: str, timeline_limit: int = 20) -> ProfileOut:
-    """The 360° view: identifiers, traits, household, channels, computed traits, timeline."""
+    """The 360° view: identifiers, traits, household, channels, computed traits, returns
+    and satisfaction, timeline."""
     root = profile_root(session, profile_id)
     members = sorted(
         session.scalars(select(Profile.id).where(Profile.root_id == root.id, Profile.id != root.id))
@@ -246,6 +306,7 @@ def get_profile(session: Session, *, profile_id: str, timeline_limit: int = 20) 
             .order_by(ProfileEvent.channel)
         )
     ]
+    returns = returns_seen(session, profile_id=root.id)
     return ProfileOut(
         id=root.id,
         recognised=root.recognised,
@@ -259,6 +320,8 @@ def get_profile(session: Session, *, profile_id: str, timeline_limit: int = 20) 
         household=household_of(session, [root.id, *members]),
         channels=channels,
         computed=computed(session, profile_id=root.id),
+        satisfaction=returns.satisfaction,
+        last_return=returns.last_return,
         timeline=timeline(session, profile_id=root.id, limit=timeline_limit),
     )
 

@@ -13,7 +13,8 @@ order of :attr:`SourcingRules.criteria`:
 A store never ships below :attr:`SourcingRules.protected_store_units` units of a SKU: they
 stay on its shop floor for walk-in customers. A line is split over several locations only
 when no single one can send it whole. Every decision carries its explanation, one sentence
-per choice. Nothing here touches the database.
+per choice (a reason code with its parameters, see ``reasons.py``). Nothing here touches the
+database.
 """
 
 from __future__ import annotations
@@ -75,5 +76,5 @@ def source(
     order = {request.line: index for index, request in enumerate(requests)}
     allocations = sorted(context.allocations, key=lambda a: (order[a.line], a.location))
     shortfalls = sorted(context.shortfalls, key=lambda s: order[s.line])
-    explanation = list(context.explanation) + [s.detail for s in shortfalls]
-    return Decision(tuple(allocations), tuple(shortfalls), tuple(explanation))
+    reasons = [*context.reasons, *(shortfall.why for shortfall in shortfalls)]
+    return Decision(tuple(allocations), tuple(shortfalls), tuple(reasons))

@@ -2,82 +2,52 @@
 
 from __future__ import annotations
 
-from omnicanal.fulfilment.sourcing.context import Context, units
+from omnicanal.fulfilment.sourcing.context import Context
+from omnicanal.fulfilment.sourcing.reasons import (
+    AT_CHOSEN_STORE,
+    LOCATION_NOT_AVAILABLE,
+    LOCATION_REQUIRED,
+    NOT_ENOUGH_AT_CHOSEN_STORE,
+    PICKUP_NOT_AVAILABLE,
+    STORE_SERVICE_NOT_AVAILABLE,
+)
 from omnicanal.fulfilment.sourcing.types import LineRequest, Shortfall
 from omnicanal.fulfilment.states import Method
+from omnicanal.platform.reasons import Param, Reason
+
+
+def _short(context: Context, line: LineRequest, code: str, why: Reason) -> None:
+    context.shortfalls.append(Shortfall(line.line, line.sku, line.quantity, 0, code, why))
 
 
 def source_at_store(context: Context, line: LineRequest) -> None:
-    what = f"Line {line.line} ({line.quantity} x {line.sku})"
+    what: dict[str, Param] = {"line": line.line, "quantity": line.quantity, "sku": line.sku}
     code = line.location
     if code is None:
-        context.shortfalls.append(
-            Shortfall(
-                line.line,
-                line.sku,
-                line.quantity,
-                0,
-                "location_required",
-                f"{what}: a {line.method.value} needs the store the customer chose.",
-            )
-        )
+        why = LOCATION_REQUIRED(**what, method=line.method.value)
+        _short(context, line, "location_required", why)
         return
     site = context.sites.get(code)
     if site is None:
-        context.shortfalls.append(
-            Shortfall(
-                line.line,
-                line.sku,
-                line.quantity,
-                0,
-                "location_not_available",
-                f"{what}: {code} does not fulfil this channel's orders.",
-            )
+        _short(
+            context, line, "location_not_available", LOCATION_NOT_AVAILABLE(**what, location=code)
         )
         return
     if line.method is Method.pickup and not site.click_and_collect:
-        context.shortfalls.append(
-            Shortfall(
-                line.line,
-                line.sku,
-                line.quantity,
-                0,
-                "pickup_not_available",
-                f"{what}: {code} does not offer click & collect.",
-            )
-        )
+        _short(context, line, "pickup_not_available", PICKUP_NOT_AVAILABLE(**what, location=code))
         return
     if line.method is not Method.pickup and not site.sells_in_store:
-        context.shortfalls.append(
-            Shortfall(
-                line.line,
-                line.sku,
-                line.quantity,
-                0,
-                "store_service_not_available",
-                f"{what}: {code} does not sell in store, so it cannot {line.method.value}.",
-            )
-        )
+        why = STORE_SERVICE_NOT_AVAILABLE(**what, location=code, method=line.method.value)
+        _short(context, line, "store_service_not_available", why)
         return
     have = context.left(line.sku, code)
     if have < line.quantity:
-        context.shortfalls.append(
-            Shortfall(
-                line.line,
-                line.sku,
-                line.quantity,
-                0,
-                "insufficient_stock",
-                f"{what}: {code} has {units(have)} available, {line.quantity} wanted.",
-            )
+        why = NOT_ENOUGH_AT_CHOSEN_STORE(
+            **what, location=code, available=have, wanted=line.quantity
         )
+        _short(context, line, "insufficient_stock", why)
         return
     context.take(line, code, line.quantity)
-    verb = {
-        Method.pickup: "is picked up at",
-        Method.reserve_and_try: "is held to try on at",
-        Method.carry_out: "leaves with the customer from",
-    }[line.method]
-    context.explanation.append(
-        f"{what} {verb} {code}, the store the customer chose ({units(have)} available)."
+    context.reasons.append(
+        AT_CHOSEN_STORE[line.method.value](**what, location=code, available=have)
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from omnicanal.fulfilment.sourcing.reasons import rounded_km
 from omnicanal.fulfilment.sourcing.types import (
     Allocation,
     Criterion,
@@ -16,22 +17,7 @@ from omnicanal.fulfilment.sourcing.types import (
 )
 from omnicanal.fulfilment.states import HOME_DELIVERY
 from omnicanal.network.geo import great_circle_km
-
-
-def units(quantity: int) -> str:
-    return f"{quantity} unit" if quantity == 1 else f"{quantity} units"
-
-
-def km(distance: float | None) -> str:
-    if distance is None:
-        return ""
-    return f"{distance:,.0f} km" if distance >= 10 else f"{distance:.1f} km"
-
-
-def names(values: Sequence[str]) -> str:
-    if len(values) <= 1:
-        return "".join(values)
-    return ", ".join(values[:-1]) + " and " + values[-1]
+from omnicanal.platform.reasons import Param, Reason
 
 
 @dataclass
@@ -43,7 +29,7 @@ class Context:
     rules: SourcingRules
     allocations: list[Allocation] = field(default_factory=list)
     shortfalls: list[Shortfall] = field(default_factory=list)
-    explanation: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     _distances: dict[str, float | None] = field(default_factory=dict)
     _costs: dict[str, tuple[float, ...]] = field(default_factory=dict)
     _allowed: dict[LineRequest, frozenset[str]] = field(default_factory=dict)
@@ -97,6 +83,18 @@ class Context:
                 and (line.candidates is None or code in line.candidates)
             )
         return self._allowed[line]
+
+    def site_params(self, code: str, name: str) -> dict[str, Param]:
+        """A location as a reason names it: its code, its kind, its distance when known."""
+        site = self.sites[code]
+        params: dict[str, Param] = {
+            name: code,
+            f"{name}_kind": "warehouse" if self.is_warehouse(site) else site.kind,
+        }
+        kilometres = self.distance(code)
+        if kilometres is not None:
+            params[f"{name}_km"] = rounded_km(kilometres)
+        return params
 
     def left(self, sku: str, code: str) -> int:
         """Units of ``sku`` still available at the site (this decision's takings deducted)."""

@@ -6,8 +6,22 @@ from collections.abc import Mapping, Sequence
 from itertools import combinations
 from math import comb
 
-from omnicanal.fulfilment.sourcing.context import Context, km, names, units
+from omnicanal.fulfilment.sourcing.context import Context
+from omnicanal.fulfilment.sourcing.reasons import (
+    CHOSEN_OVER,
+    MANY_STORES_KEEP_LAST_UNITS,
+    NO_COORDINATES,
+    NO_SPLIT,
+    NOT_ENOUGH_TO_SHIP,
+    ONE_SHIPMENT,
+    SENDS_LINES,
+    SPLIT,
+    STORES_KEEP_LAST_UNITS,
+    TOO_MANY_LOCATIONS,
+    rounded_km,
+)
 from omnicanal.fulfilment.sourcing.types import Criterion, LineRequest, Shortfall
+from omnicanal.platform.reasons import Param, Reason
 
 
 def _explain_protection(context: Context, lines: Sequence[LineRequest]) -> None:
@@ -31,14 +45,15 @@ def _explain_protection(context: Context, lines: Sequence[LineRequest]) -> None:
         )
         if not passed_over:
             continue
-        named = passed_over[:3]
+        what: dict[str, Param] = {"protected": protected, "sku": line.sku, "line": line.line}
         if len(passed_over) > 3:
-            named.append(f"{len(passed_over) - 3} more stores")
-        context.explanation.append(
-            f"{names(named)} {'keeps' if len(passed_over) == 1 else 'keep'} the last "
-            f"{units(protected)} of {line.sku} for the shop floor, so "
-            f"{'it does' if len(passed_over) == 1 else 'they do'} not ship line {line.line}."
-        )
+            context.reasons.append(
+                MANY_STORES_KEEP_LAST_UNITS(
+                    stores=passed_over[:3], more=len(passed_over) - 3, **what
+                )
+            )
+        else:
+            context.reasons.append(STORES_KEEP_LAST_UNITS(stores=passed_over, **what))
 
 
 def _assign(
@@ -194,28 +209,24 @@ def _by_line(context: Context, lines: Sequence[LineRequest]) -> tuple[list[str],
     return plan, assignment
 
 
-def _describe_site(context: Context, code: str) -> str:
-    site = context.sites[code]
-    parts = ["warehouse" if context.is_warehouse(site) else site.kind]
-    distance = context.distance(code)
-    if distance is not None:
-        parts.append(km(distance))
-    return f"{code} ({', '.join(parts)})"
-
-
-def _why_better(context: Context, chosen: Sequence[str], other: Sequence[str]) -> str:
+def _why_better(
+    context: Context, chosen: Sequence[str], other: Sequence[str]
+) -> tuple[str, dict[str, Param]]:
+    """The first criterion that tells the plans apart (a key of ``CHOSEN_OVER``), and its
+    values."""
     mine, theirs = _plan_cost(context, chosen)[0], _plan_cost(context, other)[0]
     for criterion, a, b in zip(context.rules.criteria, mine, theirs, strict=True):
         if a == b:
             continue
         if criterion is Criterion.fewest_shipments:
-            return "it needs fewer shipments"
+            return "fewer_shipments", {}
         if criterion is Criterion.prefer_warehouses:
-            return "warehouses are preferred to stores"
+            return "prefer_warehouses", {}
         if criterion is Criterion.nearest:
-            return f"it is nearer the delivery address ({km(a)} against {km(b)})"
-        return "the channel lists it first"
-    return "the location codes break the tie"
+            # The rival's distance (b) is its ``rival_km`` already.
+            return "nearer", {"location_km": rounded_km(a)}
+        return "channel_priority", {}
+    return "location_codes", {}
 
 
 def _explain_choices(
@@ -240,19 +251,16 @@ def _explain_choices(
         if not rivals:
             continue
         rival = min(rivals, key=lambda c: (context.cost(c), c))
-        context.explanation.append(
-            f"{code} chosen over {_describe_site(context, rival)}: "
-            f"{_why_better(context, [code], [rival])}."
-        )
+        why, params = _why_better(context, [code], [rival])
+        params = {"location": code, **context.site_params(rival, "rival"), **params}
+        context.reasons.append(CHOSEN_OVER[why](**params))
 
 
 def source_home(context: Context, lines: Sequence[LineRequest]) -> None:
     if not lines:
         return
     if context.destination is None and Criterion.nearest in context.rules.criteria:
-        context.explanation.append(
-            "No coordinates for the delivery address: distance does not count."
-        )
+        context.reasons.append(NO_COORDINATES())
     sendable = [
         line
         for line in lines
@@ -275,17 +283,13 @@ def source_home(context: Context, lines: Sequence[LineRequest]) -> None:
     if whole:
         shipments = sorted(set(assignment.values()), key=lambda code: (context.cost(code), code))
         if len(shipments) == 1 and len(whole) == len(lines):
-            context.explanation.append(
-                f"One shipment: {_describe_site(context, shipments[0])} can send "
-                f"{'the line' if len(lines) == 1 else f'all {len(lines)} lines'} whole."
+            context.reasons.append(
+                ONE_SHIPMENT(**context.site_params(shipments[0], "site"), lines=len(lines))
             )
         else:
             for code in shipments:
                 sent = [line.line for line in whole if assignment[line.line] == code]
-                label = "line" if len(sent) == 1 else "lines"
-                context.explanation.append(
-                    f"{_describe_site(context, code)} sends {label} {names(sent)}."
-                )
+                context.reasons.append(SENDS_LINES(**context.site_params(code, "site"), lines=sent))
         _explain_choices(context, whole, assignment)
     for line in lines:
         if line.line not in assignment:
@@ -294,7 +298,7 @@ def source_home(context: Context, lines: Sequence[LineRequest]) -> None:
 
 
 def _split(context: Context, line: LineRequest, plan: Sequence[str]) -> None:
-    what = f"Line {line.line} ({line.quantity} x {line.sku})"
+    what: dict[str, Param] = {"line": line.line, "quantity": line.quantity, "sku": line.sku}
     allowed = context.allowed(line)
     in_plan = set(plan)
     options = sorted(allowed, key=lambda code: (code not in in_plan, context.cost(code), code))
@@ -309,7 +313,7 @@ def _split(context: Context, line: LineRequest, plan: Sequence[str]) -> None:
                 line.quantity,
                 0,
                 "insufficient_stock",
-                f"{what}: no single location can ship it whole and splitting is off.",
+                NO_SPLIT(**what),
             )
         )
         return
@@ -322,10 +326,10 @@ def _split(context: Context, line: LineRequest, plan: Sequence[str]) -> None:
         parts.append((code, take))
         needed -= take
     if needed:
-        reason = (
-            f"only {units(total)} can be shipped from the locations serving this order"
+        reason: Reason = (
+            NOT_ENOUGH_TO_SHIP(**what, available=total)
             if total < line.quantity
-            else f"it would take more than {context.rules.max_sources_per_line} locations"
+            else TOO_MANY_LOCATIONS(**what, most=context.rules.max_sources_per_line)
         )
         context.shortfalls.append(
             Shortfall(
@@ -334,13 +338,20 @@ def _split(context: Context, line: LineRequest, plan: Sequence[str]) -> None:
                 line.quantity,
                 line.quantity - needed,
                 "insufficient_stock",
-                f"{what}: {reason}.",
+                reason,
             )
         )
         return
     for code, take in parts:
         context.take(line, code, take)
-    shares = [f"{take} from {_describe_site(context, code)}" for code, take in parts]
-    context.explanation.append(
-        f"{what} is split: {names(shares)}, as no location can ship {line.quantity} alone."
-    )
+    sites = [context.site_params(code, "part") for code, _ in parts]
+    shares: dict[str, Param] = {
+        "parts": [code for code, _ in parts],
+        "parts_units": [take for _, take in parts],
+        "parts_kind": [str(site["part_kind"]) for site in sites],
+    }
+    distances = [site.get("part_km") for site in sites]
+    kilometres = [value for value in distances if isinstance(value, int | float)]
+    if len(kilometres) == len(sites):
+        shares["parts_km"] = kilometres
+    context.reasons.append(SPLIT(**what, **shares))

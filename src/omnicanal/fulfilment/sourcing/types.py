@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from omnicanal.fulfilment.states import HOME_DELIVERY, Method
+from omnicanal.platform.reasons import Reason
 
 
 class Criterion(StrEnum):
@@ -85,14 +86,20 @@ class Allocation:
 
 @dataclass(frozen=True)
 class Shortfall:
-    """A line (or part of it) that cannot be sourced, and why, as a machine code."""
+    """A line (or part of it) that cannot be sourced: the refusal's machine code
+    (``reason``), and why in detail (``why``: a reason code with its parameters)."""
 
     line: str
     sku: str
     requested: int
     sourced: int
     reason: str
-    detail: str
+    why: Reason
+
+    @property
+    def detail(self) -> str:
+        """Why, in English."""
+        return self.why.text
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,13 @@ class Decision:
 
     allocations: tuple[Allocation, ...]
     shortfalls: tuple[Shortfall, ...] = ()
-    explanation: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    """One reason per choice, then one per shortfall."""
+
+    @property
+    def explanation(self) -> tuple[str, ...]:
+        """The reasons in English, one sentence each."""
+        return tuple(reason.text for reason in self.reasons)
 
     @property
     def complete(self) -> bool:

@@ -10,12 +10,15 @@ from omnicanal.orders.service.operations import (
     reject_line,
     update_payment,
 )
+from omnicanal.orders.service.pickup import PickupChoices, pickup_choices
 from omnicanal.orders.service.queries import (
+    OrderCustomer,
     count_orders,
     get_fulfilment_view,
     get_order,
     list_fulfilment_views,
     list_orders,
+    order_customers,
 )
 from omnicanal.orders.service.selling import (
     CartStock,
@@ -33,6 +36,8 @@ __all__ = [
     "SWEEPER",
     "CartStock",
     "LineStock",
+    "OrderCustomer",
+    "PickupChoices",
     "PickupOption",
     "StoreStock",
     "Suggestion",
@@ -47,6 +52,8 @@ __all__ = [
     "get_order",
     "list_fulfilment_views",
     "list_orders",
+    "order_customers",
+    "pickup_choices",
     "pickup_options",
     "recent_skus",
     "record_refund",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from omnicanal.carts import service as carts
 from omnicanal.carts.errors import CartNotOpen
 from omnicanal.fulfilment.errors import DeliveryAddressRequired, LocationRequired
-from omnicanal.fulfilment.sourcing import LineRequest
+from omnicanal.fulfilment.sourcing import Decision, LineRequest
 from omnicanal.fulfilment.states import AT_STORE, HOME_DELIVERY, Method
 from omnicanal.network import service as network
 from omnicanal.orders.errors import (
@@ -193,7 +193,7 @@ def _create_order(
     data: CheckoutIn,
     actor: Actor,
     now: datetime,
-    sourcing: list[str],
+    sourcing: Decision,
 ) -> tuple[Order, dict[str, str]]:
     home = any(line.method in HOME_DELIVERY for line in lines)
     order = Order(
@@ -211,7 +211,9 @@ def _create_order(
         total_minor=priced.total_minor,
         coupons=list(priced.coupons),
         pricing_explanation=list(priced.explanation),
-        sourcing_explanation=sourcing,
+        sourcing_explanation=list(sourcing.explanation),
+        pricing_reasons=[reason.model_dump() for reason in priced.pricing_reasons],
+        sourcing_reasons=[reason.as_dict() for reason in sourcing.reasons],
         payment_provider=payment[0],
         payment_reference=payment[1],
         payment_status=payment[2],
@@ -336,7 +338,7 @@ def checkout(
         data=data,
         actor=actor,
         now=now,
-        sourcing=list(decision.explanation),
+        sourcing=decision,
     )
     open_fulfilments(
         session,

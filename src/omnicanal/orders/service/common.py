@@ -21,6 +21,7 @@ from omnicanal.orders.states import OrderStatus, check_move, rollup
 from omnicanal.platform.access import Owner
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.events import record_event
+from omnicanal.platform.reasons import ReasonOut
 
 
 def load_order(session: Session, order_id: str, *, lock: bool = False) -> Order:
@@ -227,4 +228,12 @@ def order_out(session: Session, order: Order) -> OrderOut:
         history=order_history(session, order.id, {f.id: f.position for f in rows}),
         pricing_explanation=list(order.pricing_explanation),
         sourcing_explanation=list(order.sourcing_explanation),
+        pricing_reasons=_reasons(order.pricing_reasons),
+        sourcing_reasons=_reasons(order.sourcing_reasons),
     )
+
+
+def _reasons(stored: list[dict[str, Any]] | None) -> list[ReasonOut] | None:
+    if stored is None:
+        return None
+    return [ReasonOut.model_validate(reason) for reason in stored]

@@ -14,7 +14,7 @@ from omnicanal.fulfilment import queries as fulfilments
 from omnicanal.fulfilment import service as fulfilment_service
 from omnicanal.fulfilment.queries import FulfilmentLineRef, FulfilmentRef
 from omnicanal.fulfilment.schemas import ActionIn, FulfilmentOut, PaymentStatus, RejectLineIn
-from omnicanal.fulfilment.sourcing import LineRequest
+from omnicanal.fulfilment.sourcing import Decision, LineRequest
 from omnicanal.fulfilment.states import (
     HOME_DELIVERY,
     Action,
@@ -25,7 +25,7 @@ from omnicanal.fulfilment.states import (
     stock_effect,
 )
 from omnicanal.orders import access
-from omnicanal.orders.errors import PaymentNotCaptured
+from omnicanal.orders.errors import NotDueYet, PaymentNotCaptured
 from omnicanal.orders.events import OrderLineCancelled, OrderLineResourced, OrderPaymentUpdated
 from omnicanal.orders.models import Order, OrderLine
 from omnicanal.orders.payments import check_payment_move, is_captured
@@ -124,10 +124,16 @@ def act(
             "A location rejects one line at a time: POST .../reject-line.", field="action"
         )
     order, fulfilment = _locked(session, fulfilment_id, actor)
-    if action is Action.buy and can(
-        Method(fulfilment.method), FulfilmentStatus(fulfilment.status), action
-    ):
+    applies = can(Method(fulfilment.method), FulfilmentStatus(fulfilment.status), action)
+    if action is Action.buy and applies:
         _pay_at_the_till(session, order, fulfilment, data, actor)
+    if action is Action.expire and applies and not _due(fulfilment, now):
+        raise NotDueYet(
+            f"Fulfilment {fulfilment.id} is kept until {fulfilment.due_at}: it expires then "
+            "(release a hold or cancel a pickup to end it sooner).",
+            field="action",
+            due_at=fulfilment.due_at.isoformat() if fulfilment.due_at else None,
+        )
     due_at = None
     if action is Action.ready:
         due_at = now + timedelta(days=policy.pickup_window_days)
@@ -141,11 +147,18 @@ def act(
         carrier=data.carrier,
         tracking_reference=data.tracking_reference,
         due_at=due_at,
+        pickup_code=data.pickup_code,
+        identity_checked=data.identity_checked,
     )
     if stock_effect(action) is StockEffect.release:
         _unsold(session, order, lines, data.reason or f"fulfilment {action.value}", actor)
     roll_up(session, order, actor=actor, now=now, reason=f"fulfilment {action.value}")
     return fulfilments.fulfilment_out(fulfilment, lines, order.status)
+
+
+def _due(fulfilment: FulfilmentRef, now: datetime) -> bool:
+    """Whether a pickup's window or a hold's days are over (it may expire)."""
+    return fulfilment.due_at is not None and fulfilment.due_at <= now
 
 
 def _pay_at_the_till(
@@ -215,8 +228,9 @@ def _resource(
     actor: Actor,
     policy: OrderPolicy,
     now: datetime,
-) -> list[str] | None:
-    """Source rejected units elsewhere; the new explanation, or None when nowhere has them."""
+) -> Decision | None:
+    """Source rejected units elsewhere; the decision (its explanation), or None when nowhere
+    has them."""
     method = Method(fulfilment.method)
     network_ = load_network(session, channel=order.channel, methods={method}, policy=policy)
     destination = Address.stored(order.delivery_address or {}).point
@@ -257,7 +271,7 @@ def _resource(
         replaces_id=fulfilment.id,
         reason=f"re-sourced: {fulfilment.location_code} rejected {line.sku}",
     )
-    return list(decision.explanation)
+    return decision
 
 
 def reject_line(
@@ -283,9 +297,9 @@ def reject_line(
     )
     line = session.get(OrderLine, rejected.order_line_id)
     assert line is not None
-    explanation = None
+    resourced = None
     if Method(fulfilment.method) in HOME_DELIVERY:
-        explanation = _resource(
+        resourced = _resource(
             session,
             order=order,
             fulfilment=fulfilment,
@@ -295,7 +309,7 @@ def reject_line(
             policy=policy,
             now=now,
         )
-    if explanation is None:
+    if resourced is None:
         _cancel_units(
             session,
             order,
@@ -306,7 +320,15 @@ def reject_line(
             actor,
         )
     else:
+        explanation = list(resourced.explanation)
         order.sourcing_explanation = [*order.sourcing_explanation, *explanation]
+        if order.sourcing_reasons is not None:
+            # An order placed before reasons were kept keeps none: its page reads the
+            # sentences, all of them.
+            order.sourcing_reasons = [
+                *order.sourcing_reasons,
+                *(reason.as_dict() for reason in resourced.reasons),
+            ]
         record_event(
             session,
             OrderLineResourced(

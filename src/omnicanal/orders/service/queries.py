@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -11,17 +13,19 @@ from omnicanal.fulfilment import queries as fulfilments
 from omnicanal.fulfilment.errors import UnknownFulfilment
 from omnicanal.fulfilment.schemas import FulfilmentOut
 from omnicanal.orders import access
-from omnicanal.orders.models import Order
+from omnicanal.orders.models import Order, OrderLine
 from omnicanal.orders.schemas import OrderCount, OrderOut, OrderPage, OrderSummary
 from omnicanal.orders.service.common import load_order, order_facts, order_out
 from omnicanal.platform.actors import Actor
 
 __all__ = [
+    "OrderCustomer",
     "count_orders",
     "get_fulfilment_view",
     "get_order",
     "list_fulfilment_views",
     "list_orders",
+    "order_customers",
 ]
 
 
@@ -48,8 +52,12 @@ def list_orders(
     after: str | None = None,
     limit: int = 50,
     actor: Actor | None = None,
+    customer_refs: Sequence[str] | None = None,
+    sku: str | None = None,
 ) -> OrderPage:
-    """Orders, newest first, filtered; ``after`` is the last id of the previous page.
+    """Orders, newest first, filtered; ``after`` is the last id of the previous page;
+    ``customer_refs``: filed under any of these references (one person's); ``sku``: with a
+    line of this SKU.
 
     With ``actor``, only the orders it may read (a marketplace key: those it placed).
     """
@@ -59,6 +67,10 @@ def list_orders(
         query = query.where(Order.placed_by == placed_by)
     if customer_ref is not None:
         query = query.where(Order.customer_ref == customer_ref)
+    if customer_refs is not None:
+        query = query.where(Order.customer_ref.in_(list(customer_refs)))
+    if sku is not None:
+        query = query.where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku == sku)))
     if channel is not None:
         query = query.where(Order.channel == channel)
     if status is not None:
@@ -138,8 +150,10 @@ def list_fulfilment_views(
     method: str | None = None,
     limit: int = 100,
     actor: Actor | None = None,
+    updated_since: datetime | None = None,
 ) -> list[FulfilmentOut]:
-    """A location's queue of fulfilments (or everyone's), oldest first.
+    """A location's queue of fulfilments (or everyone's), oldest first; ``updated_since``:
+    those that moved since then only.
 
     With ``actor``: a store key sees its own store's queue; another key the fulfilments of
     the orders it may read.
@@ -157,6 +171,7 @@ def list_fulfilment_views(
         method=method,
         limit=limit,
         order_ids=visible,
+        updated_since=updated_since,
     )
     lines = fulfilments.lines_by_fulfilment(session, [f.id for f in rows])
     order_ids = sorted({f.order_id for f in rows})
@@ -167,3 +182,32 @@ def list_fulfilment_views(
         )
     }
     return [fulfilments.fulfilment_out(f, lines[f.id], statuses[f.order_id]) for f in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCustomer:
+    """Who an order is for, as a store's queue shows it."""
+
+    order_id: str
+    customer_ref: str | None
+    delivery_name: str
+    """The name on the delivery address ("" without one)."""
+
+
+def order_customers(session: Session, *, order_ids: Iterable[str]) -> dict[str, OrderCustomer]:
+    """The customer reference and the delivery name of each of these orders."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Order.id, Order.customer_ref, Order.delivery_address).where(Order.id.in_(ids))
+    )
+    found = {}
+    for order_id, customer_ref, address in rows:
+        name = address.get("name") if isinstance(address, dict) else None
+        found[order_id] = OrderCustomer(
+            order_id=order_id,
+            customer_ref=customer_ref,
+            delivery_name=name.strip() if isinstance(name, str) else "",
+        )
+    return found

@@ -10,7 +10,7 @@ from omnicanal.returns.service.handling import (
     refund,
     review,
 )
-from omnicanal.returns.service.queries import get_return, label_token, list_returns
+from omnicanal.returns.service.queries import get_return, label_token, list_returns, review_queue
 from omnicanal.returns.service.requesting import open_return, receive_parcel
 
 __all__ = [
@@ -27,4 +27,5 @@ __all__ = [
     "receive_parcel",
     "refund",
     "review",
+    "review_queue",
 ]

@@ -27,6 +27,7 @@ RESOURCE_LABELS = {
     "promotion": "Promotion",
     "profile": "Customer",
     "identity_review": "Identity review",
+    "return": "Return",
     "product": "Product",
     "location": "Location",
     "channel": "Channel",

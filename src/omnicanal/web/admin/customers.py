@@ -71,7 +71,10 @@ def unmerge(
     form: Form,
     profile_id: str,
 ) -> Response:
-    """Undo one recorded merge; back to the profile's merges with a confirmation."""
+    """Undo one recorded merge, once confirmed; back to the profile's merges with a
+    confirmation."""
+    if form.get("confirm") != "yes":
+        return problem(request, edge, "not_confirmed", 422)
     try:
         with platform.db.transaction() as session:
             actor = staff_actor(member)
@@ -92,19 +95,8 @@ def unmerge(
 @router.get("/reviews")
 def reviews(request: Request, edge: WebDep, platform: PlatformDep, member: HeadOffice) -> Response:
     """Pairs of profiles waiting for a person's decision, side by side."""
-    pairs = []
     with platform.db.reading() as session:
-        for review in customers.list_reviews(session):
-            sides = []
-            for profile_id in (review.profile_a_id, review.profile_b_id):
-                try:
-                    profile = customers.get_profile(
-                        session, profile_id=profile_id, timeline_limit=1
-                    )
-                except UnknownProfile:
-                    profile = None
-                sides.append((profile, customers.display_name(profile) if profile else ""))
-            pairs.append((review, sides))
+        pairs = customers.review_pairs(session)
     return edge.renderer.render(
         request, "admin/reviews.html", {"pairs": pairs, "done_messages": DONE}
     )
@@ -119,11 +111,15 @@ def decide(
     form: Form,
     review_id: str,
 ) -> Response:
-    """Merge the pair, or keep it apart for good; back to the queue with a confirmation."""
+    """Merge the pair (once confirmed), or keep it apart for good; back to the queue with a
+    confirmation."""
     try:
         decision = ReviewDecision(form.get("decision", ""))
     except ValueError:
         return problem(request, edge, "bad_decision", 400)
+    # Merging joins two people's histories: asked to confirm (an unmerge undoes it later).
+    if decision is ReviewDecision.merge and form.get("confirm") != "yes":
+        return problem(request, edge, "not_confirmed", 422)
     try:
         with platform.db.transaction() as session:
             actor = staff_actor(member)

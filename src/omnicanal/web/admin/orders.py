@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from omnicanal.catalog import service as catalog
+from omnicanal.network import service as network
 from omnicanal.orders import service as orders
 from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.states import OrderStatus
@@ -46,8 +47,8 @@ def orders_board(
     day: Annotated[str, Query(alias="date")] = "",
     after: str = "",
 ) -> Response:
-    """Counts by status x channel (each a link to its list), and the filtered list."""
-    store = store.strip().upper()
+    """Counts by status x channel (each a link to its list), and the filtered list; status,
+    channel and store are chosen from lists (anything else is refused with a 400)."""
     placed_from = placed_until = None
     if day:
         try:
@@ -57,12 +58,26 @@ def orders_board(
         except ValueError:
             return problem(request, edge, "bad_date", 400, value=day)
     with platform.db.reading() as session:
+        stores = network.list_locations(session)
+        if store and store not in {place.code for place in stores}:
+            return problem(request, edge, "unknown_choice", 400, value=store, field="Store")
         counts = orders.count_orders(
             session,
             location=store or None,
             placed_from=placed_from,
             placed_until=placed_until,
         )
+        # Every declared channel and status, and any other one still found on orders.
+        known_channels = [each.code for each in network.list_channels(session)]
+        known_channels += sorted({row.channel for row in counts} - set(known_channels))
+        statuses = [s.value for s in OrderStatus]
+        statuses += sorted({row.status for row in counts} - set(statuses))
+        for value, choices, field in (
+            (status, statuses, "Status"),
+            (channel, known_channels, "Channel"),
+        ):
+            if value and value not in choices:
+                return problem(request, edge, "unknown_choice", 400, value=value, field=field)
         page = orders.list_orders(
             session,
             status=status or None,
@@ -73,13 +88,14 @@ def orders_board(
             after=after or None,
             limit=PAGE_SIZE,
         )
+    # The board's columns: the channels with orders.
     channels = sorted({row.channel for row in counts})
-    statuses = [s.value for s in OrderStatus]
-    statuses += sorted({row.status for row in counts} - set(statuses))
     grid = {(row.status, row.channel): row.count for row in counts}
     base = _filters(store=store, date=day)
     context: dict[str, Any] = {
         "channels": channels,
+        "channel_choices": known_channels,
+        "stores": stores,
         "statuses": statuses,
         "grid": grid,
         "row_totals": {s: sum(grid.get((s, c), 0) for c in channels) for s in statuses},
