@@ -16,6 +16,7 @@ from omnicanal.analytics import wiring as analytics
 from omnicanal.customers import wiring as customers
 from omnicanal.events_catalogue import load_events
 from omnicanal.inventory import wiring as inventory
+from omnicanal.loyalty import wiring as loyalty
 from omnicanal.orders import wiring as orders
 from omnicanal.platform.bus import Consumer
 from omnicanal.platform.config import Settings
@@ -29,6 +30,7 @@ __all__ = ["BACKGROUND", "build_platform", "load_models"]
 BACKGROUND: tuple[Callable[[Settings], Background], ...] = (
     analytics.background,
     customers.background,
+    loyalty.background,
     orders.background,
     inventory.background,
     privacy.background,
@@ -46,6 +48,7 @@ def load_models() -> MetaData:
     import omnicanal.customers.models
     import omnicanal.fulfilment.models
     import omnicanal.inventory.models
+    import omnicanal.loyalty.models
     import omnicanal.network.models
     import omnicanal.orders.models
     import omnicanal.platform.audit

@@ -25,6 +25,7 @@ EVENT_MODULES = (
     "omnicanal.fulfilment.events",
     "omnicanal.returns.events",
     "omnicanal.customers.events",
+    "omnicanal.loyalty.events",
     "omnicanal.privacy.events",
 )
 """Every module that declares events, in the catalogue's order."""

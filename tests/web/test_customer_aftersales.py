@@ -18,6 +18,7 @@ from omnicanal.customers import service as customers
 from omnicanal.platform.wiring import Platform
 from omnicanal.web.rendering import Renderer, local_day
 from tests.builders import auth, make_key, make_location, make_product, receive, snapshot
+from tests.customers.support import make_source, send
 from tests.pricing.builders import make_promotion, set_override
 from tests.returns.builders import return_body, till_order
 from tests.web.test_french_pages import english_words
@@ -338,3 +339,27 @@ def test_the_admin_profile_card_says_the_satisfaction_in_french(platform, client
     assert f"Satisfaction : 4/5 au retour du {today} — Trop grand" in card
     assert "Moyenne de 3,0/5 sur 2 retours notés" in card
     assert english_words(card) == []
+
+
+def test_the_review_queue_shows_the_satisfaction_on_the_customers_card(platform, client):
+    """Zoé's second loyalty card waits for head office's review: her card in the queue says
+    the score she gave at her return, in French."""
+    world = given_zoe(platform, client)
+    brought_back(platform, client, world, world["small"], satisfaction=2)
+    make_staff(platform, "hugo@example.fr", role="head_office", location=None)
+    app = make_source(platform, "app")
+    send(
+        client,
+        app,
+        {"type": "identify", "userId": "zoe", "traits": {"loyalty_card": "FIDZ1"}},
+        {"type": "identify", "userId": "zoe", "traits": {"loyalty_card": "FIDZ2"}},
+    )
+    sign_in(client, "hugo@example.fr")
+
+    page = client.get("/admin/reviews")
+
+    today = local_day(datetime.now(UTC), PARIS, "fr")
+    assert page.status_code == 200, page.text
+    assert page.text.count('<section class="card review"') == 1
+    assert page.text.count(f"Satisfaction : 2/5 au retour du {today} — Trop petit") == 1
+    assert english_words(page.text) == []

@@ -18,6 +18,7 @@ from omnicanal.customers.api import cart_router as profile_carts
 from omnicanal.customers.api import router as customers
 from omnicanal.fulfilment.api import router as fulfilment
 from omnicanal.inventory.api import router as inventory
+from omnicanal.loyalty.api import router as loyalty
 from omnicanal.network.api import router as network
 from omnicanal.orders.api import fulfilment_router as fulfilment_work
 from omnicanal.orders.api import router as orders
@@ -91,6 +92,7 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         profile_carts,
         orders,
         returns,
+        loyalty,
     )
     for router in (*edges, fulfilment_work, fulfilment):
         app.include_router(router, dependencies=bounded)

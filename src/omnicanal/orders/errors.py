@@ -46,3 +46,8 @@ class PaymentNotCaptured(Conflict):
 class NotDueYet(Conflict):
     code = "not_due_yet"
     title = "This pickup or hold is not due to expire yet"
+
+
+class TendersExceedTotal(InvalidInput):
+    code = "tenders_exceed_total"
+    title = "The tenders pay more than the order's total"

@@ -24,6 +24,7 @@ __all__ = [
     "OrderPlaced",
     "OrderStatusChanged",
     "OrderedLine",
+    "Tender",
 ]
 
 _ORDER = "01JQ7Z0000000000000000ORDR"
@@ -75,6 +76,17 @@ class OrderedLine(BaseModel):
     """The store chosen by the customer (at-store methods); none for a home delivery."""
 
 
+class Tender(BaseModel):
+    """Part of an order's total paid otherwise than by its payment: a ``loyalty`` tender
+    names the redemption holding the points."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str
+    reference: str
+    amount_minor: int
+
+
 class OrderPlaced(OrderStatusChanged):
     """A customer placed an order: priced, its stock reserved, its fulfilments opened."""
 
@@ -88,6 +100,8 @@ class OrderPlaced(OrderStatusChanged):
 
     cart_id: str | None
     lines: list[OrderedLine]
+    tenders: list[Tender] | None = None
+    """What the checkout's tenders pay (loyalty points); given only when it had some."""
 
 
 class OrderAllocated(OrderStatusChanged):

@@ -108,6 +108,18 @@ class PaymentIn(RequestModel):
         return value
 
 
+class TenderIn(RequestModel):
+    """Part of the payment made with something the retailer holds for the customer: a
+    ``loyalty`` tender names points held beforehand (``POST /v1/loyalty/redemptions``),
+    which the order captures once placed (docs/adr/0021)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["loyalty"]
+    reference: str = Field(min_length=1, max_length=200, description="The redemption's id")
+    amount_minor: int = Field(ge=1, le=MAX_AMOUNT_MINOR)
+
+
 class CheckoutIn(RequestModel):
     """Turn a cart (or lines) into an order: re-priced, sourced, reserved, in one go."""
 
@@ -131,7 +143,13 @@ class CheckoutIn(RequestModel):
     )
     delivery_address: Address | None = None
     payment: PaymentIn | None = Field(
-        default=None, description="Required unless every line is reserve_and_try"
+        default=None,
+        description="Required unless every line is reserve_and_try or the tenders pay it all",
+    )
+    tenders: list[TenderIn] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Parts of the total paid otherwise than by the payment (loyalty points)",
     )
 
     @model_validator(mode="after")

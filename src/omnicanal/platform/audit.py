@@ -67,6 +67,11 @@ AUDITED: dict[str, str] = {
     "staff": "staff",
     "store_return_open": "return",
     "store_return": "return",
+    "loyalty_programme": "loyalty_programme",
+    "loyalty_enrol": "loyalty_member",
+    "loyalty_adjust": "loyalty_member",
+    "loyalty_redeem": "loyalty_redemption",
+    "loyalty_release": "loyalty_redemption",
 }
 
 
@@ -120,6 +125,9 @@ _CREATES = frozenset(
         "checkout",
         "store_sale",
         "store_return_open",
+        "loyalty_programme",
+        "loyalty_enrol",
+        "loyalty_redeem",
         "create_promotion",
         "create_product",
         "create_location",

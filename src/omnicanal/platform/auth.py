@@ -40,12 +40,16 @@ SCOPES: dict[str, str] = {
     "returns:read": "read returns, their labels and the returns metrics",
     "returns:write": "take, receive, inspect, refund, exchange and cancel returns",
     "returns:review": "approve or refuse the returns waiting for review (head office)",
+    "loyalty:read": "read loyalty programmes, members, their balance, ledger and redemptions",
+    "loyalty:write": "enrol members and hold or release their points as a tender",
+    "loyalty:admin": "set up loyalty programmes and adjust members' points by hand (head office)",
     "privacy:export": "export everything held about one customer (RGPD art. 15 and 20)",
     "privacy:erase": "erase a customer in every table and the event log (RGPD art. 17)",
 }
 _CARTS = ("pricing:read", "carts:read", "carts:write")
 _ORDERS = ("orders:read", "orders:write")
 _RETURNS = ("returns:read", "returns:write")
+_LOYALTY = ("loyalty:read", "loyalty:write")
 DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
     ChannelKind.web: (
         "catalog:read",
@@ -55,6 +59,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_CARTS,
         *_ORDERS,
         *_RETURNS,
+        *_LOYALTY,
     ),
     ChannelKind.app: (
         "catalog:read",
@@ -64,6 +69,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_CARTS,
         *_ORDERS,
         *_RETURNS,
+        *_LOYALTY,
     ),
     ChannelKind.store: (
         "catalog:read",
@@ -74,6 +80,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_CARTS,
         *_ORDERS,
         *_RETURNS,
+        *_LOYALTY,
         "fulfilment:write",
         "profiles:read",
         "tracking:write",
@@ -86,6 +93,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_CARTS,
         *_ORDERS,
         *_RETURNS,
+        *_LOYALTY,
         "profiles:read",
     ),
     ChannelKind.marketplace: (

@@ -26,6 +26,7 @@ from omnicanal.customers.identifiers import IdentifierKind
 from omnicanal.customers.service import privacy as people
 from omnicanal.fulfilment import privacy as fulfilment
 from omnicanal.inventory import privacy as inventory
+from omnicanal.loyalty import privacy as loyalty
 from omnicanal.orders import privacy as orders
 from omnicanal.platform import erasure as platform
 from omnicanal.platform.actors import Actor
@@ -118,6 +119,9 @@ def export_person(
             "reservations": inventory.export_reservations(session, references=references),
             "coupon_redemptions": pricing.export_redemptions(
                 session, customer_refs=person.customer_refs
+            ),
+            "loyalty_memberships": loyalty.export_memberships(
+                session, member_ids=loyalty.members_of(session, profile_ids=person.profile_ids)
             ),
         }
     )
@@ -221,6 +225,12 @@ def erase_person(
         ),
         "coupon_redemptions": pricing.anonymise_redemptions(
             session, customer_refs=person.customer_refs
+        ),
+        # Before the outbox is scrubbed: the forfeit's events name the person too.
+        "loyalty_members": loyalty.erase_members(
+            session,
+            member_ids=loyalty.members_of(session, profile_ids=person.profile_ids),
+            actor=actor,
         ),
         "customer_rows": people.erase_profiles(session, person=person),
         "outbox_events": platform.scrub_outbox(

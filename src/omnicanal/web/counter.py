@@ -86,6 +86,16 @@ def _open_cart(session: Session, references: list[str]) -> CartOut | None:
         return None
 
 
+def purchases_of(timeline: list[Any]) -> list[Any]:
+    """One row per order bought: the timeline holds several events naming an order (placed,
+    completed, the web shop's own tracking of it); the first one says where it was bought."""
+    first: dict[str, Any] = {}
+    for event in sorted(timeline, key=lambda item: item.occurred_at):
+        if event.order_id is not None and event.revenue_minor is not None:
+            first.setdefault(event.order_id, event)
+    return sorted(first.values(), key=lambda item: item.occurred_at, reverse=True)
+
+
 def address_of(traits: dict[str, Any], name: str) -> dict[str, str]:
     """The delivery form prefilled from what the profile knows."""
     fields = customers.person_fields(traits)
@@ -142,7 +152,7 @@ def customer_context(
     return {
         "profile": profile,
         "name": name,
-        "purchases": [event for event in profile.timeline.items if event.order_id is not None],
+        "purchases": purchases_of(profile.timeline.items),
         "cart": cart,
         "product_names": catalog.product_names(
             session, [*cart_skus, *(suggestion.sku for suggestion in suggestions)]

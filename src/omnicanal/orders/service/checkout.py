@@ -22,9 +22,10 @@ from omnicanal.orders.errors import (
     OrderChannelForbidden,
     OrderTooLarge,
     PaymentRequired,
+    TendersExceedTotal,
     UnknownFulfilmentChoice,
 )
-from omnicanal.orders.events import OrderedLine
+from omnicanal.orders.events import OrderedLine, Tender
 from omnicanal.orders.models import Order, OrderLine
 from omnicanal.orders.policy import OrderPolicy
 from omnicanal.orders.schemas import CheckoutIn, FulfilmentChoice, OrderOut
@@ -170,16 +171,45 @@ def _resolve(
     return resolved
 
 
-def _payment(data: CheckoutIn, lines: list[_Line]) -> tuple[str, str, str]:
+def _payment(data: CheckoutIn, lines: list[_Line]) -> tuple[str, str, str] | None:
+    """The payment given; None when the tenders may pay it all (checked once priced)."""
     if data.payment is not None:
         return data.payment.provider, data.payment.reference, data.payment.status
     if lines and all(line.method is Method.reserve_and_try for line in lines):
         return "in_store", "", "pending"
+    if data.tenders:
+        return None
     raise PaymentRequired(
         "Send the payment provider's reference and status (authorised or captured); "
         "only an order of reserve_and_try lines is paid later, in the store.",
         field="payment",
     )
+
+
+def _tendered(
+    data: CheckoutIn, priced: PricedCart, payment: tuple[str, str, str] | None
+) -> tuple[str, str, str]:
+    """The payment once the tenders are counted: they never pay more than the total; with
+    no payment given, they pay all of it (a payment by points alone is captured: its
+    points are held for the order, docs/adr/0021)."""
+    tendered = sum(tender.amount_minor for tender in data.tenders)
+    if tendered > priced.total_minor:
+        raise TendersExceedTotal(
+            f"The tenders pay {tendered} but the order comes to {priced.total_minor}.",
+            field="tenders",
+            total_minor=priced.total_minor,
+        )
+    if payment is not None:
+        return payment
+    if tendered < priced.total_minor:
+        raise PaymentRequired(
+            f"The tenders pay {tendered} of {priced.total_minor}: send the payment provider's "
+            "reference and status for the rest.",
+            field="payment",
+        )
+    kinds = "+".join(dict.fromkeys(tender.kind for tender in data.tenders))
+    references = ",".join(tender.reference for tender in data.tenders)
+    return kinds[:50], references[:200], "captured"
 
 
 def _create_order(
@@ -266,6 +296,11 @@ def _create_order(
                 )
                 for line in lines
             ],
+            **(
+                {"tenders": [Tender(**tender.model_dump()) for tender in data.tenders]}
+                if data.tenders
+                else {}
+            ),
         },
     )
     return order, ids
@@ -302,6 +337,7 @@ def checkout(
             f"An order amounts to at most {MAX_AMOUNT_MINOR} minor units; split this one.",
             field="lines",
         )
+    settled = _tendered(data, priced, payment)
     order_id = new_id()
     network_ = load_network(
         session, channel=basket.channel, methods={line.method for line in lines}, policy=policy
@@ -334,7 +370,7 @@ def checkout(
         basket=basket,
         lines=lines,
         priced=priced,
-        payment=payment,
+        payment=settled,
         data=data,
         actor=actor,
         now=now,
