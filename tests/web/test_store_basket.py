@@ -274,6 +274,12 @@ def test_a_known_customers_basket_is_collected_in_another_store(lea, dress, zoe)
         order = orders.get_order(session, order_id=response.headers["location"].split("/")[3])
     assert order.customer_ref == "zoe"
     assert [(line.method, line.location) for line in order.lines] == [("pickup", "VIL")]
+    # The receipt gives the code Zoé shows at Villeurbanne's counter.
+    (code,) = [f.pickup_code for f in order.fulfilments if f.method == "pickup"]
+    receipt = lea.get(response.headers["location"]).text
+    assert code is not None
+    assert f'<strong class="pickup-code">{code}</strong>' in receipt
+    assert "Pour retirer votre commande à" in receipt
 
 
 def test_a_reservation_to_try_is_paid_later_in_the_store(lea, dress):

@@ -1,0 +1,231 @@
+"""HTTP routes of the loyalty module (``/v1/loyalty``): programmes (head office), members
+(enrol, look up, balance, ledger, adjustments), and redemptions: points held to pay part or
+all of a sale on any channel, then captured by the order that names them as a tender."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from omnicanal.loyalty import service
+from omnicanal.loyalty.schemas import (
+    AdjustmentIn,
+    EnrolIn,
+    LedgerPage,
+    MemberOut,
+    ProgrammeIn,
+    ProgrammeOut,
+    ProgrammeUpdateIn,
+    RedemptionIn,
+    RedemptionOut,
+    RedemptionPage,
+)
+from omnicanal.platform.actors import Actor
+from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.problems import responses
+
+router = APIRouter(prefix="/v1/loyalty", tags=["loyalty"])
+
+Status = Annotated[str | None, Query(pattern=r"^(held|captured|released)$")]
+
+
+@router.post("/programmes", status_code=201, response_model=ProgrammeOut, responses=responses(409))
+def create_programme(
+    body: ProgrammeIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("loyalty:admin"),
+):
+    """Open a programme: points per euro by category and channel, the channels that earn,
+    what a point is worth, the return window points wait for, tiers, expiry (head office:
+    ``loyalty:admin``)."""
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation="loyalty_programme",
+        payload=body,
+        status_code=201,
+        action=lambda s: service.create_programme(s, data=body, actor=actor),
+    )
+
+
+@router.get("/programmes", response_model=list[ProgrammeOut], responses=responses())
+def list_programmes(session: ReadSession, actor: Actor = scope("loyalty:read")):
+    """Every programme and its rules."""
+    return service.list_programmes(session, actor=actor)
+
+
+@router.get("/programmes/{code}", response_model=ProgrammeOut, responses=responses(404))
+def get_programme(code: str, session: ReadSession, actor: Actor = scope("loyalty:read")):
+    """One programme and its rules."""
+    return service.get_programme(session, code=code, actor=actor)
+
+
+@router.put("/programmes/{code}", response_model=ProgrammeOut, responses=responses(404))
+def update_programme(
+    code: str,
+    body: ProgrammeUpdateIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("loyalty:admin"),
+):
+    """Replace a programme's settings (head office): they apply from now on."""
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"loyalty_programme:{code}",
+        payload=body,
+        action=lambda s: service.update_programme(s, code=code, data=body, actor=actor),
+    )
+
+
+@router.post("/members", status_code=201, response_model=MemberOut, responses=responses(404, 409))
+def enrol(
+    body: EnrolIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("loyalty:write"),
+):
+    """A customer joins: a known profile, an app login (``customer_ref``), a loyalty card,
+    at a counter (a store key: its store). Their card and login are linked to their
+    profile; once per programme (409 ``already_member``, ``card_in_use``)."""
+    region = platform.settings.phone_region
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation="loyalty_enrol",
+        payload=body,
+        status_code=201,
+        action=lambda s: service.enrol(s, data=body, actor=actor, region=region),
+    )
+
+
+@router.get("/members", response_model=MemberOut, responses=responses(404))
+def find_member(
+    session: ReadSession,
+    profile_id: str | None = None,
+    card_number: str | None = None,
+    programme: str | None = None,
+    actor: Actor = scope("loyalty:read"),
+):
+    """The member holding a loyalty card (with its programme), or a person's membership by
+    any of their profile ids."""
+    return service.find_member(
+        session, actor=actor, programme=programme, profile_id=profile_id, card_number=card_number
+    )
+
+
+@router.get("/members/{member_id}", response_model=MemberOut, responses=responses(404))
+def get_member(member_id: str, session: ReadSession, actor: Actor = scope("loyalty:read")):
+    """A member: card, tier, balance (available, pending, held, its value), next expiry."""
+    return service.get_member(session, member_id=member_id, actor=actor)
+
+
+@router.get("/members/{member_id}/ledger", response_model=LedgerPage, responses=responses(404))
+def member_ledger(
+    member_id: str,
+    session: ReadSession,
+    after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    actor: Actor = scope("loyalty:read"),
+):
+    """The member's points ledger, newest first: every earning, confirmation, redemption,
+    release, expiry, adjustment and reversal, with its order, return or redemption."""
+    return service.ledger_page(session, member_id=member_id, actor=actor, after=after, limit=limit)
+
+
+@router.post(
+    "/members/{member_id}/adjustments", response_model=MemberOut, responses=responses(404, 409)
+)
+def adjust(
+    member_id: str,
+    body: AdjustmentIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("loyalty:admin"),
+):
+    """Add or take points by hand with the reason (head office: ``loyalty:admin``;
+    audited). Never below zero (409 ``insufficient_points``)."""
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"loyalty_adjust:{member_id}",
+        payload=body,
+        action=lambda s: service.adjust_points(s, member_id=member_id, data=body, actor=actor),
+    )
+
+
+@router.post(
+    "/redemptions", status_code=201, response_model=RedemptionOut, responses=responses(404, 409)
+)
+def hold_points(
+    body: RedemptionIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("loyalty:write"),
+):
+    """Hold a member's points to pay part or all of a sale (a store key: at its store).
+
+    All of them or none: two channels spending the same points at once never both get
+    them (409 ``insufficient_points``); an expired point is never spent. Put the answer's
+    ``tender`` in the checkout's ``tenders``: the order captures the points. A hold
+    nobody uses is released when its time is up. Retry with the same Idempotency-Key:
+    the same hold."""
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation="loyalty_redeem",
+        payload=body,
+        status_code=201,
+        action=lambda s: service.hold_points(s, data=body, actor=actor),
+    )
+
+
+@router.get("/redemptions", response_model=RedemptionPage, responses=responses())
+def list_redemptions(
+    session: ReadSession,
+    member_id: str | None = None,
+    order_id: str | None = None,
+    status: Status = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    actor: Actor = scope("loyalty:read"),
+):
+    """Redemptions, newest first, by member, order or status (a store key: its store's)."""
+    return service.list_redemptions(
+        session, actor=actor, member_id=member_id, order_id=order_id, status=status, limit=limit
+    )
+
+
+@router.get("/redemptions/{redemption_id}", response_model=RedemptionOut, responses=responses(404))
+def get_redemption(redemption_id: str, session: ReadSession, actor: Actor = scope("loyalty:read")):
+    """One redemption: held, captured by an order, or released."""
+    return service.get_redemption(session, redemption_id=redemption_id, actor=actor)
+
+
+@router.post(
+    "/redemptions/{redemption_id}/release",
+    response_model=RedemptionOut,
+    responses=responses(404, 409),
+)
+def release(
+    redemption_id: str,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("loyalty:write"),
+):
+    """Release a hold nobody used (the channel that made it): the points are the member's
+    again (409 ``redemption_not_held`` once captured or released)."""
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"loyalty_release:{redemption_id}",
+        payload=None,
+        action=lambda s: service.release_redemption(s, redemption_id=redemption_id, actor=actor),
+    )

@@ -1,0 +1,280 @@
+"""Input and output shapes of the loyalty module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, RequestModel
+
+__all__ = [
+    "AdjustmentIn",
+    "BalanceOut",
+    "EarningRuleIn",
+    "EnrolIn",
+    "ExpiryOut",
+    "LedgerEntryOut",
+    "LedgerPage",
+    "MemberOut",
+    "ProgrammeIn",
+    "ProgrammeOut",
+    "ProgrammeUpdateIn",
+    "RedemptionIn",
+    "RedemptionOut",
+    "RedemptionPage",
+    "TierIn",
+    "TierOut",
+]
+
+CODE_PATTERN = r"^[A-Za-z0-9_-]+$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+MAX_POINTS = 100_000_000
+"""The most points one change moves (a million euros' worth at a cent a point)."""
+DEFAULT_CHANNELS = ["web", "app", "store", "call_centre"]
+
+Rate = Annotated[Decimal, Field(ge=0, le=1000, max_digits=10, decimal_places=4)]
+Points = Annotated[int, Field(ge=1, le=MAX_POINTS)]
+
+
+class EarningRuleIn(RequestModel):
+    """A rate for a category, a channel (a code such as ``web`` or a marketplace's), or
+    both; the most specific rule that matches a line applies."""
+
+    category: str | None = Field(default=None, min_length=1, max_length=100)
+    channel: str | None = Field(default=None, min_length=1, max_length=50)
+    points_per_euro: Rate
+
+    @model_validator(mode="after")
+    def _names_something(self) -> EarningRuleIn:
+        if self.category is None and self.channel is None:
+            raise ValueError("a rule names a category, a channel or both")
+        return self
+
+
+class TierIn(RequestModel):
+    """A tier: reached with ``threshold`` points earned over the rolling period; its members
+    earn ``multiplier`` times the points."""
+
+    code: str = Field(min_length=1, max_length=50, pattern=CODE_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
+    threshold: int = Field(ge=0, le=MAX_POINTS)
+    multiplier: Decimal = Field(default=Decimal(1), ge=0, le=100, max_digits=8, decimal_places=4)
+
+
+class _ProgrammeSettings(RequestModel):
+    name: str = Field(min_length=1, max_length=200)
+    points_per_euro: Rate = Decimal(1)
+    earning_rules: list[EarningRuleIn] = Field(default_factory=list, max_length=200)
+    earning_channels: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=lambda: list(DEFAULT_CHANNELS),
+        max_length=50,
+        description="Channels (codes or kinds) whose orders earn; add 'marketplace' to let "
+        "marketplace orders earn",
+    )
+    point_value_minor: Decimal = Field(
+        default=Decimal(1),
+        gt=0,
+        le=100_000,
+        max_digits=10,
+        decimal_places=4,
+        description="What one point is worth when spent, in minor units (1: a cent)",
+    )
+    pending_days: int = Field(
+        default=30, ge=0, le=3650, description="The return window: days points stay pending"
+    )
+    tiers: list[TierIn] = Field(default_factory=list, max_length=20)
+    tier_period_months: int = Field(default=12, ge=1, le=120)
+    expiry_months: int = Field(
+        default=24, ge=0, le=240, description="Months points stay spendable (0: forever)"
+    )
+    hold_minutes: int = Field(
+        default=30, ge=1, le=10_080, description="How long a redemption holds its points"
+    )
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _distinct_tiers(self) -> _ProgrammeSettings:
+        codes = [tier.code for tier in self.tiers]
+        thresholds = [tier.threshold for tier in self.tiers]
+        if len(set(codes)) != len(codes):
+            raise ValueError("two tiers share a code")
+        if len(set(thresholds)) != len(thresholds):
+            raise ValueError("two tiers share a threshold")
+        return self
+
+
+class ProgrammeIn(_ProgrammeSettings):
+    """A new loyalty programme."""
+
+    code: str = Field(min_length=2, max_length=50, pattern=CODE_PATTERN)
+    currency: str = Field(default="EUR", pattern=CURRENCY_PATTERN)
+
+
+class ProgrammeUpdateIn(_ProgrammeSettings):
+    """A programme's settings, all replaced (its code and currency stay)."""
+
+
+class EarningRuleOut(BaseModel):
+    category: str | None
+    channel: str | None
+    points_per_euro: Decimal
+
+
+class TierOut(BaseModel):
+    code: str
+    name: str
+    threshold: int
+    multiplier: Decimal
+
+
+class ProgrammeOut(BaseModel):
+    id: str
+    code: str
+    name: str
+    currency: str
+    points_per_euro: Decimal
+    earning_rules: list[EarningRuleOut]
+    earning_channels: list[str]
+    point_value_minor: Decimal
+    pending_days: int
+    tiers: list[TierOut]
+    tier_period_months: int
+    expiry_months: int
+    hold_minutes: int
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class EnrolIn(RequestModel):
+    """Join a programme: a known profile, a customer reference (``user_id:…`` for an app
+    login, ``email:…``), a loyalty card, or a card together with one of them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    programme: str = Field(min_length=1, max_length=50)
+    profile_id: str | None = Field(default=None, min_length=1, max_length=26)
+    customer_ref: str | None = Field(default=None, min_length=1, max_length=200)
+    card_number: str | None = Field(default=None, min_length=1, max_length=50)
+    location: str | None = Field(
+        default=None, max_length=50, description="Where they joined (default: a store key's)"
+    )
+
+
+class BalanceOut(BaseModel):
+    available: int = Field(description="Points that can be spent now")
+    pending: int = Field(description="Points waiting for their return window to close")
+    held: int = Field(description="Points held by redemptions not yet captured")
+    available_value_minor: int = Field(description="What the available points are worth")
+    currency: str
+
+
+class ExpiryOut(BaseModel):
+    points: int
+    at: datetime
+
+
+class MemberOut(BaseModel):
+    """A member as every channel reads them: card, tier, balance, next expiry."""
+
+    id: str
+    programme: str
+    profile_id: str | None
+    card_number: str | None
+    joined_at: datetime
+    joined_channel: str
+    joined_location: str | None
+    tier: TierOut | None
+    tier_since: datetime | None
+    balance: BalanceOut
+    next_expiry: ExpiryOut | None
+    erased: bool
+
+
+class LedgerEntryOut(BaseModel):
+    id: str
+    kind: str
+    points: int = Field(description="The change of the available points")
+    pending_points: int = Field(description="The change of the pending points")
+    quantity: int | None
+    order_id: str | None
+    order_line_id: str | None
+    return_id: str | None
+    redemption_id: str | None
+    channel: str
+    location: str | None
+    reason: str
+    actor: str
+    at: datetime
+    expires_at: datetime | None
+
+
+class LedgerPage(BaseModel):
+    items: list[LedgerEntryOut]
+    next_cursor: str | None = Field(description="Pass as 'after' for the next page")
+
+
+class AdjustmentIn(RequestModel):
+    """Points added (> 0) or taken (< 0) by hand, with the reason (audited)."""
+
+    points: int = Field(ge=-MAX_POINTS, le=MAX_POINTS)
+    reason: str = Field(min_length=1, max_length=300)
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> AdjustmentIn:
+        if self.points == 0:
+            raise ValueError("an adjustment adds or takes at least one point")
+        return self
+
+
+class RedemptionIn(RequestModel):
+    """Hold points to pay part or all of a sale: the member (by id, or by card in a
+    programme), and either the points or the amount they should pay."""
+
+    member_id: str | None = Field(default=None, min_length=1, max_length=26)
+    programme: str | None = Field(default=None, min_length=1, max_length=50)
+    card_number: str | None = Field(default=None, min_length=1, max_length=50)
+    points: Points | None = None
+    amount_minor: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_MINOR)
+    location: str | None = Field(
+        default=None, max_length=50, description="Where it is spent (default: a store key's)"
+    )
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> RedemptionIn:
+        if (self.member_id is None) == (self.card_number is None):
+            raise ValueError("give either member_id or card_number")
+        if self.card_number is not None and self.programme is None:
+            raise ValueError("a card_number goes with its programme")
+        if (self.points is None) == (self.amount_minor is None):
+            raise ValueError("give either points or amount_minor")
+        return self
+
+
+class RedemptionOut(BaseModel):
+    """A redemption: the points held, what they pay, and where it stands."""
+
+    id: str
+    member_id: str
+    points: int
+    amount_minor: int
+    currency: str
+    status: str = Field(description="held, captured or released")
+    order_id: str | None
+    channel: str
+    location: str | None
+    hold_expires_at: datetime
+    created_at: datetime
+    captured_at: datetime | None
+    released_at: datetime | None
+    release_reason: str | None
+    tender: dict[str, object] = Field(
+        description="What to put in the checkout's tenders to pay with these points"
+    )
+
+
+class RedemptionPage(BaseModel):
+    items: list[RedemptionOut]
