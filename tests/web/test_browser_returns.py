@@ -313,7 +313,7 @@ def test_the_counter_scene_return_exchange_postal_refund_and_the_crm(scene, brow
     page = warehouse.new_page()
     _sign_in(page, "malik@maison-lumiere.example")
     page.goto("/store/returns")
-    page.get_by_label("Étiquette de retour").fill(postal["authorisation"]["token"])
+    page.get_by_label("Étiquette de retour du colis").fill(postal["authorisation"]["token"])
     page.get_by_role("button", name="Recevoir le colis").click()
     expect(page).to_have_url(re.compile(rf"/store/returns/{postal['id']}$"))
     page.get_by_role("button", name="Enregistrer le contrôle").click()

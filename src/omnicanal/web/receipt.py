@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
 from omnicanal.customers.identifiers import InvalidIdentifier, normalise_email
+from omnicanal.loyalty import service as loyalty
 from omnicanal.network import service as network
 from omnicanal.network.errors import UnknownLocation
 from omnicanal.orders import service as orders
@@ -64,7 +65,10 @@ def return_code_svg(order_id: str) -> Markup:
     3 cm wide, readable by a counter's scanner once printed)."""
     code = segno.make(return_code(order_id), error="m", micro=False)
     # Markup: segno's SVG of the code is paths only, no text of anyone's to escape.
-    return Markup(code.svg_inline(scale=3, svgclass="return-code-qr"))
+    # The figure around it says what it is (role="img" and its label): the drawing itself is
+    # hidden from screen readers.
+    svg = code.svg_inline(scale=3, svgclass="return-code-qr")
+    return Markup(svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1))
 
 
 def may_read(member: staff.StaffMember, order: OrderOut) -> bool:
@@ -82,9 +86,15 @@ def _zone(name: str, fallback: ZoneInfo) -> ZoneInfo:
 
 
 def receipt_context(
-    session: Session, *, order: OrderOut, language: str, fallback_zone: ZoneInfo
+    session: Session,
+    *,
+    order: OrderOut,
+    language: str,
+    fallback_zone: ZoneInfo,
+    region: str = "FR",
 ) -> dict[str, Any]:
-    """What the receipt shows: the order, its items' names, the store, the local time."""
+    """What the receipt shows: the order, its items' names, the store, the local time, the
+    loyalty points it used and earns."""
     store = None
     if order.location:
         try:
@@ -104,6 +114,7 @@ def receipt_context(
         ),
         "time_zone": zone.key,
         "return_code_svg": return_code_svg(order.id),
+        "points": loyalty.points_of_sale(session, order_id=order.id, region=region),
     }
 
 
@@ -123,6 +134,7 @@ def _read(
             order=order,
             language=language,
             fallback_zone=platform.settings.business_zone,
+            region=platform.settings.phone_region,
         )
 
 
@@ -159,7 +171,11 @@ def send_receipt(
     with platform.db.reading() as session:
         order = orders.get_order(session, order_id=order_id)
         context = receipt_context(
-            session, order=order, language=language, fallback_zone=platform.settings.business_zone
+            session,
+            order=order,
+            language=language,
+            fallback_zone=platform.settings.business_zone,
+            region=platform.settings.phone_region,
         )
     _ = edge.renderer.translations[language].gettext
     store = context["store"].name if context["store"] else ""
