@@ -59,6 +59,7 @@ def load_models() -> MetaData:
     import omnicanal.pricing.models
     import omnicanal.privacy.models
     import omnicanal.returns.models
+    import omnicanal.reviews.models
     import omnicanal.staff.models
     import omnicanal.tracking.models  # noqa: F401  (each import registers its tables)
 

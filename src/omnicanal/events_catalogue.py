@@ -26,6 +26,7 @@ EVENT_MODULES = (
     "omnicanal.returns.events",
     "omnicanal.customers.events",
     "omnicanal.loyalty.events",
+    "omnicanal.reviews.events",
     "omnicanal.privacy.events",
 )
 """Every module that declares events, in the catalogue's order."""

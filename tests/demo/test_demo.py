@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from random import Random
@@ -24,12 +25,16 @@ from omnicanal.cli.main import app
 from omnicanal.customers.service.consumers import join_timeline
 from omnicanal.demo import generate
 from omnicanal.demo.assortment import plan_catalogue
+from omnicanal.demo.loyalty import PROGRAMME as DEMO_PROGRAMME
+from omnicanal.demo.loyalty import ZOE_CARD
 from omnicanal.demo.showcase import ZOE
 from omnicanal.inventory.models import StockLevel, StockMovement
+from omnicanal.loyalty import service as loyalty
 from omnicanal.network import service as network
 from omnicanal.network.models import Location
 from omnicanal.orders import service as orders
 from omnicanal.platform import migrate
+from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.config import Settings
 from omnicanal.platform.events import OutboxEvent
 from omnicanal.platform.wiring import Platform
@@ -403,3 +408,86 @@ def test_the_demo_shows_its_progress_when_its_output_is_a_log(demo):
     """Run with its output in a file or a pipe, the demo still says what it is doing."""
     assert "Catalogue…" in demo.output
     assert re.search(r"Catalogue: [\d,]+/[\d,]+ done", demo.output), demo.output[:2000]
+
+
+def test_zoe_is_a_gold_member_whose_reward_the_clerk_applies_to_a_sale(demo, tmp_path):
+    """Zoé is Gold in the Club, with her points and 10 % off dresses: the clerk reads them on
+    her page, applies the offer to a basket with a dress of the Lyon shelf in one tap and
+    sells it, 500 points paying part of it; the offer is then used (on a copy of the demo:
+    the other tests read it as it is)."""
+    clerk = re.search(r"(lea\.clerc@\S+)\s+│\s+(\S+)\s+│\s+\S+/store", demo.output)
+    assert clerk, demo.output
+    with demo.platform.db.reading() as session:
+        zoe = loyalty.find_member(
+            session, actor=OPERATOR, programme=DEMO_PROGRAMME, card_number=ZOE_CARD
+        )
+        rewards = [
+            r for r in loyalty.rewards_of(session, member_id=zoe.id) if r.status == "available"
+        ]
+        dress = session.scalar(
+            select(Variant.sku)
+            .join(Product, Product.id == Variant.product_id)
+            .join(StockLevel, StockLevel.variant_id == Variant.id)
+            .join(Location, Location.id == StockLevel.location_id)
+            .where(Product.category == "Robes", Location.code == "LYON-01", StockLevel.on_hand > 1)
+            .order_by(Variant.sku)
+            .limit(1)
+        )
+    [offer] = [r for r in rewards if r.kind == "offer" and r.status == "available"]
+    assert zoe.tier is not None and zoe.tier.code == "gold"
+    assert zoe.balance.available >= 500
+    assert (offer.category, offer.percent_off) == ("Robes", 10)
+    assert dress is not None
+    copy = tmp_path / "zoe.db"
+    with (
+        sqlite3.connect(demo.url.removeprefix("sqlite:///")) as source,
+        sqlite3.connect(copy) as target,
+    ):
+        source.backup(target)
+    platform = build_platform(Settings(database_url=f"sqlite:///{copy}"))
+
+    with TestClient(create_app(platform, background=False)) as client:
+        client.post(
+            "/store/login",
+            data={"email": clerk.group(1), "password": clerk.group(2), "next": "/store"},
+        )
+        found = client.get("/store/customers", params={"q": "06.12.34.56.78"})
+        profile = re.search(r'href="(/store/customers/[^"?]+)"', found.text)
+        assert profile, found.text
+        page = client.get(profile.group(1)).text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf
+        applied = client.post(
+            f"{profile.group(1)}/rewards/{offer.id}/apply",
+            data={"csrf": csrf.group(1)},
+            follow_redirects=False,
+        )
+        basket = applied.headers["location"]
+        client.post(f"{basket}/lines", data={"csrf": csrf.group(1), "code": dress})
+        form = re.search(
+            r'<form[^>]*sell"[^>]*>(?:(?!</form>).)*value="carry_out"',
+            client.get(basket).text,
+            re.S,
+        )
+        assert form
+        fields = dict(re.findall(r'type="hidden" name="([a-z_]+)" value="([^"]*)"', form.group(0)))
+        sold = client.post(
+            f"{basket}/sell",
+            data={**fields, "loyalty_points": "500", "payment_reference": "TPE-ZOE"},
+            follow_redirects=False,
+        )
+        receipt = client.get(sold.headers["location"]).text
+    with platform.db.reading() as session:
+        used = {r.id: r.status for r in loyalty.rewards_of(session, member_id=zoe.id)}
+        after = loyalty.member_out(session, member_id=zoe.id)
+    platform.close()
+
+    panel = page.split('id="loyalty-title"')[1].split("</section>")[0]
+    assert re.search(r'id="loyalty-tier"><strong class="tier tier-gold">Or</strong>', panel)
+    assert f"{zoe.balance.available} points" in panel
+    assert "10\u00a0% de remise sur Robes" in panel
+    assert applied.status_code == 303, applied.text
+    assert sold.status_code == 303, sold.text
+    assert "500 points · 5,00\u00a0€" in receipt
+    assert used[offer.id] == "used"
+    assert after.balance.available == zoe.balance.available - 500

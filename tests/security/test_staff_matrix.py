@@ -10,7 +10,10 @@ import re
 
 import pytest
 
+from omnicanal.reviews.models import ProductReview
 from tests.conftest import restored_world
+from tests.reviews.builders import zoes_review
+from tests.web.loyalty_world import balance_of, enrol_zoe, make_club
 from tests.web.test_store_pages import build_lyon, build_zoe, make_staff, sign_in
 from tests.web.test_store_selling import fulfilment_status, pickup_for
 
@@ -40,6 +43,10 @@ PAGES = {
     "/admin/privacy": (REFUSED, REFUSED, REFUSED, ALLOWED),
     "/admin/returns": (REFUSED, REFUSED, REFUSED, ALLOWED),
     "/admin/returns/measures": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/loyalty": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/loyalty/members": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/product-reviews": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/product-reviews?status=all&rating=5&channel=web": (REFUSED, REFUSED, REFUSED, ALLOWED),
 }
 CELLS = [
     (page, role, answers[index])
@@ -111,3 +118,69 @@ def test_only_the_stores_own_staff_move_its_queue_on(staff, client, zoe, role, m
     else:
         assert response.status_code == 403, response.text[:300]
         assert fulfilment_status(staff, fulfilment_id) == before
+
+
+def review_status(platform, review_id: str) -> str:  # type: ignore[no-untyped-def]
+    with platform.db.reading() as session:
+        row = session.get(ProductReview, review_id)
+        assert row is not None
+        return row.status
+
+
+@pytest.mark.parametrize(
+    ("role", "decides"),
+    [("clerk_lyon", False), ("manager_lyon", False), ("clerk_vil", False), ("head_office", True)],
+)
+def test_only_head_office_publishes_a_product_review(staff, client, zoe, role, decides):
+    """Head office publishes Zoé's review; a clerk or a store manager is refused and it stays
+    waiting."""
+    review_id = zoes_review(staff)
+    sign_in(client, STAFF[role][0])
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/store").text)
+    assert csrf is not None
+
+    response = client.post(
+        f"/admin/product-reviews/{review_id}",
+        data={"csrf": csrf.group(1), "decision": "publish", "confirm": "yes"},
+        follow_redirects=False,
+    )
+
+    if decides:
+        assert response.status_code == 303, response.text[:300]
+        assert review_status(staff, review_id) == "published"
+    else:
+        assert response.status_code == 403, response.text[:300]
+        assert review_status(staff, review_id) == "pending"
+
+
+@pytest.mark.parametrize(
+    ("role", "adjusts"),
+    [("clerk_lyon", False), ("manager_lyon", False), ("clerk_vil", False), ("head_office", True)],
+)
+def test_only_head_office_adjusts_a_members_points(staff, client, zoe, role, adjusts):
+    """Head office adds 50 points to Zoé's; a clerk or a store manager is refused and her
+    points stay as they were."""
+    make_club(staff)
+    member_id = enrol_zoe(staff)
+    sign_in(client, STAFF[role][0])
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/store").text)
+    assert csrf is not None
+
+    response = client.post(
+        f"/admin/loyalty/members/{member_id}/adjust",
+        data={
+            "csrf": csrf.group(1),
+            "direction": "add",
+            "points": "50",
+            "reason": "goodwill",
+            "confirm": "yes",
+        },
+        follow_redirects=False,
+    )
+
+    if adjusts:
+        assert response.status_code == 303, response.text[:300]
+        assert balance_of(staff, member_id) == (50, 0, 0)
+    else:
+        assert response.status_code == 403, response.text[:300]
+        assert balance_of(staff, member_id) == (0, 0, 0)

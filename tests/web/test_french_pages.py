@@ -13,6 +13,8 @@ from omnicanal.platform.wiring import Platform
 from tests.builders import make_location
 from tests.customers.support import make_source, send
 from tests.pricing.builders import make_promotion, set_override
+from tests.reviews.builders import zoes_review
+from tests.web.loyalty_world import french_scene
 from tests.web.test_admin_returns import waiting_return
 from tests.web.test_store_basket import M_NATURAL, make_dress, open_basket, sale_fields, sell
 from tests.web.test_store_pages import build_zoe, make_staff, sign_in
@@ -155,7 +157,8 @@ ENGLISH = frozenset(
 # Proper names and codes that pages legitimately show as they are: the product, the names the
 # builders give tracking sources, and "Back-office" and "Site web" (French as the trade says
 # it; a bare "web" is still the raw channel code).
-ALLOWED = frozenset({"omnicanal", "Zoé", "Léa"})
+# "Or" is the loyalty programme's gold tier, in French.
+ALLOWED = frozenset({"omnicanal", "Zoé", "Léa", "Or"})
 ALLOWED_NAMES = ("test web", "test app", "Back-office", "back-office", "Site web")
 
 CODE = re.compile(r"\b[A-Z0-9][A-Z0-9_-]*[0-9_-][A-Z0-9_-]*\b|\b[A-Z]{2,}\b")
@@ -228,8 +231,10 @@ def test_the_checker_sees_english_words_and_leaves_codes_and_names():
 def build_world(platform: Platform, client: TestClient) -> dict[str, str]:
     """Lyon and Villeurbanne with a clerk each, head office, Zoé with a web cart, a pickup and
     a reservation to try at Lyon, a counter sale with its receipt, a price override, a
-    promotion, an identity review and the sale's dress brought back worn waiting for head
-    office; returns the ids the pages need."""
+    promotion, an identity review, the sale's dress brought back worn waiting for head
+    office, Zoé's review of the dress waiting for moderation, and the loyalty Club (Zoé a
+    member with points and a reward, a sale part paid with them, Inès not a member);
+    returns the ids the pages need."""
     make_location(platform, "LYON", name="Magasin Lyon Part-Dieu")
     make_location(
         platform,
@@ -264,7 +269,10 @@ def build_world(platform: Platform, client: TestClient) -> dict[str, str]:
     search = client.get("/store/customers", params={"q": "zoe@example.fr"})
     profile = re.search(r'href="/store/customers/([0-9A-Z]{26})"', search.text)
     assert profile is not None
+    zoes_review(platform)
+    loyalty = french_scene(platform, client)
     return {
+        **loyalty,
         "sku": sku,
         "basket": basket,
         "order": order_id,
@@ -300,6 +308,9 @@ def store_pages(ids: dict[str, str]) -> list[str]:
         f"/store/orders/{ids['order']}/return",
         f"/store/returns/{ids['return']}",
         "/store/returns/01NOPE",
+        ids["not_member"],
+        ids["points_basket"],
+        ids["points_receipt"],
     ]
 
 
@@ -331,6 +342,15 @@ def admin_pages(ids: dict[str, str]) -> list[str]:
         f"/admin/returns/{ids['return']}",
         f"/admin/returns/{ids['return']}/label",
         "/admin/returns/01NOPE",
+        "/admin/loyalty",
+        "/admin/loyalty?programme=NOPE",
+        "/admin/loyalty/members",
+        "/admin/loyalty/members?q=personne",
+        f"/admin/loyalty/members/{ids['member']}",
+        "/admin/loyalty/members/01NOPE",
+        "/admin/product-reviews",
+        "/admin/product-reviews?status=all&rating=5&channel=web",
+        "/admin/product-reviews?rating=9",
     ]
 
 

@@ -33,6 +33,7 @@ from omnicanal.pricing.api import products_router as products
 from omnicanal.pricing.api import router as pricing
 from omnicanal.privacy.api import router as privacy
 from omnicanal.returns.api import router as returns
+from omnicanal.reviews.api import router as reviews
 from omnicanal.tracking.api import router as tracking
 from omnicanal.web.edge import install as install_web
 
@@ -93,6 +94,7 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         orders,
         returns,
         loyalty,
+        reviews,
     )
     for router in (*edges, fulfilment_work, fulfilment):
         app.include_router(router, dependencies=bounded)

@@ -25,6 +25,7 @@ __all__ = [
     "get_product_by_id",
     "get_variant",
     "list_categories",
+    "products_by_code",
     "resolve_skus",
     "variants_by_id",
     "variants_of_products",
@@ -146,6 +147,21 @@ def find_variant(session: Session, code: str) -> VariantRef:
 def list_categories(session: Session) -> list[str]:
     """Every product category in use, in alphabetical order."""
     return list(session.scalars(select(Product.category).distinct().order_by(Product.category)))
+
+
+def products_by_code(session: Session, codes: Iterable[str]) -> dict[str, ProductRef]:
+    """The products with these codes, by code (unknown codes are left out)."""
+    wanted = sorted(set(codes))
+    found: dict[str, ProductRef] = {}
+    for chunk in _chunks(wanted):
+        for row in session.execute(
+            select(Product.id, Product.code, Product.name, Product.category, Product.brand).where(
+                Product.code.in_(chunk)
+            )
+        ):
+            product = ProductRef(*row)
+            found[product.code] = product
+    return found
 
 
 def get_product_by_id(session: Session, *, product_id: str) -> ProductRef:

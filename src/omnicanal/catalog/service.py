@@ -24,6 +24,7 @@ from omnicanal.catalog.lookups import find_variant as find_variant
 from omnicanal.catalog.lookups import get_product_by_id as get_product_by_id
 from omnicanal.catalog.lookups import get_variant as get_variant
 from omnicanal.catalog.lookups import list_categories as list_categories
+from omnicanal.catalog.lookups import products_by_code as products_by_code
 from omnicanal.catalog.lookups import resolve_skus
 from omnicanal.catalog.lookups import variants_by_id as variants_by_id
 from omnicanal.catalog.lookups import variants_of_products as variants_of_products

@@ -1,6 +1,7 @@
 """HTTP routes of the loyalty module (``/v1/loyalty``): programmes (head office), members
 (enrol, look up, balance, ledger, adjustments), and redemptions: points held to pay part or
-all of a sale on any channel, then captured by the order that names them as a tender."""
+all of a sale on any channel, then captured by the order that names them as a tender;
+rewards (the programmes' rules, the members' vouchers and offers), and the measures."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from omnicanal.loyalty.schemas import (
     AdjustmentIn,
     EnrolIn,
     LedgerPage,
+    LoyaltyMeasures,
     MemberOut,
     ProgrammeIn,
     ProgrammeOut,
@@ -20,14 +22,20 @@ from omnicanal.loyalty.schemas import (
     RedemptionIn,
     RedemptionOut,
     RedemptionPage,
+    RewardOut,
+    RewardRuleOut,
+    RewardRulesIn,
 )
+from omnicanal.loyalty.service.measures import loyalty_measures
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.bounds import Moment
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
 from omnicanal.platform.http.problems import responses
 
 router = APIRouter(prefix="/v1/loyalty", tags=["loyalty"])
 
 Status = Annotated[str | None, Query(pattern=r"^(held|captured|released)$")]
+RewardStatus = Annotated[str | None, Query(pattern=r"^(available|used|expired)$")]
 
 
 @router.post("/programmes", status_code=201, response_model=ProgrammeOut, responses=responses(409))
@@ -228,4 +236,90 @@ def release(
         operation=f"loyalty_release:{redemption_id}",
         payload=None,
         action=lambda s: service.release_redemption(s, redemption_id=redemption_id, actor=actor),
+    )
+
+
+@router.get(
+    "/programmes/{code}/reward-rules", response_model=list[RewardRuleOut], responses=responses(404)
+)
+def reward_rules(code: str, session: ReadSession, actor: Actor = scope("loyalty:read")):
+    """The programme's reward rules: vouchers and personalised offers, and who they are for."""
+    return service.reward_rules(session, programme=code, actor=actor)
+
+
+@router.put(
+    "/programmes/{code}/reward-rules",
+    response_model=list[RewardRuleOut],
+    responses=responses(404),
+)
+def set_reward_rules(
+    code: str,
+    body: RewardRulesIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("loyalty:admin"),
+):
+    """Replace the programme's reward rules (head office: ``loyalty:admin``): a voucher (an
+    amount off) every N points earned, for a tier, or for the customers an RFM condition
+    picks; an offer (a percentage off their preferred category, or a given one). Rewards
+    already issued stay."""
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"loyalty_reward_rules:{code}",
+        payload=body,
+        action=lambda s: service.set_reward_rules(s, programme=code, data=body, actor=actor),
+    )
+
+
+@router.get(
+    "/members/{member_id}/rewards", response_model=list[RewardOut], responses=responses(404)
+)
+def member_rewards(
+    member_id: str,
+    session: ReadSession,
+    status: RewardStatus = None,
+    actor: Actor = scope("loyalty:read"),
+):
+    """The member's rewards, newest first: apply one by adding its ``coupon_code`` to the
+    customer's cart (``POST /v1/carts/{id}/coupons``); single use, on every channel, by
+    this customer only."""
+    return service.list_rewards(session, member_id=member_id, actor=actor, status=status)
+
+
+@router.post(
+    "/members/{member_id}/rewards", response_model=list[RewardOut], responses=responses(404, 409)
+)
+def issue_rewards(
+    member_id: str,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("loyalty:admin"),
+):
+    """Run the programme's reward rules for the member now (head office; the job does it
+    daily): the rewards issued, none when nothing is due."""
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"loyalty_issue_rewards:{member_id}",
+        payload=None,
+        action=lambda s: service.issue_rewards(s, member_id=member_id, actor=actor),
+    )
+
+
+@router.get("/measures", response_model=LoyaltyMeasures, responses=responses())
+def measures(
+    session: ReadSession,
+    platform: PlatformDep,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    actor: Actor = scope("loyalty:read"),
+):
+    """The programme's measures over a period (default: the last 30 days): members' share
+    of sales per channel, recognised against anonymous baskets (the uplift as a ratio),
+    and per programme its points liability, redemption rate and members by tier."""
+    return loyalty_measures(
+        session, actor=actor, since=since, until=until, region=platform.settings.phone_region
     )

@@ -17,6 +17,7 @@ __all__ = [
     "UnknownMember",
     "UnknownProgramme",
     "UnknownRedemption",
+    "UnknownTier",
 ]
 
 
@@ -88,3 +89,8 @@ class MemberNotDesignated(InvalidInput):
 class InvalidCursor(InvalidInput):
     code = "invalid_cursor"
     title = "This cursor is not one we gave"
+
+
+class UnknownTier(InvalidInput):
+    code = "unknown_tier"
+    title = "The programme has no such tier"

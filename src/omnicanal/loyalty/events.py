@@ -23,6 +23,8 @@ __all__ = [
     "PointsReversed",
     "RedemptionCaptureFailed",
     "RedemptionReleased",
+    "RewardIssued",
+    "RewardUsed",
     "TierChanged",
 ]
 
@@ -268,3 +270,59 @@ class TierChanged(MemberEvent):
     from_tier: str | None
     tier: str | None
     qualifying_points: int
+
+
+class RewardIssued(MemberEvent):
+    """A reward rule issued the member a reward: a single-use coupon only their carts and
+    orders may use, on every channel, until ``valid_until``; ``title_code`` and ``params``
+    say it in any language (``title`` in English)."""
+
+    type = "loyalty.reward_issued"
+    example = _example(
+        reward_id="01JQ7Z0000000000000000RWRD",
+        rule="OFFRE-CATEGORIE",
+        kind="offer",
+        coupon_code="FID-7KQ2M9XT",
+        title="10% off Robes",
+        title_code="loyalty.reward.offer_category",
+        params={"percent": "10", "category": "Robes"},
+        currency="EUR",
+        value_minor=None,
+        percent_off="10",
+        category="Robes",
+        valid_until="2026-07-01T10:00:00+00:00",
+    )
+
+    reward_id: str
+    rule: str
+    kind: str
+    """voucher (an amount off) or offer (a percentage off a category)."""
+    coupon_code: str
+    title: str
+    title_code: str
+    params: dict[str, str | int]
+    currency: str
+    value_minor: int | None
+    percent_off: str | None
+    category: str | None
+    valid_until: str
+
+
+class RewardUsed(MemberEvent):
+    """The member's reward paid part of an order: its coupon is used up."""
+
+    type = "loyalty.reward_used"
+    example = _example(
+        reward_id="01JQ7Z0000000000000000RWRD",
+        coupon_code="FID-7KQ2M9XT",
+        kind="offer",
+        order_id=_ORDER,
+        channel="store",
+    )
+
+    reward_id: str
+    coupon_code: str
+    kind: str
+    order_id: str
+    channel: str
+    """The channel of the order that used it."""

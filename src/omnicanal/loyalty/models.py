@@ -30,6 +30,9 @@ __all__ = [
     "PointLot",
     "Programme",
     "Redemption",
+    "Reward",
+    "RewardReview",
+    "RewardRule",
 ]
 
 LEDGER_KINDS = ("earn", "pending", "confirm", "redeem", "release", "expire", "adjust", "reverse")
@@ -234,3 +237,87 @@ class Earning(Base):
     placed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     confirm_at: Mapped[datetime] = mapped_column(UtcDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class RewardRule(Base):
+    """A rule of a programme that issues rewards to the members it fits (see
+    ``loyalty/rewards_rules.py``): a voucher (an amount off) or a personalised offer (a
+    percentage off a category, their preferred one unless the rule names it)."""
+
+    __tablename__ = "loyalty_reward_rules"
+    __table_args__ = (
+        CheckConstraint("kind IN ('voucher', 'offer')", name="known_kind"),
+        CheckConstraint("valid_days > 0", name="valid_days_positive"),
+        Index("uq_loyalty_reward_rules_code", "programme_id", "code", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("loyalty_programmes.id"))
+    code: Mapped[str] = mapped_column(String(50))
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_minor: Mapped[int | None]
+    """A voucher's amount off, in minor units of the programme's currency."""
+    percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    """An offer's percentage off."""
+    category: Mapped[str | None] = mapped_column(String(100))
+    """The category an offer is on (None: the member's preferred one)."""
+    every_points: Mapped[int | None]
+    """A voucher each time the points a member earned cross a multiple of this."""
+    tier: Mapped[str | None] = mapped_column(String(50))
+    """For members at this tier or above only."""
+    min_orders: Mapped[int] = mapped_column(default=0)
+    min_spend_minor: Mapped[int] = mapped_column(default=0)
+    max_days_since_order: Mapped[int | None]
+    min_days_since_order: Mapped[int | None]
+    min_subtotal_minor: Mapped[int] = mapped_column(default=0)
+    valid_days: Mapped[int]
+    every_days: Mapped[int]
+    """Days between two rewards of the rule to one member (not for ``every_points``)."""
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class Reward(Base):
+    """A reward issued to a member: a single-use coupon of the promotions engine that only
+    their carts and orders may use, on every channel, until ``valid_until``."""
+
+    __tablename__ = "loyalty_rewards"
+    __table_args__ = (
+        CheckConstraint("kind IN ('voucher', 'offer')", name="known_kind"),
+        Index("uq_loyalty_rewards_issue", "member_id", "rule_code", "sequence", unique=True),
+        Index("ix_loyalty_rewards_member", "member_id", "issued_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    member_id: Mapped[str] = mapped_column(ForeignKey("loyalty_members.id"))
+    rule_code: Mapped[str] = mapped_column(String(50))
+    sequence: Mapped[int]
+    """The how-manyth reward of its rule to the member: issuing twice at once issues once."""
+    kind: Mapped[str] = mapped_column(String(20))
+    coupon_code: Mapped[str] = mapped_column(String(50), unique=True)
+    title_code: Mapped[str] = mapped_column(String(100))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int | None]
+    percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    category: Mapped[str | None] = mapped_column(String(100))
+    min_subtotal_minor: Mapped[int] = mapped_column(default=0)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    valid_until: Mapped[datetime] = mapped_column(UtcDateTime())
+    issued_by: Mapped[str] = mapped_column(String(100))
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    order_id: Mapped[str | None] = mapped_column(String(26))
+    used_channel: Mapped[str | None] = mapped_column(String(50))
+    void_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When it was withdrawn (its member erased)."""
+
+
+class RewardReview(Base):
+    """When the reward rules last looked at a member (the job looks again a day later)."""
+
+    __tablename__ = "loyalty_reward_reviews"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("loyalty_members.id"), primary_key=True)
+    reviewed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

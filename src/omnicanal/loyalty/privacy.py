@@ -1,10 +1,11 @@
 """The loyalty module's part of a person's rights: their memberships exported (card, tier,
-balance, ledger, redemptions), or erased.
+balance, ledger, redemptions, rewards), or erased.
 
 An erased member's points are forfeited (no one can claim them any more: an ``expire`` line
 with the reason ``erased``), their holds released first; the membership, its ledger and its
 redemptions stay for the accounts (the points liability), under a member id that names no
-one: the profile and the card number are removed.
+one: the profile and the card number are removed. Their rewards not used yet are withdrawn:
+the coupons end and no longer name them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from omnicanal.loyalty.service import ledger, member_out
 from omnicanal.loyalty.service.common import SYSTEM, load_member
 from omnicanal.loyalty.service.members import entry_out
 from omnicanal.loyalty.service.redemptions import HELD, give_back, redemption_out
+from omnicanal.loyalty.service.rewards import rewards_of, void_rewards
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 
@@ -58,6 +60,10 @@ def export_memberships(session: Session, *, member_ids: Sequence[str]) -> list[d
                 "ledger": [entry_out(entry).model_dump(mode="json") for entry in entries],
                 "redemptions": [
                     redemption_out(redemption).model_dump(mode="json") for redemption in held
+                ],
+                "rewards": [
+                    reward.model_dump(mode="json")
+                    for reward in rewards_of(session, member_id=member_id)
                 ],
             }
         )
@@ -102,6 +108,7 @@ def erase_members(
                 kind="expire",
                 now=now,
             )
+        void_rewards(session, member_id=member.id, now=now)
         row = session.get(Member, member.id)
         assert row is not None
         row.profile_id = None

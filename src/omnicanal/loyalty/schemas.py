@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,6 +18,7 @@ __all__ = [
     "ExpiryOut",
     "LedgerEntryOut",
     "LedgerPage",
+    "LoyaltyMeasures",
     "MemberOut",
     "ProgrammeIn",
     "ProgrammeOut",
@@ -25,6 +26,10 @@ __all__ = [
     "RedemptionIn",
     "RedemptionOut",
     "RedemptionPage",
+    "RewardOut",
+    "RewardRuleIn",
+    "RewardRuleOut",
+    "RewardRulesIn",
     "TierIn",
     "TierOut",
 ]
@@ -278,3 +283,177 @@ class RedemptionOut(BaseModel):
 
 class RedemptionPage(BaseModel):
     items: list[RedemptionOut]
+
+
+class RewardRuleIn(RequestModel):
+    """A reward rule: a voucher (``amount_minor`` off the cart) or an offer (``percent`` off
+    a category: ``category``, else the member's preferred one), for the members who fit its
+    conditions (tier and above, orders, spending and days since the last order over the last
+    twelve months); a voucher ``every_points`` earned, or one reward every ``every_days``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=50, pattern=CODE_PATTERN)
+    kind: Literal["voucher", "offer"]
+    amount_minor: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_MINOR)
+    percent: Decimal | None = Field(default=None, gt=0, le=100, max_digits=5, decimal_places=2)
+    category: str | None = Field(default=None, min_length=1, max_length=100)
+    every_points: int | None = Field(default=None, ge=1, le=MAX_POINTS)
+    tier: str | None = Field(default=None, min_length=1, max_length=50)
+    min_orders: int = Field(default=0, ge=0, le=100_000)
+    min_spend_minor: int = Field(default=0, ge=0, le=MAX_AMOUNT_MINOR)
+    max_days_since_order: int | None = Field(default=None, ge=0, le=3650)
+    min_days_since_order: int | None = Field(default=None, ge=0, le=3650)
+    min_subtotal_minor: int = Field(
+        default=0, ge=0, le=MAX_AMOUNT_MINOR, description="The smallest cart it applies to"
+    )
+    valid_days: int = Field(default=30, ge=1, le=730, description="Days a reward stays valid")
+    every_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="Days between two rewards of the rule to one member (default: "
+        "valid_days); not with every_points",
+    )
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RewardRuleIn:
+        if self.kind == "voucher" and (self.amount_minor is None or self.percent is not None):
+            raise ValueError("a voucher gives an amount_minor off (no percent)")
+        if self.kind == "offer":
+            if self.percent is None or self.amount_minor is not None:
+                raise ValueError("an offer gives a percent off (no amount_minor)")
+            if self.every_points is not None:
+                raise ValueError("every_points issues vouchers")
+        if self.every_points is not None and self.every_days is not None:
+            raise ValueError("a rule issues every_points or every_days, not both")
+        if (
+            self.max_days_since_order is not None
+            and self.min_days_since_order is not None
+            and self.min_days_since_order > self.max_days_since_order
+        ):
+            raise ValueError("min_days_since_order is after max_days_since_order")
+        return self
+
+
+class RewardRulesIn(RequestModel):
+    """Every reward rule of a programme, all replaced."""
+
+    rules: list[RewardRuleIn] = Field(max_length=50)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> RewardRulesIn:
+        codes = [rule.code for rule in self.rules]
+        if len(set(codes)) != len(codes):
+            raise ValueError("two reward rules share a code")
+        return self
+
+
+class RewardRuleOut(BaseModel):
+    code: str
+    kind: str
+    amount_minor: int | None
+    percent: Decimal | None
+    category: str | None
+    every_points: int | None
+    tier: str | None
+    min_orders: int
+    min_spend_minor: int
+    max_days_since_order: int | None
+    min_days_since_order: int | None
+    min_subtotal_minor: int
+    valid_days: int
+    every_days: int | None
+    active: bool
+
+
+class RewardOut(BaseModel):
+    """A member's reward: apply it by adding its ``coupon_code`` to the customer's cart or
+    basket (single use, on every channel, by this customer only)."""
+
+    id: str
+    member_id: str
+    rule: str
+    kind: str = Field(description="voucher (an amount off) or offer (a percentage off)")
+    title: str = Field(description="What it gives, in English")
+    title_code: str = Field(description="The title's code, to say it in another language")
+    params: dict[str, str | int] = Field(
+        description="The title's values: amount (minor units, with currency), percent, "
+        "category, points, tier"
+    )
+    coupon_code: str
+    currency: str
+    value_minor: int | None = Field(description="A voucher's amount off, in minor units")
+    percent_off: Decimal | None = Field(description="An offer's percentage off")
+    category: str | None = Field(description="The category an offer is on")
+    min_subtotal_minor: int
+    issued_at: datetime
+    valid_until: datetime
+    status: Literal["available", "used", "expired"]
+    used_at: datetime | None
+    order_id: str | None = Field(description="The order that used it")
+
+
+class ChannelShareOut(BaseModel):
+    """A channel's sales in one currency, and the members' part of them."""
+
+    channel: str
+    currency: str
+    orders: int
+    sales_minor: int
+    member_orders: int = Field(description="Orders of customers who had joined by then")
+    member_sales_minor: int
+    member_share: float | None = Field(description="member_sales_minor / sales_minor")
+
+
+class BasketsOut(BaseModel):
+    """Orders filed under a customer (recognised) against those without one (anonymous)."""
+
+    currency: str
+    recognised_orders: int
+    recognised_average_minor: int | None
+    anonymous_orders: int
+    anonymous_average_minor: int | None
+    recognised_share: float | None = Field(description="Recognised orders / every order")
+    uplift: float | None = Field(
+        description="Recognised average basket / anonymous average basket - 1 (0.18: +18 %)"
+    )
+
+
+class TierCountOut(BaseModel):
+    tier: str | None = Field(description="The tier's code; null: members in no tier")
+    name: str | None
+    members: int
+
+
+class ProgrammeMeasuresOut(BaseModel):
+    """A programme's books now and what happened in the period."""
+
+    programme: str
+    currency: str
+    point_value_minor: Decimal
+    members: int = Field(description="Members now (erased ones left out)")
+    members_joined: int = Field(description="Members who joined in the period")
+    members_by_tier: list[TierCountOut]
+    available_points: int = Field(description="Now (points whose time is up left out)")
+    pending_points: int
+    held_points: int = Field(description="Held by redemptions no order has captured yet")
+    liability_minor: int = Field(
+        description="(available + pending + held points) x point value, rounded down"
+    )
+    points_earned: int = Field(description="Earned by orders in the period (pending or not)")
+    points_redeemed: int = Field(description="Captured by orders in the period")
+    redemption_rate: float | None = Field(description="points_redeemed / points_earned")
+
+
+class LoyaltyMeasures(BaseModel):
+    """What the loyalty programme does, measured from the data: members' share of sales per
+    channel, recognised against anonymous baskets, points liability, redemption rate,
+    members by tier."""
+
+    since: datetime
+    until: datetime
+    sales: list[ChannelShareOut]
+    baskets: list[BasketsOut]
+    programmes: list[ProgrammeMeasuresOut]

@@ -72,6 +72,7 @@ AUDITED: dict[str, str] = {
     "loyalty_adjust": "loyalty_member",
     "loyalty_redeem": "loyalty_redemption",
     "loyalty_release": "loyalty_redemption",
+    "product_review": "product_review",
 }
 
 

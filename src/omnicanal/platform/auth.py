@@ -43,6 +43,9 @@ SCOPES: dict[str, str] = {
     "loyalty:read": "read loyalty programmes, members, their balance, ledger and redemptions",
     "loyalty:write": "enrol members and hold or release their points as a tender",
     "loyalty:admin": "set up loyalty programmes and adjust members' points by hand (head office)",
+    "reviews:read": "read published product reviews (and those the key sent)",
+    "reviews:write": "send customers' product reviews (a marketplace: its own orders' customers)",
+    "reviews:moderate": "publish or reject product reviews, list those waiting (head office)",
     "privacy:export": "export everything held about one customer (RGPD art. 15 and 20)",
     "privacy:erase": "erase a customer in every table and the event log (RGPD art. 17)",
 }
@@ -50,6 +53,7 @@ _CARTS = ("pricing:read", "carts:read", "carts:write")
 _ORDERS = ("orders:read", "orders:write")
 _RETURNS = ("returns:read", "returns:write")
 _LOYALTY = ("loyalty:read", "loyalty:write")
+_REVIEWS = ("reviews:read", "reviews:write")
 DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
     ChannelKind.web: (
         "catalog:read",
@@ -60,6 +64,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_ORDERS,
         *_RETURNS,
         *_LOYALTY,
+        *_REVIEWS,
     ),
     ChannelKind.app: (
         "catalog:read",
@@ -70,6 +75,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_ORDERS,
         *_RETURNS,
         *_LOYALTY,
+        *_REVIEWS,
     ),
     ChannelKind.store: (
         "catalog:read",
@@ -81,6 +87,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_ORDERS,
         *_RETURNS,
         *_LOYALTY,
+        *_REVIEWS,
         "fulfilment:write",
         "profiles:read",
         "tracking:write",
@@ -94,6 +101,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_ORDERS,
         *_RETURNS,
         *_LOYALTY,
+        *_REVIEWS,
         "profiles:read",
     ),
     ChannelKind.marketplace: (
@@ -103,6 +111,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         "pricing:read",
         *_ORDERS,
         *_RETURNS,
+        *_REVIEWS,
     ),
 }
 

@@ -43,6 +43,11 @@ class CouponAlreadyUsed(Conflict):
     title = "The customer has already used this coupon"
 
 
+class CouponForAnotherCustomer(Conflict):
+    code = "coupon_for_another_customer"
+    title = "The coupon is personal to another customer"
+
+
 class CouponUsageExhausted(Conflict):
     code = "coupon_exhausted"
     title = "The coupon has reached its usage limit"

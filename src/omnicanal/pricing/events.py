@@ -52,6 +52,7 @@ class PromotionCreated(DomainEvent):
         "min_subtotal_minor": 0,
         "created_at": "2025-03-01T08:00:00Z",
         "created_by": "staff:marion",
+        "personal": False,
     }
 
     id: str
@@ -81,6 +82,9 @@ class PromotionCreated(DomainEvent):
     min_subtotal_minor: int
     created_at: datetime
     created_by: str
+    personal: bool = False
+    """A coupon only one customer may use (a loyalty reward); who it is stays out of the
+    event."""
 
     @property
     def subject(self) -> str:

@@ -92,6 +92,9 @@ class Promotion(Base):
     stackable: Mapped[bool] = mapped_column(default=True)
     exclusive: Mapped[bool] = mapped_column(default=False)
     min_subtotal_minor: Mapped[int] = mapped_column(default=0)
+    customer_refs: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    """A personal coupon: the references (as carts and orders file them) of the one customer
+    who may use it; None: anyone; empty: no one any more (the customer was erased)."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
 

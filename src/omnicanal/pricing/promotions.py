@@ -1,4 +1,8 @@
-"""Use cases of promotions: create, list, and load those in force for the engine."""
+"""Use cases of promotions: create, list, and load those in force for the engine.
+
+A *personal* coupon (``customer_refs``) is one customer's: a loyalty reward. Only their carts
+and orders may use it (``pricing.service.check_coupon``), and the lists of promotions leave
+it out: it is the customer's, not a campaign."""
 
 from __future__ import annotations
 
@@ -6,13 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
 from omnicanal.network import service as network
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import as_utc
+from omnicanal.platform.db import rowcount
 from omnicanal.platform.events import record_event
 from omnicanal.pricing import engine
 from omnicanal.pricing.errors import PromotionExists, UnknownPromotion
@@ -69,6 +74,7 @@ def create_promotion(session: Session, *, data: PromotionIn, actor: Actor) -> Pr
         stackable=data.stackable,
         exclusive=data.exclusive,
         min_subtotal_minor=data.min_subtotal_minor,
+        customer_refs=_references(data.customer_refs),
         created_by=actor.label,
     )
     session.add(promotion)
@@ -105,6 +111,7 @@ def promotion_out(promotion: Promotion) -> PromotionOut:
         stackable=promotion.stackable,
         exclusive=promotion.exclusive,
         min_subtotal_minor=promotion.min_subtotal_minor,
+        personal=promotion.customer_refs is not None,
         created_at=promotion.created_at,
         created_by=promotion.created_by,
     )
@@ -128,8 +135,13 @@ def _in_window(at: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
 def list_promotions(
     session: Session, *, active_at: datetime | None = None, channel: str | None = None
 ) -> list[PromotionOut]:
-    """Promotions by priority then code; only those in force at ``active_at`` if given."""
-    query = select(Promotion).order_by(Promotion.priority.desc(), Promotion.code)
+    """Promotions by priority then code (personal coupons left out); only those in force at
+    ``active_at`` if given."""
+    query = (
+        select(Promotion)
+        .where(Promotion.customer_refs.is_(None))
+        .order_by(Promotion.priority.desc(), Promotion.code)
+    )
     if active_at is not None:
         query = query.where(*_in_window(as_utc(active_at)))
     found = [promotion_out(p) for p in session.scalars(query)]
@@ -189,3 +201,61 @@ def channel_scoped(session: Session, *, at: datetime) -> list[Promotion]:
         )
         if promotion.channels
     ]
+
+
+def _references(given: Sequence[str] | None) -> list[str] | None:
+    """A personal coupon's customer references, trimmed and each once."""
+    if given is None:
+        return None
+    return list(dict.fromkeys(reference.strip() for reference in given if reference.strip()))
+
+
+def coupon_uses(session: Session, *, codes: Sequence[str]) -> dict[str, int]:
+    """How many times each of these coupons has been used (the codes that exist)."""
+    wanted = sorted({code.strip().upper() for code in codes})
+    if not wanted:
+        return {}
+    return {
+        code: times_used
+        for code, times_used in session.execute(
+            select(Promotion.code, Promotion.times_used).where(Promotion.code.in_(wanted))
+        )
+    }
+
+
+def make_personal(session: Session, *, code: str, customer_refs: Sequence[str]) -> bool:
+    """Let only the customer of ``customer_refs`` use coupon ``code`` (their references as
+    they are now, after a merge or a new login); whether it changed anything."""
+    references = _references(customer_refs) or []
+    promotion = session.scalar(select(Promotion).where(Promotion.code == code.upper()))
+    if promotion is None:
+        raise UnknownPromotion(f"No promotion has the code {code!r}.", field="code")
+    if promotion.customer_refs == references:
+        return False
+    promotion.customer_refs = references
+    session.flush()
+    return True
+
+
+def withdraw_coupons(session: Session, *, codes: Sequence[str], at: datetime) -> int:
+    """End these personal coupons at ``at`` and forget whose they were (their customer is
+    erased): no one may use them any more; how many were withdrawn."""
+    wanted = sorted({code.strip().upper() for code in codes})
+    if not wanted:
+        return 0
+    at = as_utc(at)
+    personal = (Promotion.code.in_(wanted), Promotion.customer_refs.is_not(None))
+    session.execute(
+        update(Promotion)
+        .where(*personal, or_(Promotion.ends_at.is_(None), Promotion.ends_at > at))
+        .values(ends_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(
+        session.execute(
+            update(Promotion)
+            .where(*personal)
+            .values(customer_refs=[])
+            .execution_options(synchronize_session=False)
+        )
+    )

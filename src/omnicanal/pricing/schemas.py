@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -15,6 +16,8 @@ from omnicanal.pricing.engine import Kind, Target
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 MAX_QUANTITY = 9999
+MAX_CUSTOMER_REFS = 50
+"""The most references a personal coupon keeps for its customer."""
 
 
 class PricedLine(BaseModel):
@@ -203,6 +206,12 @@ class PromotionIn(RequestModel):
     stackable: bool = True
     exclusive: bool = False
     min_subtotal_minor: int = Field(default=0, ge=0, le=MAX_AMOUNT_MINOR)
+    customer_refs: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None,
+        max_length=MAX_CUSTOMER_REFS,
+        description="A personal coupon: the references of the one customer whose carts and "
+        "orders may use it (a loyalty reward); null: anyone",
+    )
 
     @field_validator("code")
     @classmethod
@@ -247,6 +256,8 @@ def _promotion_problems(data: PromotionIn) -> list[str]:
         problems.append("a minimum cart amount needs its currency")
     if data.usage_limit is not None and not data.requires_coupon:
         problems.append("usage_limit applies to coupons (requires_coupon: true)")
+    if data.customer_refs is not None and not (data.requires_coupon and data.customer_refs):
+        problems.append("customer_refs name the customer of a coupon (requires_coupon: true)")
     if data.starts_at and data.ends_at and as_utc(data.ends_at) <= as_utc(data.starts_at):
         problems.append("ends_at must come after starts_at")
     return problems
@@ -278,5 +289,8 @@ class PromotionOut(BaseModel):
     stackable: bool
     exclusive: bool
     min_subtotal_minor: int
+    personal: bool = Field(
+        default=False, description="A coupon only one customer may use (a loyalty reward)"
+    )
     created_at: datetime
     created_by: str

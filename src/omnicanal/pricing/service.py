@@ -25,6 +25,7 @@ from omnicanal.pricing import engine, overrides, promotions
 from omnicanal.pricing.errors import (
     CouponAlreadyUsed,
     CouponExpired,
+    CouponForAnotherCustomer,
     CouponNotYetValid,
     CouponUsageExhausted,
     EmptyCart,
@@ -40,6 +41,7 @@ from omnicanal.pricing.schemas import Adjustment, PricedCart, PricedLine
 __all__ = [
     "CouponAlreadyUsed",
     "CouponExpired",
+    "CouponForAnotherCustomer",
     "CouponUsageExhausted",
     "EmptyCart",
     "MissingPrice",
@@ -118,6 +120,7 @@ def check_coupon(
     )
     if promotion is None:
         raise UnknownCoupon(f"No coupon has the code {code!r}.", field="coupon", coupon=code)
+    _check_personal(promotion, customer_ref)
     if promotion.ends_at is not None and at >= promotion.ends_at:
         raise CouponExpired(
             f"Coupon {code} expired on {promotion.ends_at.isoformat()}.",
@@ -143,6 +146,22 @@ def check_coupon(
             coupon=code,
         )
     return code
+
+
+def _check_personal(promotion: Promotion, customer_ref: str | None) -> None:
+    """Refuse a personal coupon (a loyalty reward) to a cart or an order that is not filed
+    under one of its customer's references; references match trimmed, whatever the case."""
+    if promotion.customer_refs is None:
+        return
+    given = (customer_ref or "").strip().casefold()
+    if given and given in {reference.casefold() for reference in promotion.customer_refs}:
+        return
+    raise CouponForAnotherCustomer(
+        f"Coupon {promotion.code} is personal to another customer"
+        + ("." if customer_ref else ": name the customer it was given to."),
+        field="coupon",
+        coupon=promotion.code,
+    )
 
 
 def _redeemed_by(session: Session, promotion_id: str, customer_ref: str) -> bool:
@@ -321,6 +340,7 @@ def redeem_coupons(
         promotion = session.scalar(select(Promotion).where(Promotion.code == code))
         if promotion is None or not promotion.requires_coupon:
             raise UnknownCoupon(f"No coupon has the code {code!r}.", field="coupon", coupon=code)
+        _check_personal(promotion, customer_ref)
         if customer_ref is not None and _redeemed_by(session, promotion.id, customer_ref):
             raise CouponAlreadyUsed(
                 f"Customer {customer_ref} has already used coupon {code}.",

@@ -38,6 +38,7 @@ from omnicanal.privacy.errors import PersonNotDesignated, UnknownExportFormat
 from omnicanal.privacy.events import CustomerErased
 from omnicanal.privacy.models import Erasure
 from omnicanal.returns import privacy as returns
+from omnicanal.reviews import privacy as reviews
 from omnicanal.tracking import privacy as tracking
 
 __all__ = [
@@ -122,6 +123,9 @@ def export_person(
             ),
             "loyalty_memberships": loyalty.export_memberships(
                 session, member_ids=loyalty.members_of(session, profile_ids=person.profile_ids)
+            ),
+            "product_reviews": reviews.export_reviews(
+                session, review_ids=reviews.reviews_of(session, profile_ids=person.profile_ids)
             ),
         }
     )
@@ -209,6 +213,7 @@ def erase_person(
         session, customer_refs=person.customer_refs, anonymous_ids=person.identifiers
     )
     selectors = [*person.identifiers, *order_ids, *cart_ids]
+    review_ids = reviews.reviews_of(session, profile_ids=person.profile_ids)
     counts = {
         "tracking_messages": tracking.erase_messages(session, message_ids=person.timeline_ids),
         "carts": len(cart_ids),
@@ -232,11 +237,15 @@ def erase_person(
             member_ids=loyalty.members_of(session, profile_ids=person.profile_ids),
             actor=actor,
         ),
+        "product_reviews": reviews.erase_reviews(session, review_ids=review_ids),
         "customer_rows": people.erase_profiles(session, person=person),
         "outbox_events": platform.scrub_outbox(
             session,
             selectors=selectors,
-            subjects=[f"profiles/{id_}" for id_ in person.profile_ids],
+            subjects=[
+                *(f"profiles/{id_}" for id_ in person.profile_ids),
+                *reviews.review_subjects(review_ids),
+            ],
             personal=personal,
         ),
         "idempotent_answers": platform.forget_answers(

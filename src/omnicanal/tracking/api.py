@@ -213,7 +213,7 @@ def _ingest(
                 warning.as_dict()
                 for message in parsed
                 if message.index in stored
-                for warning in message.warnings
+                for warning in (*message.warnings, *result.warnings.get(message.index, ()))
             ],
         }
     )

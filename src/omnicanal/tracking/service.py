@@ -20,11 +20,12 @@ from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import hash_token
 from omnicanal.platform.bulk import bulk_insert
 from omnicanal.platform.clock import utcnow
-from omnicanal.platform.errors import NotFound
+from omnicanal.platform.errors import DomainError, NotFound
 from omnicanal.platform.locks import hold_names
+from omnicanal.reviews import service as reviews
 from omnicanal.tracking.errors import InvalidSource, UnknownWriteKey
 from omnicanal.tracking.models import TrackingMessage, TrackingSource
-from omnicanal.tracking.spec import ParsedMessage
+from omnicanal.tracking.spec import MessageWarning, ParsedMessage
 
 __all__ = [
     "IngestResult",
@@ -233,11 +234,13 @@ def authenticate_write_key(session: Session, write_key: str | None) -> SourceVie
 
 @dataclass
 class IngestResult:
-    """What a batch did: messages stored, repeats skipped (by their batch index)."""
+    """What a batch did: messages stored, repeats skipped (by their batch index), and what
+    storing them said besides their own warnings (a review not taken), by batch index."""
 
     accepted: list[int] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
     profiles: dict[int, str | None] = field(default_factory=dict)
+    warnings: dict[int, list[MessageWarning]] = field(default_factory=dict)
 
 
 def ingest(
@@ -343,8 +346,57 @@ def ingest_many(
         }
         for (source, message), outcome in zip(fresh, resolved, strict=True)
     ]
+    for (source, message), outcome in zip(fresh, resolved, strict=True):
+        if message.review is not None:
+            taken = _take_review(session, source, message, outcome.profile_id)
+            if taken is not None:
+                result.warnings[message.index] = [taken]
+    for row, (_, message) in zip(rows, fresh, strict=True):
+        if message.index in result.warnings:
+            row["warnings"] = [
+                w.as_dict() for w in (*message.warnings, *result.warnings[message.index])
+            ]
     bulk_insert(session, TrackingMessage.__table__, rows)
     for (_, message), outcome in zip(fresh, resolved, strict=True):
         result.accepted.append(message.index)
         result.profiles[message.index] = outcome.profile_id
     return result
+
+
+def _take_review(
+    session: Session, source: SourceView, message: ParsedMessage, profile_id: str | None
+) -> MessageWarning | None:
+    """Hand a ``Product Reviewed`` message's review to the reviews module; why it was not
+    taken, if it was not. Only a source that may say who the customer is (the trust that
+    merges customers, ``may_merge``) writes in their name: the web shop's public key, which
+    anyone may send with, does not."""
+    assert message.review is not None
+    logged_in = any(i.kind is IdentifierKind.user_id for i in message.identifiers)
+    if not may_merge(source.trust, logged_in=logged_in):
+        return MessageWarning(
+            message.index,
+            message.message_id,
+            "untrusted_review_source",
+            "userId",
+            f"a {source.trust} source cannot write a review in a customer's name; the "
+            "message is stored, the review is not taken",
+        )
+    try:
+        reviews.submit_tracked_review(
+            session,
+            draft=message.review,
+            profile_id=profile_id,
+            channel=source.kind,
+            location=source.location_code,
+            actor=source.actor(),
+            occurred_at=message.occurred_at,
+        )
+    except DomainError as refused:
+        return MessageWarning(
+            message.index,
+            message.message_id,
+            refused.code,
+            "userId" if refused.code == "unknown_reviewer" else "properties.product_id",
+            f"{refused.detail} The message is stored, the review is not taken.",
+        )
+    return None

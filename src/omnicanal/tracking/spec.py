@@ -12,7 +12,10 @@ text holding a NUL character or a lone surrogate (PostgreSQL stores neither), in
 beyond 64 bits, infinite numbers, nesting deeper than ``MAX_JSON_DEPTH``, traits nesting
 deeper than :data:`MAX_TRAIT_DEPTH` or larger than :data:`MAX_TRAIT_BYTES` (a profile is read
 whole, on every page that shows it), times outside the years ``MIN_YEAR``..``MAX_YEAR``
-(:mod:`omnicanal.platform.bounds`) and order amounts over :data:`MAX_ORDER_AMOUNT`.
+(:mod:`omnicanal.platform.bounds`) and order amounts over :data:`MAX_ORDER_AMOUNT`. A
+``Product Reviewed`` message is refused for its review as the API refuses one
+(:func:`omnicanal.reviews.rules.draft_from_properties`): no product, a rating that is not 1
+to 5 stars, a title or a text too long or holding control characters.
 
 Like Segment, a message is never refused for a trait. An identifier that cannot be
 normalised (a phone outside the number plan, an e-mail with an accent before the @) is kept
@@ -47,6 +50,12 @@ from omnicanal.platform.bounds import (
     json_depth,
 )
 from omnicanal.platform.ids import new_id
+from omnicanal.reviews.rules import (
+    PRODUCT_REVIEWED,
+    RefusedReview,
+    ReviewDraft,
+    draft_from_properties,
+)
 
 __all__ = [
     "MAX_FUTURE_SKEW",
@@ -152,6 +161,8 @@ class ParsedMessage:
     raw: dict[str, Any] = field(default_factory=dict)
     order: OrderFacts | None = None
     warnings: tuple[MessageWarning, ...] = ()
+    review: ReviewDraft | None = None
+    """The review a ``Product Reviewed`` track message carries, checked."""
 
 
 class _Refused(Exception):
@@ -534,6 +545,12 @@ def _parse(
     name = _name(message, kind, properties)
     if kind == "track" and order_status(name) is not None:
         _check_order_amount(properties)
+    review = None
+    if kind == "track" and name == PRODUCT_REVIEWED:
+        try:
+            review = draft_from_properties(properties)
+        except RefusedReview as refused:
+            raise _Refused(refused.code, f"properties.{refused.field}", refused.reason) from None
     occurred_at = _occurred_at(message, received_at, batch_sent_at, notes)
     return ParsedMessage(
         index=index,
@@ -550,6 +567,7 @@ def _parse(
             MessageWarning(index, message_id, code, where, reason)
             for code, where, reason in notes.warnings
         ),
+        review=review,
     )
 
 

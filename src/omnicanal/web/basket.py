@@ -34,10 +34,12 @@ from omnicanal.customers.errors import (
 )
 from omnicanal.customers.identifiers import IdentifierKind, InvalidIdentifier, normalise_email
 from omnicanal.fulfilment.states import Method
+from omnicanal.loyalty import service as loyalty
 from omnicanal.network import service as network
 from omnicanal.network.lookups import LocationRef
 from omnicanal.orders import service as orders
 from omnicanal.orders.policy import OrderPolicy
+from omnicanal.orders.schemas import TenderIn
 from omnicanal.platform import audit
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.errors import DomainError, InvalidInput
@@ -50,6 +52,7 @@ from omnicanal.pricing.schemas import Adjustment, PricedLine
 from omnicanal.staff import service as staff
 from omnicanal.staff.errors import NoStore
 from omnicanal.web import counter, receipt
+from omnicanal.web import loyalty as loyalty_panel
 from omnicanal.web.edge import Form, Member, WebDep
 from omnicanal.web.labels import PICKUP_EXCLUSION_LABELS
 from omnicanal.web.variant_stock import VariantStock, with_stock
@@ -90,6 +93,14 @@ EXPLAINED = counter.EXPLAINED | {
     "invalid_email",
     "missing_price",
     "order_too_large",
+    # Paying with points (web.loyalty).
+    "invalid_points",
+    "not_a_member",
+    "insufficient_points",
+    "tenders_exceed_total",
+    "payment_required",
+    "programme_inactive",
+    "member_erased",
 }
 
 
@@ -278,6 +289,16 @@ def basket_context(
     )
     scanned, results = find_for_counter(session, query, here=here) if query else (None, [])
     customer = customer_of(session, cart.customer_ref)
+    points = (
+        loyalty_panel.basket_points(
+            session,
+            profile_id=customer.profile_id if customer else None,
+            actor=actor,
+            total_minor=cart.priced.total_minor if cart.priced else 0,
+        )
+        if cart.status == "open" and cart.lines
+        else None
+    )
     return {
         "cart": cart,
         "lines": lines,
@@ -296,6 +317,8 @@ def basket_context(
         else {field: "" for field in counter.ADDRESS_FIELDS},
         "receipt_email": customer.email if customer else "",
         "promotion_kinds": PROMOTION_KINDS,
+        "points": points,
+        "points_typed": "",
     }
 
 
@@ -328,6 +351,7 @@ def _page(
         if form.get("method") == Method.endless_aisle.value:
             context["address"] = {name: form.get(name, "") for name in counter.ADDRESS_FIELDS}
         context["receipt_email"] = form.get("receipt_email", context["receipt_email"])
+        context["points_typed"] = form.get("loyalty_points", "")[:12]
     return edge.renderer.render(request, "store/basket.html", context, status_code=status_code)
 
 
@@ -558,11 +582,42 @@ def sell_basket(
             cart = carts.get_cart(session, cart_id=cart_id, with_prices=False, actor=actor)
         if cart.status == "open" and not cart.lines:
             raise EmptyBasket("The basket is empty.", field="cart_id")
-        data = counter.checkout_from_form(form, cart_id, methods=BASKET_METHODS)
+        points = loyalty_panel.points_typed(form)
+        data = counter.checkout_from_form(
+            form, cart_id, methods=BASKET_METHODS, payment_optional=points > 0
+        )
+        if points and data.fulfilment and data.fulfilment.method is Method.reserve_and_try:
+            raise loyalty_panel.InvalidPoints(
+                "A reservation to try is paid once tried, points included.", field="loyalty_points"
+            )
         email = _receipt_email(form)
 
         def place(session: Session) -> dict[str, Any]:
-            order = orders.checkout(session, data=data, actor=actor, policy=policy)
+            # Points pay as a tender (ADR 0021): held, named in the checkout and captured for
+            # this order in the same transaction, so a refused sale holds no point.
+            checkout = data
+            held = None
+            if points:
+                customer = customer_of(session, cart.customer_ref)
+                held = loyalty_panel.hold_for_sale(
+                    session,
+                    profile_id=customer.profile_id if customer else None,
+                    points=points,
+                    actor=actor,
+                )
+                tender = TenderIn(
+                    kind=loyalty.LOYALTY_TENDER, reference=held.id, amount_minor=held.amount_minor
+                )
+                checkout = data.model_copy(update={"tenders": [tender]})
+            order = orders.checkout(session, data=checkout, actor=actor, policy=policy)
+            if held is not None:
+                loyalty.capture_tenders(
+                    session,
+                    order_id=order.id,
+                    currency=order.currency,
+                    tenders=[(held.id, held.amount_minor)],
+                    actor=actor,
+                )
             return {"order_id": order.id}
 
         result = run_write(

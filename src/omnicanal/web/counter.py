@@ -37,6 +37,7 @@ from omnicanal.platform.http.problems import status_of
 from omnicanal.platform.idempotency import run_write
 from omnicanal.staff import service as staff
 from omnicanal.web import aftersales
+from omnicanal.web import loyalty as loyalty_panel
 from omnicanal.web.edge import Form, Member, WebDep
 from omnicanal.web.labels import PICKUP_EXCLUSION_LABELS
 
@@ -169,6 +170,12 @@ def customer_context(
         "address": address_of(traits, name),
         "here": here,
         **aftersales.aftersales_context(session, profile=profile, cart=cart, here=here),
+        **loyalty_panel.loyalty_context(
+            session,
+            profile_id=profile.id,
+            profile_ids=[profile.id, *profile.merged_profile_ids],
+            member=member,
+        ),
     }
 
 
@@ -192,11 +199,16 @@ class MissingPickupStore(InvalidInput):
 
 
 def checkout_from_form(
-    form: dict[str, str], cart_id: str, *, methods: tuple[Method, ...] = SALE_METHODS
+    form: dict[str, str],
+    cart_id: str,
+    *,
+    methods: tuple[Method, ...] = SALE_METHODS,
+    payment_optional: bool = False,
 ) -> CheckoutIn:
     """The checkout a sale form asks for (shape only: the orders module decides the rest).
 
-    A reservation to try is paid in the store once tried: its receipt number may be empty.
+    A reservation to try is paid in the store once tried: its receipt number may be empty;
+    so may it be when ``payment_optional`` (points may pay it all: the checkout says if not).
     """
     try:
         method = Method(form.get("method", ""))
@@ -205,7 +217,7 @@ def checkout_from_form(
     if method not in methods:
         raise UnknownMethod("Choose how the customer gets the goods.", field="method")
     reference = form.get("payment_reference", "").strip()
-    if not reference and method is not Method.reserve_and_try:
+    if not reference and method is not Method.reserve_and_try and not payment_optional:
         raise MissingPayment("Type the card terminal's receipt number.", field="payment_reference")
     address = None
     location = None

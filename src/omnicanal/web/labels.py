@@ -20,12 +20,14 @@ __all__ = [
     "LOCATION_KIND_LABELS",
     "ORDER_STATUS_LABELS",
     "PICKUP_EXCLUSION_LABELS",
+    "PRODUCT_REVIEW_STATUS_LABELS",
     "RETURN_CHANNEL_LABELS",
     "RETURN_CONDITION_LABELS",
     "RETURN_REASON_LABELS",
     "RETURN_STATUS_LABELS",
     "REVIEW_REASON_NAMES",
     "REVIEW_REASON_SENTENCES",
+    "REVIEW_REJECTION_LABELS",
     "actor_label",
     "event_label",
     "review_reason_label",
@@ -158,6 +160,7 @@ ACTOR_NAMES = {
     "matcher": "customer matching",
     "customers.matching": "customer matching",
     "customers.timeline": "customer timeline",
+    "loyalty": "loyalty programme",
 }
 """The operators that are programs, not people (``operator:<name>``)."""
 
@@ -239,6 +242,23 @@ REVIEW_REASON_NAMES = {
     "high_value_customer": "High-value customer",
 }
 """A review reason's short name, without its parameters (to choose it in a list)."""
+
+# A product review's moderation status and why one was rejected (omnicanal.reviews.rules);
+# "review" alone names the returns' and the identities' reviews on other pages.
+PRODUCT_REVIEW_STATUS_LABELS = {
+    "pending": "Waiting for moderation",
+    "published": "Opinion published",
+    "rejected": "Opinion rejected",
+    "all": "Any moderation status",
+}
+REVIEW_REJECTION_LABELS = {
+    "offensive": "Offensive or abusive",
+    "off_topic": "Not about the product",
+    "personal_data": "Holds personal data",
+    "advertising": "Advertising or links",
+    "not_genuine": "Not a genuine customer opinion",
+    "duplicate": "Sent twice",
+}
 
 
 def review_reason_label(

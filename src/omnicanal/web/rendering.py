@@ -104,6 +104,15 @@ def _decimal_filter(context: Context, value: float | None) -> str:
     return format_decimal(value, format="#,##0.0", locale=language)
 
 
+@pass_context
+def _whole_filter(context: Context, value: int | None) -> str:
+    """``1240`` → ``1 240`` in French, ``1,240`` in English (a count: points, units)."""
+    if value is None:
+        return "—"
+    language = str(context.get("lang") or DEFAULT_LANGUAGE)
+    return format_decimal(value, format="#,##0", locale=language)
+
+
 @cache
 def _environment() -> Environment:
     """The templates' environment, one per process: each template is compiled once, however
@@ -117,6 +126,7 @@ def _environment() -> Environment:
     environment.filters["money"] = _money_filter
     environment.filters["km"] = _distance_filter
     environment.filters["decimal"] = _decimal_filter
+    environment.filters["whole"] = _whole_filter
     environment.filters["phone"] = phone_filter
     return environment
 
@@ -217,7 +227,13 @@ class Renderer:
             return f"{_(kind)} {value}" if colon else text
 
         def source(text: str | None) -> str:
-            """A tracking source as stored (``web/Site vitrine``): its channel, its name."""
+            """A tracking source as stored (``web/Site vitrine``): its channel, its name; a
+            domain event's source (``/channels/store/locations/LYON``, an enrolment's): its
+            channel, its store."""
+            parts = (text or "").strip("/").split("/")
+            if len(parts) >= 2 and parts[0] == "channels":
+                where = parts[3] if len(parts) > 3 and parts[2] == "locations" else ""
+                return f"{channel(parts[1])} · {where}" if where else channel(parts[1])
             kind, slash, name = (text or "").partition("/")
             return f"{channel(kind)} · {name}" if slash else channel(kind)
 

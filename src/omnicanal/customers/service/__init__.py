@@ -24,6 +24,7 @@ from omnicanal.customers.service.profiles import (
     get_profile,
     names_of_references,
     profile_root,
+    reference_forms,
     referenced_profile_id,
     timeline,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "profile_cards",
     "profile_root",
     "record_sightings",
+    "reference_forms",
     "referenced_profile_id",
     "returns_seen",
     "review_pairs",

@@ -89,6 +89,35 @@ def customer_references(session: Session, *, profile_id: str) -> list[str]:
     return list(dict.fromkeys([*values, root.id, *sorted(members)]))
 
 
+def reference_forms(session: Session, *, profile_id: str) -> list[str]:
+    """Every reference this person's carts and orders may be filed under, in each form
+    :func:`referenced_profile_id` reads, strongest first: their own identifiers as
+    ``kind:value`` (a phone too) and, for :data:`REFERENCE_KINDS`, bare; then the profile
+    ids, bare and as ``profile:<id>``. What a personal coupon is for (a loyalty reward)."""
+    root = profile_root(session, profile_id)
+    kinds: list[str] = [
+        kind.value for kind in IdentifierKind if kind.value in (*REFERENCE_KINDS, "phone")
+    ]
+    rows = session.execute(
+        select(ProfileIdentifier.kind, ProfileIdentifier.value).where(
+            ProfileIdentifier.profile_id == root.id,
+            ProfileIdentifier.kind.in_(kinds),
+            ProfileIdentifier.shared.is_(False),
+        )
+    ).all()
+    forms: list[str] = []
+    for kind, value in sorted(rows, key=lambda row: (kinds.index(row[0]), row[1])):
+        forms.append(f"{kind}:{value}")
+        if kind in REFERENCE_KINDS:
+            forms.append(value)
+    members = session.scalars(
+        select(Profile.id).where(Profile.root_id == root.id, Profile.id != root.id)
+    ).all()
+    for id_ in [root.id, *sorted(members)]:
+        forms += [id_, f"profile:{id_}"]
+    return list(dict.fromkeys(forms))
+
+
 def find_profile_id(session: Session, *, kind: IdentifierKind, value: str, region: str) -> str:
     """The profile carrying an identifier typed in any usual form (a phone in any format)."""
     try:

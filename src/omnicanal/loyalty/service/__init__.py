@@ -33,11 +33,20 @@ from omnicanal.loyalty.service.redemptions import (
     release_expired_holds,
     release_redemption,
 )
+from omnicanal.loyalty.service.reward_rules import reward_rules, set_reward_rules
+from omnicanal.loyalty.service.rewards import (
+    issue_due_rewards,
+    issue_rewards,
+    list_rewards,
+    rewards_of,
+)
+from omnicanal.loyalty.service.sales import SalePoints, points_of_sale, points_within
 
 __all__ = [
     "LOYALTY_EVENTS",
     "LOYALTY_TENDER",
     "Sale",
+    "SalePoints",
     "adjust_points",
     "capture_tenders",
     "confirm_due",
@@ -50,15 +59,23 @@ __all__ = [
     "get_programme",
     "get_redemption",
     "hold_points",
+    "issue_due_rewards",
+    "issue_rewards",
     "ledger_page",
     "list_programmes",
     "list_redemptions",
+    "list_rewards",
     "member_out",
+    "points_of_sale",
+    "points_within",
     "react",
     "release_expired_holds",
     "release_redemption",
     "reverse_units",
     "review_tiers",
+    "reward_rules",
+    "rewards_of",
     "sale_of",
+    "set_reward_rules",
     "update_programme",
 ]

@@ -27,6 +27,7 @@ __all__ = [
     "PickupOption",
     "StoreStock",
     "Suggestion",
+    "bought_skus",
     "bought_together",
     "cart_stock",
     "pickup_options",
@@ -201,6 +202,28 @@ def cart_stock(
             online=sum(units.get(code, 0) for code in online),
         )
     return CartStock(lines=found)
+
+
+def bought_skus(
+    session: Session, *, customer_refs: Sequence[str], skus: Collection[str]
+) -> set[str]:
+    """Which of ``skus`` the customer (any of their references) bought: a line of an order
+    of theirs that is not cancelled, with units that are not."""
+    if not customer_refs or not skus:
+        return set()
+    return set(
+        session.scalars(
+            select(OrderLine.sku)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(
+                Order.customer_ref.in_(list(customer_refs)),
+                Order.status != OrderStatus.cancelled.value,
+                OrderLine.sku.in_(sorted(skus)),
+                OrderLine.quantity > OrderLine.cancelled_quantity,
+            )
+            .distinct()
+        )
+    )
 
 
 def recent_skus(session: Session, *, customer_refs: Sequence[str], orders: int = 5) -> list[str]:

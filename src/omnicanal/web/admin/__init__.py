@@ -1,4 +1,5 @@
-"""The back office (``/admin``), for head office: orders, stock, customers, prices, returns.
+"""The back office (``/admin``), for head office: orders, stock, customers, prices, returns,
+loyalty.
 
 Each page reads through the modules' public service functions; no rule lives here.
 """
@@ -8,13 +9,35 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from omnicanal.web.admin import audit, customers, home, orders, prices, privacy, returns, stock
+from omnicanal.web.admin import (
+    audit,
+    customers,
+    home,
+    loyalty,
+    orders,
+    prices,
+    privacy,
+    product_reviews,
+    returns,
+    stock,
+)
 from omnicanal.web.admin.common import NotHeadOffice
 from omnicanal.web.edge import WebEdge
 
 __all__ = ["install"]
 
-PARTS = (home, orders, stock, customers, prices, audit, privacy, returns)
+PARTS = (
+    home,
+    orders,
+    stock,
+    customers,
+    prices,
+    audit,
+    privacy,
+    returns,
+    loyalty,
+    product_reviews,
+)
 
 
 def install(app: FastAPI) -> None:
