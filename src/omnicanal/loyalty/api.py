@@ -45,9 +45,9 @@ def create_programme(
     idempotency_key: IdempotencyKey = None,
     actor: Actor = scope("loyalty:admin"),
 ):
-    """Open a programme: points per euro by category and channel, the channels that earn,
-    what a point is worth, the return window points wait for, tiers, expiry (head office:
-    ``loyalty:admin``)."""
+    """Open a programme: points per euro by category and channel, bonus events, the channels
+    that earn, what a point is worth, the return window points wait for, tiers and their
+    benefits, expiry (head office: ``loyalty:admin``)."""
     return write(
         platform,
         actor=actor,

@@ -7,6 +7,10 @@ takes. No database, no HTTP: the use cases around them load, decide here, and wr
   order's channel (category and channel, then category, then channel, then the programme's
   default), times the member's tier multiplier, rounded down per line. The part of an order
   paid with points earns nothing: it is shared over the lines in proportion to their amounts.
+- **Bonus events**: during a bonus event (a "double points weekend"), a line of the event's
+  categories sold on its channels earns the event's multiplier on top of the tier's; when
+  events overlap, a line takes the best one only, never two. The points are still rounded
+  down once per line.
 - **Reversal**: a line's points come back in proportion to its units returned or cancelled,
   counted cumulatively, so the reversals of every unit add up to exactly what the line earned.
 - **Value**: a point is worth ``point_value_minor`` minor units; an amount asked for costs
@@ -26,15 +30,19 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 __all__ = [
+    "BENEFIT_CODES",
+    "BonusEvent",
     "EarnedLine",
     "EarningRule",
     "Lot",
     "PricedLine",
     "Rates",
     "Tier",
+    "TierBenefit",
     "add_months",
     "allocate",
     "amount_for_points",
+    "best_bonus",
     "earn",
     "expired",
     "expiring_first",
@@ -45,6 +53,11 @@ __all__ = [
 ]
 
 HUNDRED = Decimal(100)
+BENEFIT_CODES = ("earn_multiplier", "free_click_and_collect", "early_access", "birthday_voucher")
+"""What a tier can give its members: more points per euro (the tier's multiplier), click and
+collect without its fee, early access to sales (``days`` before they open), a voucher
+(``amount_minor``) on their birthday. Only the first is applied by the rules here; the others
+are data that pages and the other channels read."""
 
 
 @dataclass(frozen=True)
@@ -82,14 +95,69 @@ class Rates:
 
 
 @dataclass(frozen=True)
+class TierBenefit:
+    """What a tier gives (one of ``BENEFIT_CODES``) and its parameter, where it has one."""
+
+    code: str
+    multiplier: Decimal | None = None
+    days: int | None = None
+    amount_minor: int | None = None
+
+
+@dataclass(frozen=True)
 class Tier:
     """A level of the programme, reached by earning ``threshold`` points over the rolling
-    period; its members earn ``multiplier`` times the points."""
+    period; its members earn ``multiplier`` times the points and get its other ``perks``."""
 
     code: str
     name: str
     threshold: int
     multiplier: Decimal = Decimal(1)
+    perks: tuple[TierBenefit, ...] = ()
+
+    @property
+    def benefits(self) -> tuple[TierBenefit, ...]:
+        """Every benefit of the tier: its earn multiplier (unless 1), then its perks."""
+        if self.multiplier == 1:
+            return self.perks
+        return (TierBenefit(code="earn_multiplier", multiplier=self.multiplier), *self.perks)
+
+
+@dataclass(frozen=True)
+class BonusEvent:
+    """Points times ``multiplier`` for the sales placed from ``starts_at`` (included) to
+    ``ends_at`` (excluded) on ``channels`` (codes or kinds) in ``categories`` (empty: any)."""
+
+    code: str
+    starts_at: datetime
+    ends_at: datetime
+    multiplier: Decimal
+    channels: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    name: str = ""
+
+    def applies(self, *, placed_at: datetime, category: str, channels: Sequence[str]) -> bool:
+        """Whether a line of ``category`` sold on ``channels`` at ``placed_at`` is in it."""
+        return (
+            self.starts_at <= placed_at < self.ends_at
+            and (not self.channels or not self.channels.isdisjoint(channels))
+            and (not self.categories or category in self.categories)
+        )
+
+
+def best_bonus(
+    events: Iterable[BonusEvent], *, placed_at: datetime, category: str, channels: Sequence[str]
+) -> BonusEvent | None:
+    """The bonus event a line earns under: the highest multiplier of those it is in (the
+    first code of equals), None when it is in none."""
+    matching = [
+        event
+        for event in events
+        if event.applies(placed_at=placed_at, category=category, channels=channels)
+    ]
+    if not matching:
+        return None
+    return min(matching, key=lambda event: (-event.multiplier, event.code))
 
 
 @dataclass(frozen=True)
@@ -104,12 +172,14 @@ class PricedLine:
 
 @dataclass(frozen=True)
 class EarnedLine:
-    """What a line earns: its points, and the amount they were earned on."""
+    """What a line earns: its points, the amount they were earned on, and the bonus event
+    they were earned under (its code), if any."""
 
     line_id: str
     quantity: int
     eligible_minor: int
     points: int
+    bonus: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,20 +223,31 @@ def earn(
     channels: Sequence[str],
     multiplier: Decimal = Decimal(1),
     paid_with_points_minor: int = 0,
+    bonus_events: Sequence[BonusEvent] = (),
+    placed_at: datetime | None = None,
 ) -> list[EarnedLine]:
-    """What each line of a sale earns on ``channels`` (the order channel's code and kind)."""
+    """What each line of a sale earns on ``channels`` (the order channel's code and kind),
+    placed at ``placed_at`` (bonus events apply only to a sale with its time)."""
     amounts = [max(0, line.amount_minor) for line in lines]
     paid = allocate(paid_with_points_minor, amounts)
     earned = []
     for line, amount, by_points in zip(lines, amounts, paid, strict=True):
         eligible = amount - by_points
         rate = rates.rate(category=line.category, channels=channels)
+        bonus = (
+            best_bonus(bonus_events, placed_at=placed_at, category=line.category, channels=channels)
+            if placed_at is not None
+            else None
+        )
+        # One product, rounded once: a bonus on top of a tier never rounds twice.
+        times = multiplier * bonus.multiplier if bonus is not None else multiplier
         earned.append(
             EarnedLine(
                 line_id=line.line_id,
                 quantity=line.quantity,
                 eligible_minor=eligible,
-                points=line_points(eligible, rate, multiplier),
+                points=line_points(eligible, rate, times),
+                bonus=bonus.code if bonus is not None else None,
             )
         )
     return earned

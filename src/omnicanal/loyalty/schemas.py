@@ -8,11 +8,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, RequestModel
+from omnicanal.loyalty.rules import BENEFIT_CODES
+from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, Moment, RequestModel
 
 __all__ = [
     "AdjustmentIn",
     "BalanceOut",
+    "BonusEventIn",
+    "BonusEventOut",
     "EarningRuleIn",
     "EnrolIn",
     "ExpiryOut",
@@ -30,6 +33,8 @@ __all__ = [
     "RewardRuleIn",
     "RewardRuleOut",
     "RewardRulesIn",
+    "TierBenefitIn",
+    "TierBenefitOut",
     "TierIn",
     "TierOut",
 ]
@@ -59,14 +64,90 @@ class EarningRuleIn(RequestModel):
         return self
 
 
+Multiplier = Annotated[Decimal, Field(ge=0, le=100, max_digits=8, decimal_places=4)]
+BenefitCode = Literal[
+    "earn_multiplier", "free_click_and_collect", "early_access", "birthday_voucher"
+]
+"""``BENEFIT_CODES`` (``loyalty.rules``), as the API accepts them."""
+
+
+class TierBenefitIn(RequestModel):
+    """What a tier gives: ``earn_multiplier`` (its ``multiplier``: the tier's own),
+    ``free_click_and_collect``, ``early_access`` (``days`` before a sale opens),
+    ``birthday_voucher`` (``amount_minor`` in the programme's currency)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: BenefitCode
+    multiplier: Multiplier | None = None
+    days: int | None = Field(default=None, ge=1, le=365)
+    amount_minor: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_MINOR)
+
+    @model_validator(mode="after")
+    def _its_parameter(self) -> TierBenefitIn:
+        wanted = {"earn_multiplier": "multiplier", "early_access": "days"}.get(self.code)
+        if self.code == "birthday_voucher":
+            wanted = "amount_minor"
+        for name in ("multiplier", "days", "amount_minor"):
+            given = getattr(self, name) is not None
+            if given != (name == wanted):
+                if given:
+                    raise ValueError(f"{self.code} takes no {name}")
+                raise ValueError(f"{self.code} needs its {name}")
+        return self
+
+
 class TierIn(RequestModel):
     """A tier: reached with ``threshold`` points earned over the rolling period; its members
-    earn ``multiplier`` times the points."""
+    earn ``multiplier`` times the points and get its ``benefits`` (on a change, left out: the
+    tier of that code keeps those it had)."""
 
     code: str = Field(min_length=1, max_length=50, pattern=CODE_PATTERN)
     name: str = Field(min_length=1, max_length=100)
     threshold: int = Field(ge=0, le=MAX_POINTS)
-    multiplier: Decimal = Field(default=Decimal(1), ge=0, le=100, max_digits=8, decimal_places=4)
+    multiplier: Multiplier = Decimal(1)
+    benefits: list[TierBenefitIn] | None = Field(default=None, max_length=len(BENEFIT_CODES))
+
+    @model_validator(mode="after")
+    def _one_of_each_benefit(self) -> TierIn:
+        codes = [benefit.code for benefit in self.benefits or ()]
+        if len(set(codes)) != len(codes):
+            raise ValueError("a tier lists a benefit once")
+        for benefit in self.benefits or ():
+            if benefit.code != "earn_multiplier":
+                continue
+            # The earn multiplier is the tier's multiplier, said once or twice alike.
+            if "multiplier" in self.model_fields_set and benefit.multiplier != self.multiplier:
+                raise ValueError("the earn_multiplier benefit differs from the tier's multiplier")
+            self.multiplier = benefit.multiplier or Decimal(1)
+        return self
+
+
+class BonusEventIn(RequestModel):
+    """A bonus event ("double points weekend"): the sales placed from ``starts_at`` to
+    ``ends_at`` on ``channels`` (codes or kinds; none: every channel that earns) in
+    ``categories`` (none: every category) earn ``multiplier`` times their points, on top of
+    the tier's; a line takes the best event it is in, never two."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=50, pattern=CODE_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    starts_at: Moment
+    ends_at: Moment
+    multiplier: Decimal = Field(ge=1, le=10, max_digits=6, decimal_places=4)
+    channels: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=50
+    )
+    categories: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=200
+    )
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> BonusEventIn:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("a bonus event ends after it starts")
+        return self
 
 
 class _ProgrammeSettings(RequestModel):
@@ -91,6 +172,11 @@ class _ProgrammeSettings(RequestModel):
         default=30, ge=0, le=3650, description="The return window: days points stay pending"
     )
     tiers: list[TierIn] = Field(default_factory=list, max_length=20)
+    bonus_events: list[BonusEventIn] | None = Field(
+        default=None,
+        max_length=50,
+        description="Bonus events (on a change, left out: the programme keeps those it had)",
+    )
     tier_period_months: int = Field(default=12, ge=1, le=120)
     expiry_months: int = Field(
         default=24, ge=0, le=240, description="Months points stay spendable (0: forever)"
@@ -108,6 +194,9 @@ class _ProgrammeSettings(RequestModel):
             raise ValueError("two tiers share a code")
         if len(set(thresholds)) != len(thresholds):
             raise ValueError("two tiers share a threshold")
+        events = [event.code for event in self.bonus_events or ()]
+        if len(set(events)) != len(events):
+            raise ValueError("two bonus events share a code")
         return self
 
 
@@ -128,11 +217,31 @@ class EarningRuleOut(BaseModel):
     points_per_euro: Decimal
 
 
+class TierBenefitOut(BaseModel):
+    """A tier's benefit and its parameter (the others null)."""
+
+    code: str = Field(description=", ".join(BENEFIT_CODES))
+    multiplier: Decimal | None = Field(description="earn_multiplier: points times this")
+    days: int | None = Field(description="early_access: days before a sale opens")
+    amount_minor: int | None = Field(description="birthday_voucher: its amount")
+
+
 class TierOut(BaseModel):
     code: str
     name: str
     threshold: int
     multiplier: Decimal
+    benefits: list[TierBenefitOut]
+
+
+class BonusEventOut(BaseModel):
+    code: str
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    multiplier: Decimal
+    channels: list[str]
+    categories: list[str]
 
 
 class ProgrammeOut(BaseModel):
@@ -146,6 +255,7 @@ class ProgrammeOut(BaseModel):
     point_value_minor: Decimal
     pending_days: int
     tiers: list[TierOut]
+    bonus_events: list[BonusEventOut]
     tier_period_months: int
     expiry_months: int
     hold_minutes: int
@@ -194,6 +304,9 @@ class MemberOut(BaseModel):
     joined_location: str | None
     tier: TierOut | None
     tier_since: datetime | None
+    tier_benefits: list[TierBenefitOut] = Field(
+        description="What the member's tier gives them (none without a tier)"
+    )
     balance: BalanceOut
     next_expiry: ExpiryOut | None
     erased: bool

@@ -3,9 +3,11 @@ them, and finding the members an order or a card names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,20 +21,23 @@ from omnicanal.loyalty.errors import (
     UnknownProgramme,
 )
 from omnicanal.loyalty.models import Member, Programme
-from omnicanal.loyalty.rules import EarningRule, Rates, Tier
+from omnicanal.loyalty.rules import BonusEvent, EarningRule, Rates, Tier, TierBenefit
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.clock import as_utc
 
 __all__ = [
     "SYSTEM",
     "MemberRef",
     "ProgrammeRules",
     "as_iso",
+    "bonus_event_rows",
     "card_value",
     "load_member",
     "member_by_card",
     "members_of_customer",
     "members_of_profile",
     "programme_by_code",
+    "rate_rule_rows",
     "rules_of",
 ]
 
@@ -56,6 +61,7 @@ class ProgrammeRules:
     expiry_months: int
     hold_minutes: int
     active: bool
+    bonus_events: tuple[BonusEvent, ...] = ()
 
     def tier(self, code: str | None) -> Tier | None:
         return next((tier for tier in self.tiers if tier.code == code), None)
@@ -80,6 +86,49 @@ class MemberRef:
     programme: ProgrammeRules
 
 
+BONUS_EVENT = "bonus_event"
+"""The kind of an earning-rules row that is a bonus event (a rate has no kind)."""
+
+
+def rate_rule_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rates among a programme's earning-rules rows."""
+    return [row for row in rows if row.get("kind") is None]
+
+
+def bonus_event_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The bonus events among a programme's earning-rules rows."""
+    return [row for row in rows if row.get("kind") == BONUS_EVENT]
+
+
+def _bonus_event(row: dict[str, Any]) -> BonusEvent:
+    return BonusEvent(
+        code=row["code"],
+        name=row.get("name", row["code"]),
+        starts_at=as_utc(datetime.fromisoformat(row["starts_at"])),
+        ends_at=as_utc(datetime.fromisoformat(row["ends_at"])),
+        multiplier=Decimal(str(row["multiplier"])),
+        channels=frozenset(row.get("channels") or ()),
+        categories=frozenset(row.get("categories") or ()),
+    )
+
+
+def _tier(row: dict[str, Any]) -> Tier:
+    return Tier(
+        code=row["code"],
+        name=row["name"],
+        threshold=int(row["threshold"]),
+        multiplier=Decimal(str(row.get("multiplier", "1"))),
+        perks=tuple(
+            TierBenefit(
+                code=perk["code"],
+                days=perk.get("days"),
+                amount_minor=perk.get("amount_minor"),
+            )
+            for perk in row.get("benefits") or ()
+        ),
+    )
+
+
 def rules_of(programme: Programme) -> ProgrammeRules:
     """The rules of a programme row."""
     return ProgrammeRules(
@@ -94,25 +143,18 @@ def rules_of(programme: Programme) -> ProgrammeRules:
                     category=rule.get("category"),
                     channel=rule.get("channel"),
                 )
-                for rule in programme.earning_rules
+                for rule in rate_rule_rows(programme.earning_rules)
             ),
         ),
         earning_channels=frozenset(programme.earning_channels),
         point_value_minor=Decimal(programme.point_value_minor),
         pending_days=programme.pending_days,
-        tiers=tuple(
-            Tier(
-                code=tier["code"],
-                name=tier["name"],
-                threshold=int(tier["threshold"]),
-                multiplier=Decimal(str(tier.get("multiplier", "1"))),
-            )
-            for tier in programme.tiers
-        ),
+        tiers=tuple(_tier(row) for row in programme.tiers),
         tier_period_months=programme.tier_period_months,
         expiry_months=programme.expiry_months,
         hold_minutes=programme.hold_minutes,
         active=programme.active,
+        bonus_events=tuple(_bonus_event(row) for row in bonus_event_rows(programme.earning_rules)),
     )
 
 

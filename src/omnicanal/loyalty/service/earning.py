@@ -123,6 +123,8 @@ def earn_for_sale(
         channels=sale.channels,
         multiplier=programme.multiplier(member.tier),
         paid_with_points_minor=sale.paid_with_points_minor,
+        bonus_events=programme.bonus_events,
+        placed_at=sale.placed_at,
     )
     points = sum(line.points for line in lines)
     pending = programme.pending_days > 0
@@ -152,6 +154,7 @@ def earn_for_sale(
                 channel=sale.channel,
                 actor=actor.label,
                 location_code=sale.location_code,
+                reason=f"bonus_event:{line.bonus}" if line.bonus else "",
                 order_id=sale.order_id,
                 order_line_id=line.line_id,
                 quantity=line.quantity,

@@ -49,6 +49,7 @@ from omnicanal.loyalty.service.common import (
     programme_by_code,
     rules_of,
 )
+from omnicanal.loyalty.service.programmes import benefits_out
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import as_utc, utcnow
 from omnicanal.platform.events import record_event, source_of
@@ -269,12 +270,17 @@ def member_out(session: Session, *, member_id: str, now: datetime | None = None)
         joined_location=member.joined_location,
         tier=(
             TierOut(
-                code=tier.code, name=tier.name, threshold=tier.threshold, multiplier=tier.multiplier
+                code=tier.code,
+                name=tier.name,
+                threshold=tier.threshold,
+                multiplier=tier.multiplier,
+                benefits=benefits_out(tier.benefits),
             )
             if tier is not None
             else None
         ),
         tier_since=member.tier_since,
+        tier_benefits=benefits_out(tier.benefits) if tier is not None else [],
         balance=BalanceOut(
             available=available,
             pending=balance.pending,

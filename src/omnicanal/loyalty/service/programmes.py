@@ -12,18 +12,29 @@ from sqlalchemy.orm import Session
 from omnicanal.loyalty import access
 from omnicanal.loyalty.errors import ProgrammeExists
 from omnicanal.loyalty.models import Programme
+from omnicanal.loyalty.rules import TierBenefit
 from omnicanal.loyalty.schemas import (
+    BonusEventIn,
+    BonusEventOut,
     EarningRuleOut,
     ProgrammeIn,
     ProgrammeOut,
     ProgrammeUpdateIn,
+    TierBenefitOut,
+    TierIn,
     TierOut,
 )
-from omnicanal.loyalty.service.common import programme_by_code
+from omnicanal.loyalty.service.common import (
+    bonus_event_rows,
+    programme_by_code,
+    rate_rule_rows,
+    rules_of,
+)
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 
 __all__ = [
+    "benefits_out",
     "create_programme",
     "get_programme",
     "list_programmes",
@@ -32,7 +43,50 @@ __all__ = [
 ]
 
 
-def _settings(data: ProgrammeUpdateIn | ProgrammeIn) -> dict[str, Any]:
+def _bonus_event_row(event: BonusEventIn) -> dict[str, Any]:
+    # Kept with the rates in the earning rules' JSON (marked by their kind): no new column.
+    return {
+        "kind": "bonus_event",
+        "code": event.code,
+        "name": event.name,
+        "starts_at": event.starts_at.isoformat(),
+        "ends_at": event.ends_at.isoformat(),
+        "multiplier": str(event.multiplier),
+        "channels": list(dict.fromkeys(event.channels)),
+        "categories": list(dict.fromkeys(event.categories)),
+    }
+
+
+def _perk_rows(tier: TierIn, previous: Programme | None) -> list[dict[str, Any]]:
+    """A tier's benefits but its multiplier (the tier's own column); left out, those the
+    tier of the same code had."""
+    if tier.benefits is None:
+        kept = next(
+            (row for row in (previous.tiers if previous else []) if row["code"] == tier.code), {}
+        )
+        return list(kept.get("benefits", []))
+    return [
+        {
+            key: value
+            for key, value in (
+                ("code", benefit.code),
+                ("days", benefit.days),
+                ("amount_minor", benefit.amount_minor),
+            )
+            if value is not None
+        }
+        for benefit in tier.benefits
+        if benefit.code != "earn_multiplier"
+    ]
+
+
+def _settings(
+    data: ProgrammeUpdateIn | ProgrammeIn, previous: Programme | None = None
+) -> dict[str, Any]:
+    if data.bonus_events is None:
+        bonus_events = bonus_event_rows(previous.earning_rules) if previous else []
+    else:
+        bonus_events = [_bonus_event_row(event) for event in data.bonus_events]
     return {
         "name": data.name,
         "points_per_euro": data.points_per_euro,
@@ -43,7 +97,8 @@ def _settings(data: ProgrammeUpdateIn | ProgrammeIn) -> dict[str, Any]:
                 "points_per_euro": str(rule.points_per_euro),
             }
             for rule in data.earning_rules
-        ],
+        ]
+        + bonus_events,
         "earning_channels": list(dict.fromkeys(data.earning_channels)),
         "point_value_minor": data.point_value_minor,
         "pending_days": data.pending_days,
@@ -53,6 +108,7 @@ def _settings(data: ProgrammeUpdateIn | ProgrammeIn) -> dict[str, Any]:
                 "name": tier.name,
                 "threshold": tier.threshold,
                 "multiplier": str(tier.multiplier),
+                "benefits": _perk_rows(tier, previous),
             }
             for tier in sorted(data.tiers, key=lambda tier: tier.threshold)
         ],
@@ -63,8 +119,22 @@ def _settings(data: ProgrammeUpdateIn | ProgrammeIn) -> dict[str, Any]:
     }
 
 
+def benefits_out(benefits: tuple[TierBenefit, ...]) -> list[TierBenefitOut]:
+    """A tier's benefits as the API shows them."""
+    return [
+        TierBenefitOut(
+            code=benefit.code,
+            multiplier=benefit.multiplier,
+            days=benefit.days,
+            amount_minor=benefit.amount_minor,
+        )
+        for benefit in benefits
+    ]
+
+
 def programme_out(programme: Programme) -> ProgrammeOut:
     """A programme as the API shows it."""
+    rules = rules_of(programme)
     return ProgrammeOut(
         id=programme.id,
         code=programme.code,
@@ -77,19 +147,32 @@ def programme_out(programme: Programme) -> ProgrammeOut:
                 channel=rule.get("channel"),
                 points_per_euro=Decimal(str(rule["points_per_euro"])),
             )
-            for rule in programme.earning_rules
+            for rule in rate_rule_rows(programme.earning_rules)
         ],
         earning_channels=list(programme.earning_channels),
         point_value_minor=Decimal(programme.point_value_minor),
         pending_days=programme.pending_days,
         tiers=[
             TierOut(
-                code=tier["code"],
-                name=tier["name"],
-                threshold=int(tier["threshold"]),
-                multiplier=Decimal(str(tier["multiplier"])),
+                code=tier.code,
+                name=tier.name,
+                threshold=tier.threshold,
+                multiplier=tier.multiplier,
+                benefits=benefits_out(tier.benefits),
             )
-            for tier in programme.tiers
+            for tier in rules.tiers
+        ],
+        bonus_events=[
+            BonusEventOut(
+                code=event.code,
+                name=event.name,
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                multiplier=event.multiplier,
+                channels=sorted(event.channels),
+                categories=sorted(event.categories),
+            )
+            for event in rules.bonus_events
         ],
         tier_period_months=programme.tier_period_months,
         expiry_months=programme.expiry_months,
@@ -123,7 +206,7 @@ def update_programme(
     dates, new rates and tiers apply from now on."""
     access.check_admin(actor, doing="change a loyalty programme")
     programme = programme_by_code(session, code)
-    for name, value in _settings(data).items():
+    for name, value in _settings(data, programme).items():
         setattr(programme, name, value)
     programme.updated_at = utcnow()
     session.flush()
