@@ -46,6 +46,7 @@ def load_models() -> MetaData:
     import omnicanal.carts.models
     import omnicanal.catalog.models
     import omnicanal.customers.models
+    import omnicanal.engagement.models
     import omnicanal.fulfilment.models
     import omnicanal.inventory.models
     import omnicanal.loyalty.models

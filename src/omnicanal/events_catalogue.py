@@ -25,6 +25,7 @@ EVENT_MODULES = (
     "omnicanal.fulfilment.events",
     "omnicanal.returns.events",
     "omnicanal.customers.events",
+    "omnicanal.engagement.events",
     "omnicanal.loyalty.events",
     "omnicanal.reviews.events",
     "omnicanal.privacy.events",

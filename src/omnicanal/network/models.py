@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicanal.platform.clock import utcnow
@@ -34,6 +34,8 @@ class Location(Base):
     click_and_collect: Mapped[bool] = mapped_column(default=False)
     accepts_returns: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    opening_hours: Mapped[dict[str, list[list[str]]] | None] = mapped_column(JSON, nullable=True)
+    """Local opening hours by weekday: ``{"mon": [["10:00", "19:00"]], "sun": []}``."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
