@@ -28,8 +28,10 @@ def make_location(
     longitude: float = 4.8357,
     city: str = "Lyon",
     name: str | None = None,
+    opening_hours: dict[str, list[list[str]]] | None = None,
 ) -> str:
-    """A location serving ``channels`` (named "Store LYON" unless ``name``); returns its code."""
+    """A location serving ``channels`` (named "Store LYON" unless ``name``), open at
+    ``opening_hours`` if given; returns its code."""
     with platform.db.transaction() as session:
         network.ensure_default_channels(session)
         network.create_location(
@@ -48,6 +50,7 @@ def make_location(
                     accepts_returns=kind == "store",
                 ),
                 channels=list(channels),
+                opening_hours=opening_hours,
             ),
             actor=OPERATOR,
         )

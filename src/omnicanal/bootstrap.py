@@ -14,6 +14,7 @@ from sqlalchemy import MetaData
 
 from omnicanal.analytics import wiring as analytics
 from omnicanal.customers import wiring as customers
+from omnicanal.engagement import wiring as engagement
 from omnicanal.events_catalogue import load_events
 from omnicanal.inventory import wiring as inventory
 from omnicanal.loyalty import wiring as loyalty
@@ -34,10 +35,12 @@ BACKGROUND: tuple[Callable[[Settings], Background], ...] = (
     orders.background,
     inventory.background,
     privacy.background,
+    engagement.background,
 )
 """Each module's declaration of its consumers and jobs, in the order they run: consumers
 of one event in this order, and the jobs of one group (orders expire the overdue
-fulfilments before inventory releases the expired reservations)."""
+fulfilments before inventory releases the expired reservations). Engagement comes last: its
+consumer reads the profiles the customers' consumer linked from the same event."""
 
 
 def load_models() -> MetaData:

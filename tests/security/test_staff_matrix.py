@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from omnicanal.engagement import settings as policy_settings
 from omnicanal.reviews.models import ProductReview
 from tests.conftest import restored_world
 from tests.reviews.builders import zoes_review
@@ -47,6 +48,17 @@ PAGES = {
     "/admin/loyalty/members": (REFUSED, REFUSED, REFUSED, ALLOWED),
     "/admin/product-reviews": (REFUSED, REFUSED, REFUSED, ALLOWED),
     "/admin/product-reviews?status=all&rating=5&channel=web": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    # Messages name people, their addresses and what they bought anywhere: head office only.
+    "/admin/messages": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/messages/log?status=sent": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/messages/withheld": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/messages/mailbox": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/messages/triggers": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/messages/triggers/ABANDONED_CART": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/messages/templates/ABANDONED_CART/fr/email": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/messages/segments": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/messages/segments/new": (REFUSED, REFUSED, REFUSED, ALLOWED),
+    "/admin/messages/policy": (REFUSED, REFUSED, REFUSED, ALLOWED),
 }
 CELLS = [
     (page, role, answers[index])
@@ -184,3 +196,36 @@ def test_only_head_office_adjusts_a_members_points(staff, client, zoe, role, adj
     else:
         assert response.status_code == 403, response.text[:300]
         assert balance_of(staff, member_id) == (0, 0, 0)
+
+
+def quiet_hours(platform) -> str:  # type: ignore[no-untyped-def]
+    """When the message policy's quiet hours start."""
+    with platform.db.reading() as session:
+        return policy_settings.policy_settings(session).quiet_start
+
+
+@pytest.mark.parametrize(
+    ("role", "changes"),
+    [("clerk_lyon", False), ("manager_lyon", False), ("clerk_vil", False), ("head_office", True)],
+)
+def test_only_head_office_changes_the_message_policy(staff, client, zoe, role, changes):
+    """Head office moves the quiet hours to 20:00; a clerk or a store manager is refused and
+    they stay at 21:00."""
+    sign_in(client, STAFF[role][0])
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/store").text)
+    assert csrf is not None
+    fields = {
+        "csrf": csrf.group(1),
+        "quiet_start": "20:00",
+        "quiet_end": "08:00",
+        **{f"suppress-{fact}": "14" for fact in policy_settings.SUPPRESSING_FACTS},
+    }
+
+    response = client.post("/admin/messages/policy", data=fields, follow_redirects=False)
+
+    if changes:
+        assert response.status_code == 303, response.text[:300]
+        assert quiet_hours(staff) == "20:00"
+    else:
+        assert response.status_code == 403, response.text[:300]
+        assert quiet_hours(staff) == "21:00"

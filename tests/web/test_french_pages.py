@@ -15,6 +15,7 @@ from tests.customers.support import make_source, send
 from tests.pricing.builders import make_promotion, set_override
 from tests.reviews.builders import zoes_review
 from tests.web.loyalty_world import french_scene
+from tests.web.messages_world import message_scene
 from tests.web.test_admin_returns import waiting_return
 from tests.web.test_store_basket import M_NATURAL, make_dress, open_basket, sale_fields, sell
 from tests.web.test_store_pages import build_zoe, make_staff, sign_in
@@ -435,3 +436,73 @@ def test_the_sign_in_goes_to_no_other_site(platform, client):
     )
 
     assert signed.headers["location"] == "/store"
+
+
+PLACEHOLDERS = re.compile(
+    r"\{\{.*?\}\}|\{%.*?%\}|(<textarea id=\"t-html\"[^>]*>).*?(</textarea>)", re.S
+)
+"""A message template's placeholders (``{{ customer.first_name }}``) and its HTML source, as
+the template's editor shows them: code, as a SKU is."""
+
+
+def test_the_message_pages_read_french_without_an_english_word(platform, client):
+    """The back office's message pages, on messages the engagement module planned, sent,
+    withheld and withdrawn itself, with a segment and a customer's preview; their errors
+    too."""
+    make_location(platform, "LYON", name="Magasin Lyon Part-Dieu")
+    make_location(platform, "VIL", city="Villeurbanne", name="Magasin Villeurbanne")
+    make_staff(platform, "lea@example.fr")
+    make_staff(platform, "hugo@example.fr", role="head_office", location=None)
+    ids = message_scene(platform, client, build_zoe(platform, client))
+    client.cookies.clear()
+    sign_in(client, "hugo@example.fr")
+    segment = {
+        "csrf": re.findall(
+            r'name="csrf" value="([^"]+)"', client.get("/admin/messages/segments/new").text
+        )[0],
+        "code": "FIDELES",
+        "name": "Les fidèles",
+        "rule-0-field": "computed.orders",
+        "rule-0-op": "gte",
+        "rule-0-value": "1",
+    }
+    assert client.post("/admin/messages/segments/new", data=segment).status_code == 200
+    template = "/admin/messages/templates/ABANDONED_CART/fr/email"
+    paths = [
+        "/admin/messages",
+        "/admin/messages?days=7",
+        "/admin/messages?days=12",
+        "/admin/messages/log",
+        "/admin/messages/log?status=withheld&kind=abandoned_cart&channel=email",
+        "/admin/messages/log?status=perdu",
+        "/admin/messages/withheld",
+        "/admin/messages/mailbox",
+        *(f"/admin/messages/{ids[name]}" for name in ("sent", "withheld", "withdrawn")),
+        "/admin/messages/01NOPE",
+        "/admin/messages/triggers",
+        "/admin/messages/triggers/ABANDONED_CART",
+        "/admin/messages/triggers/PICKUP_READY",
+        "/admin/messages/triggers/WIN_BACK",
+        "/admin/messages/triggers/NOPE",
+        template,
+        f"{template}?q=zoe@example.fr",
+        f"{template}?customer={ids['zoe']}",
+        "/admin/messages/templates/PICKUP_READY/fr/sms",
+        "/admin/messages/templates/NOPE/fr/email",
+        "/admin/messages/segments",
+        "/admin/messages/segments/new",
+        "/admin/messages/segments/FIDELES",
+        "/admin/messages/segments/NOPE",
+        "/admin/messages/policy",
+    ]
+
+    found = {}
+    for path in paths:
+        page = client.get(path)
+        assert page.status_code < 500, path
+        assert '<html lang="fr">' in page.text, path
+        words = english_words(PLACEHOLDERS.sub(r" \1\2", page.text))
+        if words:
+            found[path] = words
+
+    assert found == {}, "\n".join(f"{path}: {words}" for path, words in found.items())

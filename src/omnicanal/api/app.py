@@ -16,6 +16,11 @@ from omnicanal.bootstrap import build_platform
 from omnicanal.carts.api import router as carts
 from omnicanal.customers.api import cart_router as profile_carts
 from omnicanal.customers.api import router as customers
+from omnicanal.engagement.api import router as engagement
+from omnicanal.engagement.api import watches_router as stock_watches
+from omnicanal.engagement.consents_api import router as consents
+from omnicanal.engagement.delivery_api import router as delivery_feedback
+from omnicanal.engagement.facts_api import router as engagement_facts
 from omnicanal.fulfilment.api import router as fulfilment
 from omnicanal.inventory.api import router as inventory
 from omnicanal.loyalty.api import router as loyalty
@@ -95,6 +100,11 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         returns,
         loyalty,
         reviews,
+        consents,
+        delivery_feedback,
+        engagement_facts,
+        engagement,
+        stock_watches,
     )
     for router in (*edges, fulfilment_work, fulfilment):
         app.include_router(router, dependencies=bounded)

@@ -24,6 +24,7 @@ from omnicanal.bootstrap import build_platform
 from omnicanal.demo import generate
 from omnicanal.demo.generate import DemoRetailer, Step
 from omnicanal.demo.showcase import ZOE
+from omnicanal.engagement import triggers
 from omnicanal.network import service as network
 from omnicanal.platform import migrate
 
@@ -64,6 +65,9 @@ def demo(
             retailer: DemoRetailer | None = generate.generate(
                 session, seed=seed, currency=platform.settings.default_currency, progress=show
             )
+            # The message triggers and policy every retailer starts with: the journeys run
+            # from the first event the server relays.
+            triggers.ensure_defaults(session)
         else:
             retailer, locations = None, len(network.list_locations(session))
     elapsed = time.perf_counter() - started

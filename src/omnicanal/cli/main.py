@@ -234,6 +234,9 @@ def _register_commands() -> None:
     app.add_typer(staff.app, name="staff")
     app.add_typer(audit.app, name="audit")
     app.add_typer(events.app, name="events")
+    from omnicanal.cli import messages
+
+    app.add_typer(messages.app, name="messages")
 
 
 _register_commands()

@@ -18,7 +18,7 @@ from omnicanal.demo.assortment import plan_catalogue, plan_stock
 from omnicanal.demo.customers import create_customers
 from omnicanal.demo.loyalty import open_loyalty
 from omnicanal.demo.orders import generate_orders
-from omnicanal.demo.retailer import BRAND, STORES, TIMEZONE, WAREHOUSES, Site
+from omnicanal.demo.retailer import BRAND, STORES, TIMEZONE, WAREHOUSES, Site, store_hours
 from omnicanal.demo.showcase import DemoStaff, create_showcase
 from omnicanal.demo.store_work import leave_store_work
 from omnicanal.inventory import service as inventory
@@ -114,6 +114,7 @@ def _location_in(site: Site) -> LocationIn:
             click_and_collect=site.click_and_collect,
             accepts_returns=True,
         ),
+        opening_hours=store_hours(site),
     )
 
 

@@ -210,6 +210,27 @@ WAREHOUSES: tuple[Site, ...] = (
     ),
 )
 
+_WEEK = ("mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def store_hours(site: Site) -> dict[str, list[list[str]]] | None:
+    """A store's local opening hours (none for a warehouse): Monday to Saturday 10:00-19:00,
+    the flagship until 20:00 and open on Sunday afternoon, the small stores closed for
+    lunch, late opening on Thursday in the large ones."""
+    if site.is_warehouse:
+        return None
+    if site.tier is Tier.flagship:
+        hours = {day: [["10:00", "20:00"]] for day in _WEEK}
+        return {**hours, "sun": [["11:00", "19:00"]]}
+    if site.tier is Tier.small:
+        week = [["10:00", "12:30"], ["14:00", "19:00"]]
+        return {"mon": [], **{day: week for day in _WEEK[1:]}, "sun": []}
+    hours = {day: [["10:00", "19:00"]] for day in _WEEK}
+    if site.tier is Tier.large:
+        hours["thu"] = [["10:00", "20:30"]]
+    return {**hours, "sun": []}
+
+
 # Mean units of a style-size held at a site, before the size curve and the category.
 TIER_DEPTH: dict[Tier, float] = {
     Tier.national_warehouse: 30.0,

@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 
 from omnicanal.network import service
-from omnicanal.network.schemas import ChannelIn, ChannelOut, LocationIn, LocationOut
+from omnicanal.network.schemas import (
+    ChannelIn,
+    ChannelOut,
+    LocationIn,
+    LocationOut,
+    LocationUpdateIn,
+)
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
 from omnicanal.platform.http.problems import responses
@@ -46,6 +52,26 @@ def list_locations(session: ReadSession, actor: Actor = scope("network:read")):
 def get_location(code: str, session: ReadSession, actor: Actor = scope("network:read")):
     """One location."""
     return service.get_location_view(session, code)
+
+
+@router.patch("/locations/{code}", response_model=LocationOut, responses=responses(403, 404, 422))
+def update_location(
+    code: str,
+    body: LocationUpdateIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("network:write"),
+):
+    """Change a location's name, address, time zone or opening hours; a store key changes
+    its own store only."""
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"update_location:{code}",
+        payload=body.model_dump(exclude_unset=True),
+        action=lambda s: service.update_location(s, code=code, data=body, actor=actor),
+    )
 
 
 @router.get("/channels", response_model=list[ChannelOut], responses=responses())

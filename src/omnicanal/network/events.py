@@ -8,7 +8,23 @@ from pydantic import BaseModel, ConfigDict
 
 from omnicanal.platform.events import DomainEvent
 
-__all__ = ["ChannelCreated", "ChannelLocationsSet", "LocationCapabilities", "LocationOpened"]
+__all__ = [
+    "ChannelCreated",
+    "ChannelLocationsSet",
+    "LocationCapabilities",
+    "LocationOpened",
+    "LocationUpdated",
+]
+
+_HOURS = {
+    "mon": [["10:00", "19:00"]],
+    "tue": [["10:00", "19:00"]],
+    "wed": [["10:00", "19:00"]],
+    "thu": [["10:00", "19:00"]],
+    "fri": [["10:00", "19:00"]],
+    "sat": [["10:00", "12:30"], ["14:00", "19:00"]],
+    "sun": [],
+}
 
 
 class ChannelCreated(DomainEvent):
@@ -62,6 +78,7 @@ class LocationOpened(DomainEvent):
         },
         "channels": ["store", "web"],
         "active": True,
+        "opening_hours": _HOURS,
         "created_at": "2025-03-01T08:00:00Z",
     }
 
@@ -80,6 +97,38 @@ class LocationOpened(DomainEvent):
     channels: list[str]
     active: bool
     created_at: datetime
+    opening_hours: dict[str, list[list[str]]] | None = None
+    """Given when the location opened with its hours: local ranges by weekday (mon..sun)."""
+
+    @property
+    def subject(self) -> str:
+        return f"locations/{self.code}"
+
+
+class LocationUpdated(DomainEvent):
+    """A location's name, address, time zone or opening hours changed: what it is now, and
+    which of those fields changed."""
+
+    type = "network.location_updated"
+    example = {
+        "code": "LYON-01",
+        "name": "Lyon Presqu'île",
+        "address_line": "12 rue de la République",
+        "postcode": "69002",
+        "city": "Lyon",
+        "timezone": "Europe/Paris",
+        "opening_hours": _HOURS,
+        "changed": ["opening_hours"],
+    }
+
+    code: str
+    name: str
+    address_line: str
+    postcode: str
+    city: str
+    timezone: str
+    opening_hours: dict[str, list[list[str]]] | None
+    changed: list[str]
 
     @property
     def subject(self) -> str:

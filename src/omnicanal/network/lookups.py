@@ -52,6 +52,8 @@ class LocationRef:
     click_and_collect: bool
     accepts_returns: bool
     active: bool
+    opening_hours: dict[str, list[list[str]]] | None = None
+    """Local opening hours by weekday (``network/hours.py``); None when not known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ def _locations() -> Select[*tuple[Any, ...]]:
         Location.click_and_collect,
         Location.accepts_returns,
         Location.active,
+        Location.opening_hours,
     )
 
 

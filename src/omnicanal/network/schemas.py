@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from omnicanal.network.hours import check_opening_hours
 from omnicanal.platform.bounds import RequestModel
+
+OPENING_HOURS = (
+    'Local opening hours by weekday (mon..sun), up to 3 ranges a day: {"mon": [["10:00", '
+    '"19:00"]], "sat": [["10:00", "12:30"], ["14:00", "19:00"]], "sun": []}. A day left out '
+    "is closed; null: not known."
+)
 
 
 class LocationKind(StrEnum):
@@ -45,15 +52,58 @@ class LocationIn(RequestModel):
     channels: list[str] = Field(
         default_factory=list, description="Channel codes whose orders this location fulfils."
     )
+    opening_hours: dict[str, list[list[str]]] | None = Field(
+        default=None, description=OPENING_HOURS
+    )
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown IANA timezone {value!r}") from error
-        return value
+        return known_timezone(value)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _sensible_hours(
+        cls, value: dict[str, list[list[str]]] | None
+    ) -> dict[str, list[list[str]]] | None:
+        return None if value is None else check_opening_hours(value)
+
+
+def known_timezone(value: str) -> str:
+    """``value`` if it names an IANA time zone, else ``ValueError``."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown IANA timezone {value!r}") from error
+    return value
+
+
+class LocationUpdateIn(RequestModel):
+    """What changes about a location: its name, address, time zone or opening hours. A field
+    left out keeps its value; ``opening_hours: null`` forgets the hours."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    address_line: str | None = Field(default=None, max_length=300)
+    postcode: str | None = Field(default=None, max_length=20)
+    city: str | None = Field(default=None, max_length=100)
+    timezone: str | None = Field(default=None, max_length=64)
+    opening_hours: dict[str, list[list[str]]] | None = Field(
+        default=None, description=OPENING_HOURS
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return None if value is None else known_timezone(value)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _sensible_hours(
+        cls, value: dict[str, list[list[str]]] | None
+    ) -> dict[str, list[list[str]]] | None:
+        return None if value is None else check_opening_hours(value)
 
 
 class LocationOut(BaseModel):
@@ -73,6 +123,9 @@ class LocationOut(BaseModel):
     capabilities: Capabilities
     channels: list[str]
     active: bool
+    opening_hours: dict[str, list[list[str]]] | None = Field(
+        default=None, description=OPENING_HOURS
+    )
     created_at: datetime
 
 

@@ -6,7 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicanal.network.errors import ChannelExists, LocationExists, UnknownLocation
-from omnicanal.network.events import ChannelCreated, ChannelLocationsSet, LocationOpened
+from omnicanal.network.events import (
+    ChannelCreated,
+    ChannelLocationsSet,
+    LocationOpened,
+    LocationUpdated,
+)
 
 # What other modules read of the network (frozen refs, batch lookups), re-exported here.
 from omnicanal.network.lookups import ChannelRef as ChannelRef
@@ -25,8 +30,10 @@ from omnicanal.network.schemas import (
     ChannelOut,
     LocationIn,
     LocationOut,
+    LocationUpdateIn,
 )
 from omnicanal.platform.actors import Actor, ChannelKind
+from omnicanal.platform.auth import require_location
 from omnicanal.platform.events import record_event
 
 DEFAULT_CHANNELS = {
@@ -81,6 +88,7 @@ def create_location(session: Session, *, data: LocationIn, actor: Actor) -> Loca
         latitude=data.latitude,
         longitude=data.longitude,
         timezone=data.timezone,
+        opening_hours=data.opening_hours,
         **data.capabilities.model_dump(),
     )
     session.add(location)
@@ -89,8 +97,52 @@ def create_location(session: Session, *, data: LocationIn, actor: Actor) -> Loca
         session.add(ChannelLocation(channel_code=code, location_id=location.id))
     session.flush()
     out = location_out(location, data.channels)
-    record_event(session, LocationOpened.model_validate(out.model_dump()), actor=actor)
+    # The hours are written to the event only when the location opened with some.
+    opened = out.model_dump(exclude={"opening_hours"} if out.opening_hours is None else set())
+    record_event(session, LocationOpened.model_validate(opened), actor=actor)
     return out
+
+
+_DESCRIBED = ("name", "address_line", "postcode", "city", "timezone", "opening_hours")
+
+
+def update_location(
+    session: Session, *, code: str, data: LocationUpdateIn, actor: Actor
+) -> LocationOut:
+    """Change a location's name, address, time zone or opening hours (a store key: its own
+    store's only); a field left out keeps its value."""
+    location = session.scalar(select(Location).where(Location.code == code).with_for_update())
+    if location is None:
+        raise UnknownLocation(f"No location has the code {code!r}.", field="location")
+    require_location(actor, location.id, location.code)
+    given = data.model_fields_set
+    changed: list[str] = []
+    for name in _DESCRIBED:
+        if name not in given:
+            continue
+        value = getattr(data, name)
+        if value is None and name != "opening_hours":
+            continue  # null for a name or an address keeps it: only the hours can be unknown
+        if getattr(location, name) != value:
+            setattr(location, name, value)
+            changed.append(name)
+    session.flush()
+    if changed:
+        record_event(
+            session,
+            LocationUpdated(
+                code=location.code,
+                name=location.name,
+                address_line=location.address_line,
+                postcode=location.postcode,
+                city=location.city,
+                timezone=location.timezone,
+                opening_hours=location.opening_hours,
+                changed=changed,
+            ),
+            actor=actor,
+        )
+    return get_location_view(session, code)
 
 
 def location_out(location: Location, channels: list[str]) -> LocationOut:
@@ -114,6 +166,7 @@ def location_out(location: Location, channels: list[str]) -> LocationOut:
         ),
         channels=channels,
         active=location.active,
+        opening_hours=location.opening_hours,
         created_at=location.created_at,
     )
 

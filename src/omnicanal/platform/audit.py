@@ -61,6 +61,7 @@ AUDITED: dict[str, str] = {
     "return_review": "return",
     "create_product": "product",
     "create_location": "location",
+    "update_location": "location",
     "create_channel": "channel",
     "set_channel_locations": "channel",
     "api_key": "api_key",
@@ -73,6 +74,11 @@ AUDITED: dict[str, str] = {
     "loyalty_redeem": "loyalty_redemption",
     "loyalty_release": "loyalty_redemption",
     "product_review": "product_review",
+    "message_trigger": "message_trigger",
+    "message_template": "message_template",
+    "message_segment": "message_segment",
+    "message_policy": "message_policy",
+    "stock_watch": "stock_watch",
 }
 
 
@@ -134,6 +140,7 @@ _CREATES = frozenset(
         "create_location",
         "create_channel",
         "set_price_override",
+        "stock_watch",
     }
 )
 

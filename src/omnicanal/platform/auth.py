@@ -22,7 +22,7 @@ SCOPES: dict[str, str] = {
     "catalog:read": "read products and variants",
     "catalog:write": "create products and variants",
     "network:read": "read locations and channels",
-    "network:write": "create locations and set which channels they fulfil",
+    "network:write": "create and change locations and set which channels they fulfil",
     "inventory:read": "read stock and availability",
     "inventory:write": "record stock movements",
     "reservations:write": "reserve, confirm and release stock",
@@ -46,6 +46,12 @@ SCOPES: dict[str, str] = {
     "reviews:read": "read published product reviews (and those the key sent)",
     "reviews:write": "send customers' product reviews (a marketplace: its own orders' customers)",
     "reviews:moderate": "publish or reject product reviews, list those waiting (head office)",
+    "consents:read": "read a customer's consent per purpose and channel, and its ledger",
+    "consents:write": "record a customer's answers about consent (web, app: their logged-in one)",
+    "engagement:read": "read messages, their decisions, the triggers and the engagement measures",
+    "engagement:admin": "set up the message triggers (head office)",
+    "watches:write": "watch a SKU at a store for a customer (back in stock), list and end watches",
+    "engagement:write": "report complaints, disputes and refused deliveries to the message policy",
     "privacy:export": "export everything held about one customer (RGPD art. 15 and 20)",
     "privacy:erase": "erase a customer in every table and the event log (RGPD art. 17)",
 }
@@ -54,6 +60,8 @@ _ORDERS = ("orders:read", "orders:write")
 _RETURNS = ("returns:read", "returns:write")
 _LOYALTY = ("loyalty:read", "loyalty:write")
 _REVIEWS = ("reviews:read", "reviews:write")
+_CONSENTS = ("consents:read", "consents:write")
+_WATCHES = ("watches:write",)
 DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
     ChannelKind.web: (
         "catalog:read",
@@ -65,6 +73,8 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_RETURNS,
         *_LOYALTY,
         *_REVIEWS,
+        *_CONSENTS,
+        *_WATCHES,
     ),
     ChannelKind.app: (
         "catalog:read",
@@ -76,6 +86,8 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_RETURNS,
         *_LOYALTY,
         *_REVIEWS,
+        *_CONSENTS,
+        *_WATCHES,
     ),
     ChannelKind.store: (
         "catalog:read",
@@ -88,9 +100,12 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_RETURNS,
         *_LOYALTY,
         *_REVIEWS,
+        *_CONSENTS,
+        *_WATCHES,
         "fulfilment:write",
         "profiles:read",
         "tracking:write",
+        "engagement:write",
     ),
     ChannelKind.call_centre: (
         "catalog:read",
@@ -102,7 +117,11 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         *_RETURNS,
         *_LOYALTY,
         *_REVIEWS,
+        *_CONSENTS,
+        *_WATCHES,
         "profiles:read",
+        "engagement:read",
+        "engagement:write",
     ),
     ChannelKind.marketplace: (
         "catalog:read",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    message_send_interval_seconds: float = Field(
+        default=5.0, gt=0, description="How often the messages whose time has come are sent."
+    )
     default_currency: str = "EUR"
     business_time_zone: str = Field(
         default="Europe/Paris",
@@ -91,6 +95,53 @@ class Settings(BaseSettings):
     smtp_from: str = Field(
         default="omnicanal <no-reply@localhost>", description="The sender of the e-mails."
     )
+    email_provider: Literal["auto", "smtp", "brevo", "mailbox"] = Field(
+        default="auto",
+        description=(
+            "Who delivers the messages' e-mails: smtp (the relay of smtp_url), brevo (its "
+            "API), mailbox (kept in omnicanal, shown in the back office); auto: smtp when "
+            "smtp_url is set, else mailbox."
+        ),
+    )
+    sms_provider: Literal["mailbox", "brevo", "webhook"] = Field(
+        default="mailbox",
+        description="Who delivers the SMS: mailbox, brevo or webhook (sms_webhook_url).",
+    )
+    push_provider: Literal["mailbox", "webhook"] = Field(
+        default="mailbox",
+        description="Who delivers the push notifications: mailbox or webhook (push_webhook_url).",
+    )
+    brevo_api_key: str | None = Field(
+        default=None, description="The API key of the Brevo account (its 'api-key' header)."
+    )
+    brevo_url: str = Field(
+        default="https://api.brevo.com/v3", description="The base URL of Brevo's API."
+    )
+    sms_sender: str = Field(
+        default="omnicanal",
+        pattern=r"^([A-Za-z0-9 ]{3,11}|\d{3,15})$",
+        description="The SMS sender: 3 to 11 letters and digits, or a number of up to 15 digits.",
+    )
+    sms_webhook_url: str | None = Field(
+        default=None, description="The SMS gateway's signed webhook (sms_provider=webhook)."
+    )
+    push_webhook_url: str | None = Field(
+        default=None, description="The push service's signed webhook (push_provider=webhook)."
+    )
+    message_webhook_secret: str | None = Field(
+        default=None,
+        description=(
+            "Signs the messages posted to the webhooks and checks the feedback they send back "
+            "(Standard Webhooks; a 'whsec_' secret is read as base64)."
+        ),
+    )
+    delivery_feedback_token: str | None = Field(
+        default=None,
+        description=(
+            "The token Brevo's webhooks present (?token= or a Bearer header) when they report "
+            "deliveries, bounces, complaints and unsubscriptions. Unset: none is accepted."
+        ),
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description=(
@@ -102,9 +153,18 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         default=None,
         description=(
-            "Signs the tokens omnicanal hands out (postal return authorisations). Unset: a "
-            "random key kept in data_dir/secret_key; set the same one on every process of a "
-            "deployment."
+            "Signs the tokens omnicanal hands out (postal return authorisations, the "
+            "customers' preference and unsubscribe links). Unset: a random key kept in "
+            "data_dir/secret_key; set the same one on every process of a deployment."
+        ),
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        max_length=200,
+        description=(
+            "The address customers reach omnicanal's public pages at (the preference centre "
+            "and one-click unsubscribe links in the messages): https://shop.example/omnicanal."
         ),
     )
     returns_window_days: int = Field(
@@ -136,6 +196,42 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown IANA time zone {value!r}") from error
         return value
+
+    @model_validator(mode="after")
+    def _delivery_configured(self) -> Settings:
+        # Refused at start, in one sentence, rather than at the first message's send.
+        brevo = "OMNICANAL_BREVO_API_KEY (the Brevo account's API key)"
+        needs = {
+            "OMNICANAL_EMAIL_PROVIDER=smtp": (
+                self.email_provider == "smtp" and not self.smtp_url,
+                "OMNICANAL_SMTP_URL (the relay)",
+            ),
+            "OMNICANAL_EMAIL_PROVIDER=brevo": (
+                self.email_provider == "brevo" and not self.brevo_api_key,
+                brevo,
+            ),
+            "OMNICANAL_SMS_PROVIDER=brevo": (
+                self.sms_provider == "brevo" and not self.brevo_api_key,
+                brevo,
+            ),
+            "OMNICANAL_SMS_PROVIDER=webhook": (
+                self.sms_provider == "webhook" and not self.sms_webhook_url,
+                "OMNICANAL_SMS_WEBHOOK_URL (the gateway's address)",
+            ),
+            "OMNICANAL_PUSH_PROVIDER=webhook": (
+                self.push_provider == "webhook" and not self.push_webhook_url,
+                "OMNICANAL_PUSH_WEBHOOK_URL (the push service's address)",
+            ),
+            "A webhook provider": (
+                "webhook" in (self.sms_provider, self.push_provider)
+                and not self.message_webhook_secret,
+                "OMNICANAL_MESSAGE_WEBHOOK_SECRET (the secret that signs its messages)",
+            ),
+        }
+        for setting, (missing, needed) in needs.items():
+            if missing:
+                raise ValueError(f"{setting} needs {needed}: set it or choose another provider.")
+        return self
 
     @property
     def business_zone(self) -> ZoneInfo:

@@ -11,29 +11,46 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["Mail", "MailNotSent", "SmtpSender", "mail_sender"]
+__all__ = ["RESERVED_HEADERS", "Mail", "MailNotSent", "SmtpSender", "mail_sender"]
 
 SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 TIMEOUT_SECONDS = 10.0
 
 
 class MailNotSent(Exception):
-    """The relay could not be reached or refused the message."""
+    """The relay could not be reached or refused the message.
+
+    ``code`` is the relay's SMTP reply code when it answered one (4xx: try again later;
+    5xx: refused for good), None when it could not be reached or the connection failed.
+    """
+
+    def __init__(self, detail: str, *, code: int | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+RESERVED_HEADERS = frozenset({"from", "to", "subject", "date", "message-id"})
+"""The headers the sender writes itself; :attr:`Mail.headers` may not name them."""
 
 
 @dataclass(frozen=True)
 class Mail:
-    """One message: a plain-text body, and the same in HTML when given."""
+    """One message: a plain-text body, and the same in HTML when given; more headers
+    (``List-Unsubscribe``...) and its own Message-ID when the caller chooses them."""
 
     to: str
     subject: str
     text: str
     html: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    message_id: str | None = None
+    """The Message-ID (``<id@domain>``); a fresh one when None."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,11 @@ class SmtpSender:
             password=unquote(parts.password) if parts.password else None,
         )
 
+    @property
+    def domain(self) -> str:
+        """The domain of the sender's address (the right side of its Message-IDs)."""
+        return self.sender.rpartition("@")[2].strip("> ")
+
     def message(self, mail: Mail) -> EmailMessage:
         """The MIME message of ``mail`` from this sender."""
         message = EmailMessage()
@@ -72,7 +94,11 @@ class SmtpSender:
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2].strip("> "))
+        message["Message-ID"] = mail.message_id or make_msgid(domain=self.domain)
+        for name, value in mail.headers.items():
+            if name.lower() in RESERVED_HEADERS:
+                raise ValueError(f"the {name} header is the sender's own")
+            message[name] = value
         message.set_content(mail.text)
         if mail.html is not None:
             message.add_alternative(mail.html, subtype="html")
@@ -95,7 +121,19 @@ class SmtpSender:
                     client.login(self.username, self.password or "")
                 client.send_message(message)
         except (OSError, smtplib.SMTPException) as error:
-            raise MailNotSent(f"{type(error).__name__}: {error}") from error
+            raise MailNotSent(
+                f"{type(error).__name__}: {error}", code=_reply_code(error)
+            ) from error
+
+
+def _reply_code(error: Exception) -> int | None:
+    """The SMTP reply code behind ``error``, when the relay answered one."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return int(error.smtp_code)
+    if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
+        # Every recipient was refused: the most lasting refusal speaks for the message.
+        return max(int(code) for code, _ in error.recipients.values())
+    return None
 
 
 def mail_sender(url: str | None, *, sender: str) -> SmtpSender | None:

@@ -24,6 +24,7 @@ from omnicanal.carts import privacy as carts
 from omnicanal.customers import service as customers
 from omnicanal.customers.identifiers import IdentifierKind
 from omnicanal.customers.service import privacy as people
+from omnicanal.engagement import privacy as engagement
 from omnicanal.fulfilment import privacy as fulfilment
 from omnicanal.inventory import privacy as inventory
 from omnicanal.loyalty import privacy as loyalty
@@ -127,6 +128,9 @@ def export_person(
             "product_reviews": reviews.export_reviews(
                 session, review_ids=reviews.reviews_of(session, profile_ids=person.profile_ids)
             ),
+            # consent_entries, engagement_facts, messages (their decisions and deliveries),
+            # stock_watches
+            **engagement.export_person_engagement(session, profile_ids=person.profile_ids),
         }
     )
 
@@ -214,6 +218,7 @@ def erase_person(
     )
     selectors = [*person.identifiers, *order_ids, *cart_ids]
     review_ids = reviews.reviews_of(session, profile_ids=person.profile_ids)
+    message_ids = engagement.messages_of(session, profile_ids=person.profile_ids)
     counts = {
         "tracking_messages": tracking.erase_messages(session, message_ids=person.timeline_ids),
         "carts": len(cart_ids),
@@ -238,6 +243,7 @@ def erase_person(
             actor=actor,
         ),
         "product_reviews": reviews.erase_reviews(session, review_ids=review_ids),
+        **engagement.erase_person_engagement(session, profile_ids=person.profile_ids),
         "customer_rows": people.erase_profiles(session, person=person),
         "outbox_events": platform.scrub_outbox(
             session,
@@ -245,6 +251,7 @@ def erase_person(
             subjects=[
                 *(f"profiles/{id_}" for id_ in person.profile_ids),
                 *reviews.review_subjects(review_ids),
+                *engagement.message_subjects(message_ids),
             ],
             personal=personal,
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from omnicanal.customers import service as customers
 from omnicanal.customers.identifiers import IdentifierKind
 from omnicanal.customers.identity.blocked import Blocklist
+from omnicanal.engagement import consents
 from omnicanal.network import service as network
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import hash_token
@@ -235,7 +236,8 @@ def authenticate_write_key(session: Session, write_key: str | None) -> SourceVie
 @dataclass
 class IngestResult:
     """What a batch did: messages stored, repeats skipped (by their batch index), and what
-    storing them said besides their own warnings (a review not taken), by batch index."""
+    storing them said besides their own warnings (a review or a consent not taken), by batch
+    index."""
 
     accepted: list[int] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
@@ -351,6 +353,10 @@ def ingest_many(
             taken = _take_review(session, source, message, outcome.profile_id)
             if taken is not None:
                 result.warnings[message.index] = [taken]
+        if message.consents:
+            refused = _take_consents(session, source, message, outcome.profile_id)
+            if refused is not None:
+                result.warnings.setdefault(message.index, []).append(refused)
     for row, (_, message) in zip(rows, fresh, strict=True):
         if message.index in result.warnings:
             row["warnings"] = [
@@ -398,5 +404,57 @@ def _take_review(
             refused.code,
             "userId" if refused.code == "unknown_reviewer" else "properties.product_id",
             f"{refused.detail} The message is stored, the review is not taken.",
+        )
+    return None
+
+
+def _take_consents(
+    session: Session, source: SourceView, message: ParsedMessage, profile_id: str | None
+) -> MessageWarning | None:
+    """Hand the consent answers a message carries to the ledger (source ``segment``, the
+    message as their proof); why they were not taken, if they were not. The trust that
+    writes a review in a customer's name (``may_merge``) records their consent: the web
+    shop's public key, which anyone may send with, does not. A repeated answer (a consent
+    banner on every page) adds nothing to the ledger."""
+    logged_in = any(i.kind is IdentifierKind.user_id for i in message.identifiers)
+    if not may_merge(source.trust, logged_in=logged_in):
+        return MessageWarning(
+            message.index,
+            message.message_id,
+            "untrusted_consent_source",
+            "userId",
+            f"a {source.trust} source cannot record consent in a customer's name; the "
+            "message is stored, its consent is not taken",
+        )
+    if profile_id is None:
+        return MessageWarning(
+            message.index,
+            message.message_id,
+            "unknown_consent_subject",
+            "userId",
+            "the message names nobody we can tell apart; its consent is not taken",
+        )
+    try:
+        consents.record_answers(
+            session,
+            profile_id=profile_id,
+            answers=[
+                replace(answer, proof={**answer.proof, "field": answer.field})
+                for answer in message.consents
+            ],
+            source="segment",
+            actor=source.actor(),
+            occurred_at=message.occurred_at,
+            location_code=source.location_code,
+            proof={"message_id": message.message_id, "tracking_source": source.label},
+            only_changes=True,
+        )
+    except DomainError as refused:
+        return MessageWarning(
+            message.index,
+            message.message_id,
+            refused.code,
+            refused.field or "",
+            f"{refused.detail} The message is stored, its consent is not taken.",
         )
     return None

@@ -15,13 +15,18 @@ whole, on every page that shows it), times outside the years ``MIN_YEAR``..``MAX
 (:mod:`omnicanal.platform.bounds`) and order amounts over :data:`MAX_ORDER_AMOUNT`. A
 ``Product Reviewed`` message is refused for its review as the API refuses one
 (:func:`omnicanal.reviews.rules.draft_from_properties`): no product, a rating that is not 1
-to 5 stars, a title or a text too long or holding control characters.
+to 5 stars, a title or a text too long or holding control characters. A ``Consent Updated``
+message is refused when it says no readable answer
+(:mod:`omnicanal.engagement.consent_answers`: a purpose, channel or lawful basis we do not
+know, ``granted`` that is not true or false).
 
 Like Segment, a message is never refused for a trait. An identifier that cannot be
 normalised (a phone outside the number plan, an e-mail with an accent before the @) is kept
 as an unverified trait (``phone_unverified``), which never links anyone, and the rest of the
 message is stored; a time in the future (beyond :data:`MAX_FUTURE_SKEW`) or before
-:data:`TIME_FLOOR` is clamped. Each is a :class:`MessageWarning` in the answer.
+:data:`TIME_FLOOR` is clamped; an unreadable answer in a ``consents`` trait or in Segment's
+consent object is set aside (``invalid_consent``). Each is a :class:`MessageWarning` in the
+answer.
 """
 
 from __future__ import annotations
@@ -40,6 +45,11 @@ from omnicanal.customers.identifiers import (
     IdentifierKind,
     InvalidIdentifier,
     normalise,
+)
+from omnicanal.engagement.consent_answers import (
+    ConsentAnswer,
+    RefusedConsent,
+    message_answers,
 )
 from omnicanal.platform.bounds import (
     MAX_JSON_DEPTH,
@@ -163,6 +173,9 @@ class ParsedMessage:
     warnings: tuple[MessageWarning, ...] = ()
     review: ReviewDraft | None = None
     """The review a ``Product Reviewed`` track message carries, checked."""
+    consents: tuple[ConsentAnswer, ...] = ()
+    """The consent answers it carries (an ``identify``'s ``consents`` trait, a ``Consent
+    Updated`` event, Segment's ``context.consent.categoryPreferences``), checked."""
 
 
 class _Refused(Exception):
@@ -551,6 +564,16 @@ def _parse(
             review = draft_from_properties(properties)
         except RefusedReview as refused:
             raise _Refused(refused.code, f"properties.{refused.field}", refused.reason) from None
+    try:
+        consents, aside = message_answers(
+            kind=kind, name=name, traits=traits, properties=properties, context=context
+        )
+    except RefusedConsent as refused:
+        raise _Refused(refused.code, refused.field, refused.reason) from None
+    notes.warnings += [
+        ("invalid_consent", item.field, f"{item.reason}; this answer is not taken")
+        for item in aside
+    ]
     occurred_at = _occurred_at(message, received_at, batch_sent_at, notes)
     return ParsedMessage(
         index=index,
@@ -568,6 +591,7 @@ def _parse(
             for code, where, reason in notes.warnings
         ),
         review=review,
+        consents=tuple(consents),
     )
 
 

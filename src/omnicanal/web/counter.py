@@ -36,7 +36,7 @@ from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.platform.http.problems import status_of
 from omnicanal.platform.idempotency import run_write
 from omnicanal.staff import service as staff
-from omnicanal.web import aftersales
+from omnicanal.web import aftersales, consent_panel
 from omnicanal.web import loyalty as loyalty_panel
 from omnicanal.web.edge import Form, Member, WebDep
 from omnicanal.web.labels import PICKUP_EXCLUSION_LABELS
@@ -125,7 +125,9 @@ def customer_context(
     references = customers.customer_references(session, profile_id=profile.id)
     cart = _open_cart(session, references)
     traits = {trait.name: trait.value for trait in profile.traits}
-    consent = customers.offers_consent(traits)
+    ledger = consent_panel.ledger_of(session, profile.id)
+    # A refusal of personalised offers in the consent ledger stops suggestions too.
+    consent = consent_panel.offers_with_ledger(customers.offers_consent(traits), ledger)
     cart_skus = [line.sku for line in cart.lines] if cart else []
     here = network.get_location(session, member.location_code) if member.location_code else None
     pickup = orders.PickupChoices(options=[], excluded=[])
@@ -170,6 +172,7 @@ def customer_context(
         "address": address_of(traits, name),
         "here": here,
         **aftersales.aftersales_context(session, profile=profile, cart=cart, here=here),
+        **consent_panel.consent_context(ledger),
         **loyalty_panel.loyalty_context(
             session,
             profile_id=profile.id,

@@ -119,11 +119,13 @@ Form = Annotated[dict[str, str], Depends(checked_form)]
 def install(app: FastAPI) -> None:
     """Mount the pages and their static files on the application."""
     from omnicanal.web import admin
+    from omnicanal.web.preferences import router as preferences
     from omnicanal.web.store import router as store
 
     app.state.web = WebEdge(renderer=Renderer())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(store)
+    app.include_router(preferences)
     admin.install(app)
 
     @app.exception_handler(LoginRequired)

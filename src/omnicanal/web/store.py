@@ -37,6 +37,7 @@ from omnicanal.web import counter, queue, receipt
 from omnicanal.web import returns as return_desk
 from omnicanal.web.basket import ProductResult, find_for_counter
 from omnicanal.web.basket import router as basket_router
+from omnicanal.web.consent_desk import router as consent_router
 from omnicanal.web.edge import Form, Member, WebDep, WebEdge, client_address, read_form, safe_next
 from omnicanal.web.loyalty_desk import router as loyalty_router
 from omnicanal.web.people import mask_email, phone_tail
@@ -363,6 +364,7 @@ def product_search(
 router.include_router(counter.router)
 router.include_router(basket_router)
 router.include_router(loyalty_router)
+router.include_router(consent_router)
 router.include_router(receipt.router)
 router.include_router(queue.router)
 router.include_router(return_desk.router)

@@ -43,12 +43,14 @@ from omnicanal.platform.clock import as_utc, utcnow
 __all__ = [
     "REFERENCE_KINDS",
     "computed",
+    "current_traits",
     "customer_references",
     "display_name",
     "find_profile_id",
     "get_profile",
     "names_of_references",
     "profile_root",
+    "recognised_profile_ids",
     "referenced_profile_id",
     "timeline",
 ]
@@ -353,6 +355,30 @@ def get_profile(session: Session, *, profile_id: str, timeline_limit: int = 20) 
         last_return=returns.last_return,
         timeline=timeline(session, profile_id=root.id, limit=timeline_limit),
     )
+
+
+def current_traits(session: Session, *, profile_id: str) -> dict[str, Any]:
+    """The latest value of each trait of the person ``profile_id`` is part of (the traits of
+    the 360° view, without the rest of it)."""
+    root = profile_root(session, profile_id)
+    latest: dict[str, Any] = {}
+    for name, value in session.execute(
+        select(ProfileTrait.name, ProfileTrait.value)
+        .where(ProfileTrait.profile_id == root.id)
+        .order_by(ProfileTrait.observed_at, ProfileTrait.id)
+    ):
+        latest[name] = _readable(value)
+    return latest
+
+
+def recognised_profile_ids(
+    session: Session, *, after: str | None = None, limit: int = 500
+) -> list[str]:
+    """The recognised people (root profiles), by id, ``limit`` at a time after ``after``."""
+    query = select(Profile.id).where(Profile.root_id == Profile.id, Profile.recognised.is_(True))
+    if after is not None:
+        query = query.where(Profile.id > after)
+    return list(session.scalars(query.order_by(Profile.id).limit(max(1, min(limit, 5000)))))
 
 
 def display_name(profile: ProfileOut) -> str:

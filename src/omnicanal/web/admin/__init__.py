@@ -1,5 +1,5 @@
 """The back office (``/admin``), for head office: orders, stock, customers, prices, returns,
-loyalty.
+loyalty, messages.
 
 Each page reads through the modules' public service functions; no rule lives here.
 """
@@ -14,6 +14,7 @@ from omnicanal.web.admin import (
     customers,
     home,
     loyalty,
+    messages,
     orders,
     prices,
     privacy,
@@ -37,6 +38,7 @@ PARTS = (
     returns,
     loyalty,
     product_reviews,
+    messages,
 )
 
 

@@ -33,6 +33,10 @@ RESOURCE_LABELS = {
     "channel": "Channel",
     "api_key": "API key",
     "staff": "Staff account",
+    "message_trigger": "Message trigger",
+    "message_template": "Message template",
+    "message_segment": "Segment",
+    "message_policy": "Message policy",
 }
 
 

@@ -1,0 +1,214 @@
+"""Asking the policy about a message, and recording what it said.
+
+The policy (``engagement/policy.py``) answers for one channel at a time. A message may go on
+any of its trigger's channels, in the trigger's order: it goes on the first one the policy
+allows. When none is allowed the answer that stands is a withdrawal (its reason is gone,
+whatever the channel), else the earliest deferral (a channel in quiet hours may be allowed
+later), else the first channel's refusal.
+
+Every answer that changes a message is a ``message_decisions`` row; a withdrawal or a
+withholding ends the message and is announced (``message.withdrawn``, ``message.withheld``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from omnicanal.engagement import situation as situations
+from omnicanal.engagement.events import MessageWithdrawn, MessageWithheld
+from omnicanal.engagement.live import live_facts
+from omnicanal.engagement.models import Decision as DecisionRow
+from omnicanal.engagement.models import Fact, Message, Trigger
+from omnicanal.engagement.policy import Candidate, Decision, FactView, Outcome, Rules, decide
+from omnicanal.platform.actors import Actor
+from omnicanal.platform.clock import as_utc
+from omnicanal.platform.events import record_event
+
+__all__ = [
+    "PENDING",
+    "SYSTEM",
+    "Answer",
+    "ask",
+    "candidate_of",
+    "end",
+    "event_fields",
+    "note",
+    "reconsider",
+]
+
+PENDING = ("scheduled", "retrying")
+"""The statuses of a message still to be sent."""
+SYSTEM = Actor(key_id=None, channel="system", name="engagement")
+"""Who the journeys act as: the reactions to events and the sending job."""
+FINAL_STATUS = {Outcome.withdraw: "withdrawn", Outcome.withhold: "withheld"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The policy's answer about a message: the channel it may go on now (None when it may
+    not), and the decision that stands."""
+
+    channel: str | None
+    decision: Decision
+
+
+def candidate_of(message: Message, channel: str) -> Candidate:
+    """The message as the policy weighs it, on ``channel``."""
+    return Candidate(
+        kind=message.kind,
+        purpose=message.purpose,
+        channel=channel,
+        subject=message.subject,
+        profile_id=message.profile_id,
+        reason_since=as_utc(message.reason_since),
+        due_at=as_utc(message.due_at),
+    )
+
+
+def ask(
+    session: Session,
+    message: Message,
+    *,
+    channels: Sequence[str],
+    now: datetime,
+    rules: Rules | None = None,
+    live: Sequence[FactView] | None = None,
+    business_time_zone: str = situations.DEFAULT_TIME_ZONE,
+) -> Answer:
+    """Ask the policy about ``message`` at ``now`` on each of ``channels`` in order, with the
+    facts recorded and what the owning module says now (``live``: read here when not
+    given); quiet hours in the person's time zone, else the store's the message is about,
+    else ``business_time_zone``."""
+    rules = rules or situations.rules_of(session)
+    if live is None:
+        live = live_facts(session, kind=message.kind, subject=message.subject, now=now)
+    store = (message.context or {}).get("location_code")
+    refused: list[Decision] = []
+    for channel in channels:
+        candidate = candidate_of(message, channel)
+        situation = situations.situation_for(
+            session,
+            profile_id=message.profile_id,
+            candidate=candidate,
+            now=now,
+            live_facts=live,
+            location_code=store if isinstance(store, str) else None,
+            business_time_zone=business_time_zone,
+            rules=rules,
+            message_id=message.id,
+        )
+        decision = decide(candidate, situation, rules)
+        if decision.outcome == Outcome.send:
+            return Answer(channel, decision)
+        if decision.outcome == Outcome.withdraw:
+            return Answer(None, decision)
+        refused.append(decision)
+    deferred = [d for d in refused if d.outcome == Outcome.defer and d.retry_at is not None]
+    if deferred:
+        return Answer(None, min(deferred, key=lambda d: as_utc(d.retry_at or now)))
+    return Answer(None, refused[0])
+
+
+def note(
+    session: Session, message: Message, decision: Decision, *, stage: str, now: datetime
+) -> None:
+    """Record the policy's decision about ``message`` at ``stage`` (``schedule``, ``event``,
+    ``send``)."""
+    session.add(
+        DecisionRow(
+            message_id=message.id,
+            stage=stage,
+            outcome=str(decision.outcome),
+            reason=decision.reason[:40],
+            facts=dict(decision.facts),
+            decided_at=now,
+        )
+    )
+
+
+def event_fields(message: Message) -> dict[str, Any]:
+    """What every ``message.*`` event says of its message."""
+    return {
+        "message_id": message.id,
+        "trigger": message.trigger_code,
+        "kind": message.kind,
+        "purpose": message.purpose,
+        "profile_id": message.profile_id,
+        "about": message.subject,
+    }
+
+
+def end(
+    session: Session, message: Message, decision: Decision, *, stage: str, now: datetime
+) -> None:
+    """End ``message`` as the policy decided (withdrawn or withheld), with the decision's
+    row and the event that announces it."""
+    status = FINAL_STATUS[Outcome(decision.outcome)]
+    message.status = status
+    message.decided_at = now
+    message.reason = decision.reason[:40]
+    message.reason_facts = dict(decision.facts)
+    note(session, message, decision, stage=stage, now=now)
+    session.flush()
+    announced = MessageWithdrawn if status == "withdrawn" else MessageWithheld
+    record_event(session, announced(**event_fields(message), reason=message.reason), actor=SYSTEM)
+
+
+def _about(facts: Iterable[Fact]) -> tuple[set[str], set[str]]:
+    """The people and the subjects ``facts`` are about."""
+    people: set[str] = set()
+    subjects: set[str] = set()
+    for fact in facts:
+        if fact.profile_id:
+            people.add(fact.profile_id)
+        if fact.subject:
+            subjects.add(fact.subject)
+        about = (fact.detail or {}).get("about")
+        if isinstance(about, list):
+            subjects.update(str(subject) for subject in about)
+    return people, subjects
+
+
+def reconsider(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
+    """Ask the policy again about the messages still to be sent of the people and subjects
+    ``facts`` are about, and withdraw at once those whose reason is gone (stage ``event``);
+    how many were withdrawn.
+
+    Only a reason gone ends a message here: one the policy would hold back now (a return,
+    a withdrawn consent, a cap) is decided again when it is due, as things may change by
+    then."""
+    people, subjects = _about(facts)
+    if not people and not subjects:
+        return 0
+    conditions = []
+    if people:
+        conditions.append(Message.profile_id.in_(sorted(people)))
+    if subjects:
+        conditions.append(Message.subject.in_(sorted(subjects)))
+    pending = session.scalars(
+        select(Message)
+        .where(Message.status.in_(PENDING), or_(*conditions))
+        .order_by(Message.due_at, Message.id)
+    ).all()
+    if not pending:
+        return 0
+    rules = situations.rules_of(session)
+    channels = {
+        code: list(listed)
+        for code, listed in session.execute(select(Trigger.code, Trigger.channels))
+    }
+    withdrawn = 0
+    for message in pending:
+        # A reason is gone whatever the channel: the first channel's answer says it.
+        first = (channels.get(message.trigger_code) or ["email"])[:1]
+        answer = ask(session, message, channels=first, now=now, rules=rules)
+        if answer.decision.outcome == Outcome.withdraw:
+            end(session, message, answer.decision, stage="event", now=now)
+            withdrawn += 1
+    return withdrawn

@@ -1,0 +1,473 @@
+"""Facts: what the message policy knows happened, and when it learned it (ADR 0026).
+
+The module's consumer turns the platform's events into facts (:func:`facts_from_event`);
+the call centre, a store or a carrier's integration tells the API about complaints,
+disputes and refused deliveries (:func:`record_fact`). Each fact keeps when it happened
+(``occurred_at``, the event's time) and when the policy learned it (``recorded_at``): the
+seeds' till-to-CRM delay is the difference, measured per channel where it happened.
+
+What each event means:
+
+- ``order.placed``: the customer ``purchased`` (on any channel), and the cart it names was
+  closed (``cart_closed``).
+- ``cart.checked_out``: the cart was closed; ``cart.merged``: it was closed into another
+  (``merged_into``).
+- ``order.cancelled``: ``cancelled`` (about the order and its fulfilments).
+- ``return.requested`` at a counter and ``return.received`` (a parcel arrived):
+  ``returned``, about the order, where the units came back (``store`` or ``post``).
+- ``fulfilment.collected``: ``collected``; ``fulfilment.bought``: ``collected`` and
+  ``reservation_closed``; ``fulfilment.released``, ``fulfilment.expired`` and a cancelled
+  pickup or hold: ``reservation_closed``.
+- ``inventory.out_of_stock``: ``stock_out``; ``inventory.back_in_stock``: ``stock_back``,
+  about ``stock/<sku>@<location>``.
+- ``review.submitted``: the person ``reviewed`` a product.
+
+No event says a customer refused a delivery (``fulfilment.rejected`` is a location unable to
+fulfil, not the customer): a refused delivery comes from the API, as complaints and disputes
+do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omnicanal.carts import service as carts
+from omnicanal.carts.errors import UnknownCart
+from omnicanal.carts.events import CartCheckedOut, CartMerged
+from omnicanal.customers import service as customers
+from omnicanal.customers.errors import UnknownProfile
+from omnicanal.engagement.access import check_first_party
+from omnicanal.engagement.errors import EngagementForbidden, UnknownCustomer
+from omnicanal.engagement.models import FACT_KINDS, Fact
+from omnicanal.fulfilment import queries as fulfilments
+from omnicanal.fulfilment.events import (
+    FulfilmentBought,
+    FulfilmentCancelled,
+    FulfilmentCollected,
+    FulfilmentExpired,
+    FulfilmentReleased,
+    FulfilmentStatusChanged,
+)
+from omnicanal.inventory.events import StockCameBack, StockRanOut
+from omnicanal.network import lookups as network
+from omnicanal.orders.errors import UnknownOrder
+from omnicanal.orders.events import OrderCancelled, OrderPlaced
+from omnicanal.orders.lookups import get_order_ref
+from omnicanal.platform.access import is_privileged
+from omnicanal.platform.actors import Actor, ChannelKind
+from omnicanal.platform.auth import LocationForbidden
+from omnicanal.platform.clock import as_utc, utcnow
+from omnicanal.platform.db import dialect_insert
+from omnicanal.platform.errors import InvalidInput
+from omnicanal.platform.events import DomainEvent, Event
+from omnicanal.platform.ids import new_id
+from omnicanal.returns.events import ReturnEvent, ReturnReceived, ReturnRequested
+from omnicanal.reviews.events import ReviewSubmitted
+
+__all__ = [
+    "API_FACT_KINDS",
+    "FACT_EVENTS",
+    "MAX_FUTURE_SKEW",
+    "ONCE_PER_SUBJECT",
+    "REPORT_SCOPE",
+    "FactInFuture",
+    "InvalidFact",
+    "facts_from_event",
+    "record_fact",
+    "report_fact",
+    "reporting_location",
+    "stock_subject",
+    "where",
+]
+
+API_FACT_KINDS = ("complaint", "dispute_opened", "dispute_closed", "refused_delivery")
+"""The facts that people and outside systems report (no platform event says them)."""
+ONCE_PER_SUBJECT = frozenset({"cart_closed", "collected", "reservation_closed"})
+"""Facts that happen once to their subject: a second report of one is already known (a
+checkout says a cart was closed in its ``order.placed`` and its ``cart.checked_out``)."""
+FACT_EVENTS: tuple[type[DomainEvent], ...] = (
+    OrderPlaced,
+    OrderCancelled,
+    CartCheckedOut,
+    CartMerged,
+    ReturnRequested,
+    ReturnReceived,
+    FulfilmentCollected,
+    FulfilmentBought,
+    FulfilmentReleased,
+    FulfilmentExpired,
+    FulfilmentCancelled,
+    StockRanOut,
+    StockCameBack,
+    ReviewSubmitted,
+)
+"""The events :func:`facts_from_event` turns into facts (the consumer subscribes to them)."""
+HELD_METHODS = frozenset({"pickup", "reserve_and_try"})
+"""The fulfilment methods that hold units for the customer at a store."""
+REPORT_SCOPE = "engagement:write"
+"""The scope that reports facts (the call centre's and the stores' keys have it)."""
+MAX_FUTURE_SKEW = timedelta(minutes=10)
+"""How far after its report a reported fact may say it happened; later is a wrong clock."""
+
+
+Recorder = Callable[..., None]
+"""Records one fact of the event being read: ``fact(kind, profile_id, subject, **detail)``."""
+
+
+class InvalidFact(InvalidInput):
+    code = "invalid_fact"
+    title = "This fact names an unknown kind"
+
+
+class FactInFuture(InvalidInput):
+    code = "fact_in_future"
+    title = "A reported fact cannot have happened later than now"
+
+
+def stock_subject(sku: str, location: str) -> str:
+    """How facts and messages name a SKU's stock at a location."""
+    return f"stock/{sku}@{location}"
+
+
+def where(event: Event) -> tuple[str | None, str | None]:
+    """The kind of channel and the store an event came from (its CloudEvents ``source``:
+    ``/channels/<kind>[/locations/<code>]``)."""
+    parts = event.source.strip("/").split("/")
+    channel = parts[1] if len(parts) > 1 and parts[0] == "channels" else None
+    location = parts[3] if len(parts) > 3 and parts[2] == "locations" else None
+    return channel, location
+
+
+def record_fact(
+    session: Session,
+    *,
+    profile_id: str | None,
+    kind: str,
+    occurred_at: datetime,
+    subject: str | None = None,
+    channel: str | None = None,
+    location_code: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+    source_event_id: str | None = None,
+    recorded_at: datetime | None = None,
+) -> Fact | None:
+    """Record that ``kind`` happened at ``occurred_at``; None when it was already known (the
+    same event's fact of this kind, or a second report of a once-per-subject fact).
+
+    A fact cannot have happened after the policy learned it: a later ``occurred_at`` (a
+    till's clock running fast) is taken as ``recorded_at``.
+    """
+    if kind not in FACT_KINDS:
+        raise InvalidFact(f"{kind!r} is not a kind of fact.", field="kind", kinds=FACT_KINDS)
+    recorded = as_utc(recorded_at) if recorded_at is not None else utcnow()
+    occurred = min(as_utc(occurred_at), recorded)
+    if kind in ONCE_PER_SUBJECT and subject is not None:
+        known = session.scalar(
+            select(Fact.id).where(Fact.kind == kind, Fact.subject == subject).limit(1)
+        )
+        if known is not None:
+            return None
+    values = {
+        "profile_id": profile_id,
+        "kind": kind,
+        "subject": subject,
+        "channel": channel,
+        "location_code": location_code,
+        "detail": dict(detail or {}),
+        "source_event_id": source_event_id,
+        "occurred_at": occurred,
+        "recorded_at": recorded,
+    }
+    if source_event_id is None:
+        fact = Fact(**values)
+        session.add(fact)
+        session.flush()
+        return fact
+    # The same event delivered twice (or by two consumers' workers at once) makes one fact:
+    # the database's unique (source_event_id, kind) decides, without an error to undo.
+    insert = dialect_insert(session)
+    fact_id = session.execute(
+        insert(Fact)
+        .values(id=new_id(), **values)
+        .on_conflict_do_nothing(index_elements=["source_event_id", "kind"])
+        .returning(Fact.id)
+    ).scalar_one_or_none()
+    if fact_id is None:
+        return None
+    return session.get(Fact, fact_id)
+
+
+# From events -------------------------------------------------------------------------------
+
+
+def _profile(session: Session, customer_ref: str | None, *, region: str) -> str | None:
+    if not customer_ref:
+        return None
+    return customers.referenced_profile_id(session, customer_ref=customer_ref, region=region)
+
+
+def _cart_owner(session: Session, cart_id: str, *, region: str) -> str | None:
+    """The person a cart belongs to: its customer, else its visitor's profile."""
+    try:
+        cart = carts.get_cart(session, cart_id=cart_id, with_prices=False)
+    except UnknownCart:
+        return None
+    found = _profile(session, cart.customer_ref, region=region)
+    if found is None and cart.anonymous_id:
+        found = _profile(session, f"anonymous_id:{cart.anonymous_id}", region=region)
+    return found
+
+
+def _order_customer(session: Session, order_id: str, *, region: str) -> str | None:
+    try:
+        order = get_order_ref(session, order_id)
+    except UnknownOrder:
+        return None
+    return _profile(session, order.customer_ref, region=region)
+
+
+def facts_from_event(session: Session, event: Event, *, region: str) -> list[Fact]:
+    """Record the facts ``event`` brings (see the module's list); the new ones (none for an
+    event seen before, or one that brings none). Customer references are read in
+    ``region`` (phone numbers)."""
+    if event.type not in {cls.type for cls in FACT_EVENTS}:
+        return []
+    payload = event.payload
+    channel, location = where(event)
+    found: list[Fact | None] = []
+
+    def fact(kind: str, profile_id: str | None, subject: str, **more: Any) -> None:
+        detail = {key: value for key, value in more.items() if key not in ("channel", "location")}
+        found.append(
+            record_fact(
+                session,
+                profile_id=profile_id,
+                kind=kind,
+                occurred_at=event.time,
+                subject=subject,
+                channel=more.get("channel", channel),
+                location_code=more.get("location", location),
+                detail=detail,
+                source_event_id=event.id,
+            )
+        )
+
+    match payload:
+        case OrderPlaced():
+            person = _profile(session, payload.customer_ref, region=region)
+            about = [f"carts/{payload.cart_id}"] if payload.cart_id else []
+            fact(
+                "purchased",
+                person,
+                f"orders/{payload.order_id}",
+                order_id=payload.order_id,
+                order_channel=payload.channel,
+                total_minor=payload.total_minor,
+                currency=payload.currency,
+                about=about,
+            )
+            if payload.cart_id:
+                fact("cart_closed", person, about[0], order_id=payload.order_id)
+        case OrderCancelled():
+            about = [
+                f"fulfilments/{f.id}" for f in fulfilments.fulfilments_of(session, payload.order_id)
+            ]
+            fact(
+                "cancelled",
+                _profile(session, payload.customer_ref, region=region),
+                f"orders/{payload.order_id}",
+                order_id=payload.order_id,
+                reason=payload.reason,
+                about=about,
+            )
+        case CartCheckedOut():
+            fact(
+                "cart_closed",
+                _cart_owner(session, payload.cart_id, region=region),
+                f"carts/{payload.cart_id}",
+                order_id=payload.order_id,
+            )
+        case CartMerged():
+            fact(
+                "cart_closed",
+                _profile(session, payload.customer_ref, region=region),
+                f"carts/{payload.cart_id}",
+                merged_into=payload.into,
+            )
+        case ReturnRequested() | ReturnReceived():
+            if isinstance(payload, ReturnRequested) and payload.method != "counter":
+                return []  # a parcel on its way: returned once it arrives
+            _returned(fact, payload, region=region, session=session)
+        case FulfilmentStatusChanged():
+            _fulfilment(session, fact, payload, region=region)
+        case StockRanOut() | StockCameBack():
+            kind = "stock_out" if isinstance(payload, StockRanOut) else "stock_back"
+            fact(
+                kind,
+                None,
+                stock_subject(payload.sku, payload.location),
+                sku=payload.sku,
+                available=payload.available,
+                location=payload.location,
+            )
+        case ReviewSubmitted():
+            person = _profile(
+                session,
+                f"profile:{payload.profile_id}" if payload.profile_id else None,
+                region=region,
+            )
+            fact(
+                "reviewed",
+                person,
+                f"reviews/{payload.review_id}",
+                product_code=payload.product_code,
+                rating=payload.rating,
+                channel=payload.channel,
+                location=payload.location,
+            )
+    return [f for f in found if f is not None]
+
+
+def _returned(fact: Recorder, payload: ReturnEvent, *, region: str, session: Session) -> None:
+    fact(
+        "returned",
+        _profile(session, payload.customer_ref, region=region),
+        f"orders/{payload.order_id}",
+        return_id=payload.return_id,
+        purchase_channel=payload.purchase_channel,
+        reason_codes=list(payload.reason_codes),
+        about=[f"returns/{payload.return_id}"],
+        # Where the units came back, not where they were bought: the till-to-policy delay
+        # is the returning channel's.
+        channel=payload.return_channel,
+        location=payload.return_location,
+    )
+
+
+def _fulfilment(
+    session: Session, fact: Recorder, payload: FulfilmentStatusChanged, *, region: str
+) -> None:
+    kinds: list[str] = []
+    match payload:
+        case FulfilmentCollected():
+            kinds = ["collected"]
+        case FulfilmentBought():
+            kinds = ["collected", "reservation_closed"]
+        case FulfilmentReleased() | FulfilmentExpired():
+            kinds = ["reservation_closed"]
+        case FulfilmentCancelled() if payload.method in HELD_METHODS:
+            kinds = ["reservation_closed"]
+    if not kinds:
+        return
+    person = _order_customer(session, payload.order_id, region=region)
+    for kind in kinds:
+        fact(
+            kind,
+            person,
+            f"fulfilments/{payload.fulfilment_id}",
+            order_id=payload.order_id,
+            method=payload.method,
+            how=payload.status,
+            about=[f"orders/{payload.order_id}"],
+            location=payload.location,
+        )
+
+
+# Reported by people and outside systems ----------------------------------------------------
+
+
+def reporting_location(actor: Actor, requested: str | None) -> str | None:
+    """The store a reported fact is filed at: a store key reports at its own store only;
+    the call centre (and the back office) for any customer, at the store it names if any;
+    the web shop, the app and marketplaces report nothing."""
+    if is_privileged(actor):
+        return requested
+    check_first_party(actor)
+    if actor.channel in (ChannelKind.web.value, ChannelKind.app.value):
+        raise EngagementForbidden(
+            f"A {actor.channel} key cannot report complaints, disputes or refused "
+            "deliveries: the call centre and the stores do.",
+            channel=actor.channel,
+        )
+    own = actor.location_code
+    if own is not None:
+        if requested is not None and requested != own:
+            raise LocationForbidden(
+                f"This key belongs to store {own} and cannot report for {requested}.",
+                field="location",
+            )
+        return own
+    return requested
+
+
+def _reported_person(
+    session: Session, *, profile_id: str | None, customer_ref: str | None, region: str
+) -> str:
+    if profile_id is not None:
+        try:
+            return customers.profile_root(session, profile_id).id
+        except UnknownProfile:
+            raise UnknownCustomer(
+                f"No customer has the profile id {profile_id!r}.", field="profile_id"
+            ) from None
+    found = _profile(session, customer_ref, region=region)
+    if found is None:
+        raise UnknownCustomer("No customer is known by this reference.", field="customer_ref")
+    return found
+
+
+def report_fact(
+    session: Session,
+    *,
+    kind: str,
+    actor: Actor,
+    region: str,
+    profile_id: str | None = None,
+    customer_ref: str | None = None,
+    subject: str | None = None,
+    occurred_at: datetime | None = None,
+    location_code: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Fact:
+    """Record a complaint, a dispute opened or closed, or a refused delivery that a person or
+    an outside system reports about a customer (``profile_id`` or ``customer_ref``)."""
+    if kind not in API_FACT_KINDS:
+        raise InvalidFact(
+            f"{kind!r} cannot be reported: {', '.join(API_FACT_KINDS)} can.",
+            field="kind",
+            kinds=API_FACT_KINDS,
+        )
+    location = reporting_location(actor, location_code)
+    if location is not None:
+        network.get_location(session, location)
+    person = _reported_person(
+        session, profile_id=profile_id, customer_ref=customer_ref, region=region
+    )
+    now = as_utc(now) if now is not None else utcnow()
+    occurred = as_utc(occurred_at) if occurred_at is not None else now
+    if occurred > now + MAX_FUTURE_SKEW:
+        raise FactInFuture(
+            f"occurred_at ({occurred.isoformat()}) is later than now.", field="occurred_at"
+        )
+    detail: dict[str, Any] = {"reported_by": actor.label}
+    if note:
+        detail["note"] = note
+    fact = record_fact(
+        session,
+        profile_id=person,
+        kind=kind,
+        occurred_at=occurred,
+        subject=subject,
+        channel=actor.channel,
+        location_code=location,
+        detail=detail,
+        recorded_at=now,
+    )
+    assert fact is not None  # a reported fact has no event to repeat
+    return fact

@@ -1,0 +1,82 @@
+"""Whom a message reaches: a person's address on a channel and the language they read.
+
+An address is one of the person's own identifiers (never one shared with someone else): their
+e-mail for the ``email`` channel, their phone (E.164) for ``sms``. Their language is the
+latest ``language`` or ``locale`` trait a channel gave (``en-GB`` reads ``en``), French
+otherwise: the languages omnicanal writes messages in are French and English.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from omnicanal.customers import service as customers
+from omnicanal.customers.errors import UnknownProfile
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "address_for",
+    "addresses",
+    "is_reachable",
+    "language_of",
+]
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+LANGUAGE_TRAITS = ("language", "locale", "preferred_language", "lang")
+_IDENTIFIER_OF_CHANNEL = {"email": "email", "sms": "phone"}
+
+
+def addresses(session: Session, profile_id: str) -> dict[str, str]:
+    """The person's address on each channel that has one (``email``, ``sms``)."""
+    try:
+        forms = customers.reference_forms(session, profile_id=profile_id)
+    except UnknownProfile:
+        return {}
+    found: dict[str, str] = {}
+    for channel, kind in _IDENTIFIER_OF_CHANNEL.items():
+        prefix = f"{kind}:"
+        value = next((form[len(prefix) :] for form in forms if form.startswith(prefix)), None)
+        if value:
+            found[channel] = value
+    return found
+
+
+def address_for(session: Session, profile_id: str | None, channel: str) -> str | None:
+    """The person's address on ``channel``, or None when they have none there."""
+    if profile_id is None:
+        return None
+    return addresses(session, profile_id).get(channel)
+
+
+def is_reachable(session: Session, profile_id: str) -> bool:
+    """Whether the person has an address on some channel (a visitor known only by a cookie
+    has none)."""
+    return bool(addresses(session, profile_id))
+
+
+def language_of(session: Session, profile_id: str | None) -> str:
+    """The language to write to the person in: ``fr`` or ``en``."""
+    if profile_id is None:
+        return DEFAULT_LANGUAGE
+    try:
+        profile = customers.get_profile(session, profile_id=profile_id, timeline_limit=1)
+    except UnknownProfile:
+        return DEFAULT_LANGUAGE
+    traits = {trait.name: trait.value for trait in profile.traits}
+    for name in LANGUAGE_TRAITS:
+        value = traits.get(name)
+        if isinstance(value, str) and value.strip():
+            code = value.strip().replace("_", "-").split("-")[0].lower()
+            return code if code in LANGUAGES else DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
+
+
+def reachable_person(session: Session, customer_ref: str | None, *, region: str) -> str | None:
+    """The person a cart's, an order's or a return's customer reference names (merges
+    followed), when they can be reached; phone numbers read in ``region``."""
+    if not customer_ref:
+        return None
+    found = customers.referenced_profile_id(session, customer_ref=customer_ref, region=region)
+    return found if found is not None and is_reachable(session, found) else None
