@@ -127,6 +127,16 @@ def test_a_cart_merged_into_another_withdraws_its_reminder():
     )
 
 
+def test_a_cart_emptied_or_gone_withdraws_its_reminder_with_its_own_reason():
+    emptied = fact("cart_closed", subject=CART, status="open", emptied=True)
+    gone = fact("cart_closed", subject=CART, status="unknown")
+    assert outcome(decide(candidate(), situation(emptied), RULES)) == (
+        Outcome.withdraw,
+        "cart_emptied",
+    )
+    assert outcome(decide(candidate(), situation(gone), RULES)) == (Outcome.withdraw, "cart_gone")
+
+
 def test_an_order_on_any_channel_since_the_cart_was_left_withdraws_the_reminder():
     ordered = fact("purchased", subject=ORDER, channel="store", ago=timedelta(minutes=1))
     assert outcome(decide(candidate(), situation(ordered), RULES)) == (

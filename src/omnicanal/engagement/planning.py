@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -33,6 +33,22 @@ from omnicanal.platform.events import record_event
 __all__ = ["pending_message", "plan", "planned"]
 
 log = logging.getLogger(__name__)
+
+
+STALE_AFTER: dict[str, timedelta] = {
+    "pickup_ready": timedelta(days=1),
+    "reservation_expiring": timedelta(hours=6),
+    "back_in_stock": timedelta(days=1),
+    "order_shipped": timedelta(days=1),
+    "order_delayed": timedelta(days=1),
+    "return_received": timedelta(days=1),
+    "return_refunded": timedelta(days=1),
+    "abandoned_cart": timedelta(days=2),
+    "review_request": timedelta(days=3),
+    "win_back": timedelta(days=7),
+}
+"""How late past its due time a message may still be planned, by kind."""
+DEFAULT_STALE_AFTER = timedelta(days=1)
 
 
 def planned(session: Session, dedupe_key: str) -> Message | None:
@@ -83,6 +99,11 @@ def plan(
     """Plan the trigger's message for the person about ``subject``, due at ``due_at``; None
     when it is planned already or the person is not in the trigger's segment."""
     if planned(session, dedupe_key) is not None:
+        return None
+    if as_utc(due_at) < now - STALE_AFTER.get(trigger.kind, DEFAULT_STALE_AFTER):
+        # An event heard long after its time (a worker down for days, a history imported,
+        # the demo's 90 days) writes to nobody: news that old would contradict the present.
+        log.info("no %s message for %s: due %s, too long ago", trigger.kind, subject, due_at)
         return None
     if trigger.segment_code is not None and not _in_segment(session, trigger, profile_id, now=now):
         return None

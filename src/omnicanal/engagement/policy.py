@@ -257,9 +257,8 @@ def _reason_gone(candidate: Candidate, facts: Sequence[FactView], now: datetime)
     match candidate.kind:
         case "abandoned_cart":
             closed = on_subject("cart_closed")
-            merged = closed is not None and closed.detail.get("merged_into") is not None
             gone = [
-                ("cart_merged" if merged else "cart_bought", closed),
+                (_cart_closed_reason(closed), closed),
                 ("ordered_since", by_person("purchased")),
             ]
         case "reservation_expiring":
@@ -295,6 +294,19 @@ def _reason_gone(candidate: Candidate, facts: Sequence[FactView], now: datetime)
         if fact is not None:
             return _withdraw(reason, fact, now)
     return None
+
+
+def _cart_closed_reason(closed: FactView | None) -> str:
+    """Why a cart is no reason to write any more: bought, joined another, emptied, gone."""
+    if closed is None:
+        return "cart_bought"
+    if closed.detail.get("merged_into") is not None:
+        return "cart_merged"
+    if closed.detail.get("emptied"):
+        return "cart_emptied"
+    if closed.detail.get("status") == "unknown":
+        return "cart_gone"
+    return "cart_bought"
 
 
 # 2. May the channel reach the person? ----------------------------------------------------
@@ -453,6 +465,9 @@ REASONS: dict[str, Sentence] = {
     ALLOWED: Sentence("rien ne s'y oppose", "nothing stands in the way"),
     "cart_bought": Sentence("le panier a été acheté", "the cart was bought"),
     "cart_merged": Sentence("le panier a rejoint un autre panier", "the cart joined another"),
+    "cart_emptied": Sentence("le panier a été vidé", "the cart was emptied"),
+    "cart_gone": Sentence("le panier n'existe plus", "the cart no longer exists"),
+    "trigger_off": Sentence("déclencheur désactivé", "the trigger was switched off"),
     "ordered_since": Sentence("commande passée {ago}", "ordered {ago}"),
     "reservation_ended": Sentence("la réservation est terminée", "the reservation ended"),
     "collected": Sentence("l'article a été retiré", "the item was collected"),

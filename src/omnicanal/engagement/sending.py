@@ -206,6 +206,16 @@ def _prepare(
         except UnknownTrigger:
             _fail(session, message, channel="-", provider="-", reason="unknown_trigger", now=now)
             return None
+        if not trigger.active:
+            # Head office switched the trigger off: what it planned does not leave either.
+            end(
+                session,
+                message,
+                Decision(Outcome.withdraw, "trigger_off", {"trigger": trigger.code}),
+                stage="send",
+                now=now,
+            )
+            return None
         answer = ask(
             session,
             message,
