@@ -56,3 +56,22 @@ def test_the_api_gives_a_profiles_cart_filed_under_their_email(platform, client)
     assert response.json()["id"] == cart_id
     assert response.json()["priced"]["total_minor"] == 4990
     assert missing.status_code == 404
+
+
+def test_the_api_gives_a_cart_filed_under_the_kind_and_value_of_an_identifier(platform, client):
+    """A cart filed as ``email:…`` (the form the orders and the messages use) is hers too."""
+    make_location(platform, "LYON")
+    (sku,) = make_product(platform, "ROBE")
+    send(
+        client,
+        make_source(platform, "web"),
+        {"type": "identify", "userId": "zoe", "traits": {"email": "zoe@example.fr"}},
+    )
+    cart_id = make_cart(platform, (sku, 1), customer_ref="email:zoe@example.fr")
+    till = make_key(platform, "store", location="LYON")
+    profile = client.get("/v1/profiles", params={"user_id": "zoe"}, headers=auth(till)).json()
+
+    response = client.get(f"/v1/profiles/{profile['id']}/cart", headers=auth(till))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == cart_id

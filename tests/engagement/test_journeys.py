@@ -209,6 +209,33 @@ def test_another_order_since_the_cart_was_left_withdraws_its_reminder(platform, 
     assert (withdrawn.status, withdrawn.reason) == ("withdrawn", "ordered_since")
 
 
+def test_another_order_not_yet_heard_of_withdraws_the_reminder_at_sending_time(
+    platform, client, inbox, shop, ines
+):
+    """She bought something else at the counter and the bus has not carried it yet: at the
+    reminder's time the policy asks the orders module, and the reminder stays home."""
+    _leave_cart(client, shop)
+    drain(platform)
+    [message] = messages(platform, kind="abandoned_cart")
+    sale = client.post(
+        "/v1/orders",
+        json={
+            "lines": [{"sku": shop.veste, "quantity": 1}],
+            "payment": TILL,
+            "customer_ref": CUSTOMER,
+        },
+        headers=auth(shop.lyon),
+    )
+    assert sale.status_code == 201, sale.text
+
+    assert run_send_due(platform, noon_after(as_utc(message.due_at))) == 0
+
+    [withdrawn] = messages(platform, kind="abandoned_cart")
+    assert (withdrawn.status, withdrawn.reason) == ("withdrawn", "ordered_since")
+    assert decisions_of(platform, message.id)[-1] == ("send", "withdraw", "ordered_since")
+    assert inbox.messages == []
+
+
 def test_without_consent_the_reminder_is_withheld_when_due_not_before(
     platform, client, inbox, shop
 ):

@@ -183,10 +183,10 @@ def profile_cart(
     actor: Actor = scope("carts:read"),
     reader: Actor = scope("profiles:read"),
 ):
-    """The person's open cart, filed under any of their identifiers (login, email, card...):
-    what a till opens once the customer is recognised. Needs ``profiles:read`` as well, like
-    every read of a profile."""
-    references = service.customer_references(session, profile_id=profile_id)
+    """The person's open cart, filed under any of their identifiers (login, email, card...),
+    bare or as ``kind:value``: what a till opens once the customer is recognised. Needs
+    ``profiles:read`` as well, like every read of a profile."""
+    references = service.reference_forms(session, profile_id=profile_id)
     return carts.find_open_cart_among(
         session, customer_refs=references, channel=actor.channel, actor=actor
     )

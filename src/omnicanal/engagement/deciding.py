@@ -87,7 +87,14 @@ def ask(
     else ``business_time_zone``."""
     rules = rules or situations.rules_of(session)
     if live is None:
-        live = live_facts(session, kind=message.kind, subject=message.subject, now=now)
+        live = live_facts(
+            session,
+            kind=message.kind,
+            subject=message.subject,
+            now=now,
+            profile_id=message.profile_id,
+            since=message.reason_since,
+        )
     store = (message.context or {}).get("location_code")
     refused: list[Decision] = []
     for channel in channels:

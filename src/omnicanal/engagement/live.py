@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from omnicanal.carts import service as carts
 from omnicanal.carts.errors import UnknownCart
 from omnicanal.catalog.errors import UnknownSku
+from omnicanal.customers import service as customers
 from omnicanal.engagement.policy import FactView
 from omnicanal.fulfilment import queries as fulfilments
 from omnicanal.fulfilment.errors import UnknownFulfilment
 from omnicanal.inventory import availability
+from omnicanal.orders import service as orders
 from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.lookups import get_order_ref
 from omnicanal.platform.clock import as_utc
@@ -103,13 +105,50 @@ def _stock(
     return [FactView("stock_out", now, subject, {"available": available, "location": location})]
 
 
-def live_facts(session: Session, *, kind: str, subject: str, now: datetime) -> list[FactView]:
+def _ordered_since(
+    session: Session, profile_id: str | None, since: datetime | None, now: datetime
+) -> list[FactView]:
+    """The person's latest order placed since ``since`` on any channel, as the orders module
+    says it now: a sale at a till heard of late still takes a reminder's reason away."""
+    if profile_id is None or since is None:
+        return []
+    references = customers.reference_forms(session, profile_id=profile_id)
+    if not references:
+        return []
+    page = orders.list_orders(
+        session, customer_refs=references, placed_from=as_utc(since), placed_until=now, limit=1
+    )
+    return [
+        FactView(
+            "purchased",
+            _no_later(order.placed_at, now),
+            f"orders/{order.id}",
+            {"channel": order.channel},
+        )
+        for order in page.items[:1]
+    ]
+
+
+def live_facts(
+    session: Session,
+    *,
+    kind: str,
+    subject: str,
+    now: datetime,
+    profile_id: str | None = None,
+    since: datetime | None = None,
+) -> list[FactView]:
     """What the module owning ``subject`` says now that may take a ``kind`` message's reason
-    away (none when its reason still holds)."""
+    away (none when its reason still holds); for a reminder to buy (an abandoned cart, a
+    win-back), also the person's orders placed since ``since`` on any channel."""
     collection, _, name = subject.partition("/")
     if not name:
         return []
     now = as_utc(now)
+    if kind in ("abandoned_cart", "win_back"):
+        bought = _ordered_since(session, profile_id, since, now)
+        if kind == "win_back" or bought:
+            return bought + (_cart(session, name, subject, now) if collection == "carts" else [])
     match collection:
         case "carts":
             return _cart(session, name, subject, now)

@@ -122,7 +122,7 @@ def customer_context(
 ) -> dict[str, Any]:
     """Everything the customer page shows; :class:`UnknownProfile` if there is nobody."""
     profile = customers.get_profile(session, profile_id=profile_id, timeline_limit=100)
-    references = customers.customer_references(session, profile_id=profile.id)
+    references = customers.reference_forms(session, profile_id=profile.id)
     cart = _open_cart(session, references)
     traits = {trait.name: trait.value for trait in profile.traits}
     ledger = consent_panel.ledger_of(session, profile.id)
@@ -271,7 +271,7 @@ def sell(
     try:
         with platform.db.reading() as session:
             profile = customers.get_profile(session, profile_id=profile_id, timeline_limit=1)
-            references = customers.customer_references(session, profile_id=profile.id)
+            references = customers.reference_forms(session, profile_id=profile.id)
             actor = staff.acting_as(session, member)
         cart_id = form.get("cart_id", "")
         data = checkout_from_form(form, cart_id)

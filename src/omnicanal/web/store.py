@@ -180,7 +180,7 @@ class Match:
 def _last_purchase(session: Session, profile: ProfileOut) -> LastPurchase | None:
     """The customer's last order here (channel, store), else the last one their timeline
     tells of (an order of another system: the date only)."""
-    references = customers.customer_references(session, profile_id=profile.id)
+    references = customers.reference_forms(session, profile_id=profile.id)
     page = orders.list_orders(session, customer_refs=references, limit=1)
     if page.items:
         last = page.items[0]
