@@ -25,6 +25,7 @@ from omnicanal.platform.db import Base, Database
 from omnicanal.platform.jobs import Background, Job
 from omnicanal.platform.wiring import Platform
 from omnicanal.privacy import wiring as privacy
+from omnicanal.webhooks import wiring as webhooks
 
 __all__ = ["BACKGROUND", "build_platform", "load_models"]
 
@@ -36,11 +37,13 @@ BACKGROUND: tuple[Callable[[Settings], Background], ...] = (
     inventory.background,
     privacy.background,
     engagement.background,
+    webhooks.background,
 )
 """Each module's declaration of its consumers and jobs, in the order they run: consumers
 of one event in this order, and the jobs of one group (orders expire the overdue
 fulfilments before inventory releases the expired reservations). Engagement comes last: its
-consumer reads the profiles the customers' consumer linked from the same event."""
+consumer reads the profiles the customers' consumer linked from the same event. Webhooks
+come after every module: an event is posted out once the others have taken it in."""
 
 
 def load_models() -> MetaData:
@@ -65,7 +68,8 @@ def load_models() -> MetaData:
     import omnicanal.returns.models
     import omnicanal.reviews.models
     import omnicanal.staff.models
-    import omnicanal.tracking.models  # noqa: F401  (each import registers its tables)
+    import omnicanal.tracking.models
+    import omnicanal.webhooks.models  # noqa: F401  (each import registers its tables)
 
     return Base.metadata
 

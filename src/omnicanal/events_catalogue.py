@@ -29,6 +29,7 @@ EVENT_MODULES = (
     "omnicanal.loyalty.events",
     "omnicanal.reviews.events",
     "omnicanal.privacy.events",
+    "omnicanal.webhooks.events",
 )
 """Every module that declares events, in the catalogue's order."""
 

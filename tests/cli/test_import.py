@@ -1,4 +1,7 @@
-"""``omnicanal import products|stock``: all or nothing by default, --skip-bad on request."""
+"""``omnicanal import products|stock``: all or nothing by default, --skip-bad on request.
+
+Upserting (a file imported again, sizes added, prices changed, --dry-run) is in
+``tests/catalog/test_import_upsert.py``."""
 
 from __future__ import annotations
 
@@ -76,7 +79,7 @@ def test_a_good_products_file_creates_its_products_variants_and_prices(tmp_path,
     result = run(url, "products", file)
 
     assert result.exit_code == 0, result.output
-    assert "Imported 2 products (3 variants)" in result.output
+    assert "Imported products.csv: 3 created, 0 updated, 0 unchanged." in result.output
     with platform.db.reading() as session:
         robe = priced.get_priced_product(session, code="ROB-101", currency="EUR")
         trench = priced.get_priced_product(session, code="MAN-204", currency="EUR")
@@ -141,7 +144,7 @@ def test_skip_bad_imports_the_other_rows_and_lists_the_skipped_line(tmp_path, da
     result = run(url, "products", file, "--skip-bad")
 
     assert result.exit_code == 0, result.output
-    assert "Imported 2 products (2 variants)" in result.output
+    assert "Imported products.csv: 2 created, 0 updated, 0 unchanged." in result.output
     assert names_line(result.output, 3)
     assert "Skipped 1 row (line 3)" in result.output
     with platform.db.reading() as session:
@@ -149,16 +152,19 @@ def test_skip_bad_imports_the_other_rows_and_lists_the_skipped_line(tmp_path, da
     assert skus == ["MAN-204-CAM-L", "ROB-101-NOI-S"]
 
 
-def test_a_product_already_in_the_catalog_is_a_bad_row(tmp_path, database):
+def test_a_products_file_imported_again_changes_nothing(tmp_path, database):
+    """Products are upserted by SKU: the second import finds every line as it is."""
     url, platform = database
     file = write(tmp_path, "products.csv", GOOD_PRODUCTS)
     assert run(url, "products", file).exit_code == 0
+    events = count(platform, OutboxEvent)
 
     again = run(url, "products", file)
 
-    assert again.exit_code == 2
-    assert "product ROB-101 already exists" in again.output
+    assert again.exit_code == 0, again.output
+    assert "Imported products.csv: 0 created, 0 updated, 3 unchanged." in again.output
     assert count(platform, Variant) == 3
+    assert count(platform, OutboxEvent) == events
 
 
 def test_a_french_spreadsheet_export_is_read(tmp_path, database):
@@ -264,7 +270,7 @@ def test_a_stock_file_sets_on_hand_and_the_ledger_sums_to_it(tmp_path, database,
     result = run(url, "stock", file)
 
     assert result.exit_code == 0, result.output
-    assert "Applied 3 stock lines" in result.output
+    assert "Imported stock.csv: 2 created, 1 updated, 0 unchanged." in result.output
     assert on_hand_and_ledger(platform) == {
         ("ROB-101-NOI-S", "LYON-01"): (4, 0, 4),
         ("ROB-101-NOI-M", "LYON-01"): (7, 1, 7),
@@ -301,7 +307,7 @@ def test_importing_the_same_counts_twice_changes_nothing_the_second_time(
     again = run(url, "stock", file)
 
     assert again.exit_code == 0, again.output
-    assert "Applied 0 stock lines" in again.output
+    assert "Imported stock.csv: 0 created, 0 updated, 1 unchanged." in again.output
     assert count(platform, StockMovement) == movements
 
 

@@ -31,12 +31,24 @@ def write(tmp_path: Path, text: str) -> str:
 
 BAD_PRODUCT_ROWS = [
     ("a NUL in a name", "ROB-1,Robe\x00,Robes,ML,ROB-1-S,,S,noir,49.90\n", "name", "NUL"),
-    ("a price of 2^63 cents", "ROB-1,Robe,Robes,ML,ROB-1-S,,S,noir,92233720368547758.08\n",
-     "price", "over the limit"),
-    ("a price beyond int4", "ROB-1,Robe,Robes,ML,ROB-1-S,,S,noir,21474836.48\n", "price",
-     "over the limit"),
-    ("a GTIN with a wrong check digit", "ROB-1,Robe,Robes,ML,ROB-1-S,4006381333932,S,noir,9\n",
-     "gtin", "not a valid GTIN"),
+    (
+        "a price of 2^63 cents",
+        "ROB-1,Robe,Robes,ML,ROB-1-S,,S,noir,92233720368547758.08\n",
+        "price",
+        "over the limit",
+    ),
+    (
+        "a price beyond int4",
+        "ROB-1,Robe,Robes,ML,ROB-1-S,,S,noir,21474836.48\n",
+        "price",
+        "over the limit",
+    ),
+    (
+        "a GTIN with a wrong check digit",
+        "ROB-1,Robe,Robes,ML,ROB-1-S,4006381333932,S,noir,9\n",
+        "gtin",
+        "not a valid GTIN",
+    ),
 ]
 
 
@@ -76,7 +88,7 @@ def test_skip_bad_imports_the_good_row_beside_a_hostile_one(
     result = run(platform, "products", "--skip-bad", path)
 
     assert result.exit_code == 0, result.output
-    assert "Imported 1 product (1 variant)" in result.output
+    assert "Imported rows.csv: 1 created, 0 updated, 0 unchanged." in result.output
     assert "Skipped 1 row (line 2)." in result.output
     assert snapshot(platform)["variants"] == before["variants"] + 1
 
@@ -108,7 +120,7 @@ def test_a_gtin_already_in_the_catalog_under_another_form_is_refused(platform, t
     result = run(platform, "products", path)
 
     assert result.exit_code == 2, result.output
-    assert "is already used by another SKU" in result.output
+    assert "GTIN 04006381333931 is already used by SKU ROB-1-S" in result.output
     assert snapshot(platform) == before
 
 
@@ -148,3 +160,64 @@ def test_a_hostile_stock_row_is_named_and_skip_bad_applies_the_good_one(
     assert skipped.exit_code == 0, skipped.output
     assert "Skipped 1 row (line 2)." in skipped.output
     assert snapshot(platform)["stock"] == (4, 0)
+
+
+def write_bytes(tmp_path: Path, raw: bytes) -> str:
+    path = tmp_path / "rows.csv"
+    path.write_bytes(raw)
+    return str(path)
+
+
+def test_bytes_that_are_not_utf8_in_one_row_name_that_row_and_nothing_is_written(
+    platform, tmp_path
+):
+    """A UTF-8 file (its accents are UTF-8) with a stray byte sequence on line 3: read as
+    UTF-8 all the same, the bad value refused with its line, not imported as garbled text."""
+    raw = (HEADER + GOOD_ROW).encode() + b"ROB-1,Robe \xed\xa0\x80,Robes,ML,ROB-1-S,,S,noir,9\n"
+    before = snapshot(platform)
+
+    result = run(platform, "products", write_bytes(tmp_path, raw))
+
+    assert result.exit_code == 2, result.output
+    line = next(text for text in result.output.splitlines() if "│    3 │" in text)
+    assert "name" in line and "not text in the file's encoding" in line
+    assert snapshot(platform) == before
+
+
+def test_a_utf16_file_with_its_bom_is_read(platform, tmp_path):
+    """Excel's "Unicode text" export: UTF-16 with a BOM, tabs or semicolons."""
+    text = (HEADER + GOOD_ROW).replace(",", ";")
+
+    result = run(platform, "products", write_bytes(tmp_path, text.encode("utf-16")))
+
+    assert result.exit_code == 0, result.output
+    assert "1 created" in result.output
+
+
+def test_a_value_of_ten_megabytes_is_refused_with_its_line(platform, tmp_path):
+    """The csv module splits no value over 131,072 characters: the file is refused whole."""
+    raw = (HEADER + GOOD_ROW).encode() + b"ROB-1," + b"x" * 10_000_000 + b",Robes\n"
+    before = snapshot(platform)
+
+    result = run(platform, "products", write_bytes(tmp_path, raw))
+
+    assert result.exit_code == 2, result.output
+    assert "unreadable_csv" in result.output and "Line 3 cannot be read" in result.output
+    assert snapshot(platform) == before
+
+
+def test_a_formula_escaped_by_an_export_is_imported_as_the_text_it_stands_for(platform, tmp_path):
+    """'=1+1 (an export's escape) is the text =1+1; 'Tis stays as it is."""
+    path = write(
+        tmp_path,
+        HEADER + "ROB-1,'=1+1,Robes,'Tis,ROB-1-S,,S,noir,9\n",
+    )
+
+    result = run(platform, "products", path)
+
+    assert result.exit_code == 0, result.output
+    from omnicanal.pricing import products as priced
+
+    with platform.db.reading() as session:
+        product = priced.get_priced_product(session, code="ROB-1", currency="EUR")
+    assert (product.name, product.brand) == ("=1+1", "'Tis")

@@ -348,9 +348,7 @@ def test_on_a_phone_she_turns_news_by_sms_on_and_her_choice_is_saved(tmp_path, r
             LiveServer(platform) as server,
             browser_tests.playwright_api.sync_playwright() as driver,
         ):
-            chromium = driver.chromium.launch(
-                executable_path=browser_tests.CHROMIUM, args=browser_tests.CHROMIUM_ARGS
-            )
+            chromium = browser_tests.launch(driver)
             context = chromium.new_context(base_url=server.url, viewport=phone, locale="fr-FR")
             page = context.new_page()
             page.goto(preferences(platform, zoe))

@@ -138,10 +138,44 @@ def shop(tmp_path, request) -> Iterator[Shop]:  # type: ignore[no-untyped-def]
     platform.close()
 
 
+PATIENCE_MS = 120_000
+"""How long a page, a click or an expectation may take: long enough for a loaded machine,
+so that no browser test depends on the machine's speed."""
+
+
+class PatientBrowser:
+    """Chromium whose contexts and pages wait :data:`PATIENCE_MS` rather than 30 s."""
+
+    def __init__(self, chromium: object) -> None:
+        self._chromium = chromium
+
+    def new_context(self, **options: object) -> object:
+        context = self._chromium.new_context(**options)  # type: ignore[attr-defined]
+        context.set_default_timeout(PATIENCE_MS)
+        context.set_default_navigation_timeout(PATIENCE_MS)
+        return context
+
+    def new_page(self, **options: object) -> object:
+        page = self._chromium.new_page(**options)  # type: ignore[attr-defined]
+        page.set_default_timeout(PATIENCE_MS)
+        page.set_default_navigation_timeout(PATIENCE_MS)
+        return page
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._chromium, name)
+
+
+def launch(driver: object) -> PatientBrowser:
+    """Chromium from ``driver`` (a sync Playwright), patient as :class:`PatientBrowser`."""
+    playwright_api.expect.set_options(timeout=PATIENCE_MS)
+    chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)  # type: ignore[attr-defined]
+    return PatientBrowser(chromium)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with playwright_api.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch(driver)
         yield chromium
         chromium.close()
 

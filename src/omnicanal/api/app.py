@@ -22,6 +22,7 @@ from omnicanal.engagement.consents_api import router as consents
 from omnicanal.engagement.delivery_api import router as delivery_feedback
 from omnicanal.engagement.facts_api import router as engagement_facts
 from omnicanal.fulfilment.api import router as fulfilment
+from omnicanal.interchange.api import router as interchange
 from omnicanal.inventory.api import router as inventory
 from omnicanal.loyalty.api import router as loyalty
 from omnicanal.network.api import router as network
@@ -41,6 +42,7 @@ from omnicanal.returns.api import router as returns
 from omnicanal.reviews.api import router as reviews
 from omnicanal.tracking.api import router as tracking
 from omnicanal.web.edge import install as install_web
+from omnicanal.webhooks.api import router as webhooks
 
 DESCRIPTION = """
 One source of truth for every channel. Authenticate with `Authorization: Bearer <API key>`
@@ -105,18 +107,31 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         engagement_facts,
         engagement,
         stock_watches,
+        webhooks,
     )
     for router in (*edges, fulfilment_work, fulfilment):
         app.include_router(router, dependencies=bounded)
     for router in (tracking, customers, privacy):
         app.include_router(router, dependencies=bounded)
+    app.include_router(interchange, dependencies=bounded)
     # The tracking API reads (and decompresses) its bodies under its own limit.
     tracking_paths = frozenset(getattr(route, "path", "") for route in tracking.routes)
+    # A file to import is larger than a JSON body: it has its own limit.
+    import_paths = frozenset(
+        path
+        for route in interchange.routes
+        if (path := getattr(route, "path", "")).startswith("/v1/imports/")
+    )
 
     def body_limited(path: str) -> bool:
-        return path.startswith("/v1/") and path not in tracking_paths
+        return path.startswith("/v1/") and path not in tracking_paths | import_paths
 
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, applies=body_limited)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=platform.settings.import_max_bytes,
+        applies=import_paths.__contains__,
+    )
 
     install_web(app)
 

@@ -24,3 +24,8 @@ class ProductExists(Conflict):
 class SkuExists(Conflict):
     code = "sku_exists"
     title = "A variant with this SKU or GTIN exists"
+
+
+class TooManyVariants(Conflict):
+    code = "too_many_variants"
+    title = "A product holds at most 500 variants"

@@ -3,9 +3,10 @@
 Columns: ``product_code,name,category,brand,sku,gtin,size,colour,price`` (and optionally
 ``description``). Reading is pure: every row becomes a :class:`ProductRow` or one or more
 :class:`RowError` with its line number, so an operator sees every problem at once.
-:func:`check_catalog` then rejects rows whose code, SKU or GTIN the catalog already holds,
-and :func:`create_in_batches` hands the good rows, a batch at a time, to the caller's use
-case (the import command creates them with their prices through ``pricing.products``).
+``catalog.upsert`` then compares the good rows with the catalogue (a :class:`LinePlan` per
+line) and :func:`create_in_batches` hands new products, a batch at a time, to the catalog's
+use case. The helpers here (headers, values, line errors, changes) serve the stock and
+prices files too.
 """
 
 from __future__ import annotations
@@ -13,29 +14,31 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from omnicanal.catalog.gtin import gtin_forms, gtin_key, is_valid_gtin
-from omnicanal.catalog.models import Product, Variant
+from omnicanal.catalog.gtin import gtin_key, is_valid_gtin
 from omnicanal.catalog.schemas import ProductIn, VariantIn
+from omnicanal.platform.bounds import check_text
 
 __all__ = [
     "OPTIONAL_COLUMNS",
     "PRODUCT_COLUMNS",
+    "Action",
+    "FieldChange",
+    "LinePlan",
     "ProductImport",
     "ProductRow",
     "RowError",
     "by_line",
-    "check_catalog",
     "check_header",
     "create_in_batches",
+    "format_price",
     "parse_price",
     "parse_products",
     "row_values",
+    "unreadable_values",
 ]
 
 PRODUCT_COLUMNS = (
@@ -53,7 +56,6 @@ OPTIONAL_COLUMNS = ("description",)
 HEADER_LINE = 1
 MAX_VARIANTS = 500
 BATCH_VARIANTS = 1000
-CHUNK = 500
 
 # Input fields of the schemas -> the CSV column an operator has to fix.
 _COLUMN_OF_FIELD = {
@@ -81,6 +83,34 @@ class RowError:
     column: str = ""
 
 
+class Action(StrEnum):
+    """What an upsert does with one line: create its thing, update it, or leave it."""
+
+    create = "create"
+    update = "update"
+    unchanged = "unchanged"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One value a line changes, in the file's own terms (a price as '49.90')."""
+
+    column: str
+    before: str | int | None
+    after: str | int | None
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    """What one good line of a file does: the thing it names (a SKU, a SKU at a location),
+    the action and the values it changes."""
+
+    line: int
+    key: str
+    action: Action
+    changes: tuple[FieldChange, ...] = ()
+
+
 def by_line(error: RowError) -> int:
     """Sort key: errors in file order, those of one line in the order they were found."""
     return error.line
@@ -105,6 +135,8 @@ class ProductImport:
     rows: list[ProductRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     read: int = 0
+    columns: frozenset[str] = frozenset()
+    """The header's columns: an optional column the file lacks is left as it is."""
 
     @property
     def bad_lines(self) -> list[int]:
@@ -176,6 +208,24 @@ def row_values(
     return by_name, []
 
 
+def unreadable_values(line: int, values: dict[str, str]) -> list[RowError]:
+    """Errors for values no database stores: a NUL, a lone surrogate, or bytes the file's
+    encoding could not read (``platform/tabular.py`` keeps them as lone surrogates)."""
+    errors = []
+    for column, value in values.items():
+        try:
+            check_text(value)
+        except ValueError as error:
+            undecoded = any("\udc80" <= char <= "\udcff" for char in value)
+            reason = (
+                "bytes that are not text in the file's encoding (save the file as UTF-8)"
+                if undecoded
+                else str(error)
+            )
+            errors.append(RowError(line, reason, column))
+    return errors
+
+
 def parse_price(text: str) -> int:
     """Euros as written in a spreadsheet ('49.90', '49,9', '1 249,00 €') -> cents."""
     cleaned = _SPACES.sub("", text).removesuffix("€").removesuffix("EUR")
@@ -184,6 +234,11 @@ def parse_price(text: str) -> int:
         raise ValueError(f"'{text}' is not a price in euros (like 49.90 or 49,90)")
     whole, fraction = match.group(1), (match.group(2) or "0").ljust(2, "0")
     return int(whole) * 100 + int(fraction)
+
+
+def format_price(cents: int) -> str:
+    """Cents as an import reads them back: 4990 → '49.90'."""
+    return f"{cents // 100}.{cents % 100:02d}"
 
 
 def _validation_errors(line: int, error: ValidationError) -> list[RowError]:
@@ -277,7 +332,7 @@ def parse_products(
     progress: Callable[[int], None] | None = None,
 ) -> ProductImport:
     """Sort (line number, values) rows into products and errors; no database involved."""
-    result = ProductImport()
+    result = ProductImport(columns=frozenset(name.strip().lower() for name in header))
     header_errors = check_header(header, PRODUCT_COLUMNS, OPTIONAL_COLUMNS)
     if header_errors:
         result.errors = header_errors
@@ -291,7 +346,7 @@ def parse_products(
         if progress is not None:
             progress(1)
         values, errors = row_values(line, header, raw, PRODUCT_COLUMNS)
-        parsed = errors or _parse_row(line, values)
+        parsed = errors or unreadable_values(line, values) or _parse_row(line, values)
         if isinstance(parsed, list):
             result.errors.extend(parsed)
             continue
@@ -331,39 +386,6 @@ def parse_products(
         result.rows.append(parsed)
     result.errors.sort(key=by_line)
     return result
-
-
-def _taken(session: Session, column: InstrumentedAttribute[Any], values: Sequence[str]) -> set[str]:
-    """The values among ``values`` that ``column`` already holds."""
-    found: set[str] = set()
-    for start in range(0, len(values), CHUNK):
-        chunk = values[start : start + CHUNK]
-        found.update(session.scalars(select(column).where(column.in_(chunk))))
-    return found
-
-
-def check_catalog(session: Session, parsed: ProductImport) -> None:
-    """Reject the rows whose product code, SKU or GTIN the catalog already holds."""
-    codes = _taken(session, Product.code, sorted({row.product.code for row in parsed.rows}))
-    skus = _taken(session, Variant.sku, sorted({row.variant.sku for row in parsed.rows}))
-    written = {row.variant.gtin for row in parsed.rows if row.variant.gtin}
-    forms = {form for gtin in written for form in gtin_forms(gtin)}
-    gtins = {gtin_key(gtin) for gtin in _taken(session, Variant.gtin, sorted(forms))}
-    errors = []
-    for row in parsed.rows:
-        if row.product.code in codes:
-            errors.append(
-                RowError(row.line, f"product {row.product.code} already exists", "product_code")
-            )
-        if row.variant.sku in skus:
-            errors.append(RowError(row.line, f"SKU {row.variant.sku} already exists", "sku"))
-        if row.variant.gtin and gtin_key(row.variant.gtin) in gtins:
-            errors.append(
-                RowError(
-                    row.line, f"GTIN {row.variant.gtin} is already used by another SKU", "gtin"
-                )
-            )
-    parsed.reject(errors)
 
 
 def create_in_batches(

@@ -24,6 +24,7 @@ __all__ = [
     "find_variant",
     "get_product_by_id",
     "get_variant",
+    "known_skus",
     "list_categories",
     "products_by_code",
     "resolve_skus",
@@ -82,14 +83,20 @@ def _variants() -> Select[*tuple[Any, ...]]:
     ).join(Product, Product.id == Variant.product_id)
 
 
-def resolve_skus(session: Session, skus: Iterable[str]) -> dict[str, VariantRef]:
-    """The variants for these SKUs; :class:`UnknownSku` names every unknown one."""
-    wanted = sorted(set(skus))
+def known_skus(session: Session, skus: Iterable[str]) -> dict[str, VariantRef]:
+    """The variants for those of these SKUs the catalogue holds (unknown ones left out)."""
     found: dict[str, VariantRef] = {}
-    for chunk in _chunks(wanted):
+    for chunk in _chunks(sorted(set(skus))):
         for row in session.execute(_variants().where(Variant.sku.in_(chunk))):
             variant = VariantRef(*row)
             found[variant.sku] = variant
+    return found
+
+
+def resolve_skus(session: Session, skus: Iterable[str]) -> dict[str, VariantRef]:
+    """The variants for these SKUs; :class:`UnknownSku` names every unknown one."""
+    wanted = sorted(set(skus))
+    found = known_skus(session, wanted)
     missing = [sku for sku in wanted if sku not in found]
     if missing:
         raise UnknownSku(

@@ -25,6 +25,8 @@ class Product(Base):
     brand: Mapped[str] = mapped_column(String(100), default="")
     description: Mapped[str] = mapped_column(String(2000), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # When its own fields last changed (not its variants'): what an export since a moment reads.
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 
 class Variant(Base):
@@ -40,3 +42,4 @@ class Variant(Base):
     colour: Mapped[str] = mapped_column(String(60), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)

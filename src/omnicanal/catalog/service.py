@@ -8,6 +8,9 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+# Changing a product that exists (an import's upsert), re-exported here.
+from omnicanal.catalog.editing import ProductChange as ProductChange
+from omnicanal.catalog.editing import change_product as change_product
 from omnicanal.catalog.errors import (
     InvalidGtin,
     ProductExists,
@@ -23,6 +26,7 @@ from omnicanal.catalog.lookups import VariantRef as VariantRef
 from omnicanal.catalog.lookups import find_variant as find_variant
 from omnicanal.catalog.lookups import get_product_by_id as get_product_by_id
 from omnicanal.catalog.lookups import get_variant as get_variant
+from omnicanal.catalog.lookups import known_skus as known_skus
 from omnicanal.catalog.lookups import list_categories as list_categories
 from omnicanal.catalog.lookups import products_by_code as products_by_code
 from omnicanal.catalog.lookups import resolve_skus

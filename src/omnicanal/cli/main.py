@@ -215,9 +215,10 @@ def keys_rotate(key_id: KeyId) -> None:
 
 
 def _register_commands() -> None:
-    from omnicanal.cli import demo, imports, orders, pricing, returns
+    from omnicanal.cli import demo, exports, imports, orders, pricing, returns
 
     app.add_typer(imports.app, name="import")
+    app.command("export")(exports.export)
     app.add_typer(orders.app, name="orders")
     app.add_typer(returns.app, name="returns")
     app.add_typer(pricing.app, name="pricing")
@@ -237,6 +238,9 @@ def _register_commands() -> None:
     from omnicanal.cli import messages
 
     app.add_typer(messages.app, name="messages")
+    from omnicanal.cli import webhooks
+
+    app.add_typer(webhooks.app, name="webhooks")
 
 
 _register_commands()

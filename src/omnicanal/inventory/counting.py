@@ -118,6 +118,33 @@ def _lock_levels(
     return {(v, loc): (on_hand, reserved, safety) for v, loc, on_hand, reserved, safety in rows}
 
 
+def current_levels(
+    session: Session, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(on_hand, safety_stock) of the stock levels among these (variant id, location id)
+    pairs that exist, read without a lock (what a count would change, before making it)."""
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    wanted = set(pairs)
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), COUNT_CHUNK):
+        chunk = ordered[start : start + COUNT_CHUNK]
+        rows = session.execute(
+            select(
+                StockLevel.variant_id,
+                StockLevel.location_id,
+                StockLevel.on_hand,
+                StockLevel.safety_stock,
+            ).where(
+                StockLevel.variant_id.in_(sorted({variant for variant, _ in chunk})),
+                StockLevel.location_id.in_(sorted({location for _, location in chunk})),
+            )
+        )
+        for variant, location, on_hand, safety in rows:
+            if (variant, location) in wanted:
+                found[(variant, location)] = (on_hand, safety)
+    return found
+
+
 def count_stock(
     session: Session,
     *,

@@ -2,8 +2,11 @@
 
 ``quantity`` is the counted on-hand quantity, not a delta: importing the same file twice
 changes nothing the second time. Reading is pure (:func:`parse_stock`);
-:func:`check_references` rejects rows naming an unknown SKU or location; the good rows go to
-:func:`service.count_stock`.
+:func:`check_references` rejects rows naming an unknown SKU or location (location codes
+match whatever their case: ``lyon-01`` is ``LYON-01``); :func:`plan_stock` says what each
+line would change; the good rows go to :func:`service.count_stock`, which writes a ledger
+line for each change. The stock export's own columns (``reserved``, ``available``,
+``updated_at``) are read and left aside, so an export imports back unchanged.
 """
 
 from __future__ import annotations
@@ -15,22 +18,38 @@ from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
 from omnicanal.catalog.errors import UnknownSku
-from omnicanal.catalog.importer import RowError, by_line, check_header, row_values
+from omnicanal.catalog.importer import (
+    Action,
+    FieldChange,
+    LinePlan,
+    RowError,
+    by_line,
+    check_header,
+    row_values,
+    unreadable_values,
+)
+from omnicanal.inventory.counting import current_levels
 from omnicanal.inventory.service import StockCount
 from omnicanal.network import service as network
-from omnicanal.platform.bounds import MAX_QUANTITY, check_text
+from omnicanal.platform.actors import Actor
+from omnicanal.platform.auth import require_location
+from omnicanal.platform.bounds import MAX_QUANTITY
 
 __all__ = [
+    "EXPORTED_COLUMNS",
     "OPTIONAL_COLUMNS",
     "STOCK_COLUMNS",
     "StockImport",
     "StockRow",
     "check_references",
     "parse_stock",
+    "plan_stock",
 ]
 
 STOCK_COLUMNS = ("sku", "location", "quantity")
 OPTIONAL_COLUMNS = ("safety_stock",)
+EXPORTED_COLUMNS = ("reserved", "available", "updated_at")
+"""Columns of the stock export that an import reads past: the database keeps them."""
 
 
 @dataclass(frozen=True)
@@ -75,17 +94,6 @@ def _whole_number(line: int, column: str, text: str) -> int | RowError:
     return int(text)
 
 
-def _readable(line: int, values: dict[str, str]) -> list[RowError]:
-    """Errors for values holding a NUL or a lone surrogate (no database stores them)."""
-    errors = []
-    for column, value in values.items():
-        try:
-            check_text(value)
-        except ValueError as error:
-            errors.append(RowError(line, str(error), column))
-    return errors
-
-
 def parse_stock(
     header: Sequence[str],
     rows: Iterable[tuple[int, Sequence[str]]],
@@ -94,7 +102,7 @@ def parse_stock(
 ) -> StockImport:
     """Sort (line number, values) rows into stock counts and errors; no database involved."""
     result = StockImport()
-    header_errors = check_header(header, STOCK_COLUMNS, OPTIONAL_COLUMNS)
+    header_errors = check_header(header, STOCK_COLUMNS, (*OPTIONAL_COLUMNS, *EXPORTED_COLUMNS))
     if header_errors:
         result.errors = header_errors
         return result
@@ -104,7 +112,7 @@ def parse_stock(
         if progress is not None:
             progress(1)
         values, errors = row_values(line, header, raw, STOCK_COLUMNS)
-        errors = errors or _readable(line, values)
+        errors = errors or unreadable_values(line, values)
         if errors:
             result.errors.extend(errors)
             continue
@@ -118,7 +126,7 @@ def parse_stock(
         if values.get("safety_stock"):
             safety = _whole_number(line, "safety_stock", values["safety_stock"])
         errors.extend(value for value in (quantity, safety) if isinstance(value, RowError))
-        key = (sku, location)
+        key = (sku, location.casefold())
         if not errors and key in line_of:
             errors.append(
                 RowError(line, f"{sku} at {location} already counted on line {line_of[key]}", "sku")
@@ -134,18 +142,64 @@ def parse_stock(
 
 
 def check_references(session: Session, parsed: StockImport) -> None:
-    """Reject the rows whose SKU or location the database does not know."""
+    """Reject the rows whose SKU or location the database does not know; name each
+    location by its code as the network writes it."""
     skus = {row.count.sku for row in parsed.rows}
     try:
         catalog.resolve_skus(session, skus)
         unknown_skus: set[str] = set()
     except UnknownSku as error:
         unknown_skus = set(error.extra.get("unknown", ()))
-    locations = {location.code for location in network.list_locations(session)}
+    codes = {
+        location.code.casefold(): location.code for location in network.list_locations(session)
+    }
     errors = []
+    rows = []
     for row in parsed.rows:
+        code = codes.get(row.count.location.casefold())
         if row.count.sku in unknown_skus:
             errors.append(RowError(row.line, f"unknown SKU {row.count.sku}", "sku"))
-        if row.count.location not in locations:
+        if code is None:
             errors.append(RowError(row.line, f"unknown location {row.count.location}", "location"))
+        else:
+            rows.append(StockRow(row.line, row.count._replace(location=code)))
+    parsed.rows = rows
     parsed.reject(errors)
+
+
+def plan_stock(session: Session, parsed: StockImport, *, actor: Actor) -> list[LinePlan]:
+    """What each good line would change: on-hand and safety stock, before and after.
+
+    A store key counts its own store only: a line for another location refuses the whole
+    file (:class:`~omnicanal.platform.auth.LocationForbidden`), dry run or not.
+    """
+    if not parsed.rows:
+        return []
+    variants = catalog.resolve_skus(session, {row.count.sku for row in parsed.rows})
+    locations = network.locations_by_code(session, {row.count.location for row in parsed.rows})
+    for location in sorted(locations.values(), key=lambda place: place.code):
+        require_location(actor, location.id, location.code)
+    levels = current_levels(
+        session,
+        [(variants[row.count.sku].id, locations[row.count.location].id) for row in parsed.rows],
+    )
+    plans = []
+    for row in parsed.rows:
+        count = row.count
+        key = f"{count.sku}@{count.location}"
+        level = levels.get((variants[count.sku].id, locations[count.location].id))
+        if level is None:
+            changes = [FieldChange("quantity", None, count.quantity)]
+            if count.safety_stock:
+                changes.append(FieldChange("safety_stock", None, count.safety_stock))
+            plans.append(LinePlan(row.line, key, Action.create, tuple(changes)))
+            continue
+        on_hand, safety = level
+        changes = []
+        if on_hand != count.quantity:
+            changes.append(FieldChange("quantity", on_hand, count.quantity))
+        if count.safety_stock is not None and count.safety_stock != safety:
+            changes.append(FieldChange("safety_stock", safety, count.safety_stock))
+        action = Action.update if changes else Action.unchanged
+        plans.append(LinePlan(row.line, key, action, tuple(changes)))
+    return plans

@@ -79,6 +79,12 @@ AUDITED: dict[str, str] = {
     "message_segment": "message_segment",
     "message_policy": "message_policy",
     "stock_watch": "stock_watch",
+    "import_products": "product",
+    "import_stock": "stock",
+    "import_prices": "list_price",
+    "export_customers": "profile",
+    "webhook_endpoint": "webhook_endpoint",
+    "webhook_replay": "webhook_delivery",
 }
 
 

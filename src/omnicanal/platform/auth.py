@@ -20,19 +20,21 @@ from omnicanal.platform.types import UtcDateTime
 
 SCOPES: dict[str, str] = {
     "catalog:read": "read products and variants",
-    "catalog:write": "create products and variants",
+    "catalog:write": "create and update products and variants, import products files",
     "network:read": "read locations and channels",
     "network:write": "create and change locations and set which channels they fulfil",
     "inventory:read": "read stock and availability",
-    "inventory:write": "record stock movements",
+    "inventory:write": "record stock movements, import stock counts",
     "reservations:write": "reserve, confirm and release stock",
     "events:read": "read the event counts",
     "pricing:read": "price carts, read promotions, overrides and the consistency audit",
-    "pricing:write": "set channel price overrides and create promotions (back office)",
+    "pricing:write": "set list prices and channel price overrides, create promotions (back office)",
     "carts:read": "read carts priced live",
     "carts:write": "create, change and merge carts",
     "profiles:read": "read customer profiles, their timeline and the identity metrics",
     "profiles:write": "unmerge profiles and decide identity reviews",
+    "profiles:export": "export every recognised customer in bulk (personal data; with "
+    "profiles:read)",
     "tracking:write": "send tracking messages (identify, track, page...) with this key",
     "orders:read": "read orders, their fulfilments and history, and the pickup waits",
     "orders:write": "check out, cancel orders and record payment updates",
@@ -52,6 +54,8 @@ SCOPES: dict[str, str] = {
     "engagement:admin": "set up the message triggers (head office)",
     "watches:write": "watch a SKU at a store for a customer (back in stock), list and end watches",
     "engagement:write": "report complaints, disputes and refused deliveries to the message policy",
+    "webhooks:admin": "subscribe endpoints to events, rotate their secrets, replay deliveries "
+    "(head office)",
     "privacy:export": "export everything held about one customer (RGPD art. 15 and 20)",
     "privacy:erase": "erase a customer in every table and the event log (RGPD art. 17)",
 }

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     tracking_max_batch_messages: int = Field(
         default=2_500, ge=1, description="Most messages in one tracking batch (Segment: 2,500)."
     )
+    import_max_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        le=256 * 1024 * 1024,
+        description="Largest CSV file the import endpoints take (POST /v1/imports/...).",
+    )
     tracking_max_message_bytes: int = Field(
         default=32_768, ge=256, description="Largest single tracking message (Segment: 32 KB)."
     )
@@ -186,6 +192,38 @@ class Settings(BaseSettings):
     )
     returns_authorisation_days: int = Field(
         default=30, ge=1, le=365, description="How long a postal return label stays valid."
+    )
+    webhooks_allow_private_urls: bool = Field(
+        default=False,
+        description=(
+            "Let webhook endpoints be local or private addresses (localhost, 10.x, *.internal; "
+            "http allowed to those only): a receiver on the retailer's own network, or a "
+            "test. Off: public https addresses only, checked again when sending."
+        ),
+    )
+    webhook_send_interval_seconds: float = Field(
+        default=5.0, gt=0, description="How often the webhook deliveries that are due are sent."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How long an endpoint has to answer a delivery."
+    )
+    webhook_give_up_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 14,
+        description="A delivery not answered 2xx by then goes to the dead-letter list.",
+    )
+    webhook_disable_after_hours: float = Field(
+        default=48.0,
+        gt=0,
+        le=24 * 60,
+        description="An endpoint failing this long (and this many calls in a row) is disabled.",
+    )
+    webhook_disable_after_failures: int = Field(
+        default=20, ge=1, le=100_000, description="The calls in a row of that rule."
+    )
+    webhook_retention_days: int = Field(
+        default=30, ge=1, description="How long delivered and dead webhook deliveries are kept."
     )
 
     @field_validator("business_time_zone")

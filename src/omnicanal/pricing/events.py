@@ -1,4 +1,5 @@
-"""The events of the pricing module (``pricing.*``): promotions, coupons, channel overrides.
+"""The events of the pricing module (``pricing.*``): list prices, promotions, coupons,
+channel overrides.
 
 Percentages are decimals written as strings (``"15"``, ``"12.5"``), amounts integers in
 minor units.
@@ -13,6 +14,7 @@ from omnicanal.platform.events import DomainEvent
 
 __all__ = [
     "CouponRedeemed",
+    "ListPriceChanged",
     "PriceOverrideChanged",
     "PriceOverrideEnded",
     "PriceOverrideSet",
@@ -175,3 +177,25 @@ class PriceOverrideEnded(PriceOverrideChanged):
         "ended_by": "staff:marion",
         "end_reason": "price match over",
     }
+
+
+class ListPriceChanged(DomainEvent):
+    """A SKU's list price in a currency's price book was set or changed (a prices or
+    products import); ``previous_minor`` is null for its first price."""
+
+    type = "pricing.list_price_changed"
+    example = {
+        "sku": "ROBE-LIN-38",
+        "currency": "EUR",
+        "price_minor": 7490,
+        "previous_minor": 7990,
+    }
+
+    sku: str
+    currency: str
+    price_minor: int
+    previous_minor: int | None
+
+    @property
+    def subject(self) -> str:
+        return f"skus/{self.sku}"

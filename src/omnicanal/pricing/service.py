@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.bounds import MAX_AMOUNT_MINOR
 from omnicanal.platform.clock import as_utc, utcnow
 from omnicanal.platform.db import NO_SYNC
 from omnicanal.platform.errors import DomainError, InvalidInput
@@ -34,7 +35,7 @@ from omnicanal.pricing.errors import (
     MissingPrice,
     UnknownCoupon,
 )
-from omnicanal.pricing.events import CouponRedeemed
+from omnicanal.pricing.events import CouponRedeemed, ListPriceChanged
 from omnicanal.pricing.models import CouponRedemption, ListPrice, PriceBook, Promotion
 from omnicanal.pricing.schemas import Adjustment, PricedCart, PricedLine
 
@@ -46,6 +47,7 @@ __all__ = [
     "EmptyCart",
     "MissingPrice",
     "UnknownCoupon",
+    "change_list_prices",
     "check_coupon",
     "list_prices",
     "normalise_coupon",
@@ -77,14 +79,56 @@ def set_list_prices(session: Session, *, currency: str, prices: Mapping[str, int
             )
         )
     }
+    now = utcnow()
     for variant_id, amount in prices.items():
         if variant_id in existing:
-            existing[variant_id].amount_minor = amount
+            if existing[variant_id].amount_minor != amount:
+                existing[variant_id].amount_minor = amount
+                existing[variant_id].updated_at = now
         else:
             session.add(
                 ListPrice(price_book_id=book.id, variant_id=variant_id, amount_minor=amount)
             )
     session.flush()
+
+
+def change_list_prices(
+    session: Session, *, currency: str, prices: Mapping[str, int], actor: Actor
+) -> list[ListPriceChanged]:
+    """Set list prices (SKU → minor units) in the currency's price book, recording one
+    ``pricing.list_price_changed`` event per SKU whose price changes; returns those events.
+
+    :class:`~omnicanal.catalog.errors.UnknownSku` names every unknown SKU; an amount outside
+    ``0..MAX_AMOUNT_MINOR`` is refused.
+    """
+    for sku, amount in prices.items():
+        if not 0 <= amount <= MAX_AMOUNT_MINOR:
+            raise InvalidInput(
+                f"The list price of {sku} is outside 0 to {MAX_AMOUNT_MINOR:,} minor units.",
+                field="price",
+            )
+    variants = catalog.resolve_skus(session, prices)
+    ids = {sku: variants[sku].id for sku in prices}
+    current = list_prices(session, currency=currency, variant_ids=ids.values())
+    changed = [
+        ListPriceChanged(
+            sku=sku,
+            currency=currency,
+            price_minor=amount,
+            previous_minor=current[ids[sku]].amount_minor if ids[sku] in current else None,
+        )
+        for sku, amount in sorted(prices.items())
+        if ids[sku] not in current or current[ids[sku]].amount_minor != amount
+    ]
+    if changed:
+        set_list_prices(
+            session,
+            currency=currency,
+            prices={ids[event.sku]: event.price_minor for event in changed},
+        )
+    for event in changed:
+        record_event(session, event, actor=actor)
+    return changed
 
 
 def list_prices(session: Session, *, currency: str, variant_ids: Iterable[str]) -> dict[str, Money]:

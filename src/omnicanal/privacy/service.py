@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -41,6 +42,7 @@ from omnicanal.privacy.models import Erasure
 from omnicanal.returns import privacy as returns
 from omnicanal.reviews import privacy as reviews
 from omnicanal.tracking import privacy as tracking
+from omnicanal.webhooks import privacy as webhooks
 
 __all__ = [
     "ErasureResult",
@@ -131,8 +133,23 @@ def export_person(
             # consent_entries, engagement_facts, messages (their decisions and deliveries),
             # stock_watches
             **engagement.export_person_engagement(session, profile_ids=person.profile_ids),
+            # The events about them posted to the retailer's systems: to whom, when.
+            "webhook_deliveries": webhooks.export_deliveries(
+                session,
+                selectors=[*person.identifiers, *references],
+                subjects=_subjects(session, person.profile_ids),
+            ),
         }
     )
+
+
+def _subjects(session: Session, profile_ids: Sequence[str]) -> list[str]:
+    """The event subjects that are about the person: their profiles, reviews and messages."""
+    return [
+        *(f"profiles/{id_}" for id_ in profile_ids),
+        *reviews.review_subjects(reviews.reviews_of(session, profile_ids=profile_ids)),
+        *engagement.message_subjects(engagement.messages_of(session, profile_ids=profile_ids)),
+    ]
 
 
 def _plain(value: Any) -> Any:
@@ -219,6 +236,11 @@ def erase_person(
     selectors = [*person.identifiers, *order_ids, *cart_ids]
     review_ids = reviews.reviews_of(session, profile_ids=person.profile_ids)
     message_ids = engagement.messages_of(session, profile_ids=person.profile_ids)
+    subjects = [
+        *(f"profiles/{id_}" for id_ in person.profile_ids),
+        *reviews.review_subjects(review_ids),
+        *engagement.message_subjects(message_ids),
+    ]
     counts = {
         "tracking_messages": tracking.erase_messages(session, message_ids=person.timeline_ids),
         "carts": len(cart_ids),
@@ -244,15 +266,14 @@ def erase_person(
         ),
         "product_reviews": reviews.erase_reviews(session, review_ids=review_ids),
         **engagement.erase_person_engagement(session, profile_ids=person.profile_ids),
+        "webhook_events": webhooks.erase_payloads(
+            session, selectors=selectors, subjects=subjects, personal=personal
+        ),
         "customer_rows": people.erase_profiles(session, person=person),
         "outbox_events": platform.scrub_outbox(
             session,
             selectors=selectors,
-            subjects=[
-                *(f"profiles/{id_}" for id_ in person.profile_ids),
-                *reviews.review_subjects(review_ids),
-                *engagement.message_subjects(message_ids),
-            ],
+            subjects=subjects,
             personal=personal,
         ),
         "idempotent_answers": platform.forget_answers(

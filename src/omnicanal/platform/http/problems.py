@@ -120,6 +120,11 @@ HTTP_CODES = {
     404: ("not_found", "Not found", "Nothing is found at this address."),
     405: ("method_not_allowed", "Method not allowed", "This address does not take this method."),
     413: ("payload_too_large", "Payload too large", "The request body is over the size limit."),
+    415: (
+        "unsupported_media_type",
+        "Unsupported media type",
+        "The request body is not sent in a media type this operation takes.",
+    ),
 }
 
 

@@ -1,5 +1,5 @@
 """The back office (``/admin``), for head office: orders, stock, customers, prices, returns,
-loyalty, messages.
+loyalty, messages, webhooks.
 
 Each page reads through the modules' public service functions; no rule lives here.
 """
@@ -21,6 +21,7 @@ from omnicanal.web.admin import (
     product_reviews,
     returns,
     stock,
+    webhooks,
 )
 from omnicanal.web.admin.common import NotHeadOffice
 from omnicanal.web.edge import WebEdge
@@ -39,6 +40,7 @@ PARTS = (
     loyalty,
     product_reviews,
     messages,
+    webhooks,
 )
 
 

@@ -24,6 +24,7 @@ RESOURCE_LABELS = {
     "stock": "Stock",
     "reservation": "Reservation",
     "price_override": "Price override",
+    "list_price": "List price",
     "promotion": "Promotion",
     "profile": "Customer",
     "identity_review": "Identity review",
