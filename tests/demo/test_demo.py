@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from random import Random
 from typing import Any
 
@@ -18,16 +21,29 @@ from typer.testing import CliRunner
 
 from omnicanal.api.app import create_app
 from omnicanal.bootstrap import build_platform
+from omnicanal.carts import service as carts
 from omnicanal.catalog.gtin import is_valid_gtin
 from omnicanal.catalog.models import Product, Variant
 from omnicanal.cli.demo import print_secrets
 from omnicanal.cli.main import app
+from omnicanal.customers import service as customers
 from omnicanal.customers.service.consumers import join_timeline
 from omnicanal.demo import generate
 from omnicanal.demo.assortment import plan_catalogue
+from omnicanal.demo.engagement import SEGMENT, WIN_BACK_TRIGGER
 from omnicanal.demo.loyalty import PROGRAMME as DEMO_PROGRAMME
 from omnicanal.demo.loyalty import ZOE_CARD
 from omnicanal.demo.showcase import ZOE
+from omnicanal.engagement import consents, segments, triggers, watches
+from omnicanal.engagement.delivery.providers import Providers
+from omnicanal.engagement.journeys import send_due
+from omnicanal.engagement.measures import measures
+from omnicanal.engagement.models import ConsentEntry, Fact, Message
+from omnicanal.engagement.planning import DEFAULT_STALE_AFTER, STALE_AFTER
+from omnicanal.engagement.policy import Decision, Outcome, describe, in_quiet_hours, quiet_hours_end
+from omnicanal.engagement.situation import rules_of
+from omnicanal.engagement.wiring import journeys_consumer
+from omnicanal.inventory import availability
 from omnicanal.inventory.models import StockLevel, StockMovement
 from omnicanal.loyalty import service as loyalty
 from omnicanal.network import service as network
@@ -35,8 +51,11 @@ from omnicanal.network.models import Location
 from omnicanal.orders import service as orders
 from omnicanal.platform import migrate
 from omnicanal.platform.actors import OPERATOR
+from omnicanal.platform.bus import InProcessBus
+from omnicanal.platform.clock import as_utc, utcnow
 from omnicanal.platform.config import Settings
 from omnicanal.platform.events import OutboxEvent
+from omnicanal.platform.relay import OutboxRelay
 from omnicanal.platform.wiring import Platform
 from omnicanal.pricing.models import ListPrice
 from omnicanal.returns import service as returns
@@ -55,6 +74,7 @@ class Demo:
     output: str
     exit_code: int
     platform: Platform
+    built_at: datetime
 
 
 def run_demo(url: str, *args: str) -> Any:
@@ -67,9 +87,16 @@ def run_demo(url: str, *args: str) -> Any:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """The demo created once through the CLI, for every test of this module to read."""
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    built_at = utcnow()
     result = run_demo(url, "--seed", str(SEED))
     platform = build_platform(Settings(database_url=url))
-    yield Demo(url=url, output=result.output, exit_code=result.exit_code, platform=platform)
+    yield Demo(
+        url=url,
+        output=result.output,
+        exit_code=result.exit_code,
+        platform=platform,
+        built_at=built_at,
+    )
     platform.close()
 
 
@@ -127,6 +154,19 @@ def snapshot(platform: Platform) -> dict[str, list[tuple[Any, ...]]]:
                     .order_by(Variant.sku, Location.code)
                 )
             ],
+            "consents": sorted(
+                tuple(row)
+                for row in session.execute(
+                    select(
+                        ConsentEntry.purpose,
+                        ConsentEntry.channel,
+                        ConsentEntry.granted,
+                        ConsentEntry.source,
+                        ConsentEntry.lawful_basis,
+                        ConsentEntry.location_code,
+                    )
+                )
+            ),
         }
 
 
@@ -491,3 +531,197 @@ def test_zoe_is_a_gold_member_whose_reward_the_clerk_applies_to_a_sale(demo, tmp
     assert "500 points · 5,00\u00a0€" in receipt
     assert used[offer.id] == "used"
     assert after.balance.available == zoe.balance.available - 500
+
+
+def copy_of(demo: Demo, path: Path) -> Platform:
+    """A platform on a copy of the demo's database (the other tests read it as it is)."""
+    with (
+        sqlite3.connect(demo.url.removeprefix("sqlite:///")) as source,
+        sqlite3.connect(path) as target,
+    ):
+        source.backup(target)
+    return build_platform(Settings(database_url=f"sqlite:///{path}"))
+
+
+def test_the_customers_answers_are_in_the_ledger_and_head_office_set_up_its_messages(demo):
+    """Most customers said yes to the news on the sign-up form, some at a till with the
+    clerk as proof, some to SMS, a few said no, one unsubscribed on the preference centre;
+    Zoé said yes to e-mail and SMS at the Lyon counter. Head office has the default triggers,
+    the "Fidèles lyonnais" segment and its win-back; two customers wait for Zoé's dress in M
+    at Lyon, which has none; the call centre heard a complaint."""
+    now = utcnow()
+    with demo.platform.db.reading() as session:
+        zoe = customers.referenced_profile_id(
+            session, customer_ref=f"user_id:{ZOE['user_id']}", region="FR"
+        )
+        assert zoe is not None
+        zoes = consents.current_consents(session, zoe)
+        zoes_proofs = [entry.proof for entry in consents.history(session, zoe).entries]
+        ledger = Counter(
+            tuple(row)
+            for row in session.execute(
+                select(
+                    ConsentEntry.source,
+                    ConsentEntry.purpose,
+                    ConsentEntry.channel,
+                    ConsentEntry.granted,
+                )
+            )
+        )
+        unsubscribed = session.scalar(
+            select(func.count(func.distinct(ConsentEntry.profile_id))).where(
+                ConsentEntry.source == "preference_centre"
+            )
+        )
+        codes = {trigger.code for trigger in triggers.list_triggers(session, actor=OPERATOR)}
+        segment = segments.get_segment(session, code=SEGMENT, actor=OPERATOR)
+        regulars = segments.members_count(session, SEGMENT, now=now)
+        win_back = triggers.get_trigger(session, code=WIN_BACK_TRIGGER, actor=OPERATOR)
+        dress = carts.find_open_cart(session, customer_ref=ZOE["user_id"]).lines[0].sku
+        waiting = watches.list_watches(
+            session, actor=OPERATOR, region="FR", sku=dress, location="LYON-01"
+        )
+        lyon = next(
+            level
+            for level in availability.stock_for_sku(session, sku=dress).locations
+            if level.location == "LYON-01"
+        )
+        complaints = session.scalars(select(Fact).where(Fact.kind == "complaint")).all()
+
+    for channel in ("email", "sms"):
+        state = zoes[("marketing", channel)]
+        assert (state.granted, state.source, state.location_code) == (True, "till", "LYON-01")
+    assert {"clerk": "Léa Clerc", "till": "LYON-01 caisse 1"}.items() <= zoes_proofs[0].items()
+    signed_up = ledger[("web_form", "marketing", "email", True)]
+    at_tills = ledger[("till", "marketing", "email", True)]
+    assert signed_up > at_tills > 20
+    assert ledger[("web_form", "marketing", "sms", True)] > 0
+    assert ledger[("till", "marketing", "sms", True)] > 0
+    assert ledger[("web_form", "marketing", "email", False)] > 10
+    assert ledger[("app", "marketing", "push", True)] > 0
+    assert unsubscribed == 1
+    assert ledger[("preference_centre", "marketing", "email", False)] == 1
+    assert {kind.upper() for kind in ("abandoned_cart", "win_back", "pickup_ready")} < codes
+    assert segment.name == "Fidèles lyonnais"
+    assert {"field": "traits.city", "op": "eq", "value": "Lyon"} in segment.rules
+    assert {"field": "computed.orders", "op": "gte", "value": 2} in segment.rules
+    assert regulars > 0
+    assert (win_back.kind, win_back.segment_code, win_back.settings) == (
+        "win_back",
+        SEGMENT,
+        {"days": 60},
+    )
+    assert len(waiting) == 2 and lyon.available == 0
+    assert [(fact.channel, fact.subject is not None) for fact in complaints] == [
+        ("call_centre", True)
+    ]
+
+
+def _decision(message: Message) -> Decision:
+    outcome = {"withheld": Outcome.withhold, "withdrawn": Outcome.withdraw}[message.status]
+    return Decision(outcome, message.reason or "", message.reason_facts or {})
+
+
+def test_once_served_the_mailbox_holds_the_days_journeys_and_nothing_stale(demo, tmp_path):
+    """On a copy of the demo: the relay hands every event to the journeys' consumer, which
+    finds the history already heard and plans nothing more; the sending job (at a time
+    outside quiet hours) fills the local mailbox with the pickups' codes, a parcel's tracking
+    number, the returns' and the refund's confirmations and a reminder with its coupon, in
+    French; Zoé's reminder is withheld after her return, the cart bought at the counter's is
+    withdrawn, the complainer's review request held back; no message is about news older than
+    its kind's horizon, and none is unjust. The README's "try it": a receipt of Zoé's dress
+    at Lyon tells the two customers who wait for it."""
+    platform = copy_of(demo, tmp_path / "served.db")
+    journeys = [c for c in platform.consumers if c.name == journeys_consumer(region="FR").name]
+    relay = OutboxRelay(platform.db, InProcessBus(platform.db, journeys))
+    lyon_key = re.search(r"oc_store_[A-Za-z0-9_-]{32}", demo.output)
+    assert lyon_key and len(journeys) == 1, demo.output
+
+    def planned() -> list[Message]:
+        with platform.db.reading() as session:
+            return list(session.scalars(select(Message).order_by(Message.created_at)))
+
+    def send(at: datetime) -> int:
+        providers = Providers.from_settings(platform.settings)
+        total = 0
+        while sent := send_due(
+            platform.db, now=at, providers=providers, settings=platform.settings, limit=100
+        ):
+            total += sent
+        return total
+
+    before = planned()
+    relay.drain()
+    after_relay = planned()
+    with platform.db.reading() as session:
+        rules = rules_of(session)
+    sending = utcnow()
+    paris = platform.settings.business_time_zone
+    if in_quiet_hours(sending, start=rules.quiet_start, end=rules.quiet_end, time_zone=paris):
+        # Quiet hours defer marketing: the mailbox is read as it stands when they end.
+        sending = quiet_hours_end(sending, end=rules.quiet_end, time_zone=paris)
+    sent = send(sending)
+    messages = planned()
+    with platform.db.reading() as session:
+        zoe = customers.referenced_profile_id(
+            session, customer_ref=f"user_id:{ZOE['user_id']}", region="FR"
+        )
+        measured = measures(
+            session, since=demo.built_at - timedelta(days=30), until=sending + timedelta(hours=1)
+        )
+        dress = carts.find_open_cart(session, customer_ref=ZOE["user_id"]).lines[0].sku
+
+    with TestClient(create_app(platform, background=False)) as client:
+        waiting = client.get(
+            "/v1/stock-watches", params={"location": "LYON-01"}, headers=auth(lyon_key.group(0))
+        )
+        received = client.post(
+            "/v1/inventory/movements",
+            json={"sku": dress, "location": "LYON-01", "kind": "receipt", "quantity": 2},
+            headers=auth(lyon_key.group(0)),
+        )
+    relay.drain()
+    told = send(sending + timedelta(minutes=1))
+    back = [m for m in planned() if m.kind == "back_in_stock"]
+    platform.close()
+
+    assert [m.id for m in after_relay] == [m.id for m in before]
+    by_status = Counter((m.kind, m.status) for m in messages)
+    for kind in ("pickup_ready", "order_shipped", "return_received", "return_refunded"):
+        assert by_status[(kind, "sent")] >= 1, by_status
+    assert by_status[("abandoned_cart", "sent")] == 1, by_status
+    assert 20 < sent < 150, by_status
+    mailbox = [m for m in messages if m.status == "sent"]
+    assert {m.provider for m in mailbox} == {"mailbox"}
+    assert {m.channel for m in mailbox} <= {"email", "sms"}
+    assert all("Bonjour" in (m.rendered_text or "") for m in mailbox if m.channel == "email")
+    for m in mailbox:
+        wanted = {
+            "pickup_ready": m.context.get("pickup_code"),
+            "order_shipped": m.context.get("tracking_reference"),
+            "abandoned_cart": m.coupon_code,
+        }.get(m.kind)
+        assert wanted is None or wanted in (m.rendered_text or ""), (m.kind, m.rendered_text)
+    [zoes] = [m for m in messages if m.kind == "abandoned_cart" and m.profile_id == zoe]
+    assert (zoes.status, zoes.reason) == ("withheld", "returned_recently")
+    assert describe(_decision(zoes), language="fr", now=sending).startswith(
+        "Retenu : retour il y a "
+    )
+    [bought] = [m for m in messages if m.status == "withdrawn" and m.kind == "abandoned_cart"]
+    assert describe(_decision(bought), language="fr", now=sending) == (
+        "Retiré : le panier a été acheté"
+    )
+    assert any(m.reason == "complaint_recently" for m in messages if m.status == "withheld")
+    for m in messages:
+        # Due within its kind's horizon of the build, about news of the last days (a review
+        # request's delivery a week before it; a win-back's purchase is old by nature).
+        assert as_utc(m.due_at) >= demo.built_at - STALE_AFTER.get(m.kind, DEFAULT_STALE_AFTER)
+        if m.kind != "win_back":
+            assert as_utc(m.reason_since) >= demo.built_at - timedelta(days=11), m.kind
+    assert (measured.unjust, measured.unjust_messages) == (0, [])
+    # The history's facts were learned as the bus carries them, not when the demo was built.
+    assert measured.delays and all(delay.p95_seconds < 60 for delay in measured.delays)
+    assert waiting.status_code == 200 and {w["sku"] for w in waiting.json()} == {dress}
+    assert received.status_code == 201, received.text
+    assert len(back) == 2 and told >= 1
+    assert {m.status for m in back} <= {"sent", "withheld"}

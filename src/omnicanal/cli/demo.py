@@ -141,10 +141,16 @@ def _welcome(console: Console, retailer: DemoRetailer, *, base_url: str, elapsed
         "At the Lyon counter: sign in as the clerk, search the customer "
         f"[bold]{ZOE['till_phone'].replace(' ', '.')}[/bold] and open her web cart.\n"
     )
+    console.print(
+        "Messages: signed in as head office, the mailbox "
+        f"[bold]{base_url}/admin/messages/mailbox[/bold] fills within a minute (pickup codes, "
+        "parcels, refunds, a cart reminder with its coupon; Zoé's held back after her return).\n"
+    )
     console.print(f"API  [bold]{base_url}[/bold]    docs [bold]{base_url}/docs[/bold]\n")
     sku = retailer.sample_sku()
     web = retailer.key("web").token
     lyon = retailer.key("store", "LYON-01").token
+    call_centre = retailer.key("call_centre").token
     latitude, longitude = LYON_PART_DIEU
     nearest = {"skus": [sku], "near": {"latitude": latitude, "longitude": longitude, "limit": 3}}
     examples = (
@@ -168,6 +174,11 @@ def _welcome(console: Console, retailer: DemoRetailer, *, base_url: str, elapsed
             f'curl -s -X POST -H "Authorization: Bearer {lyon}" '
             f"-H \"Content-Type: application/json\" -d '{json.dumps(nearest)}' "
             f"{base_url}/v1/availability",
+        ),
+        (
+            "The messages held back, and why (call-centre key)",
+            f'curl -s -H "Authorization: Bearer {call_centre}" '
+            f'"{base_url}/v1/engagement/messages?status=withheld"',
         ),
     )
     for title, command in examples:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from omnicanal.catalog.schemas import ProductIn
 from omnicanal.demo.assortment import plan_catalogue, plan_stock
 from omnicanal.demo.customers import create_customers
+from omnicanal.demo.engagement import run_journeys
 from omnicanal.demo.loyalty import open_loyalty
 from omnicanal.demo.orders import generate_orders
 from omnicanal.demo.retailer import BRAND, STORES, TIMEZONE, WAREHOUSES, Site, store_hours
@@ -202,6 +203,7 @@ STEPS: tuple[Step, ...] = (
     Step("showcase", "A customer to serve, staff accounts", create_showcase),
     Step("store_work", "Work waiting in the stores, returns", leave_store_work),
     Step("loyalty", "Loyalty club, members and rewards", open_loyalty),
+    Step("engagement", "Consents, triggers and today's messages", run_journeys),
 )
 
 

@@ -231,10 +231,13 @@ def _order_customer(session: Session, order_id: str, *, region: str) -> str | No
     return _profile(session, order.customer_ref, region=region)
 
 
-def facts_from_event(session: Session, event: Event, *, region: str) -> list[Fact]:
+def facts_from_event(
+    session: Session, event: Event, *, region: str, recorded_at: datetime | None = None
+) -> list[Fact]:
     """Record the facts ``event`` brings (see the module's list); the new ones (none for an
     event seen before, or one that brings none). Customer references are read in
-    ``region`` (phone numbers)."""
+    ``region`` (phone numbers); ``recorded_at``: when the policy learned them (default now;
+    a history heard after the fact says when it was heard)."""
     if event.type not in {cls.type for cls in FACT_EVENTS}:
         return []
     payload = event.payload
@@ -254,6 +257,7 @@ def facts_from_event(session: Session, event: Event, *, region: str) -> list[Fac
                 location_code=more.get("location", location),
                 detail=detail,
                 source_event_id=event.id,
+                recorded_at=recorded_at,
             )
         )
 

@@ -417,13 +417,17 @@ def _plan(session: Session, event: Event, *, region: str, now: datetime) -> None
             _returned(session, event, payload, "return_refunded", region=region, now=now)
 
 
-def react(session: Session, event: Event, *, region: str) -> None:
+def react(
+    session: Session, event: Event, *, region: str, learned_at: datetime | None = None
+) -> None:
     """The consumer ``engagement.journeys``: record the facts ``event`` brings, withdraw the
     pending messages whose reason they take away, and plan the messages the event fires
-    (see the module's list); customer references are read in ``region``."""
+    (see the module's list); customer references are read in ``region``. ``learned_at``:
+    when the policy learned the event's facts, for a history heard after the fact (default
+    now); the messages are planned and decided now whatever it says."""
     ensure_defaults(session)
     now = max(utcnow(), as_utc(event.time))
-    new_facts = facts.facts_from_event(session, event, region=region)
+    new_facts = facts.facts_from_event(session, event, region=region, recorded_at=learned_at)
     if new_facts:
         reconsider(session, new_facts, now=now)
     _plan(session, event, region=region, now=now)
