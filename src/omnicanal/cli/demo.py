@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import socket
 import time
 from typing import Annotated
 
@@ -41,6 +43,10 @@ def demo(
 ) -> None:
     """Create the demo retailer on an empty database and serve it."""
     console = Console()
+    if serve and (problem := port_problem(host, port)) is not None:
+        # Building the retailer takes minutes: a busy port is said before, not after.
+        console.print(f"[red]error[/red] [bold]port_unavailable[/bold]: {escape(problem)}")
+        raise typer.Exit(code=2)
     platform = build_platform()
     migrate.prepare(platform.db)
     started = time.perf_counter()
@@ -73,14 +79,44 @@ def demo(
     elapsed = time.perf_counter() - started
     platform.db.dispose()
     if retailer is None:
+        # Its keys were shown once, when it was built; the data is left as it is.
+        then = (
+            "serving it as it is"
+            if serve
+            else "nothing was changed. Serve it with 'omnicanal serve'"
+        )
         console.print(
-            f"The database already holds data ({locations} locations): serving it as it is. "
-            "Create API keys with 'omnicanal keys create'."
+            f"The database already holds data ({locations} location"
+            f"{'' if locations == 1 else 's'}), so no demo was built: "
+            f"{then}. Create API keys with 'omnicanal keys create'."
         )
     else:
         _welcome(console, retailer, base_url=f"http://{host}:{port}", elapsed=elapsed)
     if serve:
         _serve(console, host=host, port=port)
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port``, or None when it can: bound and
+    released at once, as uvicorn will bind it (address reuse on, so a port that lingers
+    after a stopped server still counts as free)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OverflowError:
+        return f"{port} is not a port number (0 to 65535); choose another with --port."
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return (
+                f"Port {port} on {host} is already in use: stop what listens there, "
+                "or choose another with --port."
+            )
+        return (
+            f"Cannot listen on {host}:{port} ({error.strerror or error}); check --host and --port."
+        )
+    return None
 
 
 def _progress(console: Console) -> Progress:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from omnicanal.bootstrap import build_platform
 from omnicanal.platform import migrate
@@ -95,7 +95,12 @@ def keys_create(
         str | None, typer.Option(help="Store code: the key may act for this store only")
     ] = None,
     scope: Annotated[
-        list[str] | None, typer.Option(help="A scope (repeatable); default: the channel's")
+        list[str] | None,
+        typer.Option(
+            metavar="SCOPE",
+            help="A scope (repeatable), or 'admin' for every scope, as a first-party admin "
+            "key holds; default: the channel's usual set. 'omnicanal keys scopes' lists them.",
+        ),
     ] = None,
 ) -> None:
     """Create an API key and print its secret (shown once)."""
@@ -127,6 +132,23 @@ def keys_create(
 
 
 KeyId = Annotated[str, typer.Argument(help="The key's id (see 'keys list')")]
+
+
+@keys_app.command("scopes")
+def keys_scopes() -> None:
+    """List every scope a key may hold, what it allows, and which channels get it by default;
+    'admin' gives a key all of them."""
+    from omnicanal.platform.auth import DEFAULT_SCOPES, SCOPE_PRESETS, SCOPES
+
+    table = Table(Column("scope", no_wrap=True), "what it allows", "default for")
+    for scope, meaning in SCOPES.items():
+        channels = [kind.value for kind, granted in DEFAULT_SCOPES.items() if scope in granted]
+        table.add_row(scope, meaning, ", ".join(channels) or "-")
+    console.print(table)
+    console.print(
+        f"[bold]admin[/bold]: all {len(SCOPE_PRESETS['admin'])} scopes, for a first-party "
+        "admin key ('omnicanal keys create --channel web --scope admin')."
+    )
 
 
 def _key_secret_table(key: ApiKey, token: str) -> Table:

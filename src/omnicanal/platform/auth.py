@@ -59,6 +59,8 @@ SCOPES: dict[str, str] = {
     "privacy:export": "export everything held about one customer (RGPD art. 15 and 20)",
     "privacy:erase": "erase a customer in every table and the event log (RGPD art. 17)",
 }
+SCOPE_PRESETS: dict[str, tuple[str, ...]] = {"admin": tuple(SCOPES)}
+"""Names that stand for several scopes: ``admin`` is every scope, for a first-party admin key."""
 _CARTS = ("pricing:read", "carts:read", "carts:write")
 _ORDERS = ("orders:read", "orders:write")
 _RETURNS = ("returns:read", "returns:write")
@@ -182,6 +184,23 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def resolve_scopes(requested: list[str]) -> list[str]:
+    """The scopes a key asks for, presets (``admin``) spelt out; an unknown one is refused
+    with the list of valid ones."""
+    chosen: set[str] = set()
+    for name in requested:
+        chosen.update(SCOPE_PRESETS.get(name, (name,)))
+    unknown = sorted(chosen - set(SCOPES))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown scope(s): {', '.join(unknown)}. Valid scopes: {', '.join(SCOPES)}, or "
+            "admin for all of them (omnicanal keys scopes lists them with their meaning).",
+            field="scope",
+            valid_scopes=[*SCOPES, *SCOPE_PRESETS],
+        )
+    return sorted(chosen)
+
+
 def create_api_key(
     session: Session,
     *,
@@ -193,10 +212,7 @@ def create_api_key(
     """Create a key; returns it with the secret token, which is shown only this once."""
     if channel is ChannelKind.store and location is None:
         raise InvalidInput("A store key must be bound to its store (--location).", field="location")
-    chosen = list(scopes) if scopes else list(DEFAULT_SCOPES[channel])
-    unknown = sorted(set(chosen) - set(SCOPES))
-    if unknown:
-        raise InvalidInput(f"Unknown scope(s): {', '.join(unknown)}.", field="scope")
+    chosen = resolve_scopes(scopes) if scopes else list(DEFAULT_SCOPES[channel])
     token = f"oc_{channel.value}_{secrets.token_urlsafe(24)}"
     key = ApiKey(
         name=name,
