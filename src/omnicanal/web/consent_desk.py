@@ -23,7 +23,6 @@ from omnicanal.engagement.errors import InvalidConsent
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.errors import DomainError
 from omnicanal.platform.http.deps import PlatformDep
-from omnicanal.platform.http.problems import status_of
 from omnicanal.platform.idempotency import run_write
 from omnicanal.staff import service as staff
 from omnicanal.web import counter
@@ -47,16 +46,15 @@ def _refused(
     error: DomainError,
 ) -> Response:
     """The customer page again, nothing changed, with why in the consent panel."""
-    with platform.db.reading() as session:
-        try:
-            context = counter.customer_context(session, profile_id=profile_id, member=member)
-        except UnknownProfile:
-            return edge.renderer.render(
-                request, "store/error.html", {"problem": "unknown_customer"}, status_code=404
-            )
-    context["consent_problem"] = error.code if error.code in CONSENT_PROBLEMS else "refused"
-    return edge.renderer.render(
-        request, "store/customer.html", context, status_code=status_of(error)
+    return counter.customer_page_refused(
+        request,
+        edge,
+        platform,
+        member,
+        profile_id,
+        error,
+        panel="consent_problem",
+        explained=CONSENT_PROBLEMS,
     )
 
 

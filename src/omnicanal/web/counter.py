@@ -256,6 +256,33 @@ def checkout_from_form(
     )
 
 
+def customer_page_refused(
+    request: Request,
+    edge: WebDep,
+    platform: PlatformDep,
+    member: staff.StaffMember,
+    profile_id: str,
+    error: DomainError,
+    *,
+    panel: str,
+    explained: frozenset[str],
+) -> Response:
+    """The customer page again, nothing changed, with why in one of its panels: the
+    context key ``panel`` holds the refusal's code when the panel explains it (one of
+    ``explained``), else "refused"."""
+    with platform.db.reading() as session:
+        try:
+            context = customer_context(session, profile_id=profile_id, member=member)
+        except UnknownProfile:
+            return edge.renderer.render(
+                request, "store/error.html", {"problem": "unknown_customer"}, status_code=404
+            )
+    context[panel] = error.code if error.code in explained else "refused"
+    return edge.renderer.render(
+        request, "store/customer.html", context, status_code=status_of(error)
+    )
+
+
 @router.post("/customers/{profile_id}/sell")
 def sell(
     request: Request,

@@ -25,7 +25,6 @@ from omnicanal.platform import audit
 from omnicanal.platform.actors import Actor, ChannelKind
 from omnicanal.platform.errors import Conflict, DomainError, NotFound
 from omnicanal.platform.http.deps import PlatformDep
-from omnicanal.platform.http.problems import status_of
 from omnicanal.staff import service as staff
 from omnicanal.web import counter
 from omnicanal.web.edge import Form, Member, WebDep
@@ -57,16 +56,15 @@ def _refused(
     error: DomainError,
 ) -> Response:
     """The customer page again, nothing changed, with why in the loyalty panel."""
-    with platform.db.reading() as session:
-        try:
-            context = counter.customer_context(session, profile_id=profile_id, member=member)
-        except UnknownProfile:
-            return edge.renderer.render(
-                request, "store/error.html", {"problem": "unknown_customer"}, status_code=404
-            )
-    context["loyalty_problem"] = error.code if error.code in LOYALTY_PROBLEMS else "refused"
-    return edge.renderer.render(
-        request, "store/customer.html", context, status_code=status_of(error)
+    return counter.customer_page_refused(
+        request,
+        edge,
+        platform,
+        member,
+        profile_id,
+        error,
+        panel="loyalty_problem",
+        explained=LOYALTY_PROBLEMS,
     )
 
 
