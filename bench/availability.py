@@ -83,6 +83,7 @@ def _create_locations(
     from omnicanal.network import service as network
     from omnicanal.network.schemas import Capabilities, LocationIn
     from omnicanal.platform.actors import OPERATOR
+    from omnicanal.platform.address import Address
 
     (lat_lo, lat_hi), (lon_lo, lon_hi) = FRANCE
     created = []
@@ -96,15 +97,17 @@ def _create_locations(
                     code=f"L{n:04d}",
                     name=f"{kind.title()} {n}",
                     kind=kind,
-                    city=f"Ville {n}",
-                    latitude=round(rng.uniform(lat_lo, lat_hi), 5),
-                    longitude=round(rng.uniform(lon_lo, lon_hi), 5),
+                    address=Address(
+                        city=f"Ville {n}",
+                        latitude=round(rng.uniform(lat_lo, lat_hi), 5),
+                        longitude=round(rng.uniform(lon_lo, lon_hi), 5),
+                    ),
                     capabilities=Capabilities(sells_in_store=kind == "store", ships=True),
                     channels=["web", "app", "store"],
                 ),
                 actor=OPERATOR,
             )
-            created.append((out.id, out.latitude, out.longitude))
+            created.append((out.id, out.address.latitude, out.address.longitude))
     return created
 
 

@@ -102,6 +102,7 @@ def set_up(platform: Any, orders: int, modes: list[str]) -> Scenario:
     from omnicanal.network import service as network
     from omnicanal.network.schemas import Capabilities, LocationIn
     from omnicanal.platform.actors import OPERATOR, ChannelKind
+    from omnicanal.platform.address import Address
     from omnicanal.platform.auth import create_api_key
     from omnicanal.pricing.products import create_priced_products
 
@@ -113,8 +114,7 @@ def set_up(platform: Any, orders: int, modes: list[str]) -> Scenario:
                 code=WAREHOUSE,
                 name="Bench warehouse",
                 kind="warehouse",
-                latitude=47.9,
-                longitude=1.9,
+                address=Address(latitude=47.9, longitude=1.9),
                 capabilities=Capabilities(ships=True),
                 channels=["web", "app", "call_centre"],
             ),
@@ -127,8 +127,7 @@ def set_up(platform: Any, orders: int, modes: list[str]) -> Scenario:
                     code=code,
                     name=f"Bench store {code}",
                     kind="store",
-                    latitude=45.7 + n,
-                    longitude=4.8 - n,
+                    address=Address(latitude=45.7 + n, longitude=4.8 - n),
                     capabilities=Capabilities(
                         sells_in_store=True, ships=True, click_and_collect=True
                     ),

@@ -16,7 +16,7 @@ on a fresh database:
 
 Time-to-unification is measured from outside while the load runs: a probe identifies a
 known cookie with a new email through its own Segment client (sync mode) and polls
-``GET /v1/profiles?email=…`` until the profile answers with that cookie's history; the
+``GET /v1/profiles/lookup?email=…`` until the profile answers with that cookie's history; the
 time from the call to that answer is one sample. The server's own figure (ingestion →
 profile written, ``unification_ms``) comes from ``/v1/customers/metrics``.
 
@@ -211,7 +211,7 @@ class Prober(threading.Thread):
         started = time.perf_counter()
         self.client.identify(anonymous_id=cookie, user_id=f"probe-{n}", traits={"email": email})
         while time.perf_counter() - started < 30:
-            response = self.http.get("/v1/profiles", params={"email": email})
+            response = self.http.get("/v1/profiles/lookup", params={"email": email})
             if response.status_code == 200 and len(response.json()["timeline"]["items"]) == 2:
                 self.samples.append(time.perf_counter() - started)
                 return
@@ -358,7 +358,7 @@ def print_results(outcomes: list[Outcome]) -> None:
     console.print(
         "  events/s = messages ÷ time from the first message handed to the client to the end "
         "of its flush (all acknowledged). Probe = identify of a visitor through a second "
-        "Segment client until GET /v1/profiles shows the visitor's page on the identified "
+        "Segment client until GET /v1/profiles/lookup shows the visitor's page on the identified "
         "profile (n = samples). Server = ingestion → profile written, as the server measured "
         "it (includes waiting for the write lock behind other batches).\n"
     )

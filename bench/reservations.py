@@ -138,6 +138,7 @@ def set_up(platform: Any, units: int, modes: list[str]) -> Scenario:
     from omnicanal.network import service as network
     from omnicanal.network.schemas import Capabilities, LocationIn
     from omnicanal.platform.actors import OPERATOR, ChannelKind
+    from omnicanal.platform.address import Address
     from omnicanal.platform.auth import create_api_key
     from omnicanal.pricing.products import create_priced_products
 
@@ -150,9 +151,7 @@ def set_up(platform: Any, units: int, modes: list[str]) -> Scenario:
                 code=STORE,
                 name="Hot store",
                 kind="store",
-                city="Lyon",
-                latitude=45.764,
-                longitude=4.8357,
+                address=Address(city="Lyon", latitude=45.764, longitude=4.8357),
                 capabilities=Capabilities(
                     sells_in_store=True, ships=True, click_and_collect=True, accepts_returns=True
                 ),

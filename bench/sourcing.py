@@ -191,6 +191,7 @@ def run_db(backend: str, store_counts: Sequence[int]) -> list[dict[str, Any]]:
     from omnicanal.orders.policy import OrderPolicy
     from omnicanal.orders.service.allocation import load_network, read_stock
     from omnicanal.platform.actors import OPERATOR
+    from omnicanal.platform.address import Address
     from omnicanal.pricing.products import create_priced_products
 
     rows = []
@@ -210,8 +211,7 @@ def run_db(backend: str, store_counts: Sequence[int]) -> list[dict[str, Any]]:
                                 code=site.code,
                                 name=site.code,
                                 kind=site.kind,
-                                latitude=site.latitude,
-                                longitude=site.longitude,
+                                address=Address(latitude=site.latitude, longitude=site.longitude),
                                 capabilities=Capabilities(
                                     ships=site.ships,
                                     click_and_collect=site.click_and_collect,

@@ -11,6 +11,7 @@ from omnicanal.inventory.schemas import MovementIn, MovementKind
 from omnicanal.network import service as network
 from omnicanal.network.schemas import Capabilities, LocationIn
 from omnicanal.platform.actors import OPERATOR, ChannelKind
+from omnicanal.platform.address import Address
 from omnicanal.platform.auth import create_api_key
 from omnicanal.platform.wiring import Platform
 from omnicanal.pricing import products as priced
@@ -40,9 +41,7 @@ def make_location(
                 code=code,
                 name=name or f"{kind.title()} {code}",
                 kind=kind,
-                city=city,
-                latitude=latitude,
-                longitude=longitude,
+                address=Address(city=city, latitude=latitude, longitude=longitude),
                 capabilities=Capabilities(
                     sells_in_store=kind == "store",
                     ships=True,

@@ -18,11 +18,13 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
 from omnicanal.api.app import create_app
 from omnicanal.bootstrap import build_platform
+from omnicanal.network.models import Channel
+from omnicanal.network.service import DEFAULT_CHANNELS
 from omnicanal.platform import migrate
 from omnicanal.platform.config import Settings, normalise_database_url
 from omnicanal.platform.db import Base
@@ -32,6 +34,9 @@ from omnicanal.staff import passwords
 # pytest-xdist's workers run with COLUMNS=80, which would fix the width of the CLI's rich
 # consoles when they are imported; the CLI tests set the width they need per call.
 os.environ.pop("COLUMNS", None)
+# Tests send many requests with one key in a blink: no rate limit for any Settings they build
+# (CLI subprocesses included); tests/platform/test_rate_limit.py gives its keys their own.
+os.environ.setdefault("OMNICANAL_RATE_LIMIT_PER_MINUTE", "0")
 
 POSTGRES_URL = os.environ.get("OMNICANAL_TEST_POSTGRES_URL")
 NATS_URL = os.environ.get("OMNICANAL_TEST_NATS_URL")
@@ -90,6 +95,14 @@ def _empty_all(platform: Platform) -> None:
     statements = ";".join(f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables))
     with platform.db.write_engine.begin() as connection:
         connection.execute(text(statements))
+        # What the migrations seed, as in a freshly migrated database: the standard channels.
+        connection.execute(
+            insert(Channel),
+            [
+                {"code": kind.value, "name": name, "kind": kind.value}
+                for kind, name in DEFAULT_CHANNELS.items()
+            ],
+        )
 
 
 Rows = list[tuple[Any, list[dict[str, Any]]]]
@@ -124,6 +137,11 @@ def restored_world(request: pytest.FixtureRequest, platform: Platform, build: Ca
         return value
     rows, value = snapshots[key]
     with platform.db.write_engine.begin() as connection:
+        # The fresh database already holds what the migrations seed (the standard channels),
+        # and so does the snapshot.
+        for table, table_rows in reversed(rows):
+            if table_rows:
+                connection.execute(table.delete())
         for table, table_rows in rows:
             if table_rows:
                 connection.execute(table.insert(), table_rows)
@@ -192,6 +210,11 @@ class LiveServer:
             log_level="warning",
             limit_concurrency=1000,
             backlog=2048,
+            # uvicorn closes an idle keep-alive connection after 5 s by default; a client
+            # that pools connections (the Segment and RudderStack SDKs' requests sessions)
+            # and pauses that long on a loaded machine would send its next request into the
+            # closing socket and fail. A test server keeps them open as long as a test runs.
+            timeout_keep_alive=300,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

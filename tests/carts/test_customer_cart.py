@@ -47,7 +47,9 @@ def test_the_api_gives_a_profiles_cart_filed_under_their_email(platform, client)
     )
     cart_id = make_cart(platform, (sku, 1), customer_ref="zoe@example.fr")
     till = make_key(platform, "store", location="LYON")
-    profile = client.get("/v1/profiles", params={"user_id": "zoe"}, headers=auth(till)).json()
+    profile = client.get(
+        "/v1/profiles/lookup", params={"user_id": "zoe"}, headers=auth(till)
+    ).json()
 
     response = client.get(f"/v1/profiles/{profile['id']}/cart", headers=auth(till))
     missing = client.get("/v1/profiles/01JUNKNOWN000000000000000/cart", headers=auth(till))
@@ -69,7 +71,9 @@ def test_the_api_gives_a_cart_filed_under_the_kind_and_value_of_an_identifier(pl
     )
     cart_id = make_cart(platform, (sku, 1), customer_ref="email:zoe@example.fr")
     till = make_key(platform, "store", location="LYON")
-    profile = client.get("/v1/profiles", params={"user_id": "zoe"}, headers=auth(till)).json()
+    profile = client.get(
+        "/v1/profiles/lookup", params={"user_id": "zoe"}, headers=auth(till)
+    ).json()
 
     response = client.get(f"/v1/profiles/{profile['id']}/cart", headers=auth(till))
 

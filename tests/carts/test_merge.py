@@ -154,13 +154,13 @@ def test_the_till_opens_the_customers_most_recently_updated_open_cart(platform, 
         f"/v1/carts/{older['id']}/lines", json={"sku": "JEAN-40", "quantity": 1}, headers=auth(web)
     )
 
-    found = client.get("/v1/carts", params={"customer_ref": "C-5"}, headers=auth(store))
+    found = client.get("/v1/carts/lookup", params={"customer_ref": "C-5"}, headers=auth(store))
 
     assert found.status_code == 200, found.text
     assert found.json()["id"] == older["id"] != newer["id"]
     assert found.json()["priced"]["channel"] == "store"
     assert found.json()["priced"]["total_minor"] == 4990 + 7990
-    nobody = client.get("/v1/carts", params={"customer_ref": "C-404"}, headers=auth(store))
+    nobody = client.get("/v1/carts/lookup", params={"customer_ref": "C-404"}, headers=auth(store))
     assert (nobody.status_code, nobody.json()["code"]) == (404, "no_open_cart")
-    neither = client.get("/v1/carts", headers=auth(store))
+    neither = client.get("/v1/carts/lookup", headers=auth(store))
     assert (neither.status_code, neither.json()["code"]) == (422, "missing_cart_owner")

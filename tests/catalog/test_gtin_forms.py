@@ -64,11 +64,11 @@ def test_the_same_gtin_in_another_form_is_a_conflict(platform, client, first, se
 
 @pytest.mark.parametrize("scanned", [EAN13, GTIN14])
 def test_either_form_of_a_gtin_finds_the_variant(platform, client, scanned):
-    """A scanner reading 13 or 14 digits finds the same product."""
+    """A scanner reading 13 or 14 digits finds the same variant."""
     token = catalog_key(platform)
     client.post("/v1/products", json=_product("PULL-A", GTIN14), headers=auth(token))
 
     found = client.get(f"/v1/skus/{scanned}", headers=auth(token))
 
     assert found.status_code == 200, found.text
-    assert found.json()["code"] == "PULL-A"
+    assert (found.json()["sku"], found.json()["product_code"]) == ("PULL-A-M", "PULL-A")

@@ -52,13 +52,18 @@ def test_a_product_is_created_with_its_variants_and_list_prices(platform, client
     ]
 
 
-def test_a_scanned_gtin_finds_its_product(platform, client):
+def test_a_scanned_gtin_finds_its_variant_with_its_product_and_price(platform, client):
     token = catalog_key(platform)
     client.post("/v1/products", json=robe(), headers=auth(token))
 
-    found = client.get(f"/v1/skus/{make_gtin13('376123450001')}", headers=auth(token))
+    found = client.get(f"/v1/skus/{make_gtin13('376123450001')}", headers=auth(token)).json()
 
-    assert found.json()["code"] == "ROBE-ALMA"
+    assert (found["sku"], found["product_code"], found["product_name"]) == (
+        "ROBE-ALMA-S",
+        "ROBE-ALMA",
+        "Robe Alma",
+    )
+    assert (found["size"], found["price_minor"], found["currency"]) == ("S", 5990, "EUR")
 
 
 def test_a_taken_sku_or_gtin_is_a_conflict_and_creates_nothing(platform, client):

@@ -56,6 +56,6 @@ def send(client: TestClient, write_key: str, *messages: dict[str, Any]) -> dict[
 
 def profile_by(client: TestClient, headers: dict[str, str], **identifier: str) -> dict[str, Any]:
     """GET /v1/profiles?kind=value, asserting it is found."""
-    response = client.get("/v1/profiles", params=identifier, headers=headers)
+    response = client.get("/v1/profiles/lookup", params=identifier, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()

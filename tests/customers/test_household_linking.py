@@ -148,7 +148,9 @@ def test_two_people_on_one_family_e_mail_stay_two_people_in_one_household(platfo
     assert _trait(sylvie, "first_name") == "Sylvie"
     assert sylvie["household"]["id"] == theo["household"]["id"]
     assert _counts(platform)[1] == 0
-    shared = client.get("/v1/profiles", params={"email": "famille.roux@free.fr"}, headers=headers)
+    shared = client.get(
+        "/v1/profiles/lookup", params={"email": "famille.roux@free.fr"}, headers=headers
+    )
     assert shared.status_code == 409
 
 
@@ -306,7 +308,7 @@ def test_a_merge_the_evidence_does_not_settle_goes_to_review(platform, client):
 
     assert _counts(platform) == (2, 1, 1)
     headers = profiles_key(platform)
-    review = client.get("/v1/identity-reviews", headers=headers).json()[0]
+    review = client.get("/v1/identity-reviews", headers=headers).json()["items"][0]
     assert review["reason"] == ReviewReason.shared_identifier_merge
     assert "email:famille.roux@free.fr" in review["identifiers"]
 

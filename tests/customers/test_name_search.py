@@ -5,18 +5,28 @@ from __future__ import annotations
 import importlib.util
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Boolean, String, column, delete, insert, table
 
 from omnicanal.customers import service as customers
 from omnicanal.customers.identifiers import IdentifierKind
-from omnicanal.customers.models import Profile, ProfileSearchName, ProfileTrait
+from omnicanal.customers.models import ProfileSearchName, ProfileTrait
 from omnicanal.customers.service.search import rank_names
 from omnicanal.platform import migrate
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.db import Database
+from omnicanal.platform.types import UtcDateTime
 from tests.customers.support import make_source, profiles_key, send
 
 TRAIT_COLUMNS = ("id", "profile_id", "home_profile_id", "name", "value", "observed_at")
+PROFILES_AT_0005 = table(
+    "profiles",
+    column("id", String),
+    column("root_id", String),
+    column("merged_into_id", String),
+    column("recognised", Boolean),
+    column("created_at", UtcDateTime()),
+)
+"""The profiles table as migration 0005 left it (the model has columns added since)."""
 
 
 def _migration(name):
@@ -253,7 +263,7 @@ def test_the_migration_backfills_profiles_that_existed_before_it(tmp_path):
         ("T4", "P3", "P3", "name", "Paul Durand", at),
     ]
     with db.write_engine.begin() as connection:
-        connection.execute(insert(Profile.__table__), [{"recognised": True, **p} for p in profiles])
+        connection.execute(insert(PROFILES_AT_0005), [{"recognised": True, **p} for p in profiles])
         connection.execute(
             insert(ProfileTrait.__table__),
             [dict(zip(TRAIT_COLUMNS, row, strict=True)) | {"source": "test"} for row in traits],

@@ -108,7 +108,7 @@ def test_a_review_decision_queues_the_pair_once(platform, client):
         with platform.db.transaction() as session:
             apply_matches(session, matches=[(a, b, _score("review", 0.95))], actor=OPERATOR)
 
-    reviews = client.get("/v1/identity-reviews", headers=profiles_key(platform)).json()
+    reviews = client.get("/v1/identity-reviews", headers=profiles_key(platform)).json()["items"]
     assert [(r["kind"], r["reason"], r["probability"]) for r in reviews] == [
         ("match", "probable_match", 0.95)
     ]

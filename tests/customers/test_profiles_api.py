@@ -121,10 +121,11 @@ def test_the_timeline_pages_newest_first_without_gaps_or_repeats(client, known):
     profile_id = profile_by(client, known, user_id="zoe")["id"]
     seen, cursor = [], None
     while True:
-        params = {"limit": 7, **({"cursor": cursor} if cursor else {})}
+        params = {"limit": 7, **({"starting_after": cursor} if cursor else {})}
         page = client.get(f"/v1/profiles/{profile_id}/events", params=params, headers=known).json()
         seen += page["items"]
         cursor = page["next_cursor"]
+        assert page["has_more"] is (cursor is not None)
         if cursor is None:
             break
 
@@ -138,17 +139,19 @@ def test_a_bad_cursor_is_a_422(client, known):
     profile_id = profile_by(client, known, user_id="zoe")["id"]
 
     response = client.get(
-        f"/v1/profiles/{profile_id}/events", params={"cursor": "nonsense"}, headers=known
+        f"/v1/profiles/{profile_id}/events", params={"starting_after": "nonsense"}, headers=known
     )
 
-    assert response.status_code == 422
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_cursor")
 
 
 def test_an_unknown_identifier_is_a_404_and_a_malformed_one_a_422(client, known):
-    unknown = client.get("/v1/profiles", params={"email": "nobody@example.fr"}, headers=known)
-    malformed = client.get("/v1/profiles", params={"phone": "06 12"}, headers=known)
+    unknown = client.get(
+        "/v1/profiles/lookup", params={"email": "nobody@example.fr"}, headers=known
+    )
+    malformed = client.get("/v1/profiles/lookup", params={"phone": "06 12"}, headers=known)
     two = client.get(
-        "/v1/profiles", params={"email": "zoe@example.fr", "user_id": "zoe"}, headers=known
+        "/v1/profiles/lookup", params={"email": "zoe@example.fr", "user_id": "zoe"}, headers=known
     )
     missing = client.get("/v1/profiles/01ZZZZZZZZZZZZZZZZZZZZZZZZ", headers=known)
 

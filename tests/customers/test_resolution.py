@@ -85,7 +85,9 @@ def test_a_shared_store_tablet_merges_nobody(platform, client):
     assert len(ids) == 4
     with platform.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(IdentityMerge)) == 0
-    shared = client.get("/v1/profiles", params={"device_id": "TABLETTE-LYON-01"}, headers=headers)
+    shared = client.get(
+        "/v1/profiles/lookup", params={"device_id": "TABLETTE-LYON-01"}, headers=headers
+    )
     assert shared.status_code == 409
     assert shared.json()["code"] == "identifier_shared"
     assert set(shared.json()["profile_ids"]) <= ids
@@ -116,7 +118,9 @@ def test_a_shared_household_landline_merges_nobody_and_makes_a_household(platfor
     assert anne["household"] is not None
     assert anne["household"]["id"] == luc["household"]["id"]
     assert {m["profile_id"] for m in anne["household"]["members"]} == {anne["id"], luc["id"]}
-    landline = client.get("/v1/profiles", params={"phone": "04 78 12 34 56"}, headers=headers)
+    landline = client.get(
+        "/v1/profiles/lookup", params={"phone": "04 78 12 34 56"}, headers=headers
+    )
     assert landline.status_code == 409
     assert sorted(landline.json()["profile_ids"]) == sorted([anne["id"], luc["id"]])
 
@@ -145,7 +149,7 @@ def test_two_loyalty_cards_for_one_email_wait_for_a_reviewer(platform, client):
         },
     )
 
-    reviews = client.get("/v1/identity-reviews", headers=headers).json()
+    reviews = client.get("/v1/identity-reviews", headers=headers).json()["items"]
     assert [r["reason"] for r in reviews] == ["loyalty_card_conflict"]
     assert _people(platform) == 2
     first = profile_by(client, headers, loyalty_card="FID1")["id"]
@@ -162,7 +166,7 @@ def test_a_reviewer_merging_a_conflict_makes_one_profile(platform, client):
         {"type": "identify", "userId": "u-a", "traits": {"loyalty_card": "FID1"}},
         {"type": "identify", "userId": "u-a", "traits": {"loyalty_card": "FID2"}},
     )
-    [review] = client.get("/v1/identity-reviews", headers=headers).json()
+    [review] = client.get("/v1/identity-reviews", headers=headers).json()["items"]
 
     decided = client.post(
         f"/v1/identity-reviews/{review['id']}/decision",
@@ -194,7 +198,7 @@ def test_a_reviewer_keeping_a_pair_apart_closes_the_review_for_good(platform, cl
         {"type": "identify", "userId": "u-a", "traits": {"loyalty_card": "FID1"}},
         {"type": "identify", "userId": "u-a", "traits": {"loyalty_card": "FID2"}},
     )
-    [review] = client.get("/v1/identity-reviews", headers=headers).json()
+    [review] = client.get("/v1/identity-reviews", headers=headers).json()["items"]
 
     client.post(
         f"/v1/identity-reviews/{review['id']}/decision",
@@ -203,7 +207,7 @@ def test_a_reviewer_keeping_a_pair_apart_closes_the_review_for_good(platform, cl
     )
     send(client, app, {"type": "identify", "userId": "u-a", "traits": {"loyalty_card": "FID2"}})
 
-    assert client.get("/v1/identity-reviews", headers=headers).json() == []
+    assert client.get("/v1/identity-reviews", headers=headers).json()["items"] == []
     with platform.db.reading() as session:
         statuses = session.scalars(select(IdentityReview.status)).all()
     assert statuses == ["kept_apart"]
@@ -215,6 +219,6 @@ def test_profiles_need_the_profiles_scope(platform, client):
 
     token = make_key(platform, "web", scopes=["catalog:read"])
 
-    response = client.get("/v1/profiles", params={"email": "a@ex.fr"}, headers=auth(token))
+    response = client.get("/v1/profiles/lookup", params={"email": "a@ex.fr"}, headers=auth(token))
 
     assert response.status_code == 403

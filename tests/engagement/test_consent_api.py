@@ -217,14 +217,18 @@ def test_the_current_state_as_of_a_moment_and_the_ledger_a_page_at_a_time(world,
 
     then = get(client, world["store"], world["zoe"], at=(now - timedelta(days=4)).isoformat())
     first = get(client, world["store"], world["zoe"], limit=2)
-    second = get(client, world["store"], world["zoe"], limit=2, cursor=first.json()["next_cursor"])
-    forged = get(client, world["store"], world["zoe"], cursor="bm90IG91cnM=")
+    cursor = first.json()["next_cursor"]
+    second = get(client, world["store"], world["zoe"], limit=2, starting_after=cursor)
+    by_alias = get(client, world["store"], world["zoe"], limit=2, cursor=cursor)
+    forged = get(client, world["store"], world["zoe"], starting_after="bm90IG91cnM=")
 
     assert then.json()["current"][0]["granted"] is False
     assert first.json()["current"][0]["granted"] is True
     assert len(first.json()["ledger"]) == 2
     assert len(second.json()["ledger"]) == 1
-    assert second.json()["next_cursor"] is None
+    assert first.json()["has_more"] is True
+    assert (second.json()["has_more"], second.json()["next_cursor"]) == (False, None)
+    assert by_alias.json() == second.json()
     assert forged.status_code == 422
     assert forged.json()["code"] == "invalid_cursor"
 
@@ -315,7 +319,8 @@ def test_an_answer_dated_far_ahead_is_recorded_as_now(world, client):
         {"at": "not a date"},
         {"at": "2500-01-01T00:00:00Z"},
         {"customer_ref": "x" * 300},
-        {"cursor": "x" * 300},
+        {"starting_after": "x" * 500},
+        {"cursor": "x" * 500},
     ],
 )
 def test_hostile_query_parameters_are_a_422(world, client, params):

@@ -237,10 +237,10 @@ def test_the_ledger_pages_with_a_cursor_and_refuses_one_it_did_not_give(platform
         answer(platform, zoe, granted=days % 2 == 0, at=now - timedelta(days=days))
     with platform.db.reading() as session:
         first = consents.history(session, zoe, limit=2)
-        second = consents.history(session, zoe, limit=2, cursor=first.next_cursor)
-        third = consents.history(session, zoe, limit=2, cursor=second.next_cursor)
+        second = consents.history(session, zoe, limit=2, starting_after=first.next_cursor)
+        third = consents.history(session, zoe, limit=2, starting_after=second.next_cursor)
         with pytest.raises(InvalidCursor):
-            consents.history(session, zoe, cursor="not-ours")
+            consents.history(session, zoe, starting_after="not-ours")
 
     seen = [entry.id for page in (first, second, third) for entry in page.entries]
     assert len(seen) == len(set(seen)) == 5

@@ -244,7 +244,7 @@ def _signs_up(world: World, visitor: str) -> str:
     )
     assert answer["warnings"] == []
     profile = world.client.get(
-        "/v1/profiles", params={"email": INES}, headers=auth(world.shop.lyon)
+        "/v1/profiles/lookup", params={"email": INES}, headers=auth(world.shop.lyon)
     )
     assert profile.status_code == 200, profile.text
     profile_id = str(profile.json()["id"])
@@ -294,7 +294,7 @@ def _messages(world: World, **filters: str) -> list[dict[str, Any]]:
         found += page.json()["items"]
         if page.json()["next_cursor"] is None:
             return found[::-1]
-        params["after"] = page.json()["next_cursor"]
+        params["starting_after"] = page.json()["next_cursor"]
 
 
 def _message(world: World, message_id: str) -> dict[str, Any]:
@@ -443,7 +443,9 @@ def test_the_seed_journey_from_instagram_to_the_counter(world):
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     # At the Lyon store the clerk finds her by phone and opens her cart.
-    found = client.get("/v1/profiles", params={"phone": "06 12 34 56 78"}, headers=auth(shop.lyon))
+    found = client.get(
+        "/v1/profiles/lookup", params={"phone": "06 12 34 56 78"}, headers=auth(shop.lyon)
+    )
     assert found.status_code == 200, found.text
     assert found.json()["id"] == ines
     seen = {(entry["kind"], entry["name"]) for entry in found.json()["timeline"]["items"]}

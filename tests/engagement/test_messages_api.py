@@ -63,11 +63,18 @@ def test_messages_are_listed_newest_first_a_page_at_a_time(client, scene):
     [newest] = first.json()["items"]
     cursor = first.json()["next_cursor"]
     second = client.get(
-        "/v1/engagement/messages", params={"limit": 1, "after": cursor}, headers=auth(reader)
+        "/v1/engagement/messages",
+        params={"limit": 1, "starting_after": cursor},
+        headers=auth(reader),
     ).json()
     [older] = second["items"]
+    by_alias = client.get(
+        "/v1/engagement/messages", params={"limit": 1, "after": cursor}, headers=auth(reader)
+    ).json()
 
-    assert second["next_cursor"] is None
+    assert by_alias == second
+    assert first.json()["has_more"] is True
+    assert (second["has_more"], second["next_cursor"]) == (False, None)
     assert {newest["profile_id"], older["profile_id"]} == {ines, lea}
     assert (newest["created_at"], newest["id"]) > (older["created_at"], older["id"])
 

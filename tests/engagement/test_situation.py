@@ -15,6 +15,7 @@ from omnicanal.engagement.situation import rules_of, situation_for
 from omnicanal.network import service as network
 from omnicanal.network.schemas import LocationIn
 from omnicanal.platform.actors import OPERATOR
+from omnicanal.platform.address import Address
 from omnicanal.platform.clock import as_utc
 from tests.engagement.fact_builders import add_message, make_person
 
@@ -134,8 +135,7 @@ def test_else_the_store_s_then_the_business_s(platform):
                 code="FDF-01",
                 name="Fort-de-France",
                 kind="store",
-                latitude=14.6,
-                longitude=-61.07,
+                address=Address(latitude=14.6, longitude=-61.07),
                 timezone="America/Martinique",
             ),
             actor=OPERATOR,

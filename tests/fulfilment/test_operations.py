@@ -70,9 +70,9 @@ def test_a_store_sees_its_own_queue(platform, client):
     shop = make_shop(platform)
     place(platform, line(shop.robe, 1, "pickup", location="LYON-01"))
     place(platform, line(shop.jean, 1, "pickup", location="PARIS-01"))
-    queue = client.get("/v1/fulfilments", headers=auth(shop.lyon)).json()
+    queue = client.get("/v1/fulfilments", headers=auth(shop.lyon)).json()["items"]
     assert [(f["location"], f["order_status"]) for f in queue] == [("LYON-01", "allocated")]
-    everyone = client.get("/v1/fulfilments?method=pickup", headers=auth(shop.web)).json()
+    everyone = client.get("/v1/fulfilments?method=pickup", headers=auth(shop.web)).json()["items"]
     assert sorted(f["location"] for f in everyone) == ["LYON-01", "PARIS-01"]
 
 
@@ -294,12 +294,13 @@ def test_orders_are_listed_newest_first_by_page(platform, client):
     place(platform, line(shop.robe), customer_ref="CUST-6")
     first = client.get("/v1/orders?customer_ref=CUST-5&limit=2", headers=auth(shop.app)).json()
     assert [item["id"] for item in first["items"]] == placed[::-1][:2]
+    assert first["has_more"] is True
     rest = client.get(
-        f"/v1/orders?customer_ref=CUST-5&limit=2&after={first['next_cursor']}",
+        f"/v1/orders?customer_ref=CUST-5&limit=2&starting_after={first['next_cursor']}",
         headers=auth(shop.app),
     ).json()
     assert [item["id"] for item in rest["items"]] == placed[:1]
-    assert rest["next_cursor"] is None
+    assert (rest["has_more"], rest["next_cursor"]) == (False, None)
 
 
 def test_an_unknown_order_or_fulfilment_is_404(platform, client):

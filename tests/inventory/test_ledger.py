@@ -84,7 +84,7 @@ def test_a_cycle_count_sets_on_hand_and_records_the_difference(platform, client)
         5,
     )
     assert movement["actor"].startswith("key:") and movement["channel"] == "store"
-    ledger = client.get(f"/v1/inventory/{sku}/movements", headers=auth(till)).json()
+    ledger = client.get(f"/v1/inventory/{sku}/movements", headers=auth(till)).json()["items"]
     assert [(m["kind"], m["quantity"]) for m in ledger] == [("cycle_count", -2), ("receipt", 7)]
 
 

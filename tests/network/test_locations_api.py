@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from omnicanal.platform.actors import ChannelKind
 from omnicanal.platform.auth import create_api_key
+from omnicanal.platform.events import OutboxEvent
 from tests.builders import auth, make_key, make_location, make_product, receive
 
 LYON = (45.7640, 4.8357)
@@ -28,11 +31,14 @@ def test_a_store_is_opened_with_its_capabilities_and_channels(platform, client):
         "code": "LYON-01",
         "name": "Lyon Presqu'île",
         "kind": "store",
-        "address_line": "12 rue de la République",
-        "postcode": "69002",
-        "city": "Lyon",
-        "latitude": LYON[0],
-        "longitude": LYON[1],
+        "address": {
+            "line1": "12 rue de la République",
+            "postcode": "69002",
+            "city": "Lyon",
+            "country": "fr",
+            "latitude": LYON[0],
+            "longitude": LYON[1],
+        },
         "capabilities": {
             "sells_in_store": True,
             "click_and_collect": True,
@@ -45,6 +51,17 @@ def test_a_store_is_opened_with_its_capabilities_and_channels(platform, client):
 
     assert created.status_code == 201, created.text
     shown = client.get("/v1/locations/LYON-01", headers=auth(token)).json()
+    assert shown["address"] == {
+        "name": "",
+        "line1": "12 rue de la République",
+        "line2": "",
+        "postcode": "69002",
+        "city": "Lyon",
+        "region": "",
+        "country": "FR",
+        "latitude": LYON[0],
+        "longitude": LYON[1],
+    }
     assert shown["capabilities"] == {
         "sells_in_store": True,
         "ships": False,
@@ -56,6 +73,65 @@ def test_a_store_is_opened_with_its_capabilities_and_channels(platform, client):
         c["code"]: c["locations"] for c in client.get("/v1/channels", headers=auth(token)).json()
     }
     assert channels["web"] == ["LYON-01"]
+
+
+def test_the_flat_address_fields_of_earlier_releases_still_open_and_change_a_location(
+    platform, client
+):
+    """Deprecated input is read into ``address``; a PATCH changes the address fields it
+    gives and keeps the others; both shapes at once, a line2 (no column keeps it) or an
+    address without coordinates are refused and write nothing."""
+    token = admin_key(platform)
+    flat = {"code": "LYON-01", "name": "Lyon", "kind": "store", "city": "Lyon"}
+    created = client.post(
+        "/v1/locations",
+        json={**flat, "address_line": "1 rue Mercière", "latitude": LYON[0], "longitude": LYON[1]},
+        headers=auth(token),
+    )
+    moved = client.patch(
+        "/v1/locations/LYON-01",
+        json={"address": {"line1": "3 rue de la Poulaillerie", "postcode": "69002"}},
+        headers=auth(token),
+    )
+    renamed = client.patch(
+        "/v1/locations/LYON-01", json={"address_line": "5 quai Saint-Antoine"}, headers=auth(token)
+    )
+    refusals = [
+        client.post(
+            "/v1/locations", json={**flat, "code": "X", **body}, headers=auth(token)
+        ).status_code
+        for body in (
+            {"address": {"city": "Lyon", "latitude": 1, "longitude": 2}, "postcode": "69002"},
+            {"address": {"line2": "Bât. B", "latitude": 1, "longitude": 2}},
+            {"address": {"city": "Lyon"}},
+            {"address": {"country": "France", "latitude": 1, "longitude": 2}},
+        )
+    ]
+    refused_patch = client.patch(
+        "/v1/locations/LYON-01", json={"address": {"region": "Rhône"}}, headers=auth(token)
+    )
+
+    assert created.status_code == 201, created.text
+    assert moved.json()["address"] == {
+        **created.json()["address"],
+        "line1": "3 rue de la Poulaillerie",
+        "postcode": "69002",
+    }
+    assert renamed.json()["address"]["line1"] == "5 quai Saint-Antoine"
+    assert renamed.json()["address"]["city"] == "Lyon"
+    assert (refusals, refused_patch.status_code) == ([422, 422, 422, 422], 422)
+    with platform.db.reading() as session:
+        updates = session.scalars(
+            select(OutboxEvent.data).where(OutboxEvent.type == "network.location_updated")
+        ).all()
+    assert [(update["changed"], update["address"]["line1"]) for update in updates] == [
+        (["address_line", "postcode"], "3 rue de la Poulaillerie"),
+        (["address_line"], "5 quai Saint-Antoine"),
+    ]
+    page = client.get("/v1/locations", headers=auth(token)).json()["items"]
+    assert [(item["code"], item["address"]["line1"]) for item in page] == [
+        ("LYON-01", "5 quai Saint-Antoine")
+    ]
 
 
 def test_a_location_with_an_unknown_timezone_or_channel_is_refused(platform, client):
@@ -77,7 +153,7 @@ def test_a_location_with_an_unknown_timezone_or_channel_is_refused(platform, cli
         client.post("/v1/locations", json=body, headers=auth(token)).json()["code"]
         == "unknown_channel"
     )
-    assert client.get("/v1/locations", headers=auth(token)).json() == []
+    assert client.get("/v1/locations", headers=auth(token)).json()["items"] == []
 
 
 def test_bulk_availability_lists_the_nearest_stores_with_their_distance(platform, client):

@@ -85,6 +85,7 @@ def make_outlet(platform: Platform) -> None:
     from omnicanal.network import service as network
     from omnicanal.network.schemas import Capabilities, LocationIn
     from omnicanal.platform.actors import OPERATOR
+    from omnicanal.platform.address import Address
 
     with platform.db.transaction() as session:
         network.create_location(
@@ -93,8 +94,7 @@ def make_outlet(platform: Platform) -> None:
                 code="OUTLET",
                 name="Outlet Villefontaine",
                 kind="outlet",
-                latitude=45.61,
-                longitude=5.15,
+                address=Address(latitude=45.61, longitude=5.15),
                 capabilities=Capabilities(sells_in_store=True, ships=False),
                 channels=["web", "store"],
             ),

@@ -12,6 +12,7 @@ from omnicanal.network.schemas import Capabilities, LocationIn
 from omnicanal.orders import service as orders
 from omnicanal.orders.pickup import Exclusion, StoreHolding, exclusions, why_not_offered
 from omnicanal.platform.actors import OPERATOR
+from omnicanal.platform.address import Address
 from omnicanal.platform.wiring import Platform
 from tests.builders import make_location, make_product, receive
 
@@ -123,9 +124,7 @@ def open_store(
                 code=code,
                 name=f"Magasin {code.title()}",
                 kind=kind,
-                city="Lyon",
-                latitude=latitude,
-                longitude=longitude,
+                address=Address(city="Lyon", latitude=latitude, longitude=longitude),
                 capabilities=Capabilities(
                     sells_in_store=kind == "store",
                     ships=False,

@@ -205,7 +205,7 @@ def test_a_nul_byte_in_a_nested_free_form_text_is_invalid(platform, client, shop
         ("/v1/locations/LYON%0001", "path.code"),
         ("/v1/skus/CHEMISE%00", "path.code"),
         ("/v1/orders?customer_ref=cust%00omer", "query.customer_ref"),
-        ("/v1/carts?anonymous_id=anon%00", "query.anonymous_id"),
+        ("/v1/carts/lookup?anonymous_id=anon%00", "query.anonymous_id"),
     ],
 )
 def test_a_nul_byte_in_a_path_or_query_parameter_is_invalid(platform, client, shop, url, field):

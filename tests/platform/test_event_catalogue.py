@@ -311,7 +311,7 @@ def _trade(platform: Platform, client: TestClient) -> None:
         {"type": "identify", "userId": "u-a", "traits": {"loyalty_card": "FID1"}},
         {"type": "identify", "userId": "u-a", "traits": {"loyalty_card": "FID2"}},
     )
-    [review] = client.get("/v1/identity-reviews", headers=headers).json()
+    [review] = client.get("/v1/identity-reviews", headers=headers).json()["items"]
     with platform.db.transaction() as session:
         merging.decide_review(
             session, review_id=review["id"], decision=ReviewDecision.keep_apart, actor=OPERATOR

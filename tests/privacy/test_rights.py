@@ -317,9 +317,13 @@ def test_erasing_zoe_leaves_none_of_her_identifiers_or_names_in_any_table(
     assert after["delivery_address"] == {
         "name": "",
         "line1": "",
+        "line2": "",
         "postcode": "69002",
         "city": "Lyon",
+        "region": "",
         "country": "FR",
+        "latitude": None,
+        "longitude": None,
     }
     assert _profile_id(client, scene.privacy, email=CAMILLE_EMAIL) == scene.camille
     camille = client.get(

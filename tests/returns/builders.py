@@ -18,6 +18,7 @@ from omnicanal.network.schemas import Capabilities, LocationIn
 from omnicanal.orders import service as orders
 from omnicanal.orders.schemas import PaymentUpdateIn
 from omnicanal.platform.actors import OPERATOR
+from omnicanal.platform.address import Address
 from omnicanal.platform.wiring import Platform
 from omnicanal.returns.policy import ReturnPolicy
 from tests.builders import auth, make_key, make_location, make_product, receive
@@ -58,9 +59,7 @@ def make_warehouse(platform: Platform, code: str = "WH-CENTRE") -> None:
                 code=code,
                 name="Entrepôt Saran",
                 kind="warehouse",
-                city="Saran",
-                latitude=47.9030,
-                longitude=1.9093,
+                address=Address(city="Saran", latitude=47.9030, longitude=1.9093),
                 capabilities=Capabilities(ships=True, accepts_returns=True),
                 channels=["web", "app", "call_centre", "marketplace"],
             ),

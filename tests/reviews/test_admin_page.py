@@ -71,6 +71,23 @@ def test_the_queue_shows_the_waiting_reviews_oldest_first_in_french(platform, cl
     assert 'aria-label="5 étoiles sur 5"' in page.text
 
 
+def test_the_queue_pages_with_a_cursor_the_longest_wait_first(platform, client, shop, monkeypatch):
+    """One review a page: the dress first, the next page the jacket, with the way back to
+    the first page; a cursor the page did not make is a French 400."""
+    monkeypatch.setattr("omnicanal.web.admin.product_reviews.PAGE_SIZE", 1)
+
+    first = client.get(PAGE)
+    [following] = re.findall(r'href="([^"]*after=[^"]*)" rel="next"', first.text)
+    second = client.get(following.replace("&amp;", "&"))
+    forged = client.get(PAGE + "?page=2&after=c.nope")
+
+    assert "Superbe robe" in first.text and "Trop petite" not in first.text
+    assert "Trop petite" in second.text and "Superbe robe" not in second.text
+    assert "Page 2 sur 2" in second.text and "Première page" in second.text
+    assert 'rel="next"' not in second.text
+    assert forged.status_code == 400 and english_words(forged.text) == []
+
+
 @pytest.mark.parametrize(
     ("query", "shown", "hidden"),
     [

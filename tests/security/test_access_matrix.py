@@ -262,7 +262,7 @@ def test_a_store_key_reads_its_own_stores_ledger_only(world, client, key):
     """Its store's movements, never another's (403 location_forbidden when it asks)."""
     own, other = ("LYON-01", "PARIS-01") if key == "lyon" else ("PARIS-01", "LYON-01")
     token = world.keys[key]
-    rows = client.get(f"/v1/inventory/{world.jean}/movements", headers=auth(token)).json()
+    rows = client.get(f"/v1/inventory/{world.jean}/movements", headers=auth(token)).json()["items"]
     assert rows and {row["location"] for row in rows} == {own}
     refused = client.get(
         f"/v1/inventory/{world.jean}/movements", params={"location": other}, headers=auth(token)
@@ -273,7 +273,7 @@ def test_a_store_key_reads_its_own_stores_ledger_only(world, client, key):
 def test_first_party_head_office_style_keys_read_every_ledger_and_stock_stays_public(world, client):
     """The web key reads every location's movements; every key reads stock levels."""
     rows = client.get(f"/v1/inventory/{world.jean}/movements", headers=auth(world.keys["web"]))
-    assert {row["location"] for row in rows.json()} == {"LYON-01", "PARIS-01"}
+    assert {row["location"] for row in rows.json()["items"]} == {"LYON-01", "PARIS-01"}
     for key in ("lyon", "marketplace", "app"):
         stock = client.get(f"/v1/inventory/{world.jean}", headers=auth(world.keys[key]))
         assert {row["location"] for row in stock.json()["locations"]} >= {"LYON-01", "PARIS-01"}
@@ -282,7 +282,7 @@ def test_first_party_head_office_style_keys_read_every_ledger_and_stock_stays_pu
 @pytest.mark.parametrize("key", KEYS)
 def test_each_key_lists_the_fulfilments_of_the_table(world, client, key):
     """A store key its store's queue; a marketplace key its orders'; the others every one."""
-    listed = client.get("/v1/fulfilments", headers=auth(world.keys[key])).json()
+    listed = client.get("/v1/fulfilments", headers=auth(world.keys[key])).json()["items"]
     ids = {f["order_id"] for f in listed}
     orders = {kind for kind, order_id in world.orders.items() if order_id in ids}
     if key == "lyon":

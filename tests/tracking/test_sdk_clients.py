@@ -15,7 +15,7 @@ TIMEOUT = 60
 
 def _profile(live_server, headers, **identifier):
     response = httpx.get(
-        f"{live_server.url}/v1/profiles", params=identifier, headers=headers, timeout=TIMEOUT
+        f"{live_server.url}/v1/profiles/lookup", params=identifier, headers=headers, timeout=TIMEOUT
     )
     assert response.status_code == 200, response.text
     return response.json()
@@ -183,7 +183,7 @@ def test_an_sdk_with_a_wrong_write_key_is_told_so_and_nothing_is_stored(platform
     assert errors[0].code == "unknown_write_key"
     headers = profiles_key(platform)
     response = httpx.get(
-        f"{live_server.url}/v1/profiles",
+        f"{live_server.url}/v1/profiles/lookup",
         params={"anonymous_id": "c-x"},
         headers=headers,
         timeout=TIMEOUT,

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from omnicanal import __version__
 from omnicanal.analytics.api import router as analytics
+from omnicanal.api.tags import TAGS
 from omnicanal.bootstrap import build_platform
 from omnicanal.carts.api import router as carts
 from omnicanal.customers.api import cart_router as profile_carts
@@ -30,10 +31,11 @@ from omnicanal.orders.api import fulfilment_router as fulfilment_work
 from omnicanal.orders.api import router as orders
 from omnicanal.platform import migrate
 from omnicanal.platform.events import OutboxEvent
-from omnicanal.platform.http import openapi, problems
+from omnicanal.platform.http import docs, openapi, problems
 from omnicanal.platform.http.deps import PlatformDep, bounded_parameters
 from omnicanal.platform.http.headers import SecurityHeaders
 from omnicanal.platform.http.limits import BodyLimit
+from omnicanal.platform.http.ratelimit import RateLimiter, RateLimitHeaders
 from omnicanal.platform.wiring import Platform
 from omnicanal.pricing.api import products_router as products
 from omnicanal.pricing.api import router as pricing
@@ -51,6 +53,9 @@ retry with the same key returns the first answer and writes nothing more. Errors
 RFC 9457 problem documents with a machine-readable `code`; each operation lists the ones it
 can answer. Inputs are bounded (text length, no NUL, quantities, amounts, dates between 1900
 and 2200, a 1 MiB body): what falls outside is a 4xx problem, never a partial write.
+Each key has a rate (requests a minute, in bursts of ten seconds' worth): every answer
+carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; past the rate, a 429
+`rate_limited` problem with `Retry-After` (seconds), and nothing is done.
 """
 # The largest REST request body; the tracking API has its own (tracking_max_batch_bytes).
 MAX_BODY_BYTES = 1_048_576
@@ -75,10 +80,20 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        openapi_tags=TAGS,
+        # Operation ids a generated client reads well: reserve_stock -> reserveStock.
+        generate_unique_id_function=openapi.operation_id,
+        # Served from this installation, not a CDN (platform/http/docs.py).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.platform = platform
+    # Each process counts its keys' requests on its own (see platform/http/ratelimit.py).
+    app.state.rate_limiter = RateLimiter(default_per_minute=platform.settings.rate_limit_per_minute)
     problems.install(app)
+    docs.install(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RateLimitHeaders)
     if platform.settings.cors_origins:
         # Browsers of the listed origins only; credentials travel in headers, never cookies.
         app.add_middleware(
@@ -136,7 +151,7 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
     install_web(app)
 
     @app.get("/healthz", tags=["platform"])
-    def healthz(platform: PlatformDep) -> dict[str, Any]:
+    def health_check(platform: PlatformDep) -> dict[str, Any]:
         """Liveness and readiness: the database answers; the outbox backlog."""
         with platform.db.reading() as session:
             session.execute(text("SELECT 1"))

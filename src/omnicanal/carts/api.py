@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from omnicanal.carts import service
-from omnicanal.carts.schemas import CartIn, CartLineIn, CartOut, CouponIn, MergeIn, QuantityIn
+from omnicanal.carts.schemas import (
+    CartIn,
+    CartLineIn,
+    CartOut,
+    CartStatus,
+    CouponIn,
+    MergeIn,
+    QuantityIn,
+)
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.paging import Paging
 from omnicanal.platform.http.problems import responses
+from omnicanal.platform.paging import Page
 from omnicanal.platform.wiring import Platform
 
 router = APIRouter(prefix="/v1", tags=["carts"])
@@ -59,7 +69,32 @@ def create_cart(
     )
 
 
-@router.get("/carts", response_model=CartOut, responses=responses(404))
+@router.get("/carts", response_model=Page[CartOut], responses=responses())
+def list_carts(
+    session: ReadSession,
+    paging: Paging,
+    status: CartStatus | None = None,
+    customer_ref: Annotated[str | None, Query(max_length=200)] = None,
+    channel: Annotated[str | None, Query(max_length=50)] = None,
+    actor: Actor = scope("carts:read"),
+):
+    """Carts by status, customer or channel, unpriced (read one to price it): the carts of
+    the key's channel (a store key: its store's; a marketplace has none, 403
+    ``cart_forbidden``). Newest first, or with ``updated_since`` those changed since then,
+    oldest change first."""
+    return service.list_carts(
+        session,
+        status=status.value if status else None,
+        customer_ref=customer_ref,
+        channel=channel,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
+        actor=actor,
+    )
+
+
+@router.get("/carts/lookup", response_model=CartOut, responses=responses(404))
 def find_open_cart(
     session: ReadSession,
     customer_ref: str | None = None,

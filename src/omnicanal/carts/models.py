@@ -18,6 +18,7 @@ class Cart(Base):
 
     __tablename__ = "carts"
     __table_args__ = (
+        Index("ix_carts_changed", "updated_at"),
         Index("ix_carts_customer_open", "customer_ref", "status", "updated_at"),
         Index("ix_carts_anonymous_open", "anonymous_id", "status", "updated_at"),
     )
@@ -36,7 +37,8 @@ class Cart(Base):
     # The store whose key opened it, for a till's cart
     location_code: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # onupdate: every ORM or Core write moves the change time a connector syncs from
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class CartLine(Base):

@@ -76,7 +76,7 @@ class CartLineOut(BaseModel):
 
 class CartOut(BaseModel):
     """A cart with its lines priced live for the asking channel (``priced`` is empty when
-    the cart has no lines)."""
+    the cart has no lines, and in a list: read the cart to price it)."""
 
     id: str
     status: CartStatus

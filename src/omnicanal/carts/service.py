@@ -47,14 +47,15 @@ from omnicanal.carts.events import (
 from omnicanal.carts.models import Cart, CartLine
 from omnicanal.carts.schemas import CartIn, CartLineIn, CartLineOut, CartOut, MergeIn, QuantityIn
 from omnicanal.catalog import service as catalog
-from omnicanal.platform.access import Owner
+from omnicanal.platform.access import Owner, is_privileged
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import NO_SYNC
 from omnicanal.platform.events import record_event
+from omnicanal.platform.paging import DEFAULT_LIMIT, Page, page_of
 from omnicanal.pricing import service as pricing
 from omnicanal.pricing.errors import InvalidQuantity
-from omnicanal.pricing.schemas import MAX_QUANTITY
+from omnicanal.pricing.schemas import MAX_QUANTITY, PricedCart
 
 OPEN = "open"
 
@@ -90,6 +91,10 @@ def cart_out(
             at=at,
             drop_invalid_coupons=True,
         )
+    return _shaped(cart, lines, priced)
+
+
+def _shaped(cart: Cart, lines: Sequence[CartLine], priced: PricedCart | None) -> CartOut:
     return CartOut(
         id=cart.id,
         status=cart.status,
@@ -241,6 +246,58 @@ def get_cart(
     """
     cart = _load(session, cart_id, actor=actor)
     return cart_out(session, cart, channel=channel, at=at, with_prices=with_prices)
+
+
+def list_carts(
+    session: Session,
+    *,
+    status: str | None = None,
+    customer_ref: str | None = None,
+    channel: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+    updated_since: datetime | None = None,
+    actor: Actor | None = None,
+) -> Page[CartOut]:
+    """A page of carts, filtered: newest first, or with ``updated_since`` those changed
+    since then, oldest change first (platform/paging.py). Unpriced (``priced`` is None): a
+    cart is priced for the asking channel when read alone.
+
+    With ``actor``: the carts its channel opened (a store key: at its store); a marketplace
+    has none (``cart_forbidden``). Unlike one cart's read, a customer's cart opened by
+    another channel stays out: a channel syncs its own carts.
+    """
+    query = select(Cart)
+    if actor is not None:
+        access.check_open_cart(actor)
+        if not is_privileged(actor):
+            query = query.where(Cart.channel == actor.channel)
+            if actor.location_code is not None:
+                query = query.where(Cart.location_code == actor.location_code)
+    if status is not None:
+        query = query.where(Cart.status == status)
+    if customer_ref is not None:
+        query = query.where(Cart.customer_ref == customer_ref)
+    if channel is not None:
+        query = query.where(Cart.channel == channel)
+    paged = page_of(
+        session,
+        query,
+        key=Cart.id,
+        changed=Cart.updated_at,
+        limit=limit,
+        starting_after=starting_after,
+        updated_since=updated_since,
+    )
+    lines: dict[str, list[CartLine]] = {cart.id: [] for cart in paged.rows}
+    if lines:
+        for line in session.scalars(
+            select(CartLine)
+            .where(CartLine.cart_id.in_(list(lines)))
+            .order_by(CartLine.cart_id, CartLine.position)
+        ):
+            lines[line.cart_id].append(line)
+    return paged.page([_shaped(cart, lines[cart.id], None) for cart in paged.rows])
 
 
 def find_open_cart(

@@ -108,8 +108,6 @@ def change_product(
     )
     for name in changed_fields:
         setattr(product, name, fields[name])
-    if changed_fields:
-        product.updated_at = now
 
     rows = {
         row.sku: row
@@ -154,6 +152,9 @@ def change_product(
         new_gtins.update({variant.sku: variant.gtin for variant in added if variant.gtin})
     _check_gtins(session, new_gtins)
 
+    if changed_fields or updates or added:
+        # A variant's change moves its product too: a sync of products meets a new size.
+        product.updated_at = now
     for sku, differing in sorted(updates.items()):
         for name, value in differing.items():
             setattr(rows[sku], name, value)

@@ -2,8 +2,9 @@
 
 Pages follow (product code, SKU), so a product's variants come together and a cursor is the
 last row's pair; a change made while an export runs never repeats or skips a row before it.
-``since`` keeps the variants whose product or own fields changed from that moment, and
-those the caller names (pricing adds the SKUs whose price changed).
+``since`` keeps the variants whose product or own fields changed from that moment (a product
+changes with any of its variants, so a new size brings its siblings), and those the caller
+names (pricing adds the SKUs whose price changed).
 """
 
 from __future__ import annotations

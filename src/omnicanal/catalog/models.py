@@ -25,7 +25,8 @@ class Product(Base):
     brand: Mapped[str] = mapped_column(String(100), default="")
     description: Mapped[str] = mapped_column(String(2000), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    # When its own fields last changed (not its variants'): what an export since a moment reads.
+    # When its own fields or one of its variants last changed (not its prices, which are
+    # pricing's): what a products sync and an export since a moment read.
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 

@@ -20,6 +20,12 @@ from omnicanal.catalog.errors import (
 from omnicanal.catalog.events import ProductCreated
 from omnicanal.catalog.gtin import canonical_gtin, gtin_forms, is_valid_gtin
 
+# The catalogue's lists (products, variants) and the variant of a scanned code, re-exported here.
+from omnicanal.catalog.listing import find_variant_item as find_variant_item
+from omnicanal.catalog.listing import product_out
+from omnicanal.catalog.listing import product_page as product_page
+from omnicanal.catalog.listing import variant_page as variant_page
+
 # What other modules read of the catalog (frozen refs, batch lookups), re-exported here.
 from omnicanal.catalog.lookups import ProductRef as ProductRef
 from omnicanal.catalog.lookups import VariantRef as VariantRef
@@ -33,7 +39,7 @@ from omnicanal.catalog.lookups import resolve_skus
 from omnicanal.catalog.lookups import variants_by_id as variants_by_id
 from omnicanal.catalog.lookups import variants_of_products as variants_of_products
 from omnicanal.catalog.models import Product, Variant
-from omnicanal.catalog.schemas import ProductIn, ProductOut, VariantOut
+from omnicanal.catalog.schemas import ProductIn, ProductOut
 from omnicanal.catalog.search import ProductMatch as ProductMatch
 from omnicanal.catalog.search import find_products_by_name as find_products_by_name
 from omnicanal.platform.actors import Actor
@@ -117,7 +123,7 @@ def create_products(
         ]
         session.add_all(variants)
         session.flush()
-        out = _product_out(product, variants)
+        out = product_out(product, variants)
         record_event(
             session,
             ProductCreated(code=product.code, skus=[v.sku for v in variants]),
@@ -125,28 +131,6 @@ def create_products(
         )
         created.append(out)
     return created
-
-
-def _product_out(product: Product, variants: Sequence[Variant]) -> ProductOut:
-    return ProductOut(
-        id=product.id,
-        code=product.code,
-        name=product.name,
-        category=product.category,
-        brand=product.brand,
-        description=product.description,
-        created_at=product.created_at,
-        variants=[
-            VariantOut(
-                sku=v.sku,
-                gtin=v.gtin,
-                size=v.size,
-                colour=v.colour,
-                active=v.active,
-            )
-            for v in variants
-        ],
-    )
 
 
 def get_product(session: Session, *, code: str) -> ProductOut:
@@ -159,7 +143,7 @@ def get_product(session: Session, *, code: str) -> ProductOut:
             select(Variant).where(Variant.product_id == product.id).order_by(Variant.sku)
         )
     )
-    return _product_out(product, variants)
+    return product_out(product, variants)
 
 
 def product_names(session: Session, skus: Iterable[str]) -> dict[str, str]:

@@ -102,6 +102,14 @@ def keys_create(
             "key holds; default: the channel's usual set. 'omnicanal keys scopes' lists them.",
         ),
     ] = None,
+    rate: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Requests a minute this key may send (0: no limit); default: the platform's "
+            "(OMNICANAL_RATE_LIMIT_PER_MINUTE).",
+        ),
+    ] = None,
 ) -> None:
     """Create an API key and print its secret (shown once)."""
     from omnicanal.network import service as network
@@ -118,6 +126,7 @@ def keys_create(
                 name=name or f"{channel.value} key",
                 scopes=scope,
                 location=place,
+                requests_per_minute=rate,
             )
     except DomainError as error:
         raise fail(error) from error
@@ -126,12 +135,20 @@ def keys_create(
     table.add_row("channel", key.channel)
     table.add_row("store", key.location_code or "-")
     table.add_row("scopes", " ".join(key.scopes))
+    table.add_row("rate", _rate(key.requests_per_minute, platform.settings.rate_limit_per_minute))
     table.add_row("secret", f"[bold]{token}[/bold]")
     console.print(table)
     console.print("Send it as 'Authorization: Bearer <secret>'. It is not shown again.")
 
 
 KeyId = Annotated[str, typer.Argument(help="The key's id (see 'keys list')")]
+
+
+def _rate(own: int | None, default: int) -> str:
+    """A key's rate as 'keys list' shows it: its own, or the platform's default."""
+    rate = default if own is None else own
+    shown = "no limit" if rate == 0 else f"{rate}/min"
+    return f"{shown} (default)" if own is None else shown
 
 
 @keys_app.command("scopes")
@@ -165,7 +182,7 @@ def _key_secret_table(key: ApiKey, token: str) -> Table:
 def keys_list(
     all_keys: Annotated[bool, typer.Option("--all", help="Revoked keys too")] = False,
 ) -> None:
-    """List the API keys: channel, store, scopes, created, last used (never their secrets)."""
+    """List the API keys: channel, store, rate, created, last used (never their secrets)."""
     from omnicanal.platform.auth import list_api_keys
 
     platform = build_platform()
@@ -173,11 +190,14 @@ def keys_list(
     with platform.db.reading() as session:
         keys = list_api_keys(session, include_revoked=all_keys)
     platform.close()
+    default_rate = platform.settings.rate_limit_per_minute
 
     def when(moment: datetime | None) -> str:
         return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
 
-    table = Table("key id", "name", "channel", "store", "prefix", "created", "last used", "revoked")
+    table = Table(
+        "key id", "name", "channel", "store", "prefix", "rate", "created", "last used", "revoked"
+    )
     for key in keys:
         table.add_row(
             key.id,
@@ -185,12 +205,59 @@ def keys_list(
             key.channel,
             key.location_code or "-",
             key.prefix,
+            _rate(key.requests_per_minute, default_rate),
             when(key.created_at),
             when(key.last_used_at),
             when(key.revoked_at),
         )
     console.print(table)
     console.print("Times are UTC.")
+
+
+@keys_app.command("rate")
+def keys_rate(
+    key_id: KeyId,
+    rate: Annotated[
+        str,
+        typer.Argument(
+            metavar="N|default",
+            help="Requests a minute (0: no limit), or 'default' for the platform's rate",
+        ),
+    ],
+) -> None:
+    """Set how many requests a minute a key may send; the API applies it at the key's next
+    request. Past it, the key is answered 429 with Retry-After."""
+    from omnicanal.platform import audit
+    from omnicanal.platform.actors import OPERATOR
+    from omnicanal.platform.auth import set_api_key_rate
+    from omnicanal.platform.errors import InvalidInput
+
+    platform = build_platform()
+    migrate.prepare(platform.db)
+    try:
+        if rate.strip().lower() == "default":
+            own = None
+        elif rate.strip().isdigit():
+            own = int(rate)
+        else:
+            raise InvalidInput(
+                f"The rate is a whole number of requests a minute or 'default', not {rate!r}.",
+                field="rate",
+            )
+        with platform.db.transaction() as session:
+            set_api_key_rate(session, key_id=key_id, requests_per_minute=own)
+            audit.record(
+                session,
+                actor=OPERATOR,
+                operation=f"api_key:{key_id}:rate",
+                body={"requests_per_minute": own},
+            )
+    except DomainError as error:
+        raise fail(error) from error
+    finally:
+        platform.close()
+    shown = _rate(own, platform.settings.rate_limit_per_minute)
+    console.print(f"key [bold]{key_id}[/bold]: {shown}")
 
 
 @keys_app.command("revoke")

@@ -1,6 +1,7 @@
 """``omnicanal webhooks``: the endpoints subscribed to events (list, add, remove, rotate their
-secret), an endpoint's deliveries and dead-letter list, and their replay. The operator acts
-as head office; every change is in the audit log."""
+secret), an endpoint's deliveries and dead-letter list, and their replay. ``add --format
+segment --write-key …`` forwards the events to a Segment-compatible tracking API instead.
+The operator acts as head office; every change is in the audit log."""
 
 from __future__ import annotations
 
@@ -68,7 +69,16 @@ def list_endpoints() -> None:
     """The endpoints, newest first: what they follow, whether they receive, what waits."""
     page = _run(lambda s, _: service.list_endpoints(s, actor=OPERATOR, limit=service.MAX_PAGE))
     table = Table(title="Webhook endpoints")
-    for column in ("id", "url", "follows", "state", "pending", "dead", "failing since (UTC)"):
+    for column in (
+        "id",
+        "url",
+        "format",
+        "follows",
+        "state",
+        "pending",
+        "dead",
+        "failing since (UTC)",
+    ):
         table.add_column(column)
     for item in page.items:
         state = (
@@ -79,6 +89,7 @@ def list_endpoints() -> None:
         table.add_row(
             item.id,
             item.url,
+            item.format,
             " ".join(item.event_types),
             state,
             str(item.pending),
@@ -95,10 +106,29 @@ def add(
         list[str], typer.Option("--event", help="An event type, 'order.*' or '*' (repeatable)")
     ],
     description: Annotated[str, typer.Option(help="What it is for")] = "",
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="standard (signed webhooks) or segment (Segment track messages posted to "
+            "URL/v1/batch)",
+        ),
+    ] = "standard",
+    write_key: Annotated[
+        str | None, typer.Option("--write-key", help="A segment endpoint's write key")
+    ] = None,
 ) -> None:
     """Subscribe an endpoint to event types; print its signing secret (shown once)."""
     try:
-        data = EndpointIn(url=url, event_types=event, description=description)
+        data = EndpointIn.model_validate(
+            {
+                "url": url,
+                "event_types": event,
+                "description": description,
+                "format": format,
+                "write_key": write_key,
+            }
+        )
     except ValueError as error:
         console.print(f"[red]error[/red] [bold]validation_error[/bold]: {error}")
         raise typer.Exit(code=2) from error
@@ -113,6 +143,12 @@ def add(
     table.add_row("endpoint id", made.id)
     table.add_row("url", made.url)
     table.add_row("follows", " ".join(made.event_types))
+    if made.secret is None:
+        table.add_row("format", made.format)
+        table.add_row("write key", made.write_key_prefix or "")
+        console.print(table)
+        console.print("Events are forwarded as Segment track messages (docs/webhooks.md).")
+        return
     table.add_row("secret", f"[bold]{made.secret}[/bold]")
     console.print(table)
     console.print(

@@ -16,6 +16,7 @@ from omnicanal.customers.schemas import (
     CustomerMetrics,
     ExplainOut,
     ProfileOut,
+    ProfileSummaryOut,
     ReviewDecisionIn,
     ReviewOut,
     TimelinePage,
@@ -25,22 +26,68 @@ from omnicanal.customers.schemas import (
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Moment
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.paging import Paging
 from omnicanal.platform.http.problems import responses
+from omnicanal.platform.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, Page
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 cart_router = APIRouter(prefix="/v1", tags=["carts"])
 """A person's open cart, found through every identifier of their profile."""
 TimelineLimit = Annotated[int, Query(ge=1, le=200, description="Timeline entries to include")]
+Phone = Annotated[str | None, Query(description="Any usual form: 06 12 34 56 78, +33612345678...")]
 
 
-@router.get("/profiles", response_model=ProfileOut, responses=responses(404, 409))
+def _identifiers(**values: str | None) -> dict[IdentifierKind, str]:
+    """The identifiers a request names, by kind (the query parameters of the same names)."""
+    return {IdentifierKind(kind): value for kind, value in values.items() if value is not None}
+
+
+@router.get("/profiles", response_model=Page[ProfileSummaryOut], responses=responses())
+def list_profiles(
+    session: ReadSession,
+    platform: PlatformDep,
+    paging: Paging,
+    recognised: Annotated[
+        bool | None, Query(description="Only the known people (true) or the visitors (false)")
+    ] = None,
+    email: str | None = None,
+    phone: Phone = None,
+    loyalty_card: str | None = None,
+    user_id: str | None = None,
+    anonymous_id: str | None = None,
+    device_id: str | None = None,
+    external_id: str | None = None,
+    actor: Actor = scope("profiles:read"),
+):
+    """The people, newest first, or by change time with ``updated_since`` (traits,
+    identifiers, household, merges): one summary each, a merged profile inside the one it
+    joined. An identifier narrows the page to the person carrying it (none when it is
+    unknown or shared). One person's 360° view by an identifier: ``/v1/profiles/lookup``."""
+    return service.list_profiles(
+        session,
+        region=platform.settings.phone_region,
+        recognised=recognised,
+        identifiers=_identifiers(
+            email=email,
+            phone=phone,
+            loyalty_card=loyalty_card,
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            device_id=device_id,
+            external_id=external_id,
+        ),
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
+    )
+
+
+@router.get("/profiles/lookup", response_model=ProfileOut, responses=responses(404, 409))
 def lookup_profile(
     session: ReadSession,
     platform: PlatformDep,
     email: str | None = None,
-    phone: Annotated[
-        str | None, Query(description="Any usual form: 06 12 34 56 78, +33612345678...")
-    ] = None,
+    phone: Phone = None,
     loyalty_card: str | None = None,
     user_id: str | None = None,
     anonymous_id: str | None = None,
@@ -51,19 +98,15 @@ def lookup_profile(
 ):
     """The profile carrying one identifier; 409 ``identifier_shared`` names the people
     sharing it (a household landline, a store tablet)."""
-    given = {
-        kind: value
-        for kind, value in {
-            IdentifierKind.email: email,
-            IdentifierKind.phone: phone,
-            IdentifierKind.loyalty_card: loyalty_card,
-            IdentifierKind.user_id: user_id,
-            IdentifierKind.anonymous_id: anonymous_id,
-            IdentifierKind.device_id: device_id,
-            IdentifierKind.external_id: external_id,
-        }.items()
-        if value is not None
-    }
+    given = _identifiers(
+        email=email,
+        phone=phone,
+        loyalty_card=loyalty_card,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        device_id=device_id,
+        external_id=external_id,
+    )
     if len(given) != 1:
         raise InvalidIdentifierValue(
             "Look a profile up by exactly one identifier (email, phone, loyalty_card, user_id, "
@@ -92,12 +135,28 @@ def get_profile(
 def profile_timeline(
     profile_id: str,
     session: ReadSession,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="How many items at most on this page")
+    ] = DEFAULT_LIMIT,
+    starting_after: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, description="The next_cursor of the previous page"),
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            deprecated=True,
+            max_length=MAX_CURSOR_LENGTH,
+            description="The former name of starting_after",
+        ),
+    ] = None,
     actor: Actor = scope("profiles:read"),
 ):
-    """The profile's timeline, newest first, one page at a time."""
-    return service.timeline(session, profile_id=profile_id, limit=limit, cursor=cursor)
+    """The profile's timeline, newest first (by when each event happened), one page at a
+    time. An append-only log: it has no ``updated_since``."""
+    return service.timeline(
+        session, profile_id=profile_id, limit=limit, starting_after=starting_after or cursor
+    )
 
 
 @router.get("/profiles/{profile_id}/explain", response_model=ExplainOut, responses=responses(404))
@@ -140,15 +199,24 @@ def customer_metrics(
     return service.metrics(session, since=since)
 
 
-@router.get("/identity-reviews", response_model=list[ReviewOut], responses=responses())
-def identity_reviews(
+@router.get("/identity-reviews", response_model=Page[ReviewOut], responses=responses())
+def list_identity_reviews(
     session: ReadSession,
-    status: Annotated[str | None, Query(description="open, merged or kept_apart")] = "open",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    paging: Paging,
+    status: Annotated[
+        str | None, Query(pattern=r"^(open|merged|kept_apart)$", description="Default: open")
+    ] = "open",
     actor: Actor = scope("profiles:read"),
 ):
-    """The review queue: identity conflicts and probable matches, oldest first."""
-    return service.list_reviews(session, status=status, limit=limit)
+    """The review queue: identity conflicts and probable matches, newest first; with
+    ``updated_since``, by change time (a review changes when it is decided), oldest first."""
+    return service.review_page(
+        session,
+        status=status,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
+    )
 
 
 @router.post(
@@ -177,7 +245,7 @@ def decide_identity_review(
 
 
 @cart_router.get("/profiles/{profile_id}/cart", response_model=CartOut, responses=responses(404))
-def profile_cart(
+def get_profile_cart(
     profile_id: str,
     session: ReadSession,
     actor: Actor = scope("carts:read"),

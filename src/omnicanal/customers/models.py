@@ -36,6 +36,7 @@ class Profile(Base):
     """One person (or one anonymous visitor) as omnicanal knows them."""
 
     __tablename__ = "profiles"
+    __table_args__ = (Index("ix_profiles_changed", "updated_at"),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     root_id: Mapped[str] = mapped_column(String(26), index=True)
@@ -44,6 +45,8 @@ class Profile(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     first_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+    """When the profile, its traits or identifiers last changed (touched by the service)."""
 
 
 class ProfileIdentifier(Base):
@@ -189,6 +192,11 @@ class IdentityReview(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(100))
+
+    @property
+    def updated_at(self) -> datetime:
+        """When the review last changed: its decision, else its opening (it changes once)."""
+        return self.decided_at or self.created_at
 
 
 class ProfileSeparation(Base):

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnicanal.platform.bounds import RequestModel
+from omnicanal.platform.paging import Page
 
 
 class IdentifierOut(BaseModel):
@@ -108,9 +109,30 @@ class TimelineEventOut(BaseModel):
     properties: dict[str, Any]
 
 
-class TimelinePage(BaseModel):
-    items: list[TimelineEventOut]
-    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page")
+class TimelinePage(Page[TimelineEventOut]):
+    """A page of a profile's timeline, newest first; ``next_cursor`` reads the older ones."""
+
+
+class ProfileSummaryOut(BaseModel):
+    """One person in the list of profiles: what a connector keeps of them, read cheaply
+    (the 360° view is ``GET /v1/profiles/{id}``)."""
+
+    id: str
+    recognised: bool
+    email: str | None = Field(description="The one seen last, if any (not a shared one)")
+    phone: str | None = Field(description="E.164; the one seen last, if any (not a shared one)")
+    loyalty_card: str | None
+    user_id: str | None
+    first_name: str | None
+    last_name: str | None
+    merged_profile_ids: list[str] = Field(
+        description="The profiles merged into this one (a connector forgets its copies)"
+    )
+    created_at: datetime
+    last_seen_at: datetime | None
+    updated_at: datetime = Field(
+        description="When its traits, identifiers, household or merges last changed"
+    )
 
 
 class ProfileOut(BaseModel):
@@ -189,6 +211,7 @@ class ReviewOut(BaseModel):
     created_at: datetime
     decided_at: datetime | None
     decided_by: str | None
+    updated_at: datetime = Field(description="When it was decided, else when it was opened")
 
 
 class ReviewDecision(StrEnum):

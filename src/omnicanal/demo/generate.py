@@ -27,6 +27,7 @@ from omnicanal.inventory.service import StockCount
 from omnicanal.network import service as network
 from omnicanal.network.schemas import Capabilities, LocationIn, LocationKind
 from omnicanal.platform.actors import OPERATOR, ChannelKind
+from omnicanal.platform.address import Address
 from omnicanal.platform.auth import create_api_key
 from omnicanal.pricing import products as priced
 
@@ -102,12 +103,14 @@ def _location_in(site: Site) -> LocationIn:
         code=site.code,
         name=site.name,
         kind=LocationKind.warehouse if site.is_warehouse else LocationKind.store,
-        address_line=site.address_line,
-        postcode=site.postcode,
-        city=site.city,
-        country="FR",
-        latitude=site.latitude,
-        longitude=site.longitude,
+        address=Address(
+            line1=site.address_line,
+            postcode=site.postcode,
+            city=site.city,
+            country="FR",
+            latitude=site.latitude,
+            longitude=site.longitude,
+        ),
         timezone=TIMEZONE,
         capabilities=Capabilities(
             sells_in_store=not site.is_warehouse,

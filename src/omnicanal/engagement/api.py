@@ -24,6 +24,7 @@ from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Moment
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
 from omnicanal.platform.http.problems import responses
+from omnicanal.platform.paging import MAX_CURSOR_LENGTH
 
 __all__ = ["router", "watches_router"]
 
@@ -112,12 +113,24 @@ def list_messages(
     kind: Kind = None,
     profile_id: str | None = None,
     since: Moment | None = None,
-    after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Limit = 50,
+    starting_after: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, description="The next_cursor of the previous page"),
+    ] = None,
+    after: Annotated[
+        str | None,
+        Query(
+            deprecated=True,
+            max_length=MAX_CURSOR_LENGTH,
+            description="The former name of starting_after",
+        ),
+    ] = None,
     actor: Actor = scope("engagement:read"),
 ):
-    """Messages, newest first: planned, sent, withheld or withdrawn (with the reason's code),
-    failed; of a trigger kind, a person, since a moment."""
+    """Messages, newest first (by when they were planned): planned, sent, withheld or
+    withdrawn (with the reason's code), failed; of a trigger kind, a person, since a
+    moment."""
     return messages.message_page(
         session,
         actor=actor,
@@ -125,7 +138,7 @@ def list_messages(
         kind=kind,
         profile_id=profile_id,
         since=since,
-        after=after,
+        starting_after=starting_after or after,
         limit=limit,
     )
 

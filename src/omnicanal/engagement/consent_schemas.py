@@ -133,7 +133,10 @@ class ConsentsOut(BaseModel):
     profile_id: str
     current: list[ConsentStateOut]
     ledger: list[ConsentEntryOut]
-    next_cursor: str | None = Field(description="Pass as 'cursor' for the next page")
+    has_more: bool = Field(description="More ledger lines follow this page")
+    next_cursor: str | None = Field(
+        description="Pass as starting_after for the next page (null on the last page)"
+    )
 
 
 class ConsentsRecordedOut(BaseModel):

@@ -95,7 +95,7 @@ def consents_of(
     customer_ref: str | None = None,
     at: datetime | None = None,
     limit: int = 50,
-    cursor: str | None = None,
+    starting_after: str | None = None,
 ) -> ConsentsOut:
     """The person's current consent (as of ``at``, now by default) and a page of their
     ledger, newest first."""
@@ -107,11 +107,12 @@ def consents_of(
                 f"Ask as of a moment between the years {MIN_YEAR} and {MAX_YEAR}.", field="at"
             ) from None
     root = _person(session, actor, profile_id=profile_id, customer_ref=customer_ref, region=region)
-    page = consents.history(session, root, limit=limit, cursor=cursor)
+    page = consents.history(session, root, limit=limit, starting_after=starting_after)
     return ConsentsOut(
         profile_id=root,
         current=_current(session, root, at=at),
         ledger=[_entry_out(entry) for entry in page.entries],
+        has_more=page.has_more,
         next_cursor=page.next_cursor,
     )
 

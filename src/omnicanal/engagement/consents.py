@@ -118,6 +118,7 @@ class ConsentHistory:
 
     profile_id: str
     entries: list[ConsentRecord]
+    has_more: bool
     next_cursor: str | None
 
 
@@ -265,18 +266,19 @@ def _read_cursor(cursor: str) -> tuple[datetime, str]:
         at, entry_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return check_moment(datetime.fromisoformat(at)), entry_id
     except (ValueError, UnicodeDecodeError):
-        raise InvalidCursor("This cursor is not one we gave.", field="cursor") from None
+        raise InvalidCursor("This cursor is not one we gave.", field="starting_after") from None
 
 
 def history(
-    session: Session, profile_id: str, *, limit: int = 50, cursor: str | None = None
+    session: Session, profile_id: str, *, limit: int = 50, starting_after: str | None = None
 ) -> ConsentHistory:
     """The person's ledger, newest first (by when each answer was given), ``limit`` lines at
-    a time; :class:`UnknownProfile` when there is nobody."""
+    a time (``starting_after``: the previous page's ``next_cursor``); :class:`UnknownProfile`
+    when there is nobody."""
     ids = person_profile_ids(session, profile_id)
     query = select(ConsentEntry).where(ConsentEntry.profile_id.in_(ids))
-    if cursor:
-        at, entry_id = _read_cursor(cursor)
+    if starting_after:
+        at, entry_id = _read_cursor(starting_after)
         query = query.where(
             or_(
                 ConsentEntry.occurred_at < at,
@@ -294,6 +296,7 @@ def history(
     return ConsentHistory(
         profile_id=ids[0],
         entries=[record_of(row) for row in rows],
+        has_more=more,
         next_cursor=_cursor(rows[-1]) if more and rows else None,
     )
 

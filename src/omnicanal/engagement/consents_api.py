@@ -20,6 +20,7 @@ from omnicanal.engagement.consents import MAX_PAGE
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
 from omnicanal.platform.http.problems import responses
+from omnicanal.platform.paging import MAX_CURSOR_LENGTH
 
 __all__ = ["router"]
 
@@ -39,8 +40,17 @@ def read_consents(
         datetime | None, Query(description="The consent as it stood then (default: now)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    starting_after: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, description="The next_cursor of the previous page"),
+    ] = None,
     cursor: Annotated[
-        str | None, Query(max_length=200, description="next_cursor of the previous page")
+        str | None,
+        Query(
+            deprecated=True,
+            max_length=MAX_CURSOR_LENGTH,
+            description="The former name of starting_after",
+        ),
     ] = None,
     actor: Actor = scope("consents:read"),
 ):
@@ -57,7 +67,7 @@ def read_consents(
         customer_ref=customer_ref,
         at=at,
         limit=limit,
-        cursor=cursor,
+        starting_after=starting_after or cursor,
     )
 
 

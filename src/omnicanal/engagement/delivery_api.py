@@ -35,6 +35,7 @@ from omnicanal.engagement.delivery.webhook import BadSignature, verify
 from omnicanal.engagement.errors import UnknownMessage
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.http.deps import PlatformDep, write
+from omnicanal.platform.http.openapi import FEEDBACK_TOKEN, WEBHOOK_SIGNATURE
 from omnicanal.platform.http.problems import responses
 
 __all__ = ["router"]
@@ -46,8 +47,12 @@ _BREVO_BATCH = TypeAdapter[Any](BrevoBatch)
 _REPORT = TypeAdapter(WebhookReportIn)
 
 
-def _body_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+def _body_schema(schema: dict[str, Any], *, credential: str) -> dict[str, Any]:
+    """The OpenAPI of a report: its body, and the provider's credential (no API key)."""
+    return {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+        "security": [{credential: []}],
+    }
 
 
 def _document(body: bytes) -> Any:
@@ -90,7 +95,8 @@ def brevo_caller(
         str | None, Query(max_length=200, description="The delivery feedback token")
     ] = None,
     authorization: Annotated[
-        str | None, Header(max_length=300, description="Bearer <feedback token>")
+        # The OpenAPI states it as the deliveryFeedbackToken security scheme.
+        str | None, Header(max_length=300, include_in_schema=False)
     ] = None,
 ) -> Actor:
     """Brevo, when it presents the feedback token; else 401."""
@@ -137,12 +143,14 @@ def webhook_caller(
                 BrevoEvent.model_json_schema(),
                 {
                     "type": "array",
-                    "items": BrevoEvent.model_json_schema(),
+                    # A title of its own: client generators name inline models by title.
+                    "items": {**BrevoEvent.model_json_schema(), "title": "BrevoEventInBatch"},
                     "minItems": 1,
                     "maxItems": MAX_BATCH,
                 },
             ]
-        }
+        },
+        credential=FEEDBACK_TOKEN,
     ),
 )
 def brevo_feedback(
@@ -175,7 +183,7 @@ def brevo_feedback(
     "/webhook",
     response_model=FeedbackOut,
     responses=responses(400, 404, 413, 415),
-    openapi_extra=_body_schema(WebhookReportIn.model_json_schema()),
+    openapi_extra=_body_schema(WebhookReportIn.model_json_schema(), credential=WEBHOOK_SIGNATURE),
 )
 def webhook_feedback(
     platform: PlatformDep,

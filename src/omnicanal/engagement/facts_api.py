@@ -100,7 +100,7 @@ def fact_out(fact: Fact) -> FactOut:
 
 
 @router.post("/facts", status_code=201, response_model=FactOut, responses=responses(404))
-def report(
+def report_engagement_fact(
     body: FactIn,
     platform: PlatformDep,
     idempotency_key: IdempotencyKey = None,

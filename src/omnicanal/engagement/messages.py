@@ -66,7 +66,7 @@ def _read_cursor(cursor: str) -> tuple[datetime, str]:
         at, message_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return as_utc(datetime.fromisoformat(at)), message_id
     except (ValueError, UnicodeDecodeError):
-        raise InvalidCursor("This cursor is not one we gave.", field="after") from None
+        raise InvalidCursor("This cursor is not one we gave.", field="starting_after") from None
 
 
 def message_page(
@@ -77,12 +77,12 @@ def message_page(
     kind: str | None = None,
     profile_id: str | None = None,
     since: datetime | None = None,
-    after: str | None = None,
+    starting_after: str | None = None,
     limit: int = 50,
 ) -> MessagePage:
     """Messages, newest first (by when they were planned), ``limit`` at a time: of a
     status, a trigger kind, a person (any of their merged profiles), planned since a
-    moment; ``after``: the previous page's ``next_cursor``."""
+    moment; ``starting_after``: the previous page's ``next_cursor``."""
     access.check_message_reader(actor)
     query = select(Message)
     if status is not None:
@@ -97,8 +97,8 @@ def message_page(
         query = query.where(Message.profile_id.in_([profile_id, *people]))
     if since is not None:
         query = query.where(Message.created_at >= since)
-    if after:
-        at, message_id = _read_cursor(after)
+    if starting_after:
+        at, message_id = _read_cursor(starting_after)
         query = query.where(
             or_(Message.created_at < at, and_(Message.created_at == at, Message.id < message_id))
         )
@@ -112,6 +112,7 @@ def message_page(
     rows = rows[:limit]
     return MessagePage(
         items=[MessageOut.model_validate(_out(row)) for row in rows],
+        has_more=more,
         next_cursor=_cursor(rows[-1]) if more and rows else None,
     )
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from omnicanal.engagement.models import CHANNELS, MESSAGE_STATUSES, PURPOSES, TRIGGER_KINDS
 from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, RequestModel
+from omnicanal.platform.paging import Page
 
 __all__ = [
     "MAX_DELAY_MINUTES",
@@ -207,11 +208,8 @@ class MessageDetailOut(MessageOut):
     deliveries: list[DeliveryOut]
 
 
-class MessagePage(BaseModel):
+class MessagePage(Page[MessageOut]):
     """Messages, newest first; ``next_cursor`` reads the next page (null: the last)."""
-
-    items: list[MessageOut]
-    next_cursor: str | None
 
 
 class StockWatchIn(RequestModel):

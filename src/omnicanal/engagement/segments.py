@@ -113,7 +113,9 @@ def _events(
     found: dict[str, list[datetime]] = {name: [] for name in wanted}
     cursor, scanned = None, 0
     while scanned < MAX_EVENTS_SCANNED:
-        page = customers.timeline(session, profile_id=profile_id, limit=_EVENTS_PAGE, cursor=cursor)
+        page = customers.timeline(
+            session, profile_id=profile_id, limit=_EVENTS_PAGE, starting_after=cursor
+        )
         for item in page.items:
             if as_utc(item.occurred_at) < oldest:
                 return {name: tuple(moments) for name, moments in found.items()}

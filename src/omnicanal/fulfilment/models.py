@@ -19,6 +19,7 @@ class Fulfilment(Base):
 
     __tablename__ = "fulfilments"
     __table_args__ = (
+        Index("ix_fulfilments_changed", "updated_at"),
         Index("ix_fulfilments_location", "location_id", "status"),
         Index("ix_fulfilments_due", "status", "due_at"),
     )
@@ -49,7 +50,8 @@ class Fulfilment(Base):
     # What the customer shows to be handed a pickup or a hold (fulfilment.handover)
     pickup_code: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # onupdate: every ORM or Core write moves the change time a connector syncs from
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class FulfilmentLine(Base):

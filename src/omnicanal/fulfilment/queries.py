@@ -19,6 +19,8 @@ from omnicanal.fulfilment.schemas import (
     StorePickupWaits,
 )
 from omnicanal.fulfilment.states import FulfilmentStatus, Method, allowed_actions
+from omnicanal.platform.address import Address
+from omnicanal.platform.paging import DEFAULT_LIMIT, Paged, page_of
 
 __all__ = [
     "FulfilmentChange",
@@ -31,6 +33,7 @@ __all__ = [
     "lines_by_fulfilment",
     "list_fulfilments",
     "overdue",
+    "page_fulfilments",
     "percentile",
     "pickup_waits",
     "rejected_locations",
@@ -188,7 +191,9 @@ def fulfilment_out(
         location=fulfilment.location_code,
         stock_channel=fulfilment.stock_channel,
         distance_km=fulfilment.distance_km,
-        delivery_address=fulfilment.delivery_address,
+        delivery_address=(
+            Address.stored(fulfilment.delivery_address) if fulfilment.delivery_address else None
+        ),
         due_at=fulfilment.due_at,
         carrier=fulfilment.carrier,
         tracking_reference=fulfilment.tracking_reference,
@@ -223,6 +228,25 @@ def fulfilment_out(
     )
 
 
+def _filtered(
+    *,
+    location_code: str | None,
+    status: str | None,
+    method: str | None,
+    order_ids: Select[str] | None,
+) -> Select[Fulfilment]:
+    query = select(Fulfilment)
+    if order_ids is not None:
+        query = query.where(Fulfilment.order_id.in_(order_ids))
+    if location_code is not None:
+        query = query.where(Fulfilment.location_code == location_code)
+    if status is not None:
+        query = query.where(Fulfilment.status == status)
+    if method is not None:
+        query = query.where(Fulfilment.method == method)
+    return query
+
+
 def list_fulfilments(
     session: Session,
     *,
@@ -235,19 +259,42 @@ def list_fulfilments(
 ) -> list[FulfilmentRef]:
     """A location's queue (or everyone's), oldest first; ``order_ids`` narrows it to the
     fulfilments of those orders, ``updated_since`` to those that moved since then."""
-    query = select(Fulfilment)
+    query = _filtered(
+        location_code=location_code, status=status, method=method, order_ids=order_ids
+    )
     if updated_since is not None:
         query = query.where(Fulfilment.updated_at >= updated_since)
-    if order_ids is not None:
-        query = query.where(Fulfilment.order_id.in_(order_ids))
-    if location_code is not None:
-        query = query.where(Fulfilment.location_code == location_code)
-    if status is not None:
-        query = query.where(Fulfilment.status == status)
-    if method is not None:
-        query = query.where(Fulfilment.method == method)
     rows = session.scalars(query.order_by(Fulfilment.created_at, Fulfilment.id).limit(limit))
     return [as_ref(FulfilmentRef, row) for row in rows]
+
+
+def page_fulfilments(
+    session: Session,
+    *,
+    location_code: str | None = None,
+    status: str | None = None,
+    method: str | None = None,
+    order_ids: Select[str] | None = None,
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+    updated_since: datetime | None = None,
+) -> Paged[FulfilmentRef]:
+    """A page of fulfilments, filtered as :func:`list_fulfilments`: newest first, or with
+    ``updated_since`` those that moved since then, oldest move first (platform/paging.py)."""
+    paged = page_of(
+        session,
+        _filtered(location_code=location_code, status=status, method=method, order_ids=order_ids),
+        key=Fulfilment.id,
+        changed=Fulfilment.updated_at,
+        limit=limit,
+        starting_after=starting_after,
+        updated_since=updated_since,
+    )
+    return Paged(
+        rows=[as_ref(FulfilmentRef, row) for row in paged.rows],
+        has_more=paged.has_more,
+        next_cursor=paged.next_cursor,
+    )
 
 
 def overdue(session: Session, *, now: datetime, limit: int = 500) -> list[FulfilmentRef]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from omnicanal.fulfilment.handover import IdentityDocument
 from omnicanal.fulfilment.states import Action
+from omnicanal.platform.address import Address
 from omnicanal.platform.bounds import RequestModel
 
 
@@ -100,7 +101,9 @@ class FulfilmentOut(BaseModel):
     location: str
     stock_channel: str
     distance_km: float | None
-    delivery_address: dict[str, object] | None
+    delivery_address: Address | None = Field(
+        description="Home delivery methods: where it goes (the order's delivery address)"
+    )
     due_at: datetime | None
     carrier: str | None
     tracking_reference: str | None

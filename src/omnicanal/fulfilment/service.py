@@ -359,6 +359,8 @@ def reject_line(
         )
     _release(session, line, actor)
     line.status, line.reason = REJECTED, reason
+    # A rejected line changes the fulfilment as its list shows it (its lines).
+    fulfilment.updated_at = now
     session.flush()
     record_event(
         session,

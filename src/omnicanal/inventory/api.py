@@ -10,16 +10,26 @@ from omnicanal.inventory import availability, service
 from omnicanal.inventory.schemas import (
     AvailabilityOut,
     AvailabilityQuery,
+    LedgerKind,
     MovementIn,
     MovementOut,
     ReservationIn,
     ReservationOut,
+    ReservationStatus,
     SkuStock,
+    StockLevelOut,
     StockSettingsIn,
 )
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.paging import Paging
 from omnicanal.platform.http.problems import responses
+from omnicanal.platform.paging import Page
+
+LocationCode = Annotated[
+    str | None, Query(max_length=50, description="A location code, in any case")
+]
+Sku = Annotated[str | None, Query(max_length=60)]
 
 router = APIRouter(prefix="/v1", tags=["inventory"])
 
@@ -48,24 +58,76 @@ def record_movement(
     )
 
 
+@router.get("/stock-levels", response_model=Page[StockLevelOut], responses=responses())
+def list_stock_levels(
+    session: ReadSession,
+    paging: Paging,
+    location: LocationCode = None,
+    sku: Sku = None,
+    actor: Actor = scope("inventory:read"),
+):
+    """Stock levels, one per SKU and location; ``updated_since`` reads when a level's numbers
+    changed. A store key lists its own store's (403 ``location_forbidden`` for another)."""
+    return service.stock_level_page(
+        session,
+        actor=actor,
+        location=location,
+        sku=sku,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
+    )
+
+
+@router.get("/inventory/movements", response_model=Page[MovementOut], responses=responses())
+def list_movements(
+    session: ReadSession,
+    paging: Paging,
+    sku: Sku = None,
+    location: LocationCode = None,
+    kind: LedgerKind | None = None,
+    actor: Actor = scope("inventory:read"),
+):
+    """The ledger of every SKU, newest first; ``updated_since`` reads the lines recorded from
+    then. A store key reads its own store's (403 ``location_forbidden`` for another)."""
+    return service.movement_page(
+        session,
+        actor=actor,
+        sku=sku,
+        location=location,
+        kind=kind,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
+    )
+
+
 @router.get("/inventory/{sku}", response_model=SkuStock, responses=responses(404))
-def stock_of_sku(sku: str, session: ReadSession, actor: Actor = scope("inventory:read")):
+def get_sku_stock(sku: str, session: ReadSession, actor: Actor = scope("inventory:read")):
     """On-hand, reserved, safety stock and available units of a SKU at each location."""
     return availability.stock_for_sku(session, sku=sku)
 
 
 @router.get(
-    "/inventory/{sku}/movements", response_model=list[MovementOut], responses=responses(404)
+    "/inventory/{sku}/movements", response_model=Page[MovementOut], responses=responses(404)
 )
-def movements_of_sku(
+def list_sku_movements(
     sku: str,
     session: ReadSession,
-    location: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    paging: Paging,
+    location: LocationCode = None,
     actor: Actor = scope("inventory:read"),
 ):
     """The ledger of a SKU, newest first (a store key reads its own store's only)."""
-    return service.movements(session, sku=sku, location_code=location, limit=limit, actor=actor)
+    return service.sku_movements(
+        session,
+        sku=sku,
+        actor=actor,
+        location=location,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
+    )
 
 
 @router.put(
@@ -101,7 +163,7 @@ def update_stock_settings(
 @router.post(
     "/reservations", status_code=201, response_model=ReservationOut, responses=responses(404, 409)
 )
-def reserve(
+def reserve_stock(
     body: ReservationIn,
     platform: PlatformDep,
     idempotency_key: IdempotencyKey = None,
@@ -117,6 +179,32 @@ def reserve(
         payload=body,
         status_code=201,
         action=lambda s: service.reserve(s, data=body, actor=actor, default_ttl_seconds=ttl),
+    )
+
+
+@router.get("/reservations", response_model=Page[ReservationOut], responses=responses())
+def list_reservations(
+    session: ReadSession,
+    paging: Paging,
+    status: ReservationStatus | None = None,
+    sku: Sku = None,
+    location: LocationCode = None,
+    reference: Annotated[str | None, Query(max_length=100)] = None,
+    actor: Actor = scope("inventory:read"),
+):
+    """The reservations the key may read (its channel's, its store's for a store key, its
+    own for a marketplace), newest first; ``updated_since`` reads when one was made or
+    ended."""
+    return service.reservation_page(
+        session,
+        actor=actor,
+        status=status,
+        sku=sku,
+        location=location,
+        reference=reference,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
     )
 
 
@@ -177,7 +265,7 @@ def release_reservation(
 
 
 @router.get("/availability", response_model=AvailabilityOut, responses=responses(404))
-def availability_of(
+def get_availability(
     session: ReadSession,
     sku: Annotated[list[str], Query(min_length=1, max_length=500)],
     channel: str | None = None,

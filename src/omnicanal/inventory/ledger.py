@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
 from omnicanal.catalog.lookups import VariantRef
-from omnicanal.inventory import access
 from omnicanal.inventory.errors import (
     NegativeStock,
 )
@@ -37,7 +36,6 @@ from omnicanal.inventory.schemas import (
     StockSettingsIn,
 )
 from omnicanal.network import service as network
-from omnicanal.network.errors import UnknownLocation
 from omnicanal.network.lookups import LocationRef
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import require_location
@@ -140,6 +138,7 @@ def movement_out(movement: StockMovement, sku: str, location: str) -> MovementOu
         actor=movement.actor,
         channel=movement.channel,
         occurred_at=movement.occurred_at,
+        updated_at=movement.occurred_at,
     )
 
 
@@ -277,38 +276,11 @@ def update_stock_settings(
     if not values:
         return
     session.execute(
-        update(StockLevel).where(*level_where(variant.id, location.id)).values(**values),
+        update(StockLevel)
+        .where(*level_where(variant.id, location.id))
+        .values(**values, updated_at=utcnow()),
         execution_options=NO_SYNC,
     )
     record_event(
         session, StockSettingsChanged(sku=sku, location=location_code, **values), actor=actor
     )
-
-
-def movements(
-    session: Session,
-    *,
-    sku: str,
-    location_code: str | None = None,
-    limit: int = 100,
-    actor: Actor | None = None,
-) -> list[MovementOut]:
-    """The latest ledger lines of a SKU, newest first (a store key: its own store's)."""
-    if actor is not None:
-        location_code = access.ledger_location(actor, location_code)
-    variant = catalog.get_variant(session, sku)
-    query = select(StockMovement).where(StockMovement.variant_id == variant.id)
-    if location_code is not None:
-        try:
-            location = network.get_location(session, location_code)
-        except UnknownLocation:
-            return []
-        query = query.where(StockMovement.location_id == location.id)
-    rows = list(session.scalars(query.order_by(StockMovement.id.desc()).limit(limit)))
-    codes = {
-        location_id: location.code
-        for location_id, location in network.locations_by_id(
-            session, {row.location_id for row in rows}
-        ).items()
-    }
-    return [movement_out(movement, sku, codes[movement.location_id]) for movement in rows]

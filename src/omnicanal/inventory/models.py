@@ -20,6 +20,7 @@ class StockLevel(Base):
 
     __tablename__ = "stock_levels"
     __table_args__ = (
+        Index("ix_stock_levels_changed", "updated_at"),
         CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
         CheckConstraint("reserved >= 0", name="reserved_not_negative"),
         CheckConstraint("safety_stock >= 0", name="safety_stock_not_negative"),
@@ -39,7 +40,10 @@ class StockMovement(Base):
     """One line of the ledger: a quantity in or out of a location, with why, who and when."""
 
     __tablename__ = "stock_movements"
-    __table_args__ = (Index("ix_stock_movements_item", "variant_id", "location_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_stock_movements_item", "variant_id", "location_id", "occurred_at"),
+        Index("ix_stock_movements_recorded", "occurred_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     variant_id: Mapped[str] = mapped_column(ForeignKey("variants.id"))
@@ -59,6 +63,7 @@ class Reservation(Base):
 
     __tablename__ = "reservations"
     __table_args__ = (
+        Index("ix_reservations_changed", "updated_at"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_reservations_expiry", "status", "expires_at"),
         Index("ix_reservations_item", "variant_id", "status", "expires_at"),
@@ -73,6 +78,7 @@ class Reservation(Base):
     reference: Mapped[str | None] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(100))
     # The order whose checkout made it: changed through that order's operations only

@@ -53,7 +53,8 @@ from omnicanal.platform.ids import new_id
 # -- reservations -------------------------------------------------------------------------
 
 
-def _reservation_out(reservation: Reservation, sku: str, location: str) -> ReservationOut:
+def reservation_out(reservation: Reservation, sku: str, location: str) -> ReservationOut:
+    """A reservation row as the API shows it; ``sku`` and ``location``: its codes."""
     return ReservationOut(
         id=reservation.id,
         sku=sku,
@@ -66,7 +67,13 @@ def _reservation_out(reservation: Reservation, sku: str, location: str) -> Reser
         created_at=reservation.created_at,
         ended_at=reservation.ended_at,
         actor=reservation.actor,
+        updated_at=reservation.updated_at,
     )
+
+
+def _event_fields(out: ReservationOut) -> dict[str, object]:
+    """The fields of a reservation event (its declared payload has no change time)."""
+    return out.model_dump(exclude={"updated_at"})
 
 
 def _candidate_locations(
@@ -154,13 +161,14 @@ def reserve(
         reference=data.reference,
         expires_at=now + timedelta(seconds=data.ttl_seconds or default_ttl_seconds),
         created_at=now,
+        updated_at=now,
         ended_at=None,
         actor=actor.label,
         order_id=order_id,
     )
     session.add(reservation)
-    out = _reservation_out(reservation, variant.sku, location_code)
-    record_event(session, StockReserved.model_validate(out.model_dump()), actor=actor)
+    out = reservation_out(reservation, variant.sku, location_code)
+    record_event(session, StockReserved.model_validate(_event_fields(out)), actor=actor)
     signal_thresholds(
         session,
         sku=variant.sku,
@@ -215,11 +223,18 @@ def _end(
     conditions = [Reservation.id == reservation.id, Reservation.status == "active"]
     if live_only:
         conditions.append(Reservation.expires_at > now)
+    # The change time is the write's own, even when ``now`` is the moment expiry is judged at.
+    changed = utcnow()
     result = session.execute(
-        update(Reservation).where(*conditions).values(status=status, ended_at=now),
+        update(Reservation)
+        .where(*conditions)
+        .values(status=status, ended_at=now, updated_at=changed),
         execution_options=NO_SYNC,
     )
-    return bool(rowcount(result))
+    if not rowcount(result):
+        return False
+    reservation.updated_at = changed
+    return True
 
 
 def _not_active(reservation: Reservation, now: datetime) -> Exception:
@@ -261,8 +276,8 @@ def confirm_reservation(session: Session, *, reservation_id: str, actor: Actor) 
             field="id",
         ) from error
     reservation.status, reservation.ended_at = "confirmed", now
-    out = _reservation_out(reservation, variant.sku, location.code)
-    record_event(session, ReservationConfirmed.model_validate(out.model_dump()), actor=actor)
+    out = reservation_out(reservation, variant.sku, location.code)
+    record_event(session, ReservationConfirmed.model_validate(_event_fields(out)), actor=actor)
     return out
 
 
@@ -283,8 +298,8 @@ def _give_back(
         .values(reserved=StockLevel.reserved - reservation.quantity, updated_at=utcnow()),
     )
     assert after is not None
-    out = _reservation_out(reservation, sku, location)
-    record_event(session, event.model_validate(out.model_dump()), actor=actor)
+    out = reservation_out(reservation, sku, location)
+    record_event(session, event.model_validate(_event_fields(out)), actor=actor)
     signal_thresholds(
         session,
         sku=sku,
@@ -329,7 +344,7 @@ def release_reservation(session: Session, *, reservation_id: str, actor: Actor) 
         actor=actor,
         event=ReservationReleased,
     )
-    return _reservation_out(reservation, sku, location.code)
+    return reservation_out(reservation, sku, location.code)
 
 
 def release_expired(
@@ -377,7 +392,7 @@ def get_reservation(
     sku, location = skus[reservation.variant_id], codes[reservation.location_id]
     if actor is not None:
         access.check_readable(actor, _facts(session, reservation, location))
-    out = _reservation_out(reservation, sku, location)
+    out = reservation_out(reservation, sku, location)
     if out.status == "active" and out.expires_at <= utcnow():
         out.status = "expired"
     return out

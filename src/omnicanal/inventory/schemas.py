@@ -19,6 +19,25 @@ class MovementKind(StrEnum):
     cycle_count = "cycle_count"
 
 
+class LedgerKind(StrEnum):
+    """The kinds of line the ledger holds (a transfer writes one out and one in)."""
+
+    receipt = "receipt"
+    sale = "sale"
+    adjustment = "adjustment"
+    transfer_out = "transfer_out"
+    transfer_in = "transfer_in"
+    return_restock = "return_restock"
+    cycle_count = "cycle_count"
+
+
+class ReservationStatus(StrEnum):
+    active = "active"
+    confirmed = "confirmed"
+    released = "released"
+    expired = "expired"
+
+
 SIGN = {
     MovementKind.receipt: 1,
     MovementKind.sale: -1,
@@ -30,7 +49,21 @@ class MovementIn(RequestModel):
     """A stock movement. ``quantity`` is positive, except a signed ``adjustment``
     and a ``cycle_count``, where it is the counted on-hand quantity (0 or more)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "ROBE-LIN-M",
+                    "location": "LYON-01",
+                    "kind": "receipt",
+                    "quantity": 12,
+                    "reason": "Delivery from the warehouse",
+                    "reference": "ASN-2026-0412",
+                }
+            ]
+        },
+    )
 
     sku: str = Field(min_length=1, max_length=60)
     location: str = Field(min_length=1, max_length=50, description="Location code")
@@ -65,7 +98,27 @@ class MovementIn(RequestModel):
 
 
 class MovementOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "01JTA7Q2K8F3M5N6P7R8S9T0VW",
+                    "sku": "ROBE-LIN-M",
+                    "location": "LYON-01",
+                    "kind": "receipt",
+                    "quantity": 12,
+                    "on_hand_after": 12,
+                    "reason": "Delivery from the warehouse",
+                    "reference": "ASN-2026-0412",
+                    "actor": "key:01JT9Z3B6C7D8E9F0G1H2J3K4M",
+                    "channel": "web",
+                    "occurred_at": "2026-05-04T09:12:03Z",
+                    "updated_at": "2026-05-04T09:12:03Z",
+                }
+            ]
+        },
+    )
 
     id: str
     sku: str
@@ -78,6 +131,23 @@ class MovementOut(BaseModel):
     actor: str
     channel: str
     occurred_at: datetime
+    updated_at: datetime = Field(
+        description="When it was recorded, the same as occurred_at (a ledger line never "
+        "changes): what updated_since reads"
+    )
+
+
+class StockLevelOut(BaseModel):
+    """What one location holds of one SKU, as the stock levels list syncs it."""
+
+    sku: str
+    location: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    available: int = Field(description="on_hand - reserved - safety_stock, never below 0")
+    low_stock_threshold: int
+    updated_at: datetime = Field(description="When one of these numbers last changed")
 
 
 class StockSettingsIn(RequestModel):
@@ -110,7 +180,21 @@ class SkuStock(BaseModel):
 
 
 class ReservationIn(RequestModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "ROBE-LIN-M",
+                    "quantity": 1,
+                    "location": "LYON-01",
+                    "channel": "web",
+                    "ttl_seconds": 900,
+                    "reference": "cart-7f3a",
+                }
+            ]
+        },
+    )
 
     sku: str = Field(min_length=1, max_length=60)
     quantity: Quantity
@@ -127,6 +211,27 @@ class ReservationIn(RequestModel):
 
 
 class ReservationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "01JTA7Q3D4E5F6G7H8J9K0M1N2",
+                    "sku": "ROBE-LIN-M",
+                    "location": "LYON-01",
+                    "channel": "web",
+                    "quantity": 1,
+                    "status": "active",
+                    "reference": "cart-7f3a",
+                    "expires_at": "2026-05-04T09:27:03Z",
+                    "created_at": "2026-05-04T09:12:03Z",
+                    "ended_at": None,
+                    "actor": "key:01JT9Z3B6C7D8E9F0G1H2J3K4M",
+                    "updated_at": "2026-05-04T09:12:03Z",
+                }
+            ]
+        }
+    )
+
     id: str
     sku: str
     location: str
@@ -138,6 +243,10 @@ class ReservationOut(BaseModel):
     created_at: datetime
     ended_at: datetime | None
     actor: str
+    updated_at: datetime = Field(
+        description="When it was made, confirmed, released or expired (the lapse of an "
+        "unswept reservation moves it when the sweeper records it)"
+    )
 
 
 class Near(RequestModel):

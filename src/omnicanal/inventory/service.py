@@ -9,12 +9,17 @@ write, so concurrent writers from every channel can never reserve more than ther
 from omnicanal.inventory.counting import StockCount, count_stock
 from omnicanal.inventory.errors import ChannelForbidden
 from omnicanal.inventory.ledger import (
-    movements,
     receive_returned,
     record_movement,
     update_stock_settings,
 )
 from omnicanal.inventory.levels import LevelAfter, ensure_levels, stock_status
+from omnicanal.inventory.listing import (
+    movement_page,
+    reservation_page,
+    sku_movements,
+    stock_level_page,
+)
 from omnicanal.inventory.reservations import (
     confirm_reservation,
     expired_hold,
@@ -33,12 +38,15 @@ __all__ = [
     "ensure_levels",
     "expired_hold",
     "get_reservation",
-    "movements",
+    "movement_page",
     "receive_returned",
     "record_movement",
     "release_expired",
     "release_reservation",
+    "reservation_page",
     "reserve",
+    "sku_movements",
+    "stock_level_page",
     "stock_status",
     "update_stock_settings",
 ]

@@ -31,11 +31,19 @@ from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Moment
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
 from omnicanal.platform.http.problems import responses
+from omnicanal.platform.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT
 
 router = APIRouter(prefix="/v1/loyalty", tags=["loyalty"])
 
 Status = Annotated[str | None, Query(pattern=r"^(held|captured|released)$")]
 RewardStatus = Annotated[str | None, Query(pattern=r"^(available|used|expired)$")]
+PageLimit = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description="How many items at most on this page")
+]
+StartingAfter = Annotated[
+    str | None,
+    Query(max_length=MAX_CURSOR_LENGTH, description="The next_cursor of the previous page"),
+]
 
 
 @router.post("/programmes", status_code=201, response_model=ProgrammeOut, responses=responses(409))
@@ -91,7 +99,7 @@ def update_programme(
 
 
 @router.post("/members", status_code=201, response_model=MemberOut, responses=responses(404, 409))
-def enrol(
+def enrol_member(
     body: EnrolIn,
     platform: PlatformDep,
     idempotency_key: IdempotencyKey = None,
@@ -137,19 +145,34 @@ def get_member(member_id: str, session: ReadSession, actor: Actor = scope("loyal
 def member_ledger(
     member_id: str,
     session: ReadSession,
-    after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: PageLimit = DEFAULT_LIMIT,
+    starting_after: StartingAfter = None,
+    after: Annotated[
+        str | None,
+        Query(
+            deprecated=True,
+            max_length=MAX_CURSOR_LENGTH,
+            description="The former name of starting_after",
+        ),
+    ] = None,
     actor: Actor = scope("loyalty:read"),
 ):
     """The member's points ledger, newest first: every earning, confirmation, redemption,
-    release, expiry, adjustment and reversal, with its order, return or redemption."""
-    return service.ledger_page(session, member_id=member_id, actor=actor, after=after, limit=limit)
+    release, expiry, adjustment and reversal, with its order, return or redemption. An
+    append-only log: it has no ``updated_since``."""
+    return service.ledger_page(
+        session,
+        member_id=member_id,
+        actor=actor,
+        starting_after=starting_after or after,
+        limit=limit,
+    )
 
 
 @router.post(
     "/members/{member_id}/adjustments", response_model=MemberOut, responses=responses(404, 409)
 )
-def adjust(
+def adjust_points(
     member_id: str,
     body: AdjustmentIn,
     platform: PlatformDep,
@@ -201,12 +224,19 @@ def list_redemptions(
     member_id: str | None = None,
     order_id: str | None = None,
     status: Status = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: PageLimit = 100,
+    starting_after: StartingAfter = None,
     actor: Actor = scope("loyalty:read"),
 ):
     """Redemptions, newest first, by member, order or status (a store key: its store's)."""
     return service.list_redemptions(
-        session, actor=actor, member_id=member_id, order_id=order_id, status=status, limit=limit
+        session,
+        actor=actor,
+        member_id=member_id,
+        order_id=order_id,
+        status=status,
+        limit=limit,
+        starting_after=starting_after,
     )
 
 
@@ -221,7 +251,7 @@ def get_redemption(redemption_id: str, session: ReadSession, actor: Actor = scop
     response_model=RedemptionOut,
     responses=responses(404, 409),
 )
-def release(
+def release_redemption(
     redemption_id: str,
     platform: PlatformDep,
     idempotency_key: IdempotencyKey = None,
@@ -310,7 +340,7 @@ def issue_rewards(
 
 
 @router.get("/measures", response_model=LoyaltyMeasures, responses=responses())
-def measures(
+def get_loyalty_measures(
     session: ReadSession,
     platform: PlatformDep,
     since: Moment | None = None,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from omnicanal.loyalty.rules import BENEFIT_CODES
 from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, Moment, RequestModel
+from omnicanal.platform.paging import Page
 
 __all__ = [
     "AdjustmentIn",
@@ -330,9 +331,8 @@ class LedgerEntryOut(BaseModel):
     expires_at: datetime | None
 
 
-class LedgerPage(BaseModel):
-    items: list[LedgerEntryOut]
-    next_cursor: str | None = Field(description="Pass as 'after' for the next page")
+class LedgerPage(Page[LedgerEntryOut]):
+    """A page of a member's ledger, newest first (an append-only log)."""
 
 
 class AdjustmentIn(RequestModel):
@@ -394,8 +394,8 @@ class RedemptionOut(BaseModel):
     )
 
 
-class RedemptionPage(BaseModel):
-    items: list[RedemptionOut]
+class RedemptionPage(Page[RedemptionOut]):
+    """A page of redemptions, newest first."""
 
 
 class RewardRuleIn(RequestModel):

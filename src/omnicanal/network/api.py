@@ -11,12 +11,15 @@ from omnicanal.network.schemas import (
     ChannelIn,
     ChannelOut,
     LocationIn,
+    LocationKind,
     LocationOut,
     LocationUpdateIn,
 )
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.paging import Paging
 from omnicanal.platform.http.problems import responses
+from omnicanal.platform.paging import Page
 
 router = APIRouter(prefix="/v1", tags=["network"])
 
@@ -42,10 +45,24 @@ def create_location(
     )
 
 
-@router.get("/locations", response_model=list[LocationOut], responses=responses())
-def list_locations(session: ReadSession, actor: Actor = scope("network:read")):
-    """Every location, by code."""
-    return service.list_location_views(session)
+@router.get("/locations", response_model=Page[LocationOut], responses=responses())
+def list_locations(
+    session: ReadSession,
+    paging: Paging,
+    kind: LocationKind | None = None,
+    active: bool | None = None,
+    actor: Actor = scope("network:read"),
+):
+    """Locations with their channels, newest first; ``updated_since`` reads when a location,
+    its capabilities or its channels changed."""
+    return service.location_page(
+        session,
+        kind=kind.value if kind is not None else None,
+        active=active,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
+    )
 
 
 @router.get("/locations/{code}", response_model=LocationOut, responses=responses(404))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from omnicanal.platform.address import Address
 from omnicanal.platform.events import DomainEvent
 
 __all__ = [
@@ -24,6 +25,17 @@ _HOURS = {
     "fri": [["10:00", "19:00"]],
     "sat": [["10:00", "12:30"], ["14:00", "19:00"]],
     "sun": [],
+}
+_ADDRESS = {
+    "name": "",
+    "line1": "12 rue de la République",
+    "line2": "",
+    "postcode": "69002",
+    "city": "Lyon",
+    "region": "",
+    "country": "FR",
+    "latitude": 45.7640,
+    "longitude": 4.8357,
 }
 
 
@@ -69,6 +81,7 @@ class LocationOpened(DomainEvent):
         "country": "FR",
         "latitude": 45.7640,
         "longitude": 4.8357,
+        "address": _ADDRESS,
         "timezone": "Europe/Paris",
         "capabilities": {
             "sells_in_store": True,
@@ -99,6 +112,8 @@ class LocationOpened(DomainEvent):
     created_at: datetime
     opening_hours: dict[str, list[list[str]]] | None = None
     """Given when the location opened with its hours: local ranges by weekday (mon..sun)."""
+    address: Address | None = None
+    """The address in the shape every module uses (the flat fields above say the same)."""
 
     @property
     def subject(self) -> str:
@@ -116,6 +131,7 @@ class LocationUpdated(DomainEvent):
         "address_line": "12 rue de la République",
         "postcode": "69002",
         "city": "Lyon",
+        "address": _ADDRESS,
         "timezone": "Europe/Paris",
         "opening_hours": _HOURS,
         "changed": ["opening_hours"],
@@ -129,6 +145,9 @@ class LocationUpdated(DomainEvent):
     timezone: str
     opening_hours: dict[str, list[list[str]]] | None
     changed: list[str]
+    address: Address | None = None
+    """The address in the shape every module uses, coordinates included (``changed`` names
+    the columns: address_line, postcode, city, country, latitude, longitude)."""
 
     @property
     def subject(self) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from omnicanal.network.errors import UnknownChannel, UnknownLocation
@@ -20,6 +20,7 @@ from omnicanal.network.models import Channel, ChannelLocation, Location
 __all__ = [
     "ChannelRef",
     "LocationRef",
+    "find_location",
     "fulfilling_locations",
     "get_channel",
     "get_location",
@@ -103,6 +104,18 @@ def get_location(session: Session, code: str) -> LocationRef:
     if row is None:
         raise UnknownLocation(f"No location has the code {code!r}.", field="location")
     return LocationRef(*row)
+
+
+def find_location(session: Session, code: str) -> LocationRef | None:
+    """The location whose code is ``code`` in any case (the exact code first), or None: a
+    list filtered by a location code typed by a person."""
+    row = session.execute(
+        _locations()
+        .where(func.lower(Location.code) == code.lower())
+        .order_by((Location.code == code).desc(), Location.code)
+        .limit(1)
+    ).first()
+    return LocationRef(*row) if row is not None else None
 
 
 def locations_by_code(session: Session, codes: Iterable[str]) -> dict[str, LocationRef]:

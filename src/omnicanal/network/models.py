@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicanal.platform.clock import utcnow
@@ -17,6 +17,7 @@ class Location(Base):
     """A place that holds stock or serves customers: a store, a warehouse, a pickup point."""
 
     __tablename__ = "locations"
+    __table_args__ = (Index("ix_locations_changed", "updated_at"),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(50), unique=True)
@@ -37,6 +38,7 @@ class Location(Base):
     opening_hours: Mapped[dict[str, list[list[str]]] | None] = mapped_column(JSON, nullable=True)
     """Local opening hours by weekday: ``{"mon": [["10:00", "19:00"]], "sun": []}``."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Channel(Base):

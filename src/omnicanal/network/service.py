@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from omnicanal.network.errors import ChannelExists, LocationExists, UnknownLocation
@@ -16,6 +19,7 @@ from omnicanal.network.events import (
 # What other modules read of the network (frozen refs, batch lookups), re-exported here.
 from omnicanal.network.lookups import ChannelRef as ChannelRef
 from omnicanal.network.lookups import LocationRef as LocationRef
+from omnicanal.network.lookups import find_location as find_location
 from omnicanal.network.lookups import fulfilling_locations as fulfilling_locations
 from omnicanal.network.lookups import get_channel as get_channel
 from omnicanal.network.lookups import get_location as get_location
@@ -31,10 +35,14 @@ from omnicanal.network.schemas import (
     LocationIn,
     LocationOut,
     LocationUpdateIn,
+    location_address,
 )
 from omnicanal.platform.actors import Actor, ChannelKind
+from omnicanal.platform.address import Address
 from omnicanal.platform.auth import require_location
+from omnicanal.platform.clock import utcnow
 from omnicanal.platform.events import record_event
+from omnicanal.platform.paging import DEFAULT_LIMIT, Page, page_of
 
 DEFAULT_CHANNELS = {
     ChannelKind.web: "Web shop",
@@ -81,12 +89,13 @@ def create_location(session: Session, *, data: LocationIn, actor: Actor) -> Loca
         code=data.code,
         name=data.name,
         kind=data.kind.value,
-        address_line=data.address_line,
-        postcode=data.postcode,
-        city=data.city,
-        country=data.country.upper(),
-        latitude=data.latitude,
-        longitude=data.longitude,
+        address_line=data.address.line1,
+        postcode=data.address.postcode,
+        city=data.address.city,
+        country=data.address.country,
+        # LocationIn refuses an address without coordinates.
+        latitude=data.address.latitude,
+        longitude=data.address.longitude,
         timezone=data.timezone,
         opening_hours=data.opening_hours,
         **data.capabilities.model_dump(),
@@ -98,12 +107,31 @@ def create_location(session: Session, *, data: LocationIn, actor: Actor) -> Loca
     session.flush()
     out = location_out(location, data.channels)
     # The hours are written to the event only when the location opened with some.
-    opened = out.model_dump(exclude={"opening_hours"} if out.opening_hours is None else set())
-    record_event(session, LocationOpened.model_validate(opened), actor=actor)
+    opened = out.model_dump(
+        exclude={"updated_at", "opening_hours"} if out.opening_hours is None else {"updated_at"}
+    )
+    record_event(
+        session, LocationOpened.model_validate({**opened, **_flat(out.address)}), actor=actor
+    )
     return out
 
 
-_DESCRIBED = ("name", "address_line", "postcode", "city", "timezone", "opening_hours")
+ADDRESS_COLUMNS = {
+    "line1": "address_line",
+    "postcode": "postcode",
+    "city": "city",
+    "country": "country",
+    "latitude": "latitude",
+    "longitude": "longitude",
+}
+"""The fields of a location's address and the columns that keep them."""
+_DESCRIBED = ("name", *ADDRESS_COLUMNS.values(), "timezone", "opening_hours")
+
+
+def _flat(address: Address) -> dict[str, Any]:
+    """The flat address fields the location events carried before ``address``, kept for
+    the subscribers that read them."""
+    return {column: getattr(address, field) for field, column in ADDRESS_COLUMNS.items()}
 
 
 def update_location(
@@ -115,12 +143,19 @@ def update_location(
     if location is None:
         raise UnknownLocation(f"No location has the code {code!r}.", field="location")
     require_location(actor, location.id, location.code)
-    given = data.model_fields_set
+    given: dict[str, Any] = {
+        name: getattr(data, name)
+        for name in ("name", "timezone", "opening_hours")
+        if name in data.model_fields_set
+    }
+    if data.address is not None:  # the address fields given, the others kept
+        for field in data.address.model_fields_set & ADDRESS_COLUMNS.keys():
+            given[ADDRESS_COLUMNS[field]] = getattr(data.address, field)
     changed: list[str] = []
     for name in _DESCRIBED:
         if name not in given:
             continue
-        value = getattr(data, name)
+        value = given[name]
         if value is None and name != "opening_hours":
             continue  # null for a name or an address keeps it: only the hours can be unknown
         if getattr(location, name) != value:
@@ -128,6 +163,7 @@ def update_location(
             changed.append(name)
     session.flush()
     if changed:
+        address = address_of(location)
         record_event(
             session,
             LocationUpdated(
@@ -136,6 +172,7 @@ def update_location(
                 address_line=location.address_line,
                 postcode=location.postcode,
                 city=location.city,
+                address=address,
                 timezone=location.timezone,
                 opening_hours=location.opening_hours,
                 changed=changed,
@@ -145,18 +182,25 @@ def update_location(
     return get_location_view(session, code)
 
 
-def location_out(location: Location, channels: list[str]) -> LocationOut:
-    return LocationOut(
-        id=location.id,
-        code=location.code,
-        name=location.name,
-        kind=location.kind,
+def address_of(location: Location) -> Address:
+    """A location's address columns in the one address shape."""
+    return location_address(
         address_line=location.address_line,
         postcode=location.postcode,
         city=location.city,
         country=location.country,
         latitude=location.latitude,
         longitude=location.longitude,
+    )
+
+
+def location_out(location: Location, channels: list[str]) -> LocationOut:
+    return LocationOut(
+        id=location.id,
+        code=location.code,
+        name=location.name,
+        kind=location.kind,
+        address=address_of(location),
         timezone=location.timezone,
         capabilities=Capabilities(
             sells_in_store=location.sells_in_store,
@@ -168,23 +212,44 @@ def location_out(location: Location, channels: list[str]) -> LocationOut:
         active=location.active,
         opening_hours=location.opening_hours,
         created_at=location.created_at,
+        updated_at=location.updated_at,
     )
 
 
-def channels_by_location(session: Session) -> dict[str, list[str]]:
-    mapping: dict[str, list[str]] = {}
-    for link in session.scalars(select(ChannelLocation).order_by(ChannelLocation.channel_code)):
-        mapping.setdefault(link.location_id, []).append(link.channel_code)
-    return mapping
-
-
-def list_location_views(session: Session) -> list[LocationOut]:
-    """Every location with its channels, by code."""
-    channels = channels_by_location(session)
-    return [
-        location_out(loc, channels.get(loc.id, []))
-        for loc in session.scalars(select(Location).order_by(Location.code))
-    ]
+def location_page(
+    session: Session,
+    *,
+    kind: str | None = None,
+    active: bool | None = None,
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+    updated_since: datetime | None = None,
+) -> Page[LocationOut]:
+    """One page of locations with their channels, newest first (or by change time with
+    ``updated_since``); ``kind`` and ``active`` narrow it."""
+    query = select(Location)
+    if kind is not None:
+        query = query.where(Location.kind == kind)
+    if active is not None:
+        query = query.where(Location.active.is_(active))
+    paged = page_of(
+        session,
+        query,
+        key=Location.id,
+        changed=Location.updated_at,
+        limit=limit,
+        starting_after=starting_after,
+        updated_since=updated_since,
+    )
+    channels: dict[str, list[str]] = {location.id: [] for location in paged.rows}
+    if channels:
+        for location_id, code in session.execute(
+            select(ChannelLocation.location_id, ChannelLocation.channel_code)
+            .where(ChannelLocation.location_id.in_(list(channels)))
+            .order_by(ChannelLocation.channel_code)
+        ):
+            channels[location_id].append(code)
+    return paged.page([location_out(location, channels[location.id]) for location in paged.rows])
 
 
 def get_location_view(session: Session, code: str) -> LocationOut:
@@ -206,11 +271,19 @@ def set_channel_locations(
     """Replace the set of locations that fulfil a channel (order = preference)."""
     channel = get_channel(session, channel_code)
     locations = locations_by_code(session, location_codes)
+    before: set[str] = set()
     for link in session.scalars(
         select(ChannelLocation).where(ChannelLocation.channel_code == channel_code)
     ):
+        before.add(link.location_id)
         session.delete(link)
     session.flush()
+    # A location shows its channels: one that leaves or joins this one changed for a sync.
+    touched = before ^ {location.id for location in locations.values()}
+    if touched:
+        session.execute(
+            update(Location).where(Location.id.in_(sorted(touched))).values(updated_at=utcnow())
+        )
     for priority, code in enumerate(location_codes):
         session.add(
             ChannelLocation(

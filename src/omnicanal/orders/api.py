@@ -16,11 +16,13 @@ from omnicanal.fulfilment.schemas import ActionIn, FulfilmentOut, RejectLineIn, 
 from omnicanal.fulfilment.states import Action, FulfilmentStatus, Method
 from omnicanal.orders import service
 from omnicanal.orders.policy import OrderPolicy
-from omnicanal.orders.schemas import CancelIn, CheckoutIn, OrderOut, OrderPage, PaymentUpdateIn
+from omnicanal.orders.schemas import CancelIn, CheckoutIn, OrderOut, OrderSummary, PaymentUpdateIn
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Moment
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.paging import DeprecatedCursor, Paging
 from omnicanal.platform.http.problems import responses
+from omnicanal.platform.paging import Page
 from omnicanal.platform.wiring import Platform
 
 router = APIRouter(prefix="/v1", tags=["orders"])
@@ -52,21 +54,22 @@ def checkout(
     )
 
 
-@router.get("/orders", response_model=OrderPage, responses=responses())
+@router.get("/orders", response_model=Page[OrderSummary], responses=responses())
 def list_orders(
     session: ReadSession,
+    paging: Paging,
     customer_ref: str | None = None,
     channel: str | None = None,
     status: str | None = None,
     location: Annotated[str | None, Query(description="Store where it was placed")] = None,
     placed_from: Moment | None = None,
     placed_until: Moment | None = None,
-    after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    after: DeprecatedCursor = None,
     actor: Actor = scope("orders:read"),
 ):
-    """Orders, newest first, by customer, channel, status, store or date (a marketplace key:
-    the orders it placed)."""
+    """Orders by customer, channel, status, store or date (a marketplace key: the orders it
+    placed): newest first, or with ``updated_since`` those changed since then, oldest change
+    first."""
     return service.list_orders(
         session,
         customer_ref=customer_ref,
@@ -75,8 +78,9 @@ def list_orders(
         location=location,
         placed_from=placed_from,
         placed_until=placed_until,
-        after=after,
-        limit=limit,
+        limit=paging.limit,
+        starting_after=paging.starting_after or after,
+        updated_since=paging.updated_since,
         actor=actor,
     )
 
@@ -183,22 +187,26 @@ def _act(
     )
 
 
-@fulfilment_router.get("/fulfilments", response_model=list[FulfilmentOut], responses=responses())
+@fulfilment_router.get("/fulfilments", response_model=Page[FulfilmentOut], responses=responses())
 def list_fulfilments(
     session: ReadSession,
+    paging: Paging,
     location: str | None = None,
     status: FulfilmentStatus | None = None,
     method: Method | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     actor: Actor = scope("orders:read"),
 ):
-    """A location's queue (a store key sees its own store's), oldest first."""
-    return service.list_fulfilment_views(
+    """Fulfilments by location, status or method (a store key sees its own store's; another
+    key those of the orders it reads): newest first, or with ``updated_since`` those that
+    moved since then, oldest move first."""
+    return service.page_fulfilment_views(
         session,
         location_code=location,
         status=status.value if status else None,
         method=method.value if method else None,
-        limit=limit,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
         actor=actor,
     )
 
@@ -216,7 +224,7 @@ def get_fulfilment(fulfilment_id: str, session: ReadSession, actor: Actor = scop
     response_model=FulfilmentOut,
     responses=responses(404, 409),
 )
-def transition(
+def transition_fulfilment(
     fulfilment_id: str,
     body: TransitionIn,
     platform: PlatformDep,

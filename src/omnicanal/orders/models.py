@@ -19,6 +19,7 @@ class Order(Base):
 
     __tablename__ = "orders"
     __table_args__ = (
+        Index("ix_orders_changed", "updated_at"),
         Index("ix_orders_customer", "customer_ref", "placed_at"),
         Index("ix_orders_channel", "channel", "placed_at"),
         Index("ix_orders_status", "status", "placed_at"),
@@ -50,7 +51,8 @@ class Order(Base):
     delivery_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     placed_by: Mapped[str] = mapped_column(String(100))
     placed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # onupdate: every ORM or Core write moves the change time a connector syncs from
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class OrderLine(Base):

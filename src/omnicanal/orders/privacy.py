@@ -27,7 +27,7 @@ __all__ = [
     "orders_of",
 ]
 
-_KEPT_ADDRESS_FIELDS = ("postcode", "city", "country")
+_KEPT_ADDRESS_FIELDS = ("postcode", "city", "region", "country")
 
 
 def anonymised_address(address: dict[str, Any] | None) -> dict[str, Any] | None:

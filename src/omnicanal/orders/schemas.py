@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from omnicanal.fulfilment.schemas import FulfilmentOut, PaymentStatus
-from omnicanal.fulfilment.sourcing import Point
 from omnicanal.fulfilment.states import Method
+from omnicanal.orders import examples
+
+# The one address shape (platform/address.py), importable from here as before.
+from omnicanal.platform.address import Address as Address
 from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, RequestModel
 from omnicanal.platform.reasons import ReasonOut
 
@@ -29,39 +32,6 @@ def _looks_like_a_card_number(value: str) -> bool:
             number = number * 2 - 9 if number > 4 else number * 2
         total += number
     return total % 10 == 0
-
-
-class Address(RequestModel):
-    """Where a home delivery goes; coordinates let sourcing pick the nearest location."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(default="", max_length=200)
-    line1: str = Field(default="", max_length=300)
-    postcode: str = Field(default="", max_length=20)
-    city: str = Field(default="", max_length=100)
-    country: str = Field(default="FR", min_length=2, max_length=2)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-
-    @model_validator(mode="after")
-    def _both_coordinates(self) -> Address:
-        if (self.latitude is None) != (self.longitude is None):
-            raise ValueError("give both latitude and longitude, or neither")
-        return self
-
-    @property
-    def point(self) -> Point | None:
-        """Where the delivery goes, for sourcing's distances; None without coordinates."""
-        if self.latitude is None or self.longitude is None:
-            return None
-        return Point(self.latitude, self.longitude)
-
-    @classmethod
-    def stored(cls, data: dict[str, Any]) -> Address:
-        """An address as an order keeps it (checked when it was given, perhaps anonymised
-        since): read back as it is, not validated again."""
-        return cls.model_construct(**data)
 
 
 class FulfilmentChoice(RequestModel):
@@ -123,7 +93,7 @@ class TenderIn(RequestModel):
 class CheckoutIn(RequestModel):
     """Turn a cart (or lines) into an order: re-priced, sourced, reserved, in one go."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.CHECKOUT]})
 
     cart_id: str | None = Field(default=None, max_length=26)
     lines: list[CheckoutLineIn] | None = Field(default=None, max_length=200)
@@ -221,6 +191,8 @@ class HistoryEntry(BaseModel):
 class OrderOut(BaseModel):
     """An order as every channel reads it: status, lines, fulfilments and history."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ORDER]})
+
     id: str
     status: str
     channel: str
@@ -235,7 +207,7 @@ class OrderOut(BaseModel):
     total_minor: int
     coupons: list[str]
     payment: PaymentOut
-    delivery_address: dict[str, object] | None
+    delivery_address: Address | None
     placed_by: str
     placed_at: datetime
     updated_at: datetime
@@ -257,6 +229,9 @@ class OrderOut(BaseModel):
 
 
 class OrderSummary(BaseModel):
+    """An order in a list (``GET /v1/orders``): a connector stores it by ``id`` and syncs
+    from its ``updated_at``."""
+
     id: str
     status: str
     channel: str
@@ -266,12 +241,7 @@ class OrderSummary(BaseModel):
     total_minor: int
     payment_status: str
     placed_at: datetime
-    updated_at: datetime
-
-
-class OrderPage(BaseModel):
-    items: list[OrderSummary]
-    next_cursor: str | None = Field(description="Pass as 'after' for the next page")
+    updated_at: datetime = Field(description="When the order last changed")
 
 
 class OrderCount(BaseModel):

@@ -31,6 +31,9 @@ class Actor:
     address: str | None = None
     """The client address of the request (for the audit log)."""
     user_agent: str | None = None
+    requests_per_minute: int | None = None
+    """The key's own request rate (0: unlimited); None: the platform's default
+    (``Settings.rate_limit_per_minute``)."""
 
     @property
     def label(self) -> str:

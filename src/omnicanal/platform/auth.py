@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -168,6 +169,8 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     """Recorded at most once a minute (:data:`USE_RESOLUTION`), not on every request."""
+    requests_per_minute: Mapped[int | None] = mapped_column()
+    """This key's own request rate, or None for the platform's default."""
 
     def actor(self) -> Actor:
         return Actor(
@@ -177,6 +180,7 @@ class ApiKey(Base):
             location_code=self.location_code,
             scopes=frozenset(self.scopes),
             name=self.name,
+            requests_per_minute=self.requests_per_minute,
         )
 
 
@@ -201,6 +205,21 @@ def resolve_scopes(requested: list[str]) -> list[str]:
     return sorted(chosen)
 
 
+MAX_REQUESTS_PER_MINUTE = 1_000_000
+"""The highest rate a key may be given (over 16,000 a second: unlimited in practice)."""
+
+
+def check_rate(requests_per_minute: int | None) -> int | None:
+    """A key's own rate as given, or :class:`InvalidInput` when it is out of bounds."""
+    if requests_per_minute is not None and not 0 <= requests_per_minute <= MAX_REQUESTS_PER_MINUTE:
+        raise InvalidInput(
+            f"A key's rate is 0 (no limit) to {MAX_REQUESTS_PER_MINUTE:,} requests a minute, "
+            f"not {requests_per_minute}.",
+            field="rate",
+        )
+    return requests_per_minute
+
+
 def create_api_key(
     session: Session,
     *,
@@ -208,10 +227,14 @@ def create_api_key(
     name: str,
     scopes: list[str] | None = None,
     location: Any | None = None,
+    requests_per_minute: int | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key; returns it with the secret token, which is shown only this once."""
+    """Create a key; returns it with the secret token, which is shown only this once.
+
+    ``requests_per_minute``: the key's own rate (0: no limit); None: the platform's default."""
     if channel is ChannelKind.store and location is None:
         raise InvalidInput("A store key must be bound to its store (--location).", field="location")
+    check_rate(requests_per_minute)
     chosen = resolve_scopes(scopes) if scopes else list(DEFAULT_SCOPES[channel])
     token = f"oc_{channel.value}_{secrets.token_urlsafe(24)}"
     key = ApiKey(
@@ -222,6 +245,7 @@ def create_api_key(
         location_id=location.id if location is not None else None,
         location_code=location.code if location is not None else None,
         scopes=sorted(chosen),
+        requests_per_minute=requests_per_minute,
     )
     session.add(key)
     session.flush()
@@ -286,13 +310,22 @@ class ApiKeyRevoked(Conflict):
 
 
 def authenticate_and_note_use(
-    db: Database, token: str | None, *, now: datetime | None = None
+    db: Database,
+    token: str | None,
+    *,
+    now: datetime | None = None,
+    admit: Callable[[Actor], None] | None = None,
 ) -> Actor:
     """The actor behind a bearer token, noting when the key was last used: one conditional
-    UPDATE at most once a minute per key, never a write per request."""
+    UPDATE at most once a minute per key, never a write per request.
+
+    ``admit`` sees the actor before the use is noted: a request it refuses (by raising, as
+    the rate limit does) leaves no trace."""
     with db.reading() as session:
         actor = authenticate(session, token)
         last_used = session.scalar(select(ApiKey.last_used_at).where(ApiKey.id == actor.key_id))
+    if admit is not None:
+        admit(actor)
     now = now or utcnow()
     if last_used is None or now - as_utc(last_used) >= USE_RESOLUTION:
         with db.transaction() as session:
@@ -328,6 +361,17 @@ def _live_key(session: Session, key_id: str) -> ApiKey:
     return key
 
 
+def set_api_key_rate(session: Session, *, key_id: str, requests_per_minute: int | None) -> ApiKey:
+    """Give a key its own rate (0: no limit), or back the platform's default (None).
+
+    Each API process reads it at the key's next request: no restart is needed."""
+    check_rate(requests_per_minute)
+    key = _live_key(session, key_id)
+    key.requests_per_minute = requests_per_minute
+    session.flush()
+    return key
+
+
 def revoke_api_key(session: Session, *, key_id: str, now: datetime | None = None) -> ApiKey:
     """Revoke a key: its very next request is refused."""
     key = _live_key(session, key_id)
@@ -339,8 +383,8 @@ def revoke_api_key(session: Session, *, key_id: str, now: datetime | None = None
 def rotate_api_key(
     session: Session, *, key_id: str, now: datetime | None = None
 ) -> tuple[ApiKey, str]:
-    """A new key with the same channel, store, scopes and name, and the old one revoked at
-    once; returns the new key and its secret (shown only this once)."""
+    """A new key with the same channel, store, scopes, name and rate, and the old one revoked
+    at once; returns the new key and its secret (shown only this once)."""
     old = _live_key(session, key_id)
     old.revoked_at = now or utcnow()
     location = None
@@ -352,6 +396,7 @@ def rotate_api_key(
         name=old.name,
         scopes=list(old.scopes),
         location=location,
+        requests_per_minute=old.requests_per_minute,
     )
     return key, token
 

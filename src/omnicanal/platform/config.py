@@ -70,6 +70,16 @@ class Settings(BaseSettings):
         ),
     )
     pool_size: int = 20
+    rate_limit_per_minute: int = Field(
+        default=6000,
+        ge=0,
+        le=1_000_000,
+        description=(
+            "Requests a minute an API key may send to the REST API unless the key has its own "
+            "rate (omnicanal keys rate), in bursts of ten seconds' worth (at least 10); "
+            "0: no limit. Each API process counts on its own."
+        ),
+    )
     retention_tracking_days: int = Field(
         default=395, ge=1, description="Tracking messages and browsing history (CNIL: 13 months)."
     )

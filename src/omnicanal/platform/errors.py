@@ -41,6 +41,13 @@ class Forbidden(DomainError):
     title = "Not allowed for this caller"
 
 
+class Throttled(DomainError):
+    """The caller sends faster than it is allowed to; the same request succeeds later."""
+
+    code = "throttled"
+    title = "Too many requests"
+
+
 class Unauthenticated(DomainError):
     code = "unauthenticated"
     title = "Missing or unknown credentials"

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from omnicanal.catalog import service as catalog
-from omnicanal.catalog.schemas import ProductIn, ProductOut
+from omnicanal.catalog.schemas import ProductIn, ProductOut, SkuOut, VariantItemOut
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Moment
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.paging import Paging
 from omnicanal.platform.http.problems import responses
+from omnicanal.platform.paging import Page
 from omnicanal.pricing import overrides, products, promotions, service
 from omnicanal.pricing.schemas import (
     ConsistencyOut,
+    ListPriceOut,
     OverrideEndIn,
     OverrideIn,
     OverrideOut,
@@ -29,7 +34,7 @@ reading one is a pricing use case over the catalog (``pricing.products``)."""
 
 
 @router.post("/pricing/quote", response_model=PricedCart, responses=responses(404, 409))
-def quote(
+def quote_prices(
     body: QuoteIn,
     session: ReadSession,
     platform: PlatformDep,
@@ -50,7 +55,7 @@ def quote(
 
 
 @router.get("/pricing/consistency", response_model=ConsistencyOut, responses=responses())
-def consistency(
+def price_consistency(
     session: ReadSession,
     platform: PlatformDep,
     at: Moment | None = None,
@@ -62,6 +67,27 @@ def consistency(
         session,
         currency=service.checked_currency(currency or platform.settings.default_currency),
         at=at,
+    )
+
+
+@router.get("/prices", response_model=Page[ListPriceOut], responses=responses())
+def list_list_prices(
+    session: ReadSession,
+    platform: PlatformDep,
+    paging: Paging,
+    currency: str | None = None,
+    sku: Annotated[str | None, Query(max_length=60)] = None,
+    actor: Actor = scope("pricing:read"),
+):
+    """The list prices of a currency (default: the platform's), newest SKU first; with
+    ``updated_since``, those set or changed from then: how a connector syncs prices."""
+    return products.list_price_page(
+        session,
+        currency=service.checked_currency(currency or platform.settings.default_currency),
+        sku=sku,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
     )
 
 
@@ -198,6 +224,46 @@ def create_product(
     )
 
 
+@products_router.get("/products", response_model=Page[ProductOut], responses=responses())
+def list_products(
+    session: ReadSession,
+    platform: PlatformDep,
+    paging: Paging,
+    q: Annotated[
+        str | None, Query(max_length=300, description="The code or the name contains it")
+    ] = None,
+    actor: Actor = scope("catalog:read"),
+):
+    """Products with their variants and list prices, newest first. ``updated_since`` reads
+    when a product or one of its variants changed; prices sync through ``GET /v1/prices``."""
+    return products.priced_product_page(
+        session,
+        currency=platform.settings.default_currency,
+        q=q,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
+    )
+
+
+@products_router.get("/variants", response_model=Page[VariantItemOut], responses=responses())
+def list_variants(
+    session: ReadSession,
+    paging: Paging,
+    product: Annotated[str | None, Query(max_length=60, description="A product code")] = None,
+    actor: Actor = scope("catalog:read"),
+):
+    """Every variant (SKU) with its product's code, newest first; ``updated_since`` reads
+    when the variant itself changed."""
+    return catalog.variant_page(
+        session,
+        product=product,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
+    )
+
+
 @products_router.get("/products/{code}", response_model=ProductOut, responses=responses(404))
 def get_product(
     code: str, session: ReadSession, platform: PlatformDep, actor: Actor = scope("catalog:read")
@@ -208,13 +274,10 @@ def get_product(
     )
 
 
-@products_router.get("/skus/{code}", response_model=ProductOut, responses=responses(404))
-def find_sku(
+@products_router.get("/skus/{code}", response_model=SkuOut, responses=responses(404))
+def get_sku(
     code: str, session: ReadSession, platform: PlatformDep, actor: Actor = scope("catalog:read")
 ):
-    """The product of a SKU or of a scanned GTIN."""
-    variant = catalog.find_variant(session, code)
-    product = catalog.get_product_by_id(session, product_id=variant.product_id)
-    return products.get_priced_product(
-        session, code=product.code, currency=platform.settings.default_currency
-    )
+    """The variant of a SKU or of a scanned GTIN, with its product and list price (the whole
+    product: ``GET /v1/products/{product_code}``)."""
+    return products.priced_sku(session, code=code, currency=platform.settings.default_currency)

@@ -33,6 +33,15 @@ class PricedLine(BaseModel):
     total_minor: int
 
 
+class ListPriceOut(BaseModel):
+    """A SKU's list price in one currency, as the prices list syncs it."""
+
+    sku: str
+    currency: str
+    price_minor: int
+    updated_at: datetime = Field(description="When this price was set or last changed")
+
+
 class Adjustment(BaseModel):
     """One promotion applied to the cart: what it took off, and on which SKUs."""
 

@@ -13,7 +13,9 @@ from omnicanal.platform.access import is_first_party
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Moment
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.paging import DeprecatedCursor, Paging
 from omnicanal.platform.http.problems import responses
+from omnicanal.platform.paging import Page
 from omnicanal.returns import metrics, service
 from omnicanal.returns.errors import ReturnForbidden, ReturnHasNoLabel
 from omnicanal.returns.policy import ReturnPolicy
@@ -24,7 +26,7 @@ from omnicanal.returns.schemas import (
     RefundIn,
     ReturnIn,
     ReturnOut,
-    ReturnPage,
+    ReturnSummary,
     ReviewIn,
     StoreCreditOut,
 )
@@ -68,27 +70,29 @@ def open_return(
     )
 
 
-@router.get("/returns", response_model=ReturnPage, responses=responses())
+@router.get("/returns", response_model=Page[ReturnSummary], responses=responses())
 def list_returns(
     session: ReadSession,
+    paging: Paging,
     status: ReturnStatus | None = None,
     location: Annotated[str | None, Query(description="Where the units came back")] = None,
     order_id: str | None = None,
     customer_ref: str | None = None,
-    after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    after: DeprecatedCursor = None,
     actor: Actor = scope("returns:read"),
 ):
-    """Returns, newest first, by status, location, order or customer (a store key: those at
-    its store; a marketplace key: those of its orders)."""
+    """Returns by status, location, order or customer (a store key: those at its store; a
+    marketplace key: those of its orders): newest first, or with ``updated_since`` those
+    changed since then, oldest change first."""
     return service.list_returns(
         session,
         status=status.value if status else None,
         location=location,
         order_id=order_id,
         customer_ref=customer_ref,
-        after=after,
-        limit=limit,
+        limit=paging.limit,
+        starting_after=paging.starting_after or after,
+        updated_since=paging.updated_since,
         actor=actor,
     )
 
@@ -153,7 +157,7 @@ def _label(fmt: LabelFormat) -> None:
         f"/returns/{{return_id}}/label.{fmt}",
         endpoint,
         methods=["GET"],
-        name=f"return_label_{fmt}",
+        name=f"get_return_label_{fmt}",
         summary=f"Return label ({fmt.upper()})",
         response_class=Response,
         responses={
@@ -169,7 +173,7 @@ for _format in _FORMATS:
 
 
 @router.post("/returns/{return_id}/review", response_model=ReturnOut, responses=responses(404, 409))
-def review(
+def review_return(
     return_id: str,
     body: ReviewIn,
     platform: PlatformDep,
@@ -190,7 +194,7 @@ def review(
 @router.post(
     "/returns/{return_id}/inspect", response_model=ReturnOut, responses=responses(404, 409)
 )
-def inspect(
+def inspect_return(
     return_id: str,
     platform: PlatformDep,
     body: InspectIn | None = None,
@@ -211,7 +215,7 @@ def inspect(
 
 
 @router.post("/returns/{return_id}/refund", response_model=ReturnOut, responses=responses(404, 409))
-def refund(
+def refund_return(
     return_id: str,
     body: RefundIn,
     platform: PlatformDep,
@@ -234,7 +238,7 @@ def refund(
 @router.post(
     "/returns/{return_id}/exchange", response_model=ReturnOut, responses=responses(404, 409)
 )
-def exchange(
+def exchange_return(
     return_id: str,
     body: ExchangeIn,
     platform: PlatformDep,
@@ -257,7 +261,7 @@ def exchange(
 
 
 @router.post("/returns/{return_id}/cancel", response_model=ReturnOut, responses=responses(404, 409))
-def cancel(
+def cancel_return(
     return_id: str,
     platform: PlatformDep,
     body: CancelIn | None = None,
@@ -277,7 +281,7 @@ def cancel(
 
 
 @router.post("/returns/{return_id}/close", response_model=ReturnOut, responses=responses(404, 409))
-def close(
+def close_return(
     return_id: str,
     platform: PlatformDep,
     body: CancelIn | None = None,

@@ -20,6 +20,7 @@ class Return(Base):
 
     __tablename__ = "returns"
     __table_args__ = (
+        Index("ix_returns_changed", "updated_at"),
         CheckConstraint(
             "satisfaction IS NULL OR (satisfaction >= 1 AND satisfaction <= 5)",
             name="satisfaction_one_to_five",
@@ -69,7 +70,8 @@ class Return(Base):
     inspected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     """When it was refunded, exchanged or closed."""
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # onupdate: every ORM or Core write moves the change time a connector syncs from
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class ReturnLine(Base):

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from omnicanal.orders.schemas import Address, FulfilmentChoice, PaymentIn
+from omnicanal.orders.schemas import FulfilmentChoice, PaymentIn
+from omnicanal.platform.address import Address
 from omnicanal.platform.bounds import MAX_QUANTITY, Quantity, RequestModel
 from omnicanal.returns.events import ReviewReasonOut
 from omnicanal.returns.rules import Condition, ReasonCode
@@ -25,7 +26,6 @@ __all__ = [
     "ReturnLineIn",
     "ReturnLineOut",
     "ReturnOut",
-    "ReturnPage",
     "ReturnQueue",
     "ReturnSummary",
     "ReviewIn",
@@ -246,6 +246,9 @@ class ReturnOut(BaseModel):
 
 
 class ReturnSummary(BaseModel):
+    """A return in a list (``GET /v1/returns``): a connector stores it by ``id`` and syncs
+    from its ``updated_at``."""
+
     id: str
     order_id: str
     customer_ref: str | None
@@ -259,12 +262,7 @@ class ReturnSummary(BaseModel):
         default_factory=list, description="Why the rules sent it to review (codes, parameters)"
     )
     requested_at: datetime
-    updated_at: datetime
-
-
-class ReturnPage(BaseModel):
-    items: list[ReturnSummary]
-    next_cursor: str | None = Field(description="Pass as 'after' for the next page")
+    updated_at: datetime = Field(description="When the return last changed")
 
 
 class ReturnQueue(BaseModel):

@@ -15,7 +15,9 @@ from fastapi import APIRouter, Query
 
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.paging import Paging
 from omnicanal.platform.http.problems import responses
+from omnicanal.platform.paging import Page
 from omnicanal.reviews import service
 from omnicanal.reviews.rules import MAX_RATING, MIN_RATING, ReviewStatus
 from omnicanal.reviews.schemas import (
@@ -24,7 +26,6 @@ from omnicanal.reviews.schemas import (
     RatingSummary,
     ReviewIn,
     ReviewOut,
-    ReviewPage,
 )
 
 __all__ = ["router"]
@@ -42,7 +43,7 @@ Status = Annotated[
 
 
 @router.post("/reviews", status_code=201, response_model=ReviewOut, responses=responses(404, 409))
-def submit(
+def submit_review(
     body: ReviewIn,
     platform: PlatformDep,
     idempotency_key: IdempotencyKey = None,
@@ -65,19 +66,19 @@ def submit(
     )
 
 
-@router.get("/reviews", response_model=ReviewPage, responses=responses())
+@router.get("/reviews", response_model=Page[ReviewOut], responses=responses())
 def list_reviews(
     session: ReadSession,
+    paging: Paging,
     status: Status = "published",
     product_code: Annotated[str | None, Query(max_length=60)] = None,
     rating: Annotated[int | None, Query(ge=MIN_RATING, le=MAX_RATING)] = None,
     channel: Annotated[str | None, Query(max_length=50)] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     actor: Actor = scope("reviews:read"),
 ):
-    """Reviews, newest first (the pending ones oldest first: the moderation queue), by
-    status, product, rating and channel."""
+    """Reviews, newest first, by status, product, rating and channel; with
+    ``updated_since``, by change time (sent, moderated), oldest first: the pending ones so
+    asked are the moderation queue, the longest wait first."""
     return service.list_reviews(
         session,
         actor=actor,
@@ -85,8 +86,9 @@ def list_reviews(
         product_code=product_code,
         rating=rating,
         channel=channel,
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        starting_after=paging.starting_after,
+        updated_since=paging.updated_since,
     )
 
 
@@ -100,7 +102,7 @@ def get_review(review_id: str, session: ReadSession, actor: Actor = scope("revie
 @router.post(
     "/reviews/{review_id}/decision", response_model=ReviewOut, responses=responses(404, 409)
 )
-def decide(
+def decide_review(
     review_id: str,
     body: DecisionIn,
     platform: PlatformDep,

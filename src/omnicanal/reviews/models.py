@@ -27,6 +27,7 @@ class ProductReview(Base):
 
     __tablename__ = "product_reviews"
     __table_args__ = (
+        Index("ix_product_reviews_changed", "updated_at"),
         CheckConstraint("rating >= 1 AND rating <= 5", name="rating_from_one_to_five"),
         CheckConstraint("status IN ('pending', 'published', 'rejected')", name="known_status"),
         CheckConstraint(
@@ -60,4 +61,5 @@ class ProductReview(Base):
     """The sending channel's own id for the review (Segment's ``review_id``)."""
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     moderated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
     moderated_by: Mapped[str | None] = mapped_column(String(300))

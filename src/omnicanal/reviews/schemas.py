@@ -26,7 +26,6 @@ __all__ = [
     "RatingSummary",
     "ReviewIn",
     "ReviewOut",
-    "ReviewPage",
 ]
 
 
@@ -42,7 +41,8 @@ def _checked(check: Any) -> Any:
     return BeforeValidator(validate)
 
 
-Rating = Annotated[int, _checked(clean_rating), Field(ge=1, le=5, description="Stars, from 1 to 5")]
+# The bounds before the check, so that the JSON schema states them (minimum, maximum).
+Rating = Annotated[int, Field(ge=1, le=5, description="Stars, from 1 to 5"), _checked(clean_rating)]
 Title = Annotated[
     str | None,
     _checked(lambda value: clean_text(value, field="title", limit=MAX_TITLE)),
@@ -112,6 +112,7 @@ class ReviewOut(BaseModel):
     profile_id: str | None
     submitted_at: datetime
     moderated_at: datetime | None
+    updated_at: datetime = Field(description="When it was sent or last moderated")
 
 
 class RatingSummary(BaseModel):
@@ -124,13 +125,6 @@ class RatingSummary(BaseModel):
     """Mean stars to two decimals; None without any published review."""
     count: int
     last: list[ReviewOut]
-
-
-class ReviewPage(BaseModel):
-    """Reviews matching a filter, newest first, a page at a time."""
-
-    items: list[ReviewOut]
-    total: int
 
 
 class CustomerReviewsOut(BaseModel):

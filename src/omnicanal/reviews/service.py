@@ -20,6 +20,7 @@ from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.events import record_event
 from omnicanal.platform.locks import hold_names
+from omnicanal.platform.paging import DEFAULT_LIMIT, Page, page_of
 from omnicanal.reviews import access, rules
 from omnicanal.reviews.errors import (
     AlreadyReviewed,
@@ -36,11 +37,11 @@ from omnicanal.reviews.schemas import (
     RatingSummary,
     ReviewIn,
     ReviewOut,
-    ReviewPage,
 )
 
 __all__ = [
     "LAST_REVIEWS",
+    "count_reviews",
     "customer_rating",
     "get_review",
     "list_reviews",
@@ -55,7 +56,6 @@ REVIEW_LOCKS = 0x0C1D_7E01
 """Advisory lock space (:mod:`omnicanal.platform.locks`) of the (person, product) pairs."""
 LAST_REVIEWS = 5
 """How many of the latest published reviews a rating summary carries."""
-MAX_PAGE = 200
 LIVE = (ReviewStatus.pending.value, ReviewStatus.published.value)
 TRACKED_CHANNELS = {"service_desk": "call_centre"}
 """A tracking source's kind as the channel a review came from (the others are the same)."""
@@ -101,6 +101,7 @@ def _outs(
             else None,
             submitted_at=row.submitted_at,
             moderated_at=row.moderated_at,
+            updated_at=row.updated_at,
         )
         for row in rows
     ]
@@ -230,31 +231,46 @@ def list_reviews(
     product_code: str | None = None,
     rating: int | None = None,
     channel: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> ReviewPage:
-    """Reviews newest first, filtered; the waiting ones oldest first (the moderation queue).
-    Any status but ``published`` (None: all) is head office's to list."""
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+    updated_since: datetime | None = None,
+) -> Page[ReviewOut]:
+    """Reviews, filtered, newest first; with ``updated_since``, by change time (sent,
+    moderated), oldest first: asked so, the waiting ones are the moderation queue, the
+    longest wait first (a pending review has not changed since it came). Any status but
+    ``published`` (None: all) is head office's to list."""
     if status is not ReviewStatus.published:
         access.check_moderator(actor, doing="list reviews that are not published")
     conditions = _conditions(
         status=status, product_code=product_code, rating=rating, channel=channel
     )
-    total = session.scalar(select(func.count()).select_from(ProductReview).where(*conditions))
-    newest_first = status is not ReviewStatus.pending
-    order = (
-        (ProductReview.submitted_at.desc(), ProductReview.id.desc())
-        if newest_first
-        else (ProductReview.submitted_at, ProductReview.id)
+    paged = page_of(
+        session,
+        select(ProductReview).where(*conditions),
+        key=ProductReview.id,
+        changed=ProductReview.updated_at,
+        limit=limit,
+        starting_after=starting_after,
+        updated_since=updated_since,
     )
-    rows = session.scalars(
-        select(ProductReview)
-        .where(*conditions)
-        .order_by(*order)
-        .limit(min(limit, MAX_PAGE))
-        .offset(offset)
-    ).all()
-    return ReviewPage(items=_outs(session, rows, actor=actor), total=int(total or 0))
+    return paged.page(_outs(session, paged.rows, actor=actor))
+
+
+def count_reviews(
+    session: Session,
+    *,
+    actor: Actor,
+    status: ReviewStatus | None = ReviewStatus.published,
+    rating: int | None = None,
+    channel: str | None = None,
+) -> int:
+    """How many reviews :func:`list_reviews` would list with these filters (a page count)."""
+    if status is not ReviewStatus.published:
+        access.check_moderator(actor, doing="count reviews that are not published")
+    conditions = _conditions(status=status, product_code=None, rating=rating, channel=channel)
+    return int(
+        session.scalar(select(func.count()).select_from(ProductReview).where(*conditions)) or 0
+    )
 
 
 # --- sending -----------------------------------------------------------------------------

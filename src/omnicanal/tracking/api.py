@@ -28,6 +28,7 @@ from omnicanal.customers.identity.blocked import configured_blocklist
 from omnicanal.platform.auth import authenticate, require_scope
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.http.deps import PlatformDep
+from omnicanal.platform.http.openapi import BEARER_KEY, TRACKING_WRITE_KEY, problem_example
 from omnicanal.platform.http.problems import MEDIA_TYPE, Problem, problem_response, responses
 from omnicanal.platform.wiring import Platform
 from omnicanal.tracking import service
@@ -53,6 +54,20 @@ _MESSAGE_SCHEMA: dict[str, Any] = {
         "sentAt": {"type": "string", "format": "date-time"},
     },
     "additionalProperties": True,
+    "examples": [
+        {
+            "type": "identify",
+            "userId": "zoe.martin",
+            "anonymousId": "cookie-zoe",
+            "messageId": "zoe-login-1",
+            "traits": {
+                "email": "zoe.martin@exemple.fr",
+                "phone": "+33 6 12 34 56 78",
+                "first_name": "Zoé",
+            },
+            "timestamp": "2026-05-04T09:12:00Z",
+        }
+    ],
 }
 _BATCH_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -63,22 +78,101 @@ _BATCH_SCHEMA: dict[str, Any] = {
         "context": {"type": "object"},
     },
     "required": ["batch"],
+    "examples": [
+        {
+            "batch": [
+                _MESSAGE_SCHEMA["examples"][0],
+                {
+                    "type": "track",
+                    "userId": "zoe.martin",
+                    "event": "Product Viewed",
+                    "messageId": "zoe-view-1",
+                    "properties": {"sku": "ROBE-LIN-M", "price": 89.0, "currency": "EUR"},
+                    "timestamp": "2026-05-04T09:13:00Z",
+                },
+            ],
+            "sentAt": "2026-05-04T09:13:05Z",
+        }
+    ],
 }
 
 
-def _problem_entry(description: str) -> dict[str, Any]:
-    return {
-        "model": Problem,
-        "description": description,
-        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    }
+def _problem_entry(description: str, *examples: Any) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    if examples:
+        media["examples"] = {example["value"]["code"]: example for example in examples}
+    return {"model": Problem, "description": description, "content": {MEDIA_TYPE: media}}
 
 
 RESPONSES = {
     **responses(400),
-    413: _problem_entry("The body is over the size limit (after decompression)"),
-    415: _problem_entry("Unsupported Content-Encoding"),
+    400: _problem_entry(
+        "The body is not a batch, or no message of it follows the tracking spec",
+        problem_example(
+            400, "invalid_batch", "Invalid batch", "The body needs 'batch', a list of messages."
+        ),
+        problem_example(
+            400,
+            "invalid_messages",
+            "No message of the batch follows the tracking spec",
+            "message 0: a message needs a userId or an anonymousId",
+            message="message 0: a message needs a userId or an anonymousId",
+            field="userId",
+            rejected=[
+                {
+                    "index": 0,
+                    "messageId": "m-1",
+                    "code": "missing_id",
+                    "field": "userId",
+                    "reason": "a message needs a userId or an anonymousId",
+                }
+            ],
+        ),
+        problem_example(
+            400, "malformed_json", "Malformed JSON", "The request body is not valid JSON."
+        ),
+    ),
+    401: _problem_entry(
+        "Missing, unknown or revoked write key (or API key)",
+        problem_example(
+            401,
+            "unknown_write_key",
+            "Unknown or revoked write key",
+            "This write key is unknown or has been revoked.",
+            message="invalid write key",
+        ),
+    ),
+    403: _problem_entry(
+        "An API key without the tracking:write scope",
+        problem_example(
+            403,
+            "forbidden",
+            "Not allowed for this caller",
+            "This key lacks the 'tracking:write' scope.",
+            required_scope="tracking:write",
+        ),
+    ),
+    413: _problem_entry(
+        "The body is over the size limit (after decompression)",
+        problem_example(
+            413,
+            "batch_too_large",
+            "Request body too large",
+            "The body is over 512000 bytes (after decompression); send smaller batches.",
+        ),
+    ),
+    415: _problem_entry(
+        "Unsupported Content-Encoding",
+        problem_example(
+            415,
+            "unsupported_encoding",
+            "Unsupported Content-Encoding",
+            "Content-Encoding 'br' is not supported; send gzip, deflate or none.",
+        ),
+    ),
 }
+# A source's write key, as Segment's SDKs send it; or an API key with tracking:write.
+SECURITY = [{TRACKING_WRITE_KEY: []}, {BEARER_KEY: ["tracking:write"]}]
 ACCEPTED = {
     "type": "object",
     "properties": {
@@ -88,6 +182,7 @@ ACCEPTED = {
         "rejected": {"type": "array", "items": {"type": "object"}},
         "warnings": {"type": "array", "items": {"type": "object"}},
     },
+    "examples": [{"success": True, "accepted": 2, "duplicates": 0, "rejected": [], "warnings": []}],
 }
 
 
@@ -99,6 +194,7 @@ def _openapi(schema: dict[str, Any]) -> dict[str, Any]:
             "description": "JSON, optionally with Content-Encoding: gzip",
         },
         "responses": {"200": {"content": {"application/json": {"schema": ACCEPTED}}}},
+        "security": SECURITY,
     }
 
 
@@ -243,7 +339,7 @@ async def _receive(request: Request, platform: Platform, forced_type: str | None
 
 
 @router.post("/batch", responses=RESPONSES, openapi_extra=_openapi(_BATCH_SCHEMA))
-async def batch(request: Request, platform: PlatformDep) -> JSONResponse:
+async def send_batch(request: Request, platform: PlatformDep) -> JSONResponse:
     """A batch of messages, as every Segment and RudderStack SDK sends them."""
     return await _receive(request, platform, None)
 

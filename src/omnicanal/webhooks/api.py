@@ -1,6 +1,7 @@
 """HTTP routes of the webhooks module (``/v1/webhooks``): endpoints subscribed to event
-types, their signing secrets, their deliveries and the dead-letter list's replay. Head office
-only: the ``webhooks:admin`` scope on a first-party key that no store is bound to."""
+types (signed webhooks, or forwarded to a Segment-compatible tracking API), their signing
+secrets, their deliveries and the dead-letter list's replay. Head office only: the
+``webhooks:admin`` scope on a first-party key that no store is bound to."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ Status = Annotated[
 
 
 @router.get("/event-types", response_model=EventTypesOut, responses=responses())
-def event_types(actor: Actor = scope(ADMIN_SCOPE)):
+def list_event_types(actor: Actor = scope(ADMIN_SCOPE)):
     """The event types an endpoint may follow, and the modules' prefixes (``order.*``)."""
     return service.event_types(actor=actor)
 
@@ -60,9 +61,13 @@ def create_endpoint(
     actor: Actor = scope(ADMIN_SCOPE),
 ):
     """Subscribe an address to event types: every matching event is posted to it, signed
-    with the secret in the answer (shown this once). 422 ``invalid_endpoint_url`` for an
-    address that cannot receive webhooks (http, credentials, a private address),
-    ``unknown_event_type`` for a type no event has."""
+    with the secret in the answer (shown this once). ``format: segment`` forwards them as
+    Segment ``track`` messages to ``{url}/v1/batch`` with ``write_key`` instead (shown back
+    as a prefix only). 422 ``invalid_endpoint_url`` for an address that cannot receive
+    webhooks (http, credentials, a private address), ``unknown_event_type`` for a type no
+    event has, ``event_type_not_forwarded`` for a type a segment endpoint cannot follow,
+    ``invalid_write_key`` for a segment endpoint without a write key or a standard one with
+    one."""
     allow_private = platform.settings.webhooks_allow_private_urls
     return write(
         platform,
@@ -102,8 +107,9 @@ def update_endpoint(
     idempotency_key: IdempotencyKey = None,
     actor: Actor = scope(ADMIN_SCOPE),
 ):
-    """Change an endpoint's address, event types or description; ``active: false`` disables
-    it (its pending deliveries go to the dead-letter list), ``true`` enables it again."""
+    """Change an endpoint's address, event types, description or (a segment endpoint's)
+    write key; ``active: false`` disables it (its pending deliveries go to the dead-letter
+    list), ``true`` enables it again."""
     allow_private = platform.settings.webhooks_allow_private_urls
     return write(
         platform,
@@ -137,7 +143,9 @@ def remove_endpoint(
     )
 
 
-@router.post("/endpoints/{endpoint_id}/secret", response_model=SecretOut, responses=responses(404))
+@router.post(
+    "/endpoints/{endpoint_id}/secret", response_model=SecretOut, responses=responses(404, 409)
+)
 def rotate_secret(
     endpoint_id: str,
     body: RotationIn,
@@ -146,7 +154,8 @@ def rotate_secret(
     actor: Actor = scope(ADMIN_SCOPE),
 ):
     """A new signing secret (shown this once); the current one keeps signing beside it for
-    ``overlap_hours`` (default 24), so receivers switch without missing an event."""
+    ``overlap_hours`` (default 24), so receivers switch without missing an event. 409
+    ``endpoint_not_signed`` for a segment endpoint (change its ``write_key``)."""
     return write(
         platform,
         actor=actor,

@@ -5,8 +5,11 @@ from omnicanal.platform.errors import Conflict, Forbidden, InvalidInput, NotFoun
 __all__ = [
     "DeliveryNotDead",
     "EndpointDisabled",
+    "EndpointNotSigned",
     "InvalidCursor",
     "InvalidEndpointUrl",
+    "InvalidWriteKey",
+    "NotForwardedToSegment",
     "UnknownEventType",
     "UnknownWebhookDelivery",
     "UnknownWebhookEndpoint",
@@ -34,6 +37,16 @@ class UnknownEventType(InvalidInput):
     title = "No declared event has this type or prefix"
 
 
+class InvalidWriteKey(InvalidInput):
+    code = "invalid_write_key"
+    title = "A Segment endpoint needs a write key, and only it"
+
+
+class NotForwardedToSegment(InvalidInput):
+    code = "event_type_not_forwarded"
+    title = "This event is not forwarded to Segment"
+
+
 class InvalidCursor(InvalidInput):
     code = "invalid_cursor"
     title = "This cursor is not one we gave"
@@ -47,6 +60,11 @@ class DeliveryNotDead(Conflict):
 class EndpointDisabled(Conflict):
     code = "endpoint_disabled"
     title = "This endpoint is disabled: enable it first"
+
+
+class EndpointNotSigned(Conflict):
+    code = "endpoint_not_signed"
+    title = "This endpoint is not signed: it sends with a write key"
 
 
 class WebhooksForbidden(Forbidden):

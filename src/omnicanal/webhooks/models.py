@@ -50,8 +50,15 @@ class WebhookEndpoint(Base):
     event_types: Mapped[list[str]] = mapped_column(JSON)
     """Declared event types, ``*`` (every event) or a module's prefix (``order.*``)."""
     active: Mapped[bool] = mapped_column(default=True)
+    format: Mapped[str] = mapped_column(String(20), default="standard", server_default="standard")
+    """``standard`` (signed CloudEvents JSON) or ``segment`` (Segment ``track`` messages posted
+    to ``{url}/v1/batch`` with the write key: docs/adr/0030)."""
     secret: Mapped[str] = mapped_column(String(100))
-    """Kept readable: every delivery is signed with it (``whsec_`` and base64)."""
+    """Kept readable: every delivery is signed with it (``whsec_`` and base64); empty for a
+    ``segment`` endpoint, which is not signed."""
+    write_key: Mapped[str | None] = mapped_column(String(200))
+    """A ``segment`` endpoint's write key (the HTTP Basic user name), kept readable as the
+    secret is."""
     previous_secret: Mapped[str | None] = mapped_column(String(100))
     previous_secret_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     """Until then, deliveries are signed with the previous secret too (a rotation's overlap)."""
@@ -92,7 +99,7 @@ class WebhookDelivery(Base):
         UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
         CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="known_status"),
         CheckConstraint(
-            "dead_reason IS NULL OR dead_reason IN ('gave_up', 'endpoint_disabled')",
+            "dead_reason IS NULL OR dead_reason IN ('gave_up', 'endpoint_disabled', 'refused')",
             name="known_dead_reason",
         ),
         Index("ix_webhook_deliveries_due", "status", "due_at"),
@@ -123,4 +130,6 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     dead_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     dead_reason: Mapped[str | None] = mapped_column(String(20))
+    """``gave_up`` (no 2xx in time), ``endpoint_disabled``, or ``refused`` (a ``segment``
+    endpoint refused the message itself: given up at once)."""
     replays: Mapped[int] = mapped_column(default=0)

@@ -6,6 +6,10 @@ The event is kept once, as the CloudEvents envelope its endpoints are sent, howe
 endpoints follow it; the deliveries are sent later by the job (``webhooks.sending``). The
 consumer takes the events of a relay batch at once (one transaction for them all): with no
 endpoint, it costs the platform one query per batch.
+
+A ``segment`` endpoint gets a delivery only for an event that becomes a Segment message (an
+``order.placed`` still unpaid does not: ``webhooks.segment``), so that its dead-letter list
+and counts hold only what was, or will be, sent.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from omnicanal.platform.clock import utcnow
 from omnicanal.platform.events import Event
 from omnicanal.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from omnicanal.webhooks.rules import matches
+from omnicanal.webhooks.segment import SEGMENT, track_name
 
 __all__ = ["CONSUMER", "deliveries_consumer", "record_deliveries"]
 
@@ -31,13 +36,22 @@ def record_deliveries(session: Session, events: Sequence[Event]) -> int:
     an event's type that has none for it yet; how many were made."""
     endpoints = list(
         session.execute(
-            select(WebhookEndpoint.id, WebhookEndpoint.event_types)
+            select(WebhookEndpoint.id, WebhookEndpoint.event_types, WebhookEndpoint.format)
             .where(WebhookEndpoint.active.is_(True))
             .order_by(WebhookEndpoint.id)
         )
     )
+
+    def follows(types: list[str], kind: str, event: Event) -> bool:
+        if not matches(types, event.type):
+            return False
+        return kind != SEGMENT or track_name(event.type, event.data) is not None
+
     followed = [
-        (event, [endpoint_id for endpoint_id, types in endpoints if matches(types, event.type)])
+        (
+            event,
+            [endpoint_id for endpoint_id, types, kind in endpoints if follows(types, kind, event)],
+        )
         for event in events
     ]
     followed = [(event, followers) for event, followers in followed if followers]

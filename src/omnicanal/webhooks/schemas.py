@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -28,6 +28,8 @@ __all__ = [
 
 MAX_DESCRIPTION = 500
 MAX_OVERLAP_HOURS = 168
+MAX_WRITE_KEY = 200
+FORMATS = ("standard", "segment")
 
 Url = Annotated[
     str,
@@ -51,6 +53,25 @@ Patterns = Annotated[
     ),
 ]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION, description="For people")]
+Format = Annotated[
+    Literal["standard", "segment"],
+    Field(
+        description="standard: the event's CloudEvents JSON, signed (Standard Webhooks); "
+        "segment: a Segment track message posted to {url}/v1/batch with the write key "
+        "(url: the base of a Segment-compatible HTTP Tracking API)."
+    ),
+]
+WriteKey = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_WRITE_KEY,
+        # Visible ASCII without ':': it travels as the user name of HTTP Basic auth.
+        pattern=r"^[!-9;-~]+$",
+        description="A segment endpoint's write key (the source's, at Segment or RudderStack): "
+        "sent as the HTTP Basic user name, never shown again in full.",
+    ),
+]
 
 
 class EndpointIn(RequestModel):
@@ -60,6 +81,8 @@ class EndpointIn(RequestModel):
     event_types: Patterns
     description: Description = ""
     active: bool = True
+    format: Format = "standard"
+    write_key: WriteKey | None = None
 
 
 class EndpointUpdateIn(RequestModel):
@@ -70,11 +93,14 @@ class EndpointUpdateIn(RequestModel):
     event_types: Patterns | None = None
     description: Description | None = None
     active: bool | None = None
+    write_key: WriteKey | None = None
 
     @model_validator(mode="after")
     def _changes_something(self) -> EndpointUpdateIn:
         if not self.model_fields_set:
-            raise ValueError("give at least one of url, event_types, description, active")
+            raise ValueError(
+                "give at least one of url, event_types, description, active, write_key"
+            )
         if any(getattr(self, name) is None for name in self.model_fields_set):
             raise ValueError("a field given may not be null")
         return self
@@ -103,6 +129,10 @@ class EndpointOut(BaseModel):
     url: str
     description: str
     event_types: list[str]
+    format: str = Field(description="standard (signed CloudEvents JSON) or segment")
+    write_key_prefix: str | None = Field(
+        description="The start of a segment endpoint's write key (never shown in full)"
+    )
     active: bool
     disabled_at: datetime | None
     disabled_reason: str | None = Field(description="requested, or failing (by omnicanal)")
@@ -119,9 +149,10 @@ class EndpointOut(BaseModel):
 
 
 class EndpointCreatedOut(EndpointOut):
-    """A new endpoint, with its signing secret: shown this once."""
+    """A new endpoint, with its signing secret: shown this once (none for a segment
+    endpoint, which is not signed)."""
 
-    secret: str
+    secret: str | None
 
 
 class SecretOut(BaseModel):
@@ -187,3 +218,4 @@ class EventTypesOut(BaseModel):
 
     types: list[str]
     prefixes: list[str]
+    segment: list[str] = Field(description="The types a segment endpoint may follow")

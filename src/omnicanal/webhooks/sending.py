@@ -9,13 +9,11 @@ A run goes in rounds until nothing more is due:
    ``due_at`` a lease ahead (:data:`LEASE`) and count an attempt. Another worker then finds
    them not due (PostgreSQL also skips the rows locked meanwhile); one that dies holding a
    lease leaves its deliveries due again when the lease ends.
-2. **Call** (no transaction): each endpoint's deliveries in order, in a thread per endpoint;
-   the body is the event's CloudEvents JSON, signed (``webhook-id``, ``webhook-timestamp``,
-   ``webhook-signature``). Any 2xx is delivered; anything else is a failed attempt. When the
-   endpoint is unreachable or says it is unavailable (a network failure, a timeout, 429,
-   502, 503, 504), its remaining deliveries of the round are failed attempts too, without a
-   call: an endpoint that is down is not hammered. Another refusal (a 400 or a 500 for one
-   event) fails that delivery only.
+2. **Call** (no transaction, ``webhooks.calling``): each endpoint's deliveries in order, in a
+   thread per endpoint, signed CloudEvents JSON (a ``segment`` endpoint: a Segment message
+   with its write key, its facts read after the claim by ``webhooks.forwarding``). Any 2xx is
+   delivered, anything else a failed attempt; an endpoint found down is not called again in
+   the round, and a message a segment endpoint refused for good is given up at once.
 3. **Record** (one transaction): delivered; or tried again after an exponential backoff with
    full jitter; or given up (dead) once ``webhook_give_up_hours`` have passed. The endpoint's
    health follows its calls: a success clears it, a failure counts; an endpoint failing for
@@ -30,30 +28,28 @@ timestamp is the moment of the call, which receivers check against their clock.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import random
-import socket
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
-from omnicanal import __version__
 from omnicanal.platform.actors import Actor
-from omnicanal.platform.clock import as_utc, utcnow
+from omnicanal.platform.clock import as_utc
 from omnicanal.platform.config import Settings
 from omnicanal.platform.db import NO_SYNC, Database, rowcount
+from omnicanal.webhooks.calling import Claim, Outcome, Payload, Target, call
+from omnicanal.webhooks.forwarding import segment_messages
 from omnicanal.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from omnicanal.webhooks.rules import is_private_host, next_attempt, signature_header
+from omnicanal.webhooks.rules import next_attempt
+from omnicanal.webhooks.segment import SEGMENT
 from omnicanal.webhooks.service import disable_endpoint
 
 __all__ = [
@@ -73,11 +69,7 @@ LEASE = timedelta(minutes=5)
 """How long claimed deliveries are the claiming worker's: far longer than their calls."""
 ROUND = 100
 """Deliveries claimed at a time."""
-PARALLEL_ENDPOINTS = 8
-"""Endpoints called at once (each endpoint's deliveries go one after the other)."""
 ERROR_LENGTH = 300
-ANSWER_EXCERPT = 200
-"""Characters of a refusing endpoint's answer kept to say why (the rest is not read)."""
 SYSTEM = Actor(key_id=None, channel="system", name="webhooks")
 """Who the sending job acts as (an endpoint it disables)."""
 
@@ -122,47 +114,6 @@ class SendReport:
         )
 
 
-@dataclass(frozen=True)
-class _Claim:
-    """A delivery this worker took: until when, at which attempt, for which endpoint."""
-
-    seq: int
-    id: str
-    attempts: int
-    lease_until: datetime
-    started_at: datetime
-    endpoint_id: str
-    event_id: str
-    event_type: str
-
-
-@dataclass(frozen=True)
-class _Target:
-    """An endpoint as its deliveries are sent: where, signed with which secrets."""
-
-    id: str
-    url: str
-    secrets: tuple[str, ...]
-
-
-UNAVAILABLE = frozenset({429, 502, 503, 504})
-"""Answers that speak for the whole endpoint (busy, or down behind its proxy)."""
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    claim: _Claim
-    ok: bool
-    called: bool
-    status_code: int | None = None
-    error: str | None = None
-
-    @property
-    def endpoint_down(self) -> bool:
-        """Whether the failure says the whole endpoint cannot take deliveries now."""
-        return not self.ok and (self.status_code is None or self.status_code in UNAVAILABLE)
-
-
 def body_of(envelope: dict[str, Any]) -> bytes:
     """The bytes posted for an event: its CloudEvents envelope as compact UTF-8 JSON."""
     return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
@@ -173,9 +124,9 @@ def body_of(envelope: dict[str, Any]) -> bytes:
 
 def _claim(
     db: Database, *, now: datetime, limit: int
-) -> tuple[list[_Claim], dict[str, _Target], dict[str, bytes]]:
+) -> tuple[list[Claim], dict[str, Target], dict[str, dict[str, Any]]]:
     """Take up to ``limit`` deliveries due at ``now`` (see the module), with their endpoints
-    and bodies."""
+    and their events' envelopes."""
     lease_until = now + LEASE
     older = aliased(WebhookDelivery)
     blocked = (
@@ -218,7 +169,7 @@ def _claim(
             .execution_options(**NO_SYNC)
         )
         claims = [
-            _Claim(
+            Claim(
                 seq=row.seq,
                 id=row.id,
                 attempts=row.attempts,
@@ -243,18 +194,18 @@ def _claim(
             )
         ]
         targets = _targets(session, {claim.endpoint_id for claim in claims}, now=now)
-        bodies = {
-            event_id: body_of(envelope)
+        envelopes = {
+            event_id: envelope
             for event_id, envelope in session.execute(
                 select(WebhookEvent.id, WebhookEvent.envelope).where(
                     WebhookEvent.id.in_({claim.event_id for claim in claims})
                 )
             )
         }
-    return claims, targets, bodies
+    return claims, targets, envelopes
 
 
-def _targets(session: Session, endpoint_ids: set[str], *, now: datetime) -> dict[str, _Target]:
+def _targets(session: Session, endpoint_ids: set[str], *, now: datetime) -> dict[str, Target]:
     targets = {}
     for endpoint in session.scalars(
         select(WebhookEndpoint).where(WebhookEndpoint.id.in_(endpoint_ids))
@@ -263,115 +214,41 @@ def _targets(session: Session, endpoint_ids: set[str], *, now: datetime) -> dict
         until = endpoint.previous_secret_until
         if endpoint.previous_secret and until is not None and as_utc(until) > now:
             signing.append(endpoint.previous_secret)
-        targets[endpoint.id] = _Target(id=endpoint.id, url=endpoint.url, secrets=tuple(signing))
+        targets[endpoint.id] = Target(
+            id=endpoint.id,
+            url=endpoint.url,
+            secrets=tuple(signing),
+            format=endpoint.format,
+            write_key=endpoint.write_key or "",
+        )
     return targets
 
 
-# --- 2. call -------------------------------------------------------------------------------
-
-
-def _not_public(url: str) -> str | None:
-    """Why ``url`` may not be called when only public addresses may (its host is, or
-    resolves to, a local or private address), or None."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").strip("[]")
-    if is_private_host(host):
-        return f"{host} is a local or private address"
-    try:
-        found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as error:
-        return f"{host} cannot be resolved: {error}"
-    for *_, address in found:
-        if is_private_host(str(ipaddress.ip_address(address[0]))):
-            return f"{host} resolves to the local or private address {address[0]}"
-    return None
-
-
-def _excerpt(response: httpx.Response) -> str:
-    """The start of an answer's body, read no further."""
-    taken = b""
-    for chunk in response.iter_bytes():
-        taken += chunk
-        if len(taken) >= ANSWER_EXCERPT:
-            break
-    return taken[:ANSWER_EXCERPT].decode("utf-8", "replace")
-
-
-def _post(
-    client: httpx.Client, target: _Target, claim: _Claim, body: bytes, options: SendOptions
-) -> _Outcome:
-    """Post one delivery; its outcome."""
-    if not options.allow_private:
-        refused = _not_public(target.url)
-        if refused is not None:
-            return _Outcome(claim, ok=False, called=True, error=f"not sent: {refused}")
-    timestamp = int(utcnow().timestamp())
-    headers = {
-        "content-type": "application/json",
-        "user-agent": f"omnicanal-webhooks/{__version__}",
-        "webhook-id": claim.id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature_header(
-            target.secrets, webhook_id=claim.id, timestamp=timestamp, body=body
-        ),
-        "omnicanal-event-type": claim.event_type,
-        "omnicanal-event-id": claim.event_id,
-    }
-    try:
-        with client.stream("POST", target.url, content=body, headers=headers) as response:
-            status = response.status_code
-            if response.is_success:
-                return _Outcome(claim, ok=True, called=True, status_code=status)
-            excerpt = _excerpt(response)
-    except httpx.HTTPError as error:
-        return _Outcome(
-            claim, ok=False, called=True, error=f"{type(error).__name__}: {error}".strip(": ")
-        )
-    return _Outcome(
-        claim, ok=False, called=True, status_code=status, error=f"answered {status}: {excerpt}"
-    )
-
-
-def _send_to(
-    client: httpx.Client,
-    target: _Target,
-    claims: Sequence[_Claim],
-    bodies: dict[str, bytes],
-    options: SendOptions,
-) -> list[_Outcome]:
-    """One endpoint's deliveries of the round, in order; once it is found down, the rest are
-    failed attempts without a call."""
-    outcomes: list[_Outcome] = []
-    failure: str | None = None
+def _payloads(
+    db: Database,
+    claims: Sequence[Claim],
+    targets: dict[str, Target],
+    envelopes: dict[str, dict[str, Any]],
+) -> dict[str, Payload]:
+    """What each claimed delivery posts, by its id: the event's body (one per event, shared
+    by its standard endpoints), or its Segment message (read in a transaction of its own)."""
+    payloads: dict[str, Payload] = {}
+    bodies: dict[str, bytes] = {}
+    forwarded: dict[str, dict[str, Any]] = {}
     for claim in claims:
-        if failure is not None:
-            outcomes.append(_Outcome(claim, ok=False, called=False, error=failure))
+        target, envelope = targets.get(claim.endpoint_id), envelopes.get(claim.event_id)
+        if target is None or envelope is None:
             continue
-        outcome = _post(client, target, claim, bodies.get(claim.event_id, b"{}"), options)
-        outcomes.append(outcome)
-        if outcome.endpoint_down:
-            failure = f"not sent: the endpoint failed moments before ({outcome.error})"
-    return outcomes
-
-
-def _call(
-    client: httpx.Client,
-    claims: Sequence[_Claim],
-    targets: dict[str, _Target],
-    bodies: dict[str, bytes],
-    options: SendOptions,
-) -> list[_Outcome]:
-    by_endpoint: dict[str, list[_Claim]] = defaultdict(list)
-    for claim in claims:
-        by_endpoint[claim.endpoint_id].append(claim)
-    # An endpoint removed since the claim: its deliveries are gone with it.
-    work = [(targets[key], items) for key, items in by_endpoint.items() if key in targets]
-    if len(work) == 1:
-        ((target, items),) = work
-        return _send_to(client, target, items, bodies, options)
-    with ThreadPoolExecutor(max_workers=min(PARALLEL_ENDPOINTS, max(len(work), 1))) as pool:
-        done = pool.map(lambda job: _send_to(client, job[0], job[1], bodies, options), work)
-        return [outcome for outcomes in done for outcome in outcomes]
+        if target.format == SEGMENT:
+            forwarded[claim.id] = envelope
+            continue
+        if claim.event_id not in bodies:
+            bodies[claim.event_id] = body_of(envelope)
+        payloads[claim.id] = bodies[claim.event_id]
+    if forwarded:
+        with db.reading() as session:
+            payloads |= segment_messages(session, forwarded)
+    return payloads
 
 
 # --- 3. record -----------------------------------------------------------------------------
@@ -379,7 +256,7 @@ def _call(
 
 def _record(
     db: Database,
-    outcomes: Sequence[_Outcome],
+    outcomes: Sequence[Outcome],
     *,
     now: datetime,
     options: SendOptions,
@@ -395,6 +272,8 @@ def _record(
             }
             if outcome.ok:
                 values |= {"status": "delivered", "delivered_at": now}
+            elif outcome.final:
+                values |= {"status": "dead", "dead_at": now, "dead_reason": "refused"}
             else:
                 again = next_attempt(
                     claim.attempts,
@@ -431,7 +310,7 @@ def _record(
 
 
 def _note_health(
-    session: Session, outcomes: Sequence[_Outcome], *, now: datetime, options: SendOptions
+    session: Session, outcomes: Sequence[Outcome], *, now: datetime, options: SendOptions
 ) -> int:
     """Follow each endpoint's calls: a success clears its failures, a failure counts; one
     failing long enough and often enough is disabled. How many were."""
@@ -492,10 +371,11 @@ def send_due(
     with httpx.Client(timeout=options.timeout, follow_redirects=False) as client:
         while report.delivered + report.failed < limit:
             wanted = min(ROUND, limit - report.delivered - report.failed)
-            claims, targets, bodies = _claim(db, now=now, limit=wanted)
+            claims, targets, envelopes = _claim(db, now=now, limit=wanted)
             if not claims:
                 break
-            outcomes = _call(client, claims, targets, bodies, options)
+            payloads = _payloads(db, claims, targets, envelopes)
+            outcomes = call(client, claims, targets, payloads, allow_private=options.allow_private)
             report += _record(db, outcomes, now=now, options=options, rng=rng)
     return report
 

@@ -19,11 +19,14 @@ from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import as_utc, utcnow
 from omnicanal.platform.db import NO_SYNC, rowcount
 from omnicanal.platform.events import declared_events, record_event
+from omnicanal.webhooks import segment
 from omnicanal.webhooks.access import check_admin
 from omnicanal.webhooks.errors import (
     DeliveryNotDead,
     EndpointDisabled,
+    EndpointNotSigned,
     InvalidCursor,
+    InvalidWriteKey,
     UnknownWebhookDelivery,
     UnknownWebhookEndpoint,
 )
@@ -44,6 +47,7 @@ from omnicanal.webhooks.schemas import (
     RotationIn,
     SecretOut,
 )
+from omnicanal.webhooks.segment import SEGMENT
 
 __all__ = [
     "DELIVERY_STATUSES",
@@ -71,7 +75,9 @@ def event_types(*, actor: Actor) -> EventTypesOut:
     check_admin(actor)
     types = sorted(declared_events())
     return EventTypesOut(
-        types=types, prefixes=sorted({f"{event_type.split('.', 1)[0]}.*" for event_type in types})
+        types=types,
+        prefixes=sorted({f"{event_type.split('.', 1)[0]}.*" for event_type in types}),
+        segment=list(segment.EVENT_TYPES),
     )
 
 
@@ -103,6 +109,8 @@ def _out(
         url=endpoint.url,
         description=endpoint.description,
         event_types=list(endpoint.event_types),
+        format=endpoint.format,
+        write_key_prefix=segment.write_key_prefix(endpoint.write_key),
         active=endpoint.active,
         disabled_at=endpoint.disabled_at,
         disabled_reason=endpoint.disabled_reason,
@@ -175,15 +183,34 @@ def create_endpoint(
     now: datetime | None = None,
 ) -> EndpointCreatedOut:
     """Subscribe an address to the event types it follows; its signing secret is in the
-    answer, this once."""
+    answer, this once. A ``segment`` endpoint follows forwarded types only, and has a write
+    key instead of a secret."""
     check_admin(actor)
     now = now or utcnow()
+    url = check_url(data.url, allow_private=allow_private)
+    event_types = check_patterns(data.event_types, declared_events())
+    forwarding = data.format == SEGMENT
+    if forwarding:
+        url, event_types = segment.check_base_url(url), segment.check_forwarded(event_types)
+        if data.write_key is None:
+            raise InvalidWriteKey(
+                "A Segment endpoint needs the write key of the source it sends to.",
+                field="write_key",
+            )
+    elif data.write_key is not None:
+        raise InvalidWriteKey(
+            "A standard endpoint is signed with its secret: a write key is for format "
+            "'segment' only.",
+            field="write_key",
+        )
     endpoint = WebhookEndpoint(
-        url=check_url(data.url, allow_private=allow_private),
+        url=url,
         description=data.description,
-        event_types=check_patterns(data.event_types, declared_events()),
+        event_types=event_types,
         active=data.active,
-        secret=new_secret(),
+        format=data.format,
+        secret="" if forwarding else new_secret(),
+        write_key=data.write_key,
         created_at=now,
         created_by=actor.label[:300],
         updated_at=now,
@@ -194,7 +221,7 @@ def create_endpoint(
     session.add(endpoint)
     session.flush()
     return EndpointCreatedOut(
-        **_read(session, endpoint, now=now).model_dump(), secret=endpoint.secret
+        **_read(session, endpoint, now=now).model_dump(), secret=endpoint.secret or None
     )
 
 
@@ -207,15 +234,27 @@ def update_endpoint(
     allow_private: bool,
     now: datetime | None = None,
 ) -> EndpointOut:
-    """Change an endpoint's address, event types or description; disable it (its pending
-    deliveries go to the dead-letter list) or enable it again."""
+    """Change an endpoint's address, event types, description or (a segment endpoint's)
+    write key; disable it (its pending deliveries go to the dead-letter list) or enable it
+    again."""
     check_admin(actor)
     now = now or utcnow()
     endpoint = _endpoint(session, endpoint_id, lock=True)
+    forwarding = endpoint.format == SEGMENT
     if data.url is not None:
-        endpoint.url = check_url(data.url, allow_private=allow_private)
+        url = check_url(data.url, allow_private=allow_private)
+        endpoint.url = segment.check_base_url(url) if forwarding else url
     if data.event_types is not None:
-        endpoint.event_types = check_patterns(data.event_types, declared_events())
+        event_types = check_patterns(data.event_types, declared_events())
+        endpoint.event_types = segment.check_forwarded(event_types) if forwarding else event_types
+    if data.write_key is not None:
+        if not forwarding:
+            raise InvalidWriteKey(
+                f"Endpoint {endpoint.id} is signed with its secret: only a Segment endpoint "
+                "has a write key.",
+                field="write_key",
+            )
+        endpoint.write_key = data.write_key
     if data.description is not None:
         endpoint.description = data.description
     if data.active is False and endpoint.active:
@@ -299,6 +338,12 @@ def rotate_secret(
     check_admin(actor)
     now = now or utcnow()
     endpoint = _endpoint(session, endpoint_id, lock=True)
+    if endpoint.format == SEGMENT:
+        raise EndpointNotSigned(
+            f"Endpoint {endpoint.id} sends to Segment with a write key, unsigned: change its "
+            "write_key instead.",
+            field="endpoint_id",
+        )
     if data.overlap_hours:
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_until = now + timedelta(hours=data.overlap_hours)

@@ -41,6 +41,7 @@ from omnicanal.customers.models import (
     ProfileTrait,
 )
 from omnicanal.platform.bulk import bulk_insert, bulk_update_by_id
+from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import NO_SYNC
 from omnicanal.platform.ids import new_id
 from omnicanal.platform.locks import hold_names
@@ -53,6 +54,8 @@ PROFILE_LOCKS = 0x0C1D_6A9C
 """Advisory lock space of root profiles."""
 MOVABLE = (ProfileIdentifier, ProfileTrait, ProfileEvent, ProfileReference)
 """Tables whose rows follow their profile into a merge and back home on an unmerge."""
+TOUCHED = "customers.touched_profiles"
+"""``session.info`` key: the transaction and the profiles whose change time it set."""
 
 
 def bulk_update(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -97,6 +100,34 @@ def hold_profiles(session: Session, profile_ids: Iterable[str]) -> None:
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _touched(session: Session) -> set[str]:
+    """The profiles whose change time this transaction set already."""
+    transaction = session.get_transaction()
+    held = session.info.get(TOUCHED)
+    if held is None or held[0] is not transaction:
+        held = session.info[TOUCHED] = (transaction, set())
+    return cast(set[str], held[1])
+
+
+def touch_profiles(session: Session, profile_ids: Iterable[str]) -> None:
+    """Move the change time (``updated_at``) of these profiles to now: what a connector
+    syncing profiles by change time reads (traits, identifiers, merges, household). Once per
+    profile and transaction; the writes themselves are raw or Core statements that the
+    model's ``onupdate`` does not see."""
+    done = _touched(session)
+    ids = sorted(set(profile_ids) - done)
+    if not ids:
+        return
+    now = utcnow()
+    profiles = cast(Table, Profile.__table__)
+    for chunk in _chunks(ids):
+        session.execute(
+            update(profiles).where(profiles.c.id.in_(chunk)).values(updated_at=now),
+            execution_options=NO_SYNC,
+        )
+    done.update(ids)
 
 
 def _state(row: ProfileIdentifier) -> IdentifierState:
@@ -244,9 +275,12 @@ def move_profiles(session: Session, moves: dict[str, str]) -> None:
 
 
 def flush_graph(session: Session, graph: IdentityGraph) -> None:
-    """Write the profiles, identifiers, merges and reviews that ``graph`` changed."""
+    """Write the profiles, identifiers, merges and reviews that ``graph`` changed, and move
+    the change time of the profiles whose view changed (not of those only seen again)."""
+    now = utcnow()
     new_profiles = [p for p in graph.profiles.values() if p.is_new]
     if new_profiles:
+        _touched(session).update(p.id for p in new_profiles)
         bulk_insert(
             session,
             Profile.__table__,
@@ -259,6 +293,7 @@ def flush_graph(session: Session, graph: IdentityGraph) -> None:
                     "created_at": p.created_at,
                     "first_seen_at": p.first_seen_at,
                     "last_seen_at": p.last_seen_at,
+                    "updated_at": now,
                 }
                 for p in new_profiles
             ],
@@ -283,6 +318,7 @@ def flush_graph(session: Session, graph: IdentityGraph) -> None:
             ],
         )
     _flush_identifiers(session, graph)
+    touch_profiles(session, _changed_views(graph))
     if graph.merges:
         bulk_insert(
             session,
@@ -328,6 +364,19 @@ def flush_graph(session: Session, graph: IdentityGraph) -> None:
         )
     for link in graph.households:
         link_household(session, list(link.profile_ids), reason=link.reason)
+
+
+def _changed_views(graph: IdentityGraph) -> set[str]:
+    """The profiles a resolution changed more than the times they were seen: an identifier
+    added or found shared, a merge (both sides)."""
+    changed = {
+        graph.root(state.profile_id)
+        for state in graph.identifiers.values()
+        if state.is_new or state.flagged
+    }
+    for merge in graph.merges:
+        changed |= {merge.absorbed_id, graph.root(merge.absorbed_id)}
+    return changed
 
 
 def _flush_identifiers(session: Session, graph: IdentityGraph) -> None:
@@ -415,10 +464,18 @@ def link_household(session: Session, profile_ids: Sequence[str], *, reason: str)
         household_id = new_id()
         session.add(Household(id=household_id))
         session.flush()
-    for person in people:
-        if person not in existing:
-            session.add(
-                HouseholdMember(profile_id=person, household_id=household_id, reason=reason)
-            )
+    joining = [person for person in people if person not in existing]
+    for person in joining:
+        session.add(HouseholdMember(profile_id=person, household_id=household_id, reason=reason))
     session.flush()
+    if not joining and len(households) < 2:
+        return household_id
+    moved = set(
+        session.scalars(
+            select(Profile.root_id)
+            .join(HouseholdMember, HouseholdMember.profile_id == Profile.id)
+            .where(HouseholdMember.household_id == household_id)
+        )
+    )
+    touch_profiles(session, moved)
     return household_id

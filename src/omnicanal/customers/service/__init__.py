@@ -5,6 +5,7 @@ from omnicanal.customers.identity.store import lock_graph as lock_identity_graph
 from omnicanal.customers.service.consent import OffersConsent, OffersConsentState, offers_consent
 from omnicanal.customers.service.explain import explain
 from omnicanal.customers.service.ingest import Resolved, Sighting, record_sightings
+from omnicanal.customers.service.listing import list_profiles, review_page
 from omnicanal.customers.service.matching import person_fields, person_records
 from omnicanal.customers.service.merging import (
     decide_review,
@@ -60,6 +61,7 @@ __all__ = [
     "get_profile",
     "keep_apart",
     "list_merges",
+    "list_profiles",
     "list_reviews",
     "lock_identity_graph",
     "merge_profiles",
@@ -75,6 +77,7 @@ __all__ = [
     "reference_forms",
     "referenced_profile_id",
     "returns_seen",
+    "review_page",
     "review_pairs",
     "satisfactions",
     "timeline",

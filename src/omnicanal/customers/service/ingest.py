@@ -34,6 +34,7 @@ from omnicanal.customers.identity.store import (
     hold_keys,
     hold_profiles,
     load_graph,
+    touch_profiles,
 )
 from omnicanal.customers.models import ProfileEvent, ProfileReference, ProfileTrait
 from omnicanal.customers.service.merging import reexamine_merges
@@ -227,6 +228,7 @@ def record_sightings(
     if events:
         bulk_insert(session, ProfileEvent.__table__, events)
     _upsert_traits(session, graph, traits)
+    touch_profiles(session, {graph.root(home) for home, _ in traits})
     _refresh_names(session, graph, traits)
     if new_refs:
         bulk_insert(

@@ -33,7 +33,12 @@ from omnicanal.customers.identity.person import (
     clearly_different,
 )
 from omnicanal.customers.identity.rules import RULES, MergeRule, ReviewReason
-from omnicanal.customers.identity.store import MOVABLE, apply_merge_moves, lock_graph
+from omnicanal.customers.identity.store import (
+    MOVABLE,
+    apply_merge_moves,
+    lock_graph,
+    touch_profiles,
+)
 from omnicanal.customers.models import (
     IdentityMerge,
     IdentityReview,
@@ -181,6 +186,7 @@ def merge_profiles(
     session.add(merge)
     session.flush()
     _refresh(session, [survivor.id])
+    touch_profiles(session, [survivor.id, absorbed.id])
     refresh_search_names(session, profile_ids=[survivor.id, absorbed.id])
     record_event(
         session,
@@ -262,6 +268,7 @@ def unmerge(
     session.expire_all()
     restored = sorted({m.absorbed_id for m in merges})
     _refresh(session, [root.id, *restored])
+    touch_profiles(session, [root.id, *restored])
     refresh_search_names(session, profile_ids=[root.id, *restored])
     for merge in merges:
         record_event(
@@ -286,6 +293,9 @@ def keep_apart(session: Session, a: str, b: str, *, reason: str, actor: Actor) -
             )
         )
         session.flush()
+        touch_profiles(
+            session, session.scalars(select(Profile.root_id).where(Profile.id.in_([a, b])))
+        )
 
 
 def list_merges(session: Session, *, profile_id: str) -> list[MergeOut]:

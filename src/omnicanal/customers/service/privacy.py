@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from omnicanal.customers.identity.store import touch_profiles
 from omnicanal.customers.models import (
     HouseholdMember,
     IdentityMerge,
@@ -184,8 +185,21 @@ def export_profiles(session: Session, *, person: Person) -> dict[str, list[dict[
 
 
 def erase_profiles(session: Session, *, person: Person) -> int:
-    """Delete every row of the customers module about ``person``; returns how many."""
+    """Delete every row of the customers module about ``person``; returns how many. The
+    people left beside them (their household, those sharing an identifier with them) change
+    too."""
     ids = person.profile_ids
+    neighbours = set(
+        session.scalars(
+            select(Profile.root_id)
+            .join(HouseholdMember, HouseholdMember.profile_id == Profile.id)
+            .where(
+                HouseholdMember.household_id.in_(
+                    select(HouseholdMember.household_id).where(HouseholdMember.profile_id.in_(ids))
+                )
+            )
+        )
+    )
     deleted = 0
     for statement in (
         delete(ProfileIdentifier).where(
@@ -220,6 +234,8 @@ def erase_profiles(session: Session, *, person: Person) -> int:
     for row in session.scalars(select(ProfileIdentifier).where(ProfileIdentifier.shared)):
         if gone & set(row.seen_with or []):
             row.seen_with = [p for p in row.seen_with if p not in gone]
+            neighbours.add(row.profile_id)
+    touch_profiles(session, neighbours - gone)
     return deleted
 
 

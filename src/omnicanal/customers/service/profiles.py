@@ -39,6 +39,7 @@ from omnicanal.customers.schemas import (
 from omnicanal.customers.service.returns_seen import returns_seen
 from omnicanal.platform.bounds import MAX_JSON_DEPTH, json_depth
 from omnicanal.platform.clock import as_utc, utcnow
+from omnicanal.platform.paging import InvalidCursor
 
 __all__ = [
     "REFERENCE_KINDS",
@@ -211,17 +212,22 @@ def _read_cursor(cursor: str) -> tuple[datetime, str]:
         at, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return as_utc(datetime.fromisoformat(at)), event_id
     except (ValueError, UnicodeDecodeError):
-        raise InvalidIdentifierValue("This cursor is not one we gave.", field="cursor") from None
+        raise InvalidCursor(
+            "starting_after must be the next_cursor of the previous page of this timeline.",
+            field="starting_after",
+        ) from None
 
 
 def timeline(
-    session: Session, *, profile_id: str, limit: int = 20, cursor: str | None = None
+    session: Session, *, profile_id: str, limit: int = 20, starting_after: str | None = None
 ) -> TimelinePage:
-    """The profile's events, newest first, ``limit`` at a time."""
+    """The profile's events, newest first (by when they happened), ``limit`` at a time;
+    ``starting_after``: the previous page's ``next_cursor``. The platform's pagination reads
+    by key; a timeline is read by the time of each event, so it keeps its own cursor."""
     root = profile_root(session, profile_id)
     query = select(ProfileEvent).where(ProfileEvent.profile_id == root.id)
-    if cursor:
-        at, event_id = _read_cursor(cursor)
+    if starting_after:
+        at, event_id = _read_cursor(starting_after)
         query = query.where(
             or_(
                 ProfileEvent.occurred_at < at,
@@ -253,7 +259,7 @@ def timeline(
         for row in rows
     ]
     next_cursor = _cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None
-    return TimelinePage(items=items, next_cursor=next_cursor)
+    return TimelinePage(items=items, has_more=more, next_cursor=next_cursor)
 
 
 TOO_DEEP = "(not shown: nested over 32 levels)"

@@ -341,7 +341,7 @@ def _read_cursor(cursor: str) -> tuple[datetime, str]:
         at, entry_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return as_utc(datetime.fromisoformat(at)), entry_id
     except (ValueError, UnicodeDecodeError):
-        raise InvalidCursor("This cursor is not one we gave.", field="after") from None
+        raise InvalidCursor("This cursor is not one we gave.", field="starting_after") from None
 
 
 def entry_out(entry: LedgerEntry) -> LedgerEntryOut:
@@ -365,14 +365,20 @@ def entry_out(entry: LedgerEntry) -> LedgerEntryOut:
 
 
 def ledger_page(
-    session: Session, *, member_id: str, actor: Actor, after: str | None = None, limit: int = 50
+    session: Session,
+    *,
+    member_id: str,
+    actor: Actor,
+    starting_after: str | None = None,
+    limit: int = 50,
 ) -> LedgerPage:
-    """The member's ledger, newest first, ``limit`` lines at a time."""
+    """The member's ledger, newest first (by when each line was posted), ``limit`` lines at
+    a time; ``starting_after``: the previous page's ``next_cursor``."""
     access.check_first_party(actor)
     load_member(session, member_id, live=False)
     query = select(LedgerEntry).where(LedgerEntry.member_id == member_id)
-    if after:
-        at, entry_id = _read_cursor(after)
+    if starting_after:
+        at, entry_id = _read_cursor(starting_after)
         query = query.where(
             or_(LedgerEntry.at < at, and_(LedgerEntry.at == at, LedgerEntry.id < entry_id))
         )
@@ -385,6 +391,7 @@ def ledger_page(
     rows = rows[:limit]
     return LedgerPage(
         items=[entry_out(row) for row in rows],
+        has_more=more,
         next_cursor=_cursor(rows[-1].at, rows[-1].id) if more and rows else None,
     )
 

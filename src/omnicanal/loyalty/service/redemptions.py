@@ -45,6 +45,7 @@ from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import NO_SYNC, rowcount
 from omnicanal.platform.events import record_event
 from omnicanal.platform.ids import new_id
+from omnicanal.platform.paging import page_of
 
 __all__ = [
     "CAPTURED",
@@ -487,8 +488,10 @@ def list_redemptions(
     order_id: str | None = None,
     status: str | None = None,
     limit: int = 100,
+    starting_after: str | None = None,
 ) -> RedemptionPage:
-    """Redemptions, newest first, by member, order or status (a store key: its store's)."""
+    """Redemptions, newest first, by member, order or status (a store key: its store's);
+    ``starting_after``: the previous page's ``next_cursor``."""
     location = access.visible_location(actor)
     query = select(Redemption)
     filters: dict[str, Any] = {
@@ -500,7 +503,16 @@ def list_redemptions(
     for name, value in filters.items():
         if value is not None:
             query = query.where(getattr(Redemption, name) == value)
-    rows = session.scalars(
-        query.order_by(Redemption.created_at.desc(), Redemption.id.desc()).limit(limit)
+    paged = page_of(
+        session,
+        query,
+        key=Redemption.id,
+        changed=Redemption.created_at,
+        limit=limit,
+        starting_after=starting_after,
     )
-    return RedemptionPage(items=[redemption_out(row) for row in rows])
+    return RedemptionPage(
+        items=[redemption_out(row) for row in paged.rows],
+        has_more=paged.has_more,
+        next_cursor=paged.next_cursor,
+    )

@@ -19,6 +19,7 @@ from omnicanal.orders.service.queries import (
     list_fulfilment_views,
     list_orders,
     order_customers,
+    page_fulfilment_views,
 )
 from omnicanal.orders.service.selling import (
     CartStock,
@@ -55,6 +56,7 @@ __all__ = [
     "list_fulfilment_views",
     "list_orders",
     "order_customers",
+    "page_fulfilment_views",
     "pickup_choices",
     "pickup_options",
     "recent_skus",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from omnicanal.carts import service as carts
 from omnicanal.carts.errors import CartNotOpen
 from omnicanal.fulfilment.errors import DeliveryAddressRequired, LocationRequired
-from omnicanal.fulfilment.sourcing import Decision, LineRequest
+from omnicanal.fulfilment.sourcing import Decision, LineRequest, Point
 from omnicanal.fulfilment.states import AT_STORE, HOME_DELIVERY, Method
 from omnicanal.network import service as network
 from omnicanal.orders.errors import (
@@ -342,7 +342,9 @@ def checkout(
     network_ = load_network(
         session, channel=basket.channel, methods={line.method for line in lines}, policy=policy
     )
-    destination = data.delivery_address.point if data.delivery_address is not None else None
+    delivery = data.delivery_address
+    coordinates = delivery.coordinates if delivery is not None else None
+    destination = Point(*coordinates) if coordinates is not None else None
     reserve_days = {line.key: line.reserve_days for line in lines}
     decision, held = source_and_reserve(
         session,

@@ -16,7 +16,7 @@ from omnicanal.orders.access import OrderFacts
 from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.events import ORDER_STATUS_EVENTS
 from omnicanal.orders.models import Order, OrderLine, OrderStatusChange
-from omnicanal.orders.schemas import HistoryEntry, OrderLineOut, OrderOut, PaymentOut
+from omnicanal.orders.schemas import Address, HistoryEntry, OrderLineOut, OrderOut, PaymentOut
 from omnicanal.orders.states import OrderStatus, check_move, rollup
 from omnicanal.platform.access import Owner
 from omnicanal.platform.actors import Actor
@@ -118,7 +118,11 @@ def write_change(
 
 
 def roll_up(session: Session, order: Order, *, actor: Actor, now: datetime, reason: str) -> None:
-    """Move the order to the status its fulfilments imply, if it differs."""
+    """Move the order to the status its fulfilments imply, if it differs.
+
+    A fulfilment's move changes the order as every channel reads it (its fulfilments, their
+    tracking) even when the status stays: the order's change time moves either way."""
+    order.updated_at = now
     session.flush()
     statuses = [FulfilmentStatus(f.status) for f in fulfilments.fulfilments_of(session, order.id)]
     target = rollup(statuses)
@@ -219,7 +223,9 @@ def order_out(session: Session, order: Order) -> OrderOut:
             reference=order.payment_reference,
             status=order.payment_status,
         ),
-        delivery_address=order.delivery_address,
+        delivery_address=(
+            Address.stored(order.delivery_address) if order.delivery_address else None
+        ),
         placed_by=order.placed_by,
         placed_at=order.placed_at,
         updated_at=order.updated_at,

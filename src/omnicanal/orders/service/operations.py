@@ -14,7 +14,7 @@ from omnicanal.fulfilment import queries as fulfilments
 from omnicanal.fulfilment import service as fulfilment_service
 from omnicanal.fulfilment.queries import FulfilmentLineRef, FulfilmentRef
 from omnicanal.fulfilment.schemas import ActionIn, FulfilmentOut, PaymentStatus, RejectLineIn
-from omnicanal.fulfilment.sourcing import Decision, LineRequest
+from omnicanal.fulfilment.sourcing import Decision, LineRequest, Point
 from omnicanal.fulfilment.states import (
     HOME_DELIVERY,
     Action,
@@ -87,6 +87,7 @@ def _set_payment(
     if not check_payment_move(current, status):
         return False
     order.payment_status = status.value
+    order.updated_at = utcnow()
     if reference is not None:
         order.payment_reference = reference
     if provider is not None:
@@ -233,7 +234,8 @@ def _resource(
     has them."""
     method = Method(fulfilment.method)
     network_ = load_network(session, channel=order.channel, methods={method}, policy=policy)
-    destination = Address.stored(order.delivery_address or {}).point
+    coordinates = Address.stored(order.delivery_address or {}).coordinates
+    destination = Point(*coordinates) if coordinates is not None else None
     request = LineRequest(
         line=str(line.position),
         sku=line.sku,
@@ -387,10 +389,9 @@ def update_payment(
     """Record what the payment provider reports: authorised, captured, refunded..."""
     order = load_order(session, order_id, lock=True)
     access.check_payment(actor, order_facts(session, order, with_locations=True))
-    if _set_payment(
+    _set_payment(
         session, order, status=data.status, reference=data.reference, provider=None, actor=actor
-    ):
-        order.updated_at = utcnow()
+    )
     return order_out(session, order)
 
 
@@ -400,8 +401,7 @@ def record_refund(session: Session, *, order_id: str, full: bool, actor: Actor) 
     may, so none is applied here. Returns the payment's status afterwards."""
     order = load_order(session, order_id, lock=True)
     target = PaymentStatus.refunded if full else PaymentStatus.partially_refunded
-    if _set_payment(session, order, status=target, reference=None, provider=None, actor=actor):
-        order.updated_at = utcnow()
+    _set_payment(session, order, status=target, reference=None, provider=None, actor=actor)
     return PaymentStatus(order.payment_status)
 
 

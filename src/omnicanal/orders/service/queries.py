@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from omnicanal.fulfilment import queries as fulfilments
@@ -14,9 +14,10 @@ from omnicanal.fulfilment.errors import UnknownFulfilment
 from omnicanal.fulfilment.schemas import FulfilmentOut
 from omnicanal.orders import access
 from omnicanal.orders.models import Order, OrderLine
-from omnicanal.orders.schemas import OrderCount, OrderOut, OrderPage, OrderSummary
+from omnicanal.orders.schemas import OrderCount, OrderOut, OrderSummary
 from omnicanal.orders.service.common import load_order, order_facts, order_out
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.paging import DEFAULT_LIMIT, Page, page_of
 
 __all__ = [
     "OrderCustomer",
@@ -26,6 +27,7 @@ __all__ = [
     "list_fulfilment_views",
     "list_orders",
     "order_customers",
+    "page_fulfilment_views",
 ]
 
 
@@ -49,15 +51,16 @@ def list_orders(
     location: str | None = None,
     placed_from: datetime | None = None,
     placed_until: datetime | None = None,
-    after: str | None = None,
-    limit: int = 50,
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+    updated_since: datetime | None = None,
     actor: Actor | None = None,
     customer_refs: Sequence[str] | None = None,
     sku: str | None = None,
-) -> OrderPage:
-    """Orders, newest first, filtered; ``after`` is the last id of the previous page;
-    ``customer_refs``: filed under any of these references (one person's); ``sku``: with a
-    line of this SKU.
+) -> Page[OrderSummary]:
+    """A page of orders, filtered: newest first, or with ``updated_since`` those changed
+    since then, oldest change first (platform/paging.py). ``customer_refs``: filed under any
+    of these references (one person's); ``sku``: with a line of this SKU.
 
     With ``actor``, only the orders it may read (a marketplace key: those it placed).
     """
@@ -81,12 +84,17 @@ def list_orders(
         query = query.where(Order.placed_at >= placed_from)
     if placed_until is not None:
         query = query.where(Order.placed_at < placed_until)
-    if after is not None:
-        query = query.where(Order.id < after)
-    rows = list(session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
-    page = rows[:limit]
-    return OrderPage(
-        items=[
+    paged = page_of(
+        session,
+        query,
+        key=Order.id,
+        changed=Order.updated_at,
+        limit=limit,
+        starting_after=starting_after,
+        updated_since=updated_since,
+    )
+    return paged.page(
+        [
             OrderSummary(
                 id=order.id,
                 status=order.status,
@@ -99,9 +107,8 @@ def list_orders(
                 placed_at=order.placed_at,
                 updated_at=order.updated_at,
             )
-            for order in page
-        ],
-        next_cursor=page[-1].id if len(rows) > limit else None,
+            for order in paged.rows
+        ]
     )
 
 
@@ -152,18 +159,14 @@ def list_fulfilment_views(
     actor: Actor | None = None,
     updated_since: datetime | None = None,
 ) -> list[FulfilmentOut]:
-    """A location's queue of fulfilments (or everyone's), oldest first; ``updated_since``:
-    those that moved since then only.
+    """A location's queue of fulfilments (or everyone's), oldest first, at most ``limit``
+    (what a store's page shows; the API pages with :func:`page_fulfilment_views`);
+    ``updated_since``: those that moved since then only.
 
     With ``actor``: a store key sees its own store's queue; another key the fulfilments of
     the orders it may read.
     """
-    visible = None
-    if actor is not None:
-        location_code = access.queue_location(actor, location_code)
-        placed_by = access.visible_to(actor)
-        if placed_by is not None:
-            visible = select(Order.id).where(Order.placed_by == placed_by)
+    location_code, visible = _fulfilment_rights(actor, location_code)
     rows = fulfilments.list_fulfilments(
         session,
         location_code=location_code,
@@ -173,6 +176,56 @@ def list_fulfilment_views(
         order_ids=visible,
         updated_since=updated_since,
     )
+    return _fulfilment_views(session, rows)
+
+
+def page_fulfilment_views(
+    session: Session,
+    *,
+    location_code: str | None = None,
+    status: str | None = None,
+    method: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+    updated_since: datetime | None = None,
+    actor: Actor | None = None,
+) -> Page[FulfilmentOut]:
+    """A page of fulfilments with their lines and their orders' status: newest first, or
+    with ``updated_since`` those that moved since then, oldest move first.
+
+    With ``actor``: a store key sees its own store's; another key the fulfilments of the
+    orders it may read (as :func:`list_fulfilment_views`).
+    """
+    location_code, visible = _fulfilment_rights(actor, location_code)
+    paged = fulfilments.page_fulfilments(
+        session,
+        location_code=location_code,
+        status=status,
+        method=method,
+        order_ids=visible,
+        limit=limit,
+        starting_after=starting_after,
+        updated_since=updated_since,
+    )
+    return paged.page(_fulfilment_views(session, paged.rows))
+
+
+def _fulfilment_rights(
+    actor: Actor | None, location_code: str | None
+) -> tuple[str | None, Select[str] | None]:
+    """The store whose fulfilments ``actor`` reads, and the orders it may read (None: all)."""
+    if actor is None:
+        return location_code, None
+    location = access.queue_location(actor, location_code)
+    placed_by = access.visible_to(actor)
+    if placed_by is None:
+        return location, None
+    return location, select(Order.id).where(Order.placed_by == placed_by)
+
+
+def _fulfilment_views(
+    session: Session, rows: Sequence[fulfilments.FulfilmentRef]
+) -> list[FulfilmentOut]:
     lines = fulfilments.lines_by_fulfilment(session, [f.id for f in rows])
     order_ids = sorted({f.order_id for f in rows})
     statuses = {

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import authenticate_and_note_use, require_scope
 from omnicanal.platform.bounds import MAX_PARAMETER_LENGTH, check_text
+from omnicanal.platform.http.ratelimit import RateLimiter
 from omnicanal.platform.idempotency import MAX_KEY_LENGTH, run_write
 from omnicanal.platform.wiring import Platform
 
@@ -30,12 +31,19 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 def get_actor(
     request: Request,
     platform: PlatformDep,
-    authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
+    # The OpenAPI states the key as the bearerKey security scheme (platform/http/openapi.py).
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Actor:
     token = None
     if authorization and authorization[:7].lower() == "bearer ":
         token = authorization[7:].strip()
-    actor = authenticate_and_note_use(platform.db, token)
+    limiter: RateLimiter = request.app.state.rate_limiter
+
+    def admit(actor: Actor) -> None:
+        # Before anything is written: a request over the key's rate leaves no trace.
+        limiter.admit(actor.key_id or "", actor.requests_per_minute, request.state)
+
+    actor = authenticate_and_note_use(platform.db, token, admit=admit)
     # Where the call comes from, for the audit log of the writes it makes.
     return replace(
         actor,
@@ -97,6 +105,8 @@ def scope(name: str) -> Any:
         require_scope(actor, name)
         return actor
 
+    # Read by the OpenAPI, which states the scope each operation needs.
+    dependency.required_scope = name  # type: ignore[attr-defined]
     return Depends(dependency)
 
 

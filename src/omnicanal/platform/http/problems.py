@@ -18,12 +18,20 @@ from omnicanal.platform.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    Throttled,
     Unauthenticated,
 )
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
-STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422, Forbidden: 403, Unauthenticated: 401}
+STATUS = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+    Forbidden: 403,
+    Unauthenticated: 401,
+    Throttled: 429,
+}
 
 
 class InvalidField(BaseModel):

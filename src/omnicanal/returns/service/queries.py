@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.paging import DEFAULT_LIMIT, Page, page_of
 from omnicanal.returns import access
 from omnicanal.returns.events import ReviewReasonOut
 from omnicanal.returns.models import Return
 from omnicanal.returns.rules import ReviewCode
-from omnicanal.returns.schemas import ReturnOut, ReturnPage, ReturnQueue, ReturnSummary
+from omnicanal.returns.schemas import ReturnOut, ReturnQueue, ReturnSummary
 from omnicanal.returns.service.common import facts_of, load_return, return_out
 from omnicanal.returns.states import ReturnStatus
 
@@ -57,11 +60,13 @@ def list_returns(
     location: str | None = None,
     order_id: str | None = None,
     customer_ref: str | None = None,
-    after: str | None = None,
-    limit: int = 50,
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+    updated_since: datetime | None = None,
     actor: Actor | None = None,
-) -> ReturnPage:
-    """Returns, newest first, filtered; ``after`` is the last id of the previous page.
+) -> Page[ReturnSummary]:
+    """A page of returns, filtered: newest first, or with ``updated_since`` those changed
+    since then, oldest change first (platform/paging.py).
 
     With ``actor``, only the returns it may read (a store: those at its store)."""
     query = select(Return)
@@ -77,14 +82,16 @@ def list_returns(
         query = query.where(Return.order_id == order_id)
     if customer_ref is not None:
         query = query.where(Return.customer_ref == customer_ref)
-    if after is not None:
-        query = query.where(Return.id < after)
-    rows = list(session.scalars(query.order_by(Return.id.desc()).limit(limit + 1)))
-    page = rows[:limit]
-    return ReturnPage(
-        items=[_summary(row) for row in page],
-        next_cursor=page[-1].id if len(rows) > limit else None,
+    paged = page_of(
+        session,
+        query,
+        key=Return.id,
+        changed=Return.updated_at,
+        limit=limit,
+        starting_after=starting_after,
+        updated_since=updated_since,
     )
+    return paged.page([_summary(row) for row in paged.rows])
 
 
 def _summary(row: Return) -> ReturnSummary:

@@ -368,7 +368,7 @@ def _member_context(
 ) -> dict[str, Any]:
     found = loyalty.get_member(session, member_id=member_id, actor=actor)
     page = loyalty.ledger_page(
-        session, member_id=member_id, actor=actor, after=after, limit=LEDGER_PAGE
+        session, member_id=member_id, actor=actor, starting_after=after, limit=LEDGER_PAGE
     )
     name = ""
     if found.profile_id is not None:

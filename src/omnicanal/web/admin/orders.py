@@ -15,6 +15,7 @@ from omnicanal.orders import service as orders
 from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.states import OrderStatus
 from omnicanal.platform.http.deps import PlatformDep
+from omnicanal.platform.paging import InvalidCursor
 from omnicanal.web.admin.common import (
     FULFILMENT_STATUS_LABELS,
     ORDER_STATUS_LABELS,
@@ -78,16 +79,19 @@ def orders_board(
         ):
             if value and value not in choices:
                 return problem(request, edge, "unknown_choice", 400, value=value, field=field)
-        page = orders.list_orders(
-            session,
-            status=status or None,
-            channel=channel or None,
-            location=store or None,
-            placed_from=placed_from,
-            placed_until=placed_until,
-            after=after or None,
-            limit=PAGE_SIZE,
-        )
+        try:
+            page = orders.list_orders(
+                session,
+                status=status or None,
+                channel=channel or None,
+                location=store or None,
+                placed_from=placed_from,
+                placed_until=placed_until,
+                starting_after=after or None,
+                limit=PAGE_SIZE,
+            )
+        except InvalidCursor:
+            return problem(request, edge, "bad_page", 400, value=after)
     # The board's columns: the channels with orders.
     channels = sorted({row.channel for row in counts})
     grid = {(row.status, row.channel): row.count for row in counts}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -21,6 +22,7 @@ from omnicanal.customers import service as customers
 from omnicanal.platform import audit
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.http.deps import PlatformDep
+from omnicanal.platform.paging import InvalidCursor
 from omnicanal.reviews import service
 from omnicanal.reviews.access import MODERATE_SCOPE
 from omnicanal.reviews.errors import ReviewDecided, UnknownProductReview
@@ -41,6 +43,8 @@ router = APIRouter()
 
 PATH = "/admin/product-reviews"
 PAGE_SIZE = 25
+QUEUE_START = datetime(1970, 1, 1, tzinfo=UTC)
+"""Before any review: the waiting ones read by change time from here, oldest first."""
 MAX_PAGE = 10_000
 ALL = "all"
 STATUSES = (*(status.value for status in ReviewStatus), ALL)
@@ -78,9 +82,11 @@ def queue(
     rating: str = "",
     channel: str = "",
     page: str = "1",
+    after: str = "",
 ) -> Response:
     """The reviews waiting for moderation, the longest wait on top (or those of another
-    status, newest first), by stars and channel; each with its decision."""
+    status, newest first), by stars and channel; each with its decision. ``after``: the
+    previous page's ``next_cursor`` (``page`` only numbers it)."""
     given = {"status": status, "rating": rating, "channel": channel}
     chosen = {
         "status": status if status in STATUSES else None,
@@ -93,26 +99,41 @@ def queue(
     number = _page_number(page)
     if number is None:
         return problem(request, edge, "bad_page", 400, value=page[:50])
+    number = number if after else 1
+    actor = moderator(member)
+    wanted = None if status == ALL else ReviewStatus(status)
+    stars = int(rating) if rating else None
     with platform.db.reading() as session:
-        found = service.list_reviews(
-            session,
-            actor=moderator(member),
-            status=None if status == ALL else ReviewStatus(status),
-            rating=int(rating) if rating else None,
-            channel=channel or None,
-            limit=PAGE_SIZE,
-            offset=(number - 1) * PAGE_SIZE,
+        try:
+            found = service.list_reviews(
+                session,
+                actor=actor,
+                status=wanted,
+                rating=stars,
+                channel=channel or None,
+                limit=PAGE_SIZE,
+                starting_after=after or None,
+                # Read by change time, the waiting reviews come in the order they arrived.
+                updated_since=QUEUE_START if status == ReviewStatus.pending.value else None,
+            )
+        except InvalidCursor:
+            return problem(request, edge, "bad_page", 400, value=after[:50])
+        total = service.count_reviews(
+            session, actor=actor, status=wanted, rating=stars, channel=channel or None
         )
         names = customers.names_of_references(
             session,
             customer_refs=[item.profile_id for item in found.items if item.profile_id],
             region=platform.settings.phone_region,
         )
-    pages = max(1, -(-found.total // PAGE_SIZE))
+    pages = max(number, -(-total // PAGE_SIZE))
     filters = {name: value for name, value in chosen.items() if value}
 
-    def link(to: int) -> str:
-        return f"{PATH}?" + urlencode({**filters, "page": to})
+    def link(to: int, cursor: str | None = None) -> str:
+        query: dict[str, str | int] = {**filters, "page": to}
+        if cursor:
+            query["after"] = cursor
+        return f"{PATH}?" + urlencode(query)
 
     _ = edge.renderer.translations[edge.renderer.language(request)].gettext
 
@@ -125,7 +146,7 @@ def queue(
         "admin/product_reviews.html",
         {
             "items": found.items,
-            "total": found.total,
+            "total": total,
             "names": names,
             "status": status,
             "rating": rating,
@@ -139,8 +160,8 @@ def queue(
             "channel_label": words(CHANNEL_LABELS),
             "page": number,
             "pages": pages,
-            "previous_link": link(number - 1) if number > 1 else None,
-            "next_link": link(number + 1) if number < pages else None,
+            "first_link": link(1) if number > 1 else None,
+            "next_link": link(number + 1, found.next_cursor) if found.has_more else None,
             "done_messages": DONE,
         },
     )

@@ -1,5 +1,6 @@
 """Webhooks in the back office (``/admin/webhooks``): the endpoints the retailer's systems
-receive events at, one added (its secret shown this once), disabled or enabled again once
+receive events at, one added (its secret shown this once; or forwarding to a Segment-compatible
+tracking API with a write key), disabled or enabled again once
 confirmed; an endpoint's deliveries and its dead-letter list, one delivery or all since a
 time replayed. An endpoint omnicanal disabled because it kept failing carries a notice.
 
@@ -28,17 +29,19 @@ from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.staff.service import StaffMember
 from omnicanal.web.admin.common import HeadOffice, staff_actor
 from omnicanal.web.edge import Form, WebDep
-from omnicanal.webhooks import service
+from omnicanal.webhooks import segment, service
 from omnicanal.webhooks.access import ADMIN_SCOPE
 from omnicanal.webhooks.errors import (
     DeliveryNotDead,
     EndpointDisabled,
     InvalidEndpointUrl,
+    InvalidWriteKey,
+    NotForwardedToSegment,
     UnknownEventType,
     UnknownWebhookDelivery,
     UnknownWebhookEndpoint,
 )
-from omnicanal.webhooks.schemas import MAX_DESCRIPTION, EndpointIn, EndpointUpdateIn
+from omnicanal.webhooks.schemas import FORMATS, MAX_DESCRIPTION, EndpointIn, EndpointUpdateIn
 
 __all__ = ["router", "webhooks_admin"]
 
@@ -62,6 +65,11 @@ DELIVERY_STATUS_LABELS = {
 DEAD_REASON_LABELS = {
     "gave_up": "No answer in 24 hours of retries",
     "endpoint_disabled": "The endpoint was disabled",
+    "refused": "Refused by the receiver: not sent again",
+}
+FORMAT_LABELS = {
+    "standard": "Signed webhooks",
+    "segment": "Segment (track messages)",
 }
 DISABLED_REASON_LABELS = {
     "requested": "Disabled by head office",
@@ -107,6 +115,8 @@ def _list_page(
             "value": value,
             "created": created,
             "choices": _choices(),
+            "forwarded": segment.EVENT_TYPES,
+            "formats": FORMAT_LABELS,
             "disabled_reason": DISABLED_REASON_LABELS,
             "max_description": MAX_DESCRIPTION,
             "done_messages": DONE,
@@ -128,16 +138,32 @@ def _new_endpoint(form: dict[str, str]) -> EndpointIn | tuple[str, str]:
     url = form.get("url", "").strip()
     types = [item for item in SPLIT.split(form.get("event_types", "")) if item]
     description = form.get("description", "").strip()
+    kind = form.get("format", "standard")
+    write_key = form.get("write_key", "").strip() if kind == segment.SEGMENT else ""
     if not url:
         return "no_url", ""
     if not types:
         return "no_event_type", ""
     if len(description) > MAX_DESCRIPTION:
         return "description_too_long", ""
+    if kind not in FORMATS:
+        return "bad_format", ""
+    if kind == segment.SEGMENT and not write_key:
+        return "no_write_key", ""
     try:
-        return EndpointIn(url=url, event_types=types, description=description)
+        return EndpointIn.model_validate(
+            {
+                "url": url,
+                "event_types": types,
+                "description": description,
+                "format": kind,
+                "write_key": write_key or None,
+            }
+        )
     except ValidationError as error:
         where = str(error.errors()[0]["loc"][0]) if error.errors() else ""
+        if where == "write_key":
+            return "bad_write_key", ""
         return ("bad_event_types", "") if where == "event_types" else ("bad_url", url[:100])
 
 
@@ -178,6 +204,22 @@ def add_endpoint(
             form=form,
             refusal="bad_url",
             value=asked.url[:100],
+            status_code=422,
+        )
+    except InvalidWriteKey:
+        return _list_page(
+            request, edge, platform, member, form=form, refusal="no_write_key", status_code=422
+        )
+    except NotForwardedToSegment:
+        refused = [t for t in asked.event_types if t not in segment.EVENT_TYPES]
+        return _list_page(
+            request,
+            edge,
+            platform,
+            member,
+            form=form,
+            refusal="not_forwarded",
+            value=" ".join(refused)[:100],
             status_code=422,
         )
     except UnknownEventType:
