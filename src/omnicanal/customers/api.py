@@ -26,9 +26,9 @@ from omnicanal.customers.schemas import (
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Moment
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
-from omnicanal.platform.http.paging import Paging
+from omnicanal.platform.http.paging import DeprecatedCursor, PageLimit, Paging, StartingAfter
 from omnicanal.platform.http.problems import responses
-from omnicanal.platform.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, Page
+from omnicanal.platform.paging import DEFAULT_LIMIT, Page
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 cart_router = APIRouter(prefix="/v1", tags=["carts"])
@@ -135,21 +135,9 @@ def get_profile(
 def profile_timeline(
     profile_id: str,
     session: ReadSession,
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description="How many items at most on this page")
-    ] = DEFAULT_LIMIT,
-    starting_after: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, description="The next_cursor of the previous page"),
-    ] = None,
-    cursor: Annotated[
-        str | None,
-        Query(
-            deprecated=True,
-            max_length=MAX_CURSOR_LENGTH,
-            description="The former name of starting_after",
-        ),
-    ] = None,
+    limit: PageLimit = DEFAULT_LIMIT,
+    starting_after: StartingAfter = None,
+    cursor: DeprecatedCursor = None,
     actor: Actor = scope("profiles:read"),
 ):
     """The profile's timeline, newest first (by when each event happened), one page at a

@@ -23,8 +23,8 @@ from omnicanal.engagement.schemas import (
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Moment
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.paging import DeprecatedCursor, StartingAfter
 from omnicanal.platform.http.problems import responses
-from omnicanal.platform.paging import MAX_CURSOR_LENGTH
 
 __all__ = ["router", "watches_router"]
 
@@ -114,18 +114,8 @@ def list_messages(
     profile_id: str | None = None,
     since: Moment | None = None,
     limit: Limit = 50,
-    starting_after: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, description="The next_cursor of the previous page"),
-    ] = None,
-    after: Annotated[
-        str | None,
-        Query(
-            deprecated=True,
-            max_length=MAX_CURSOR_LENGTH,
-            description="The former name of starting_after",
-        ),
-    ] = None,
+    starting_after: StartingAfter = None,
+    after: DeprecatedCursor = None,
     actor: Actor = scope("engagement:read"),
 ):
     """Messages, newest first (by when they were planned): planned, sent, withheld or

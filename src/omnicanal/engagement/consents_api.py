@@ -19,8 +19,8 @@ from omnicanal.engagement.consent_schemas import ConsentsIn, ConsentsOut, Consen
 from omnicanal.engagement.consents import MAX_PAGE
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.paging import DeprecatedCursor, StartingAfter
 from omnicanal.platform.http.problems import responses
-from omnicanal.platform.paging import MAX_CURSOR_LENGTH
 
 __all__ = ["router"]
 
@@ -40,18 +40,8 @@ def read_consents(
         datetime | None, Query(description="The consent as it stood then (default: now)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    starting_after: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, description="The next_cursor of the previous page"),
-    ] = None,
-    cursor: Annotated[
-        str | None,
-        Query(
-            deprecated=True,
-            max_length=MAX_CURSOR_LENGTH,
-            description="The former name of starting_after",
-        ),
-    ] = None,
+    starting_after: StartingAfter = None,
+    cursor: DeprecatedCursor = None,
     actor: Actor = scope("consents:read"),
 ):
     """A person's current answer per purpose and channel (those they answered; marketing,

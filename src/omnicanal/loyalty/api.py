@@ -30,20 +30,14 @@ from omnicanal.loyalty.service.measures import loyalty_measures
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bounds import Moment
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.paging import DeprecatedCursor, PageLimit, StartingAfter
 from omnicanal.platform.http.problems import responses
-from omnicanal.platform.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT
+from omnicanal.platform.paging import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/v1/loyalty", tags=["loyalty"])
 
 Status = Annotated[str | None, Query(pattern=r"^(held|captured|released)$")]
 RewardStatus = Annotated[str | None, Query(pattern=r"^(available|used|expired)$")]
-PageLimit = Annotated[
-    int, Query(ge=1, le=MAX_LIMIT, description="How many items at most on this page")
-]
-StartingAfter = Annotated[
-    str | None,
-    Query(max_length=MAX_CURSOR_LENGTH, description="The next_cursor of the previous page"),
-]
 
 
 @router.post("/programmes", status_code=201, response_model=ProgrammeOut, responses=responses(409))
@@ -147,14 +141,7 @@ def member_ledger(
     session: ReadSession,
     limit: PageLimit = DEFAULT_LIMIT,
     starting_after: StartingAfter = None,
-    after: Annotated[
-        str | None,
-        Query(
-            deprecated=True,
-            max_length=MAX_CURSOR_LENGTH,
-            description="The former name of starting_after",
-        ),
-    ] = None,
+    after: DeprecatedCursor = None,
     actor: Actor = scope("loyalty:read"),
 ):
     """The member's points ledger, newest first: every earning, confirmation, redemption,

@@ -47,6 +47,15 @@ def page_query(
 Paging = Annotated[PageQuery, Depends(page_query)]
 """A list operation's paging parameters: ``paging: Paging``."""
 
+PageLimit = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description="How many items at most on this page")
+]
+"""``limit`` alone, for a list that takes no ``updated_since``."""
+StartingAfter = Annotated[
+    str | None,
+    Query(max_length=MAX_CURSOR_LENGTH, description="The next_cursor of the previous page"),
+]
+"""``starting_after`` alone, for an append-only log read without ``updated_since``."""
 DeprecatedCursor = Annotated[
     str | None,
     Query(
