@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select, text
 
 from omnicanal import __version__
@@ -36,6 +37,9 @@ from omnicanal.platform.http.deps import PlatformDep, bounded_parameters
 from omnicanal.platform.http.headers import SecurityHeaders
 from omnicanal.platform.http.limits import BodyLimit
 from omnicanal.platform.http.ratelimit import RateLimiter, RateLimitHeaders
+from omnicanal.platform.observability.logs import RequestId
+from omnicanal.platform.observability.metrics import HttpMetrics, Metrics
+from omnicanal.platform.observability.tracing import install_tracing
 from omnicanal.platform.wiring import Platform
 from omnicanal.pricing.api import products_router as products
 from omnicanal.pricing.api import router as pricing
@@ -168,5 +172,24 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
             "outbox_backlog": backlog,
         }
 
+    _install_instruments(app, platform)
     openapi.install(app, body_limited=body_limited)
     return app
+
+
+def _install_instruments(app: FastAPI, platform: Platform) -> None:
+    """Metrics, traces and the request id, around everything else (they time it all)."""
+    settings = platform.settings
+    if settings.metrics_enabled:
+        metrics = Metrics(platform.db)
+        app.state.metrics = metrics
+        app.add_middleware(HttpMetrics, metrics=metrics)
+
+        # Outside /v1 and the OpenAPI document: for a Prometheus scraper on the operator's
+        # network, not for channels (README: keep it off the internet).
+        @app.get("/metrics", include_in_schema=False)
+        def prometheus_metrics() -> Response:
+            return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    install_tracing(app, platform.db, enabled=settings.otel_enabled)
+    app.add_middleware(RequestId)

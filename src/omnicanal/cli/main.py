@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
+import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,7 +13,9 @@ from rich.table import Column, Table
 from omnicanal.bootstrap import build_platform
 from omnicanal.platform import migrate
 from omnicanal.platform.actors import ChannelKind
+from omnicanal.platform.config import Settings
 from omnicanal.platform.errors import DomainError
+from omnicanal.platform.observability.logs import configure_logging
 
 if TYPE_CHECKING:
     from omnicanal.platform.auth import ApiKey
@@ -26,8 +28,12 @@ app.add_typer(keys_app, name="keys")
 console = Console()
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+def _setup_logging(settings: Settings) -> dict[str, Any]:
+    """JSON log lines for a collector (asked for, or stdout is not a terminal), else readable
+    ones; returns the logging config, for uvicorn to apply in each of its processes."""
+    wanted = settings.log_format
+    as_json = wanted == "json" or (wanted == "auto" and not sys.stdout.isatty())
+    return configure_logging(json=as_json)
 
 
 def fail(error: DomainError) -> typer.Exit:
@@ -44,21 +50,28 @@ def serve(
     """Serve the REST API (and, with the embedded bus, relay events in-process)."""
     import uvicorn
 
-    _setup_logging()
     platform = build_platform()
+    log_config = _setup_logging(platform.settings)
     migrate.prepare(platform.db)
     platform.db.dispose()
     console.print(f"omnicanal on [bold]http://{host}:{port}[/bold]  (docs: /docs)")
-    uvicorn.run("omnicanal.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "omnicanal.api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        log_config=log_config,
+    )
 
 
 @app.command()
 def worker() -> None:
     """Relay the outbox to NATS JetStream and run every durable consumer (production)."""
-    _setup_logging()
     from omnicanal.platform.worker import run_worker
 
     platform = build_platform()
+    _setup_logging(platform.settings)
     migrate.prepare(platform.db)
     if platform.embedded_bus:
         console.print(

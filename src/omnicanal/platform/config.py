@@ -166,6 +166,23 @@ class Settings(BaseSettings):
             "None by default."
         ),
     )
+    metrics_enabled: bool = Field(
+        default=True,
+        description=(
+            "Serve Prometheus metrics at /metrics (no key asked: keep it off the internet)."
+        ),
+    )
+    otel_enabled: bool = Field(
+        default=False,
+        description=(
+            "Trace requests and SQL with OpenTelemetry (pip install 'omnicanal[observability]'),"
+            " exported as the standard OTEL_* variables say (OTEL_EXPORTER_OTLP_ENDPOINT)."
+        ),
+    )
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description="Logs of serve and worker: json, console, or auto (json unless a terminal).",
+    )
     secret_key: str | None = Field(
         default=None,
         description=(

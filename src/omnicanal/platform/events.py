@@ -24,6 +24,7 @@ from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import Base
 from omnicanal.platform.ids import new_id
+from omnicanal.platform.observability.tracing import note_event
 from omnicanal.platform.types import UtcDateTime
 
 __all__ = [
@@ -246,4 +247,5 @@ def record_event(session: Session, event: DomainEvent, *, actor: Actor) -> Event
         )
     )
     session.info["events_recorded"] = True
+    note_event(envelope.id, envelope.type)
     return envelope

@@ -20,6 +20,19 @@ from omnicanal.platform.db import Database
 from omnicanal.platform.events import Event, OutboxEvent
 
 log = logging.getLogger(__name__)
+_relayed = 0
+_relayed_lock = threading.Lock()
+
+
+def relayed_events() -> int:
+    """How many events the relays of this process have published since it started."""
+    return _relayed
+
+
+def _count_relayed(count: int) -> None:
+    global _relayed
+    with _relayed_lock:
+        _relayed += count
 
 
 class Publisher(Protocol):
@@ -68,6 +81,8 @@ class OutboxRelay:
                     .where(OutboxEvent.seq == rows[accepted].seq)
                     .values(attempts=OutboxEvent.attempts + 1)
                 )
+        # Counted once marked: a crash before the mark publishes them again, and counts then.
+        _count_relayed(accepted)
         return accepted
 
     def drain(self) -> int:

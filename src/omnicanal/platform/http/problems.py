@@ -72,8 +72,10 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _domain_error(_: Request, error: Exception) -> JSONResponse:
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
+    # Read by the metrics middleware (insufficient stock refusals are counted).
+    request.state.problem_code = error.code
     return problem_response(
         status_of(error),
         error.code,
