@@ -18,6 +18,12 @@ database, each with carts of its own:
               cart's update), copied with fresh ids. No omnicanal code, no pricing, no
               sourcing: what the database alone costs for the same writes.
 
+Printed per mode: orders/s and the ratio to ``raw``, latencies, SQL statements per order,
+CPU ms per order (``http``: the server's, from the first checkout until its outbox relay has
+published their events, less the relay thread's) and, for ``http``, the relay thread's CPU
+per order (on the embedded bus the consumers run in it). The server is
+:func:`instrumented_app`, which counts them.
+
     .venv/bin/python -m bench.checkout                        # both backends, ~1 min
     .venv/bin/python -m bench.checkout --backend sqlite --orders 600
 """
@@ -28,6 +34,9 @@ import argparse
 import contextlib
 import json
 import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -50,7 +59,7 @@ from bench.common import (
     ratio,
     resolve_backends,
 )
-from bench.reservations import UvicornServer
+from bench.reservations import UvicornServer, free_port
 
 MODES = ("inproc", "http", "raw")
 STORES = ("STORE-1", "STORE-2", "STORE-3", "STORE-4")
@@ -244,11 +253,15 @@ def _run_threads(
 # -- modes ----------------------------------------------------------------------------------
 
 
-def run_inproc(platform: Any, scenario: Scenario, clients: int) -> list[Attempt]:
+def run_inproc(platform: Any, scenario: Scenario, clients: int) -> tuple[list[Attempt], int]:
+    """The attempts, and the SQL statements they sent."""
+    from sqlalchemy import event
+
     from omnicanal.orders import service
     from omnicanal.orders.schemas import CheckoutIn
 
     bodies = scenario.carts["inproc"]
+    statements = _StatementCounter()
 
     def checkout(i: int) -> str:
         body = dict(bodies[i])
@@ -257,7 +270,146 @@ def run_inproc(platform: Any, scenario: Scenario, clients: int) -> list[Attempt]
             order = service.checkout(session, data=CheckoutIn.model_validate(body), actor=actor)
         return f"{OK}:{order.id}"
 
-    return _run_threads(clients, bodies, lambda client: checkout)
+    engines = {platform.db.write_engine, platform.db.read_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", statements.count)
+    try:
+        attempts = _run_threads(clients, bodies, lambda client: checkout)
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", statements.count)
+    return attempts, statements.total()
+
+
+# -- the instrumented server ----------------------------------------------------------------
+
+RELAY_THREAD = "outbox-relay"
+COUNTERS_PATH = "/_bench/counters"
+
+
+class _StatementCounter:
+    """SQL statements sent, by the kind of thread that sent them (the relay, or any other)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_kind: Counter[str] = Counter()
+
+    def count(self, *_: Any) -> None:
+        kind = "relay" if threading.current_thread().name == RELAY_THREAD else "checkout"
+        with self._lock:
+            self.by_kind[kind] += 1
+
+    def total(self) -> int:
+        return sum(self.by_kind.values())
+
+
+def instrumented_app() -> Any:
+    """The server's ASGI app (``omnicanal.api.asgi``), which also answers ``GET
+    /_bench/counters``: its process CPU, its relay thread's CPU (the relay runs the embedded
+    bus's consumers too) and the SQL statements sent, by kind of thread. uvicorn loads it
+    with ``--factory``."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from omnicanal.api.app import create_app
+
+    app = create_app()
+    statements = _StatementCounter()
+    event.listen(Engine, "before_cursor_execute", statements.count)
+
+    def counters() -> dict[str, Any]:
+        relay = next((t for t in threading.enumerate() if t.name == RELAY_THREAD), None)
+        relay_cpu = (
+            time.clock_gettime(time.pthread_getcpuclockid(relay.ident))
+            if relay is not None and relay.ident is not None
+            else 0.0
+        )
+        return {
+            "cpu": time.process_time(),
+            "relay_cpu": relay_cpu,
+            "statements": dict(statements.by_kind),
+        }
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == COUNTERS_PATH:
+            body = json.dumps(counters()).encode()
+            headers = [(b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+class InstrumentedServer(UvicornServer):
+    """The uvicorn subprocess of ``bench.reservations``, serving :func:`instrumented_app`."""
+
+    def __init__(self, db: BenchDatabase) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "OMNICANAL_DATABASE_URL": db.url,
+            "OMNICANAL_DATA_DIR": str(db.workdir),
+        }
+        self.log = open(db.workdir / "uvicorn.log", "w+b")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "bench.checkout:instrumented_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def counters(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.url}{COUNTERS_PATH}", timeout=30).json())
+
+    def wait_drained(self, timeout: float = 300) -> bool:
+        """Until the relay has published every event (and its consumers handled them)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if httpx.get(f"{self.url}/healthz", timeout=30).json().get("outbox_backlog") == 0:
+                return True
+            time.sleep(0.5)
+        return False
+
+
+@dataclass
+class ServerFigures:
+    """What the server spent on a run: from the first checkout until its events are
+    relayed and consumed."""
+
+    cpu_seconds: float = 0.0
+    relay_cpu_seconds: float = 0.0
+    statements: int = 0
+    relay_statements: int = 0
+    drained: bool = True
+
+    @classmethod
+    def between(cls, start: dict[str, Any], end: dict[str, Any], *, drained: bool) -> Any:
+        def sent(kind: str) -> int:
+            return int(end["statements"].get(kind, 0) - start["statements"].get(kind, 0))
+
+        return cls(
+            cpu_seconds=end["cpu"] - start["cpu"],
+            relay_cpu_seconds=end["relay_cpu"] - start["relay_cpu"],
+            statements=sent("checkout"),
+            relay_statements=sent("relay"),
+            drained=drained,
+        )
 
 
 def _http_process(
@@ -310,9 +462,9 @@ def _http_process(
 
 def run_http(
     db: BenchDatabase, scenario: Scenario, procs: int, threads: int
-) -> tuple[list[Attempt], float]:
-    """The attempts, and the server's CPU seconds during the run."""
-    server = UvicornServer(db)
+) -> tuple[list[Attempt], ServerFigures]:
+    """The attempts, and what the server spent on them (relay and consumers included)."""
+    server = InstrumentedServer(db)
     try:
         note = server.wait_ready()
         if note:
@@ -341,12 +493,18 @@ def run_http(
         for worker in workers:
             worker.start()
         barrier.wait(timeout=300)
-        cpu_before = server.cpu_seconds
+        start = server.counters()
         attempts = [a for _ in workers for a in queue.get(timeout=900)]
-        cpu = server.cpu_seconds - cpu_before
+        end_of_checkouts = server.counters()
+        drained = server.wait_drained()
+        end = server.counters()
+        figures = ServerFigures.between(start, end, drained=drained)
+        # The statements of the checkouts alone (the drain's health checks are not theirs).
+        checkouts = ServerFigures.between(start, end_of_checkouts, drained=drained)
+        figures.statements = checkouts.statements
         for worker in workers:
             worker.join(timeout=30)
-        return attempts, cpu
+        return attempts, figures
     finally:
         server.stop()
 
@@ -438,8 +596,9 @@ def run_raw(
     events_per_order: float,
     cart_ids: list[str],
     clients: int,
-) -> list[Attempt]:
-    """The same rows, fresh ids, one transaction per order, ``clients`` threads."""
+) -> tuple[list[Attempt], int]:
+    """The same rows, fresh ids, one transaction per order, ``clients`` threads; the
+    attempts and the statements they sent."""
     from ulid import ULID
 
     p = "?" if db.is_sqlite else "%s"
@@ -543,6 +702,8 @@ def run_raw(
 
         def attempt(i: int) -> str:
             plan = statements(i)
+            with sent_lock:
+                sent[0] += len(plan)
             if db.is_sqlite:
                 connection.execute("BEGIN IMMEDIATE")
                 try:
@@ -568,7 +729,9 @@ def run_raw(
 
         return attempt
 
-    return _run_threads(clients, order_rows, make)  # type: ignore[arg-type]
+    sent, sent_lock = [0], threading.Lock()
+    attempts = _run_threads(clients, order_rows, make)  # type: ignore[arg-type]
+    return attempts, sent[0]
 
 
 # -- figures --------------------------------------------------------------------------------
@@ -583,6 +746,8 @@ class Outcome:
     cpu_seconds: float
     cpu_label: str
     rows: int = 0
+    statements: int | None = None
+    relay_cpu_seconds: float | None = None
 
     @property
     def ok(self) -> int:
@@ -629,7 +794,9 @@ def print_results(outcomes: list[Outcome], orders: int) -> None:
         "p50 ms",
         "p90 ms",
         "p99 ms",
+        "SQL/order",
         "CPU ms/order",
+        "relay+consumers CPU ms/order",
         "rows/order",
         "orders/s vs raw",
     ):
@@ -638,6 +805,8 @@ def print_results(outcomes: list[Outcome], orders: int) -> None:
     for o in outcomes:
         base = baselines.get(o.backend)
         latency = o.latencies
+        per_order = 1000 / max(len(o.attempts), 1)
+        relay = o.relay_cpu_seconds
         table.add_row(
             o.backend,
             LABELS[o.mode],
@@ -648,7 +817,9 @@ def print_results(outcomes: list[Outcome], orders: int) -> None:
             ms(latency.p50_ms),
             ms(latency.p90_ms),
             ms(latency.p99_ms),
-            f"{o.cpu_seconds * 1000 / max(len(o.attempts), 1):.1f} ({o.cpu_label})",
+            f"{o.statements / max(len(o.attempts), 1):.1f}" if o.statements is not None else "-",
+            f"{(o.cpu_seconds - (relay or 0.0)) * per_order:.1f} ({o.cpu_label})",
+            f"{relay * per_order:.1f}" if relay is not None else "-",
             f"{o.rows / max(o.ok, 1):.1f}",
             ratio(o.per_second / base.per_second, good_when_high=True)
             if base and base.per_second
@@ -658,10 +829,17 @@ def print_results(outcomes: list[Outcome], orders: int) -> None:
     console.print(
         "  orders/s = successful checkouts ÷ wall time of the mode; latencies per checkout, "
         "client side. rows/order = rows inserted in the tables a checkout writes (the raw "
-        "mode copies the http mode's). CPU = user+sys of the bench process (inproc, raw: the "
-        "database's own CPU not included) or of the uvicorn server (http: includes its outbox "
-        "relay).\n"
+        "mode copies the http mode's). SQL/order = statements the checkouts sent (http: the "
+        "server's, key lookups and idempotency included, its relay's not). CPU = user+sys of "
+        "the bench process (inproc, raw: the database's own CPU not included) or of the "
+        "uvicorn server (http: from the first checkout until the outbox is drained, without "
+        "its relay thread). relay+consumers = the server's relay thread over the same time: "
+        "it publishes the checkouts' events to the embedded bus, whose consumers run in it.\n"
     )
+    for o in outcomes:
+        if o.mode == "http" and o.relay_cpu_seconds is not None:
+            total = o.cpu_seconds * 1000 / max(len(o.attempts), 1)
+            console.print(f"  {o.backend} http: server CPU in all {total:.1f} ms per order")
     for o in outcomes:
         for message, count in o.errors.most_common(3):
             console.print(f"  [red]{o.backend} {o.mode}: {count} x {message}[/red]")
@@ -680,8 +858,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[Outcome]:
                 rows_before = _row_count(db)
                 with console.status(f"[bold]{backend}[/bold]: {LABELS[mode]}…"):
                     cpu_before, label = time.process_time(), "bench"
+                    statements: int | None = None
+                    relay_cpu: float | None = None
                     if mode == "inproc":
-                        attempts = run_inproc(platform, scenario, clients)
+                        attempts, statements = run_inproc(platform, scenario, clients)
                         cpu = time.process_time() - cpu_before
                     elif mode == "http":
                         with platform.db.write_engine.begin() as connection:
@@ -690,7 +870,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[Outcome]:
                             )
                         platform.db.dispose()
                         seq_before = _max_seq(db)
-                        attempts, cpu = run_http(db, scenario, args.procs, args.proc_threads)
+                        attempts, server = run_http(db, scenario, args.procs, args.proc_threads)
+                        cpu, relay_cpu = server.cpu_seconds, server.relay_cpu_seconds
+                        statements = server.statements
+                        if not server.drained:
+                            console.print("  [yellow]note:[/yellow] the outbox did not drain")
                         label = "server"
                         http = Outcome(backend, mode, "", attempts, cpu, label)
                         events_per_order = (_max_seq(db) - seq_before) / max(http.ok, 1)
@@ -701,11 +885,14 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[Outcome]:
                             continue
                         rows, events = collect_rows(db, source.order_ids(), seq_before)
                         cart_ids = [body["cart_id"] for body in scenario.carts["raw"]]
-                        attempts = run_raw(db, rows, events, events_per_order, cart_ids, clients)
+                        attempts, statements = run_raw(
+                            db, rows, events, events_per_order, cart_ids, clients
+                        )
                         cpu = time.process_time() - cpu_before
                 shown = f"{args.procs}x{args.proc_threads}" if mode == "http" else str(clients)
                 outcome = Outcome(backend, mode, shown, attempts, cpu, label)
                 outcome.rows = _row_count(db) - rows_before
+                outcome.statements, outcome.relay_cpu_seconds = statements, relay_cpu
                 outcomes.append(outcome)
                 console.print(
                     f"  {backend:<10} {LABELS[mode]:<32} {outcome.ok} ok, "

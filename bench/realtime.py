@@ -3,10 +3,11 @@
 Per backend, on a fresh database: a till source sends identifies (names, postcode, e-mail; one
 in ten is a second record of an earlier person without e-mail, for the matcher to merge) at
 ``--rate`` messages per second in batches of ``--batch``, through the tracking use case (as
-``/v1/batch`` calls it), while the outbox relay runs as ``omnicanal serve`` runs it. A watcher
-reads, every 50 ms, which ``customer.person_recorded`` events the real-time matcher has
-handled (committed). ``--tills`` threads meanwhile send a ``--till-share`` of the messages one
-identify at a time, as store tills do. Printed per run, with the load average beside it:
+``/v1/batch`` calls it), while the outbox relay and the background lanes (the matcher's among
+them) run as ``omnicanal serve`` runs them. A watcher reads, every 50 ms, which
+``customer.person_recorded`` events the real-time matcher has handled (committed).
+``--tills`` threads meanwhile send a ``--till-share`` of the messages one identify at a time,
+as store tills do. Printed per run, with the load average beside it:
 
 * the rate reached (messages per second through ingestion);
 * deterministic unification: from a message's receipt to the commit that put it on its
@@ -19,11 +20,11 @@ identify at a time, as store tills do. Printed per run, with the load average be
 * the baseline: the raw database (plain DBAPI) inserting the same messages in the same
   batches, one row per message (``bench.ingest``'s ``raw``).
 
-``--one-by-one`` runs the matcher as it was before batches (one transaction per record), the
-baseline in the same run.
+``--in-relay`` also runs the matcher as it was before it had its own queue (a consumer the
+relay runs inside its own pass, docs/adr/0036), the baseline in the same run.
 
-    .venv/bin/python -m bench.realtime --backend sqlite --messages 6000 --rate 1000
-    .venv/bin/python -m bench.realtime --backend both --tills 4 --till-share 0.1
+    .venv/bin/python -m bench.realtime --backend postgresql --messages 6000 --rate 1000
+    .venv/bin/python -m bench.realtime --backend both --tills 4 --till-share 0.1 --in-relay
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import argparse
 import os
 import threading
 import time
-from dataclasses import replace
 from datetime import timedelta
 from random import Random
 from typing import Any
@@ -76,8 +76,9 @@ def _messages(count: int, seed: int = 7) -> list[dict[str, Any]]:
     return messages
 
 
-def _run(backend: str, args: argparse.Namespace, *, one_by_one: bool) -> None:
+def _run(backend: str, args: argparse.Namespace, *, in_relay: bool) -> None:
     from omnicanal.customers.events import PersonRecorded
+    from omnicanal.customers.service.realtime import HANDOFF, MATCHING, matching_consumer
     from omnicanal.platform.clock import utcnow
     from omnicanal.platform.events import OutboxEvent, ProcessedEvent
     from omnicanal.tracking import service as tracking
@@ -86,17 +87,17 @@ def _run(backend: str, args: argparse.Namespace, *, one_by_one: bool) -> None:
     load_before = os.getloadavg()
     with fresh_database(backend, "realtime") as db:
         platform = build_platform_on(db)
-        if one_by_one:
+        if in_relay:
             platform.consumers = [
-                replace(c, batch_handler=None) if c.name == "customers.matching" else c
-                for c in platform.consumers
+                matching_consumer() if c.name == HANDOFF else c for c in platform.consumers
             ]
+            platform.jobs = [job for job in platform.jobs if job.group != MATCHING]
         with platform.db.transaction() as session:
             source, _ = tracking.create_source(
                 session, kind=tracking.SourceKind.store, name="bench till"
             )
         messages = _messages(args.messages)
-        platform.start_background(relay=True, sweeper=False)
+        platform.start_background(relay=True)
         seen: dict[str, float] = {}
         created: dict[str, float] = {}
         backlog: list[int] = []
@@ -188,7 +189,7 @@ def _run(backend: str, args: argparse.Namespace, *, one_by_one: bool) -> None:
         watcher.join()
         platform.close()
         delays = [seen[e] - created[e] for e in created if e in seen]
-        label = "one by one (before)" if one_by_one else "relay batches"
+        label = "matcher in relay" if in_relay else "matcher lane"
         load_after = os.getloadavg()
         print(
             f"{backend:<10} {label:<20} rate {len(messages) / ingest_seconds:7.0f} msg/s "
@@ -233,15 +234,17 @@ def main() -> None:
     parser.add_argument(
         "--till-share", type=float, default=0.1, help="share of the messages the tills send"
     )
-    parser.add_argument("--one-by-one", action="store_true", help="also run the old matcher")
+    parser.add_argument(
+        "--in-relay", action="store_true", help="also run the matcher inside the relay (before)"
+    )
     args = parser.parse_args()
     backends = resolve_backends(args.backend)
     print_machine("Real-time matching under a burst of identifies", backends)
     for backend in backends:
         _raw(backend, args)
-        if args.one_by_one:
-            _run(backend, args, one_by_one=True)
-        _run(backend, args, one_by_one=False)
+        if args.in_relay:
+            _run(backend, args, in_relay=True)
+        _run(backend, args, in_relay=False)
 
 
 if __name__ == "__main__":

@@ -9,21 +9,37 @@ One store fulfils web, app, store and call_centre; one SKU has ``--units`` units
                 hit, an INSERT of a reservation row. No omnicanal code.
 * ``raw-core``  the same two statements through SQLAlchemy Core (``engine.begin()`` + text()),
                 to tell SQLAlchemy's own cost apart from omnicanal's.
+* ``raw-last``  the same statements in omnicanal's order: the INSERT first, the conditional
+                UPDATE last (the row lock is then held through the COMMIT only); a miss
+                rolls back.
+* ``raw-units`` the other design, in the bench only: one row per unit in a table of its own;
+                an attempt claims one with ``SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1`` and
+                an UPDATE, then inserts the reservation row (SQLite: the same statements
+                under ``BEGIN IMMEDIATE``, which has no row locks to skip).
 * ``inproc``    threads calling ``omnicanal.inventory.service.reserve`` inside
                 ``platform.db.transaction()`` (InsufficientStock counts as a refusal).
 * ``http``      ``--procs`` client processes x ``--proc-threads`` threads (httpx) POSTing
                 /v1/reservations to a real uvicorn server run as a subprocess
                 (``python -m uvicorn omnicanal.api.asgi:app``, background relay and sweeper on,
                 as ``omnicanal serve`` runs it).
+* ``open-loop`` the same server, sent ``--rate`` reservations a second for ``--duration``
+                seconds on one hot SKU on a fixed schedule, whether or not the earlier ones
+                were answered; latency is measured from each request's scheduled time.
 
-    .venv/bin/python -m bench.reservations                     # both backends, ~1 min
+Before the storms, ``--serial`` successful reservations per mode, one at a time, give what
+one reservation costs: CPU milliseconds, SQL statements and transactions (``http``: the API
+application called in this process through ASGI, counted on its engines).
+
+    .venv/bin/python -m bench.reservations                     # both backends, ~2 min
     .venv/bin/python -m bench.reservations --backend sqlite --units 2000 --threads 32
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import socket
@@ -32,7 +48,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -58,7 +74,10 @@ OK, REFUSED = "ok", "refused"
 CHANNELS = ("web", "app", "store", "call_centre")
 STORE = "HOT-STORE"
 WARM_SKU = "HOT-WARM"
-MODES = ("raw", "raw-core", "inproc", "http")
+MODES = ("raw", "raw-core", "raw-last", "raw-units", "inproc", "http", "open-loop")
+SERIAL = ("raw", "raw-core", "raw-last", "raw-units", "inproc", "http")
+DESIGNS = {"raw": "update", "raw-last": "update-last", "raw-units": "units"}
+"""The plain DBAPI modes and the order of statements each runs (:func:`raw_attempt`)."""
 TTL_SECONDS = 900
 
 # An attempt: (start, end, outcome) with perf_counter() times; outcome is OK, REFUSED or
@@ -66,7 +85,65 @@ TTL_SECONDS = 900
 Attempt = tuple[float, float, str]
 
 
+@dataclass
+class Tally:
+    """SQL statements and transactions, counted from every thread of a mode."""
+
+    statements: int = 0
+    transactions: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, statements: int = 0, transactions: int = 0) -> None:
+        with self.lock:
+            self.statements += statements
+            self.transactions += transactions
+
+
+_QUIET = threading.local()
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """What this thread runs here is not counted (a client's warm-up)."""
+    _QUIET.on = True
+    try:
+        yield
+    finally:
+        _QUIET.on = False
+
+
+@contextlib.contextmanager
+def counted(engines: list[Any], tally: Tally) -> Iterator[None]:
+    """Count the statements and transactions that ``engines`` run into ``tally``."""
+    from sqlalchemy import event
+
+    def statement(*_: Any) -> None:
+        if not getattr(_QUIET, "on", False):
+            tally.add(statements=1)
+
+    def transaction(*_: Any) -> None:
+        if not getattr(_QUIET, "on", False):
+            tally.add(transactions=1)
+
+    engines = list(dict.fromkeys(engines))
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "begin", transaction)
+    try:
+        yield
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", statement)
+            event.remove(engine, "begin", transaction)
+
+
 # -- driving clients ------------------------------------------------------------------------
+
+
+def describe(error: BaseException) -> str:
+    """An attempt's error as one short line (its type, and its first line if any)."""
+    lines = str(error).splitlines()
+    return f"{type(error).__name__}: {lines[0][:120]}" if lines else type(error).__name__
 
 
 def drive_client(
@@ -86,7 +163,7 @@ def drive_client(
         try:
             outcome = attempt(i % len(CHANNELS))
         except Exception as error:
-            outcome = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
+            outcome = describe(error)
         out.append((started, time.perf_counter(), outcome))
 
 
@@ -129,8 +206,9 @@ def sku_for(mode: str) -> str:
     return f"HOT-{mode.upper()}"
 
 
-def set_up(platform: Any, units: int, modes: list[str]) -> Scenario:
-    """Store, SKUs and keys, made through omnicanal's own use cases."""
+def set_up(platform: Any, units: int, modes: list[str], open_loop_units: int = 0) -> Scenario:
+    """Store, SKUs and keys, made through omnicanal's own use cases (the open loop's SKU
+    has ``open_loop_units``: every request of a steady rate finds one)."""
     from omnicanal.catalog import service as catalog
     from omnicanal.catalog.schemas import ProductIn, VariantIn
     from omnicanal.inventory import service as inventory
@@ -180,7 +258,9 @@ def set_up(platform: Any, units: int, modes: list[str]) -> Scenario:
                     sku=sku,
                     location=STORE,
                     kind=MovementKind.receipt,
-                    quantity=units if sku != WARM_SKU else 100_000,
+                    quantity={WARM_SKU: 100_000, sku_for("open-loop"): open_loop_units}.get(
+                        sku, units
+                    ),
                 ),
                 actor=OPERATOR,
             )
@@ -204,7 +284,9 @@ def set_up(platform: Any, units: int, modes: list[str]) -> Scenario:
 # -- modes ----------------------------------------------------------------------------------
 
 
-def run_inproc(platform: Any, scenario: Scenario, clients: int, total: int) -> list[Attempt]:
+def run_inproc(
+    platform: Any, scenario: Scenario, clients: int, total: int, tally: Tally
+) -> list[Attempt]:
     from omnicanal.inventory import service
     from omnicanal.inventory.errors import InsufficientStock
     from omnicanal.inventory.schemas import ReservationIn
@@ -226,10 +308,12 @@ def run_inproc(platform: Any, scenario: Scenario, clients: int, total: int) -> l
         return OK
 
     def make(client: int) -> Callable[[int], str]:
-        reserve_once(WARM_SKU, client % len(CHANNELS))  # warm: pool connection, caches
+        with quiet():
+            reserve_once(WARM_SKU, client % len(CHANNELS))  # warm: pool connection, caches
         return lambda channel_index: reserve_once(sku, channel_index)
 
-    return run_threads(clients, total, make)
+    with counted([platform.db.write_engine, platform.db.read_engine], tally):
+        return run_threads(clients, total, make)
 
 
 _RAW_UPDATE = (
@@ -239,77 +323,149 @@ _RAW_UPDATE = (
 )
 _RAW_INSERT = (
     "INSERT INTO reservations (id, variant_id, location_id, channel, quantity, status, "
-    "reference, expires_at, created_at, ended_at, actor) "
-    "VALUES ({p}, {p}, {p}, {p}, 1, 'active', NULL, {p}, {p}, NULL, {p})"
+    "reference, expires_at, created_at, updated_at, ended_at, actor) "
+    "VALUES ({p}, {p}, {p}, {p}, 1, 'active', NULL, {p}, {p}, {p}, NULL, {p})"
 )
 
 
-def run_raw_dbapi(db: BenchDatabase, scenario: Scenario, clients: int, total: int) -> list[Attempt]:
-    """The baseline: the database doing the conditional update + insert, nothing else."""
+_UNITS_TABLE = "bench_units"
+_RAW_CLAIM = (
+    "SELECT id FROM bench_units WHERE variant_id = {p} AND location_id = {p} "
+    "AND reservation_id IS NULL LIMIT 1"
+)
+_RAW_MARK = "UPDATE bench_units SET reservation_id = {p} WHERE id = {p}"
+
+
+def create_units(db: BenchDatabase, scenario: Scenario, counts: dict[str, int]) -> None:
+    """The table of the ``raw-units`` design: one row per unit, claimed by a reservation."""
+    key = "INTEGER PRIMARY KEY" if db.is_sqlite else "BIGSERIAL PRIMARY KEY"
+    p = "?" if db.is_sqlite else "%s"
+    connection = db.dbapi_connect()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(
+            f"CREATE TABLE {_UNITS_TABLE} (id {key}, variant_id VARCHAR(26) NOT NULL, "
+            "location_id VARCHAR(26) NOT NULL, reservation_id VARCHAR(26))"
+        )
+        cursor.execute(
+            f"CREATE INDEX ix_bench_units_free ON {_UNITS_TABLE} (variant_id, location_id) "
+            "WHERE reservation_id IS NULL"
+        )
+        for sku, count in counts.items():
+            cursor.executemany(
+                f"INSERT INTO {_UNITS_TABLE} (variant_id, location_id) VALUES ({p}, {p})",
+                [(scenario.variant_ids[sku], scenario.location_id)] * count,
+            )
+        if not db.is_sqlite:
+            connection.commit()
+        cursor.close()
+    finally:
+        connection.close()
+
+
+def raw_attempt(
+    db: BenchDatabase,
+    connection: Any,
+    *,
+    design: str,
+    variant_id: str,
+    location_id: str,
+    channel: str,
+    tally: Tally | None,
+) -> str:
+    """One attempt on a plain DBAPI connection, in one transaction. ``update``: the
+    conditional UPDATE, then the INSERT of the reservation when it hit. ``update-last``: the
+    INSERT first and the conditional UPDATE last (rolled back when it misses), as omnicanal
+    orders them. ``units``: claim a free unit row (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)
+    and mark it, then the INSERT."""
     from ulid import ULID
 
     p = "?" if db.is_sqlite else "%s"
-    update_sql, insert_sql = _RAW_UPDATE.format(p=p), _RAW_INSERT.format(p=p)
+    skip_locked = "" if db.is_sqlite else " FOR UPDATE SKIP LOCKED"
+    now = datetime.now(UTC)
+    stamp, expires = db.timestamp(now), db.timestamp(now + timedelta(seconds=TTL_SECONDS))
+    reservation_id = str(ULID())
+    statements = 0
+    if db.is_sqlite:
+        connection.execute("BEGIN IMMEDIATE")
+    cursor = connection.cursor()
+    row = (reservation_id, variant_id, location_id, channel, expires, stamp, stamp, "bench")
+    try:
+        if design == "update-last":
+            cursor.execute(_RAW_INSERT.format(p=p), row)
+            cursor.execute(_RAW_UPDATE.format(p=p), (stamp, variant_id, location_id))
+            hit = cursor.rowcount == 1
+            statements += 2
+        elif design == "update":
+            cursor.execute(_RAW_UPDATE.format(p=p), (stamp, variant_id, location_id))
+            hit = cursor.rowcount == 1
+            statements += 1
+        else:
+            cursor.execute(_RAW_CLAIM.format(p=p) + skip_locked, (variant_id, location_id))
+            unit = cursor.fetchone()
+            statements += 1
+            hit = unit is not None
+            if unit is not None:
+                cursor.execute(_RAW_MARK.format(p=p), (reservation_id, unit[0]))
+                statements += 1
+        if hit and design != "update-last":
+            cursor.execute(_RAW_INSERT.format(p=p), row)
+            statements += 1
+        if hit:
+            if db.is_sqlite:
+                connection.execute("COMMIT")
+            else:
+                connection.commit()
+        elif db.is_sqlite:
+            connection.execute("ROLLBACK")
+        else:
+            connection.rollback()
+    except BaseException:
+        if db.is_sqlite:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+        else:
+            connection.rollback()
+        raise
+    finally:
+        cursor.close()
+    if tally is not None:
+        tally.add(statements=statements, transactions=1)
+    return OK if hit else REFUSED
+
+
+def run_raw_dbapi(
+    db: BenchDatabase,
+    scenario: Scenario,
+    clients: int,
+    total: int,
+    tally: Tally,
+    *,
+    mode: str = "raw",
+) -> list[Attempt]:
+    """The baseline (``raw``: the database doing the conditional update + insert, nothing
+    else), the same with the UPDATE last (``raw-last``), or the unit-row design
+    (``raw-units``)."""
+    design = DESIGNS[mode]
     location_id = scenario.location_id
 
     def make(client: int) -> Callable[[int], str]:
         connection = db.dbapi_connect()
 
-        def attempt(variant_id: str, channel_index: int) -> str:
-            now = datetime.now(UTC)
-            stamp, expires = db.timestamp(now), db.timestamp(now + timedelta(seconds=TTL_SECONDS))
-            if db.is_sqlite:
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    hit = connection.execute(update_sql, (stamp, variant_id, location_id)).rowcount
-                    if hit != 1:
-                        connection.execute("ROLLBACK")
-                        return REFUSED
-                    connection.execute(
-                        insert_sql,
-                        (
-                            str(ULID()),
-                            variant_id,
-                            location_id,
-                            CHANNELS[channel_index],
-                            expires,
-                            stamp,
-                            "bench:raw",
-                        ),
-                    )
-                    connection.execute("COMMIT")
-                except BaseException:
-                    if connection.in_transaction:
-                        connection.execute("ROLLBACK")
-                    raise
-                return OK
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute(update_sql, (stamp, variant_id, location_id))
-                    if cursor.rowcount != 1:
-                        connection.rollback()
-                        return REFUSED
-                    cursor.execute(
-                        insert_sql,
-                        (
-                            str(ULID()),
-                            variant_id,
-                            location_id,
-                            CHANNELS[channel_index],
-                            expires,
-                            stamp,
-                            "bench:raw",
-                        ),
-                    )
-                connection.commit()
-            except BaseException:
-                connection.rollback()
-                raise
-            return OK
+        def attempt(variant_id: str, channel_index: int, counting: Tally | None) -> str:
+            return raw_attempt(
+                db,
+                connection,
+                design=design,
+                variant_id=variant_id,
+                location_id=location_id,
+                channel=CHANNELS[channel_index],
+                tally=counting,
+            )
 
-        attempt(scenario.variant_ids[WARM_SKU], client % len(CHANNELS))
-        target = scenario.variant_ids[sku_for("raw")]
-        return lambda channel_index: attempt(target, channel_index)
+        attempt(scenario.variant_ids[WARM_SKU], client % len(CHANNELS), None)
+        target = scenario.variant_ids[sku_for(mode)]
+        return lambda channel_index: attempt(target, channel_index, tally)
 
     return run_threads(clients, total, make)
 
@@ -318,69 +474,102 @@ class _Refused(Exception):
     pass
 
 
-def run_raw_core(db: BenchDatabase, scenario: Scenario, clients: int, total: int) -> list[Attempt]:
-    """The baseline through SQLAlchemy Core: a pooled engine configured as omnicanal's
-    (SQLite: WAL, BEGIN IMMEDIATE), ``engine.begin()`` and two text() statements."""
-    from sqlalchemy import create_engine, event, text
+def core_engine(db: BenchDatabase, pool_size: int) -> Any:
+    """A pooled SQLAlchemy engine configured as omnicanal's (SQLite: WAL, BEGIN IMMEDIATE)."""
+    from sqlalchemy import create_engine, event
+
+    if not db.is_sqlite:
+        return create_engine(db.url, pool_size=pool_size, max_overflow=pool_size)
+    engine = create_engine(
+        db.url,
+        connect_args={"timeout": 60, "check_same_thread": False},
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=120,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def core_attempt(
+    db: BenchDatabase,
+    engine: Any,
+    *,
+    variant_id: str,
+    location_id: str,
+    channel: str,
+    tally: Tally | None,
+) -> str:
+    """The baseline's two statements through ``engine.begin()`` and ``text()``."""
+    from sqlalchemy import text
     from ulid import ULID
 
-    if db.is_sqlite:
-        engine = create_engine(
-            db.url,
-            connect_args={"timeout": 60, "check_same_thread": False},
-            pool_size=clients,
-            max_overflow=clients,
-            pool_timeout=120,
+    now = datetime.now(UTC)
+    stamp, expires = db.timestamp(now), db.timestamp(now + timedelta(seconds=TTL_SECONDS))
+    try:
+        with engine.begin() as connection:
+            hit = connection.execute(
+                text(_RAW_UPDATE.format(p=":{}").format("now", "v", "loc")),
+                {"now": stamp, "v": variant_id, "loc": location_id},
+            ).rowcount
+            if hit != 1:
+                raise _Refused
+            connection.execute(
+                text(
+                    _RAW_INSERT.format(p=":{}").format(
+                        "id", "v", "loc", "ch", "exp", "now", "now", "actor"
+                    )
+                ),
+                {
+                    "id": str(ULID()),
+                    "v": variant_id,
+                    "loc": location_id,
+                    "ch": channel,
+                    "exp": expires,
+                    "now": stamp,
+                    "actor": "bench:core",
+                },
+            )
+    except _Refused:
+        if tally is not None:
+            tally.add(statements=1, transactions=1)
+        return REFUSED
+    if tally is not None:
+        tally.add(statements=2, transactions=1)
+    return OK
+
+
+def run_raw_core(
+    db: BenchDatabase, scenario: Scenario, clients: int, total: int, tally: Tally
+) -> list[Attempt]:
+    """The baseline through SQLAlchemy Core: a pooled engine configured as omnicanal's,
+    ``engine.begin()`` and two text() statements."""
+    engine = core_engine(db, clients)
+
+    def attempt(variant_id: str, channel_index: int, counting: Tally | None) -> str:
+        return core_attempt(
+            db,
+            engine,
+            variant_id=variant_id,
+            location_id=scenario.location_id,
+            channel=CHANNELS[channel_index],
+            tally=counting,
         )
 
-        @event.listens_for(engine, "connect")
-        def _configure(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000"):
-                dbapi_connection.execute(f"PRAGMA {pragma}")
-
-        @event.listens_for(engine, "begin")
-        def _begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        engine = create_engine(db.url, pool_size=clients, max_overflow=clients)
-
-    update_sql = text(_RAW_UPDATE.format(p=":{}").format("now", "v", "loc"))
-    insert_sql = text(
-        _RAW_INSERT.format(p=":{}").format("id", "v", "loc", "ch", "exp", "now", "actor")
-    )
-    location_id = scenario.location_id
-
-    def attempt(variant_id: str, channel_index: int) -> str:
-        now = datetime.now(UTC)
-        stamp, expires = db.timestamp(now), db.timestamp(now + timedelta(seconds=TTL_SECONDS))
-        try:
-            with engine.begin() as connection:
-                hit = connection.execute(
-                    update_sql, {"now": stamp, "v": variant_id, "loc": location_id}
-                ).rowcount
-                if hit != 1:
-                    raise _Refused
-                connection.execute(
-                    insert_sql,
-                    {
-                        "id": str(ULID()),
-                        "v": variant_id,
-                        "loc": location_id,
-                        "ch": CHANNELS[channel_index],
-                        "exp": expires,
-                        "now": stamp,
-                        "actor": "bench:core",
-                    },
-                )
-        except _Refused:
-            return REFUSED
-        return OK
-
     def make(client: int) -> Callable[[int], str]:
-        attempt(scenario.variant_ids[WARM_SKU], client % len(CHANNELS))
+        attempt(scenario.variant_ids[WARM_SKU], client % len(CHANNELS), None)
         target = scenario.variant_ids[sku_for("raw-core")]
-        return lambda channel_index: attempt(target, channel_index)
+        return lambda channel_index: attempt(target, channel_index, tally)
 
     try:
         return run_threads(clients, total, make)
@@ -484,6 +673,10 @@ class UvicornServer:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                # The open loop's idle connections stay open: a server closing one as the
+                # client reuses it would count as an error that no real client pays.
+                "--timeout-keep-alive",
+                "120",
             ],
             env=env,
             stdout=self.log,
@@ -583,6 +776,246 @@ def run_http(
         server.stop()
 
 
+class InProcessApi:
+    """The API application called in this process through ASGI, with no server and no
+    client: what omnicanal's own code costs per request, and the SQL it sends."""
+
+    def __init__(self, platform: Any) -> None:
+        from omnicanal.api.app import create_app
+
+        self.app = create_app(platform, background=False)
+        self.loop = asyncio.new_event_loop()
+        self._lifespan = self.app.router.lifespan_context(self.app)
+        self.loop.run_until_complete(self._lifespan.__aenter__())
+
+    async def _call(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "headers": [
+                (b"host", b"bench"),
+                (b"authorization", f"Bearer {token}".encode()),
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+        messages: list[dict[str, Any]] = [{"type": "http.request", "body": body}]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.sleep(3600)  # the client never disconnects
+            return {"type": "http.disconnect"}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(dict(message))
+
+        await self.app(scope, receive, send)
+        answer = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return int(sent[0]["status"]), answer
+
+    def post(self, path: str, payload: dict[str, Any], token: str) -> tuple[int, bytes]:
+        return self.loop.run_until_complete(self._call(path, json.dumps(payload).encode(), token))
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self._lifespan.__aexit__(None, None, None))
+        self.loop.close()
+
+
+@contextlib.contextmanager
+def thread_pool_inline() -> Iterator[None]:
+    """Run what FastAPI sends to its thread pool in the calling thread, so that a profiler
+    of that thread sees it (the thread hop's own cost is then left out)."""
+    import anyio.to_thread
+
+    original = anyio.to_thread.run_sync
+
+    async def inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:
+        return func(*args)
+
+    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        anyio.to_thread.run_sync = original
+
+
+# -- open loop ------------------------------------------------------------------------------
+
+
+async def _open_loop(url: str, token: str, sku: str, rate: float, count: int) -> list[Attempt]:
+    """``count`` reservations sent ``rate`` a second on a fixed schedule, whatever the
+    answers; each attempt's start is its scheduled time."""
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
+
+        async def one(target: str, scheduled: float) -> Attempt:
+            try:
+                response = await http.post(
+                    "/v1/reservations", json={"sku": target, "quantity": 1}, headers=headers
+                )
+                outcome = OK if response.status_code == 201 else f"HTTP {response.status_code}"
+                if response.status_code == 409:
+                    outcome = REFUSED
+            except Exception as error:
+                outcome = describe(error)
+            return scheduled, time.perf_counter(), outcome
+
+        # Warm: a few connections open and the server's caches filled, off the schedule.
+        await asyncio.gather(*(one(WARM_SKU, time.perf_counter()) for _ in range(8)))
+        start = time.perf_counter() + 0.2
+        tasks = []
+        for i in range(count):
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(sku, scheduled)))
+        return list(await asyncio.gather(*tasks))
+
+
+def run_open_loop(
+    db: BenchDatabase, scenario: Scenario, rate: float, count: int
+) -> tuple[list[Attempt], float, str]:
+    """Returns the attempts, the server's CPU seconds during the run, and its log tail."""
+    server = UvicornServer(db)
+    try:
+        note = server.wait_ready()
+        if note:
+            console.print(f"  [yellow]note:[/yellow] {note}")
+        cpu_before = server.cpu_seconds
+        attempts = asyncio.run(
+            _open_loop(server.url, scenario.tokens["web"], sku_for("open-loop"), rate, count)
+        )
+        return attempts, server.cpu_seconds - cpu_before, server.tail(limit=None)
+    finally:
+        server.stop()
+
+
+# -- one reservation at a time --------------------------------------------------------------
+
+
+@dataclass
+class Serial:
+    """What one successful reservation costs, measured one at a time."""
+
+    mode: str
+    backend: str
+    count: int
+    cpu_seconds: float
+    tally: Tally
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu_seconds * 1000 / self.count
+
+    @property
+    def statements(self) -> float:
+        return self.tally.statements / self.count
+
+    @property
+    def transactions(self) -> float:
+        return self.tally.transactions / self.count
+
+
+def _one_reservation(
+    db: BenchDatabase, platform: Any, scenario: Scenario, mode: str
+) -> tuple[Callable[[Tally | None], None], Callable[[], None]]:
+    """A call that makes one successful reservation of the warm SKU in ``mode`` (the raw
+    modes count what they send into the tally given), and what closes its connection."""
+    from omnicanal.inventory import service
+    from omnicanal.inventory.schemas import ReservationIn
+
+    warm_id, location_id = scenario.variant_ids[WARM_SKU], scenario.location_id
+    if mode in DESIGNS:
+        connection = db.dbapi_connect()
+        design = DESIGNS[mode]
+
+        def raw(tally: Tally | None) -> None:
+            outcome = raw_attempt(
+                db,
+                connection,
+                design=design,
+                variant_id=warm_id,
+                location_id=location_id,
+                channel="web",
+                tally=tally,
+            )
+            assert outcome == OK, outcome
+
+        return raw, connection.close
+    if mode == "raw-core":
+        engine = core_engine(db, 1)
+
+        def core(tally: Tally | None) -> None:
+            outcome = core_attempt(
+                db, engine, variant_id=warm_id, location_id=location_id, channel="web", tally=tally
+            )
+            assert outcome == OK, outcome
+
+        return core, engine.dispose
+    if mode == "inproc":
+
+        def inproc(_: Tally | None) -> None:
+            with platform.db.transaction() as session:
+                service.reserve(
+                    session,
+                    data=ReservationIn(sku=WARM_SKU, quantity=1),
+                    actor=scenario.actors["web"],
+                    default_ttl_seconds=TTL_SECONDS,
+                )
+
+        return inproc, lambda: None
+    api = InProcessApi(platform)
+
+    def http(_: Tally | None) -> None:
+        status, answer = api.post(
+            "/v1/reservations", {"sku": WARM_SKU, "quantity": 1}, scenario.tokens["web"]
+        )
+        assert status == 201, answer[:300]
+
+    return http, api.close
+
+
+def measure_serial(
+    db: BenchDatabase, platform: Any, scenario: Scenario, backend: str, modes: list[str], n: int
+) -> list[Serial]:
+    """``n`` successful reservations of the warm SKU per mode, one after the other: the
+    bench process's CPU and the statements sent, per reservation (counted by the raw modes
+    themselves, on omnicanal's engines for the others)."""
+    engines = [platform.db.write_engine, platform.db.read_engine]
+    results: list[Serial] = []
+    for mode in (m for m in SERIAL if m in modes):
+        tally = Tally()
+        once, close = _one_reservation(db, platform, scenario, mode)
+        counting = (
+            counted(engines, tally) if mode in ("inproc", "http") else contextlib.nullcontext()
+        )
+        try:
+            for _ in range(10):
+                once(None)
+            with counting:
+                cpu = time.process_time()
+                for _ in range(n):
+                    once(tally)
+                cpu = time.process_time() - cpu
+        finally:
+            close()
+        results.append(Serial(mode, backend, n, cpu, tally))
+    return results
+
+
 # -- figures --------------------------------------------------------------------------------
 
 
@@ -595,6 +1028,7 @@ class Outcome:
     units: int
     cpu_seconds: float  # of the process doing the work (bench process, or the server)
     cpu_label: str
+    tally: Tally | None = None  # what the mode sent, where it was counted
     on_hand: int = 0
     reserved: int = 0
     active_rows: int = 0
@@ -634,22 +1068,34 @@ class Outcome:
     def attempts_per_s(self) -> float:
         return len(self.attempts) / self.wall
 
+    @property
+    def cpu_ms_per_attempt(self) -> float:
+        return self.cpu_seconds * 1000 / len(self.attempts)
+
     def latencies(self, which: str | None = None) -> Latencies:
         return Latencies.of([e - s for s, e, o in self.attempts if which is None or o == which])
 
 
 def check_stock(db: BenchDatabase, scenario: Scenario, outcome: Outcome, sku: str) -> None:
-    """Read back the stock level and the reservation rows of the mode's SKU."""
+    """Read back the stock of the mode's SKU (``raw-units``: its unit rows) and its
+    reservation rows."""
     variant_id = scenario.variant_ids[sku]
     p = "?" if db.is_sqlite else "%s"
     connection = db.dbapi_connect()
     try:
         cursor = connection.cursor()
-        cursor.execute(
-            f"SELECT on_hand, reserved FROM stock_levels "
-            f"WHERE variant_id = {p} AND location_id = {p}",
-            (variant_id, scenario.location_id),
-        )
+        if outcome.mode == "raw-units":
+            cursor.execute(
+                f"SELECT count(*), count(reservation_id) FROM {_UNITS_TABLE} "
+                f"WHERE variant_id = {p} AND location_id = {p}",
+                (variant_id, scenario.location_id),
+            )
+        else:
+            cursor.execute(
+                f"SELECT on_hand, reserved FROM stock_levels "
+                f"WHERE variant_id = {p} AND location_id = {p}",
+                (variant_id, scenario.location_id),
+            )
         outcome.on_hand, outcome.reserved = cursor.fetchone()
         cursor.execute(
             f"SELECT count(*) FROM reservations WHERE variant_id = {p} AND status = 'active'",
@@ -665,12 +1111,59 @@ def check_stock(db: BenchDatabase, scenario: Scenario, outcome: Outcome, sku: st
 LABELS = {
     "raw": "raw DBAPI (baseline)",
     "raw-core": "raw SQLAlchemy Core",
+    "raw-last": "raw, UPDATE last",
+    "raw-units": "raw unit rows, SKIP LOCKED",
     "inproc": "omnicanal in-process",
     "http": "omnicanal HTTP",
+    "open-loop": "omnicanal HTTP, open loop",
 }
 
 
+def _mark(good: bool) -> str:
+    return "[green]✓[/green]" if good else "[bold red]✗[/bold red]"
+
+
+def print_serial(serials: list[Serial]) -> None:
+    table = Table(
+        title="One reservation at a time: what each costs (successful reservations, serial)",
+        title_justify="left",
+    )
+    for name in (
+        "backend",
+        "mode",
+        "reservations",
+        "CPU ms/reservation",
+        "SQL statements/reservation",
+        "transactions/reservation",
+        "round trips/reservation (PostgreSQL)",
+    ):
+        table.add_column(name, justify="left" if name in ("backend", "mode") else "right")
+    for serial in serials:
+        round_trips = "-"
+        if serial.backend == "postgresql":
+            round_trips = f"{serial.statements + 2 * serial.transactions:.1f}"
+        table.add_row(
+            serial.backend,
+            LABELS[serial.mode],
+            str(serial.count),
+            f"{serial.cpu_ms:.2f}",
+            f"{serial.statements:.1f}",
+            f"{serial.transactions:.1f}",
+            round_trips,
+        )
+    console.print(table)
+    console.print(
+        "  CPU = user+sys of the bench process per reservation (the database's own CPU not "
+        "included). 'omnicanal HTTP' calls the API application in this process through ASGI "
+        "(middleware, authentication, validation, the write, the JSON answer; no HTTP server "
+        "or client). Statements and transactions are counted on the engines "
+        "(before_cursor_execute, begin); a PostgreSQL transaction adds its BEGIN and COMMIT "
+        "round trips, and no pool pre-ping is sent.\n"
+    )
+
+
 def print_results(outcomes: list[Outcome]) -> None:
+    storms = [o for o in outcomes if o.mode != "open-loop"]
     table = Table(title="Hot-SKU reservation storm: throughput and latency", title_justify="left")
     for name, justify in [
         ("backend", "left"),
@@ -687,12 +1180,13 @@ def print_results(outcomes: list[Outcome]) -> None:
         ("p50 ok", "right"),
         ("p99 ok", "right"),
         ("CPU ms/attempt", "right"),
+        ("SQL/attempt", "right"),
         ("res/s vs raw", "right"),
         ("att/s vs raw", "right"),
     ]:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    baselines = {o.backend: o for o in outcomes if o.mode == "raw"}
-    for o in outcomes:
+    baselines = {o.backend: o for o in storms if o.mode == "raw"}
+    for index, o in enumerate(storms):
         base = baselines.get(o.backend)
         all_lat, ok_lat = o.latencies(), o.latencies(OK)
         table.add_row(
@@ -709,22 +1203,26 @@ def print_results(outcomes: list[Outcome]) -> None:
             ms(all_lat.p99_ms),
             ms(ok_lat.p50_ms),
             ms(ok_lat.p99_ms),
-            f"{o.cpu_seconds * 1000 / len(o.attempts):.2f} ({o.cpu_label})",
+            f"{o.cpu_ms_per_attempt:.2f} ({o.cpu_label})",
+            f"{o.tally.statements / len(o.attempts):.1f}" if o.tally else "-",
             ratio(o.reservations_per_s / base.reservations_per_s, good_when_high=True)
             if base and base.reservations_per_s
             else "-",
             ratio(o.attempts_per_s / base.attempts_per_s, good_when_high=True) if base else "-",
         )
-        if o is not outcomes[-1] and outcomes[outcomes.index(o) + 1].backend != o.backend:
+        if index + 1 < len(storms) and storms[index + 1].backend != o.backend:
             table.add_section()
     console.print(table)
     console.print(
         "  reservations/s = successes ÷ time from the first attempt to the last success "
         "(the sell-out); attempts/s = all attempts ÷ wall time. Latencies are per attempt, "
         "client side; 'ok' = successful attempts only. CPU = user+sys of the bench process "
-        "(raw, raw-core, inproc: the database's own CPU not included; PostgreSQL runs in other "
-        "processes) or of the uvicorn server process (http).\n"
+        "(raw modes and inproc: the database's own CPU not included; PostgreSQL "
+        "runs in other processes) or of the uvicorn server process (http: its outbox relay "
+        "and sweeper included). SQL/attempt: statements counted in the bench (the server's "
+        "are in the serial table above).\n"
     )
+    print_open_loop([o for o in outcomes if o.mode == "open-loop"])
 
     checks = Table(title="Oversell checks (must all be ✓)", title_justify="left")
     for name in (
@@ -742,102 +1240,191 @@ def print_results(outcomes: list[Outcome]) -> None:
         checks.add_column(name, justify="left" if name in ("backend", "mode") else "right")
     for o in outcomes:
         over = o.ok - o.units
-
-        def mark(good: bool) -> str:
-            return "[green]✓[/green]" if good else "[bold red]✗[/bold red]"
-
         checks.add_row(
             o.backend,
             LABELS[o.mode],
             str(o.units),
             str(o.ok),
-            f"{mark(over == 0)} {over:+d}" if over else f"{mark(True)} 0",
+            f"{_mark(over <= 0)} {over:+d}" if over else f"{_mark(True)} 0",
             str(o.reserved),
-            mark(o.reserved == o.ok),
+            _mark(o.reserved == o.ok),
             str(o.active_rows),
-            mark(o.active_rows == o.ok),
-            mark(o.on_hand == o.units),
+            _mark(o.active_rows == o.ok),
+            _mark(o.on_hand == o.units),
         )
     console.print(checks)
+    console.print(
+        "  raw unit rows: 'final reserved' counts the claimed unit rows and 'on_hand' the unit "
+        "rows. The open loop does not sell out: every request finds a unit.\n"
+    )
     for o in outcomes:
         for message, count in o.errors_seen.most_common(3):
             console.print(f"  [red]{o.backend} {o.mode}: {count} x {message}[/red]")
 
 
+OPEN_LOOP_P99_MS = 50
+
+
+def print_open_loop(outcomes: list[Outcome]) -> None:
+    if not outcomes:
+        return
+    table = Table(
+        title="Open loop: a steady rate on one hot SKU, latency from each scheduled time",
+        title_justify="left",
+    )
+    for name in (
+        "backend",
+        "rate asked",
+        "rate served",
+        "requests",
+        "ok",
+        "refused",
+        "errors",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        f"p99 < {OPEN_LOOP_P99_MS} ms",
+        "server CPU ms/request",
+    ):
+        table.add_column(name, justify="left" if name == "backend" else "right")
+    for o in outcomes:
+        latency = o.latencies()
+        scheduled = max(s for s, _, _ in o.attempts) - o.start
+        table.add_row(
+            o.backend,
+            f"{(len(o.attempts) - 1) / scheduled:,.0f}/s" if scheduled else "-",
+            f"{o.ok / o.wall:,.0f}/s",
+            str(len(o.attempts)),
+            str(o.ok),
+            str(o.refused),
+            f"[red]{o.errors}[/red]" if o.errors else "0",
+            ms(latency.p50_ms),
+            ms(latency.p90_ms),
+            ms(latency.p99_ms),
+            ms(latency.max_ms),
+            _mark(latency.p99_ms < OPEN_LOOP_P99_MS),
+            f"{o.cpu_ms_per_attempt:.2f}",
+        )
+    console.print(table)
+    console.print(
+        "  Requests leave on a fixed schedule whether or not the earlier ones were answered "
+        "(one asyncio client, a connection per request in flight); a latency runs from the "
+        "request's scheduled time to its answer, so a server that falls behind shows it. "
+        "rate served = successes ÷ time from the first scheduled request to the last answer.\n"
+    )
+
+
 # -- main -----------------------------------------------------------------------------------
 
 
-def run_backend(backend: str, args: argparse.Namespace) -> list[Outcome]:
+def _server_note(server_log: str) -> None:
+    if not server_log.strip():
+        return
+    lines = server_log.strip().splitlines()
+    failures = [
+        line
+        for line in lines
+        if line[:1].isalpha()
+        and ("Error" in line.split(":")[0] or "Exception" in line.split(":")[0])
+    ]
+    console.print(
+        f"  [yellow]note:[/yellow] the server logged {server_log.count('Traceback')} "
+        f"traceback(s) in {len(lines)} lines; last error: "
+        f"{failures[-1] if failures else lines[-1]}"
+    )
+
+
+def _quiet_relay(platform: Any) -> None:
+    """The events of the set-up and the earlier modes are not part of what a server run
+    measures: marked published, so that the server's relay starts idle."""
+    with platform.db.write_engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE outbox SET published = TRUE WHERE published = FALSE")
+
+
+def run_backend(backend: str, args: argparse.Namespace) -> tuple[list[Outcome], list[Serial]]:
     modes = [m for m in MODES if m in args.modes]
     total = args.units * args.factor
+    open_loop_count = int(args.rate * args.duration)
     outcomes: list[Outcome] = []
+    serials: list[Serial] = []
     with fresh_database(backend, "reservations") as db:
         platform = build_platform_on(db, pool_size=max(20, args.threads))
         try:
             with console.status(f"[bold]{backend}[/bold]: setting up store, SKUs and keys"):
-                scenario = set_up(platform, args.units, modes)
+                scenario = set_up(platform, args.units, modes, open_loop_units=open_loop_count)
+                if "raw-units" in modes:
+                    # Unit rows for the storm's SKU, and for the warm SKU: the clients'
+                    # warm-ups and the serial run.
+                    create_units(
+                        db,
+                        scenario,
+                        {
+                            sku_for("raw-units"): args.units,
+                            WARM_SKU: args.threads + args.serial + 20,
+                        },
+                    )
+            if args.serial:
+                with console.status(f"[bold]{backend}[/bold]: one reservation at a time…"):
+                    serials = measure_serial(db, platform, scenario, backend, modes, args.serial)
             for mode in modes:
-                with console.status(f"[bold]{backend}[/bold]: {LABELS[mode]} storm…"):
+                with console.status(f"[bold]{backend}[/bold]: {LABELS[mode]}…"):
                     cpu_label = "bench"
                     cpu_before = time.process_time()
                     server_log = ""
-                    if mode == "raw":
-                        attempts = run_raw_dbapi(db, scenario, args.threads, total)
-                    elif mode == "raw-core":
-                        attempts = run_raw_core(db, scenario, args.threads, total)
-                    elif mode == "inproc":
-                        attempts = run_inproc(platform, scenario, args.threads, total)
-                    else:
-                        # The events of the set-up and the earlier modes are not part of
-                        # the HTTP storm: mark them published so that the server's relay
-                        # starts idle instead of relaying them during the storm.
-                        with platform.db.write_engine.begin() as connection:
-                            connection.exec_driver_sql(
-                                "UPDATE outbox SET published = TRUE WHERE published = FALSE"
-                            )
-                        platform.db.dispose()  # the server has the database to itself
-                        attempts, cpu, server_log = run_http(
-                            db, scenario, args.procs, args.proc_threads, total
+                    tally: Tally | None = Tally()
+                    assert tally is not None
+                    units = args.units
+                    if mode in DESIGNS:
+                        attempts = run_raw_dbapi(
+                            db, scenario, args.threads, total, tally, mode=mode
                         )
-                        cpu_label = "server"
-                    if mode != "http":
+                    elif mode == "raw-core":
+                        attempts = run_raw_core(db, scenario, args.threads, total, tally)
+                    elif mode == "inproc":
+                        attempts = run_inproc(platform, scenario, args.threads, total, tally)
+                    else:
+                        _quiet_relay(platform)
+                        platform.db.dispose()  # the server has the database to itself
+                        tally, cpu_label = None, "server"
+                        if mode == "http":
+                            attempts, cpu, server_log = run_http(
+                                db, scenario, args.procs, args.proc_threads, total
+                            )
+                        else:
+                            units = open_loop_count
+                            attempts, cpu, server_log = run_open_loop(
+                                db, scenario, args.rate, open_loop_count
+                            )
+                    if cpu_label == "bench":
                         cpu = time.process_time() - cpu_before
-                clients = (
-                    f"{args.procs}x{args.proc_threads}" if mode == "http" else str(args.threads)
-                )
-                outcome = Outcome(mode, backend, clients, attempts, args.units, cpu, cpu_label)
+                clients = {
+                    "http": f"{args.procs}x{args.proc_threads}",
+                    "open-loop": f"{args.rate:g}/s",
+                }.get(mode, str(args.threads))
+                outcome = Outcome(mode, backend, clients, attempts, units, cpu, cpu_label, tally)
                 check_stock(db, scenario, outcome, sku_for(mode))
                 outcomes.append(outcome)
                 console.print(
-                    f"  {backend:<10} {LABELS[mode]:<22} {outcome.ok} ok, {outcome.refused} "
+                    f"  {backend:<10} {LABELS[mode]:<27} {outcome.ok} ok, {outcome.refused} "
                     f"refused, {outcome.errors} errors in {outcome.wall:.2f} s"
                 )
-                if server_log.strip():
-                    lines = server_log.strip().splitlines()
-                    failures = [
-                        line
-                        for line in lines
-                        if line[:1].isalpha()
-                        and ("Error" in line.split(":")[0] or "Exception" in line.split(":")[0])
-                    ]
-                    console.print(
-                        f"  [yellow]note:[/yellow] the server logged "
-                        f"{server_log.count('Traceback')} traceback(s) in {len(lines)} lines; "
-                        f"last error: {failures[-1] if failures else lines[-1]}"
-                    )
+                _server_note(server_log)
             if args.profile:
                 profile_reserve(platform, scenario, backend, args.profile)
         finally:
             platform.close()
-    return outcomes
+    return outcomes, serials
 
 
 def profile_reserve(platform: Any, scenario: Scenario, backend: str, count: int) -> None:
-    """Serial, uncontended successful reservations under cProfile."""
+    """Serial, uncontended successful reservations under cProfile: the use case in its
+    transaction, then the whole HTTP request through the application in this process."""
     from omnicanal.inventory import service
     from omnicanal.inventory.schemas import ReservationIn
 
-    actor = scenario.actors["web"]
+    actor, token = scenario.actors["web"], scenario.tokens["web"]
+    engines = [platform.db.write_engine, platform.db.read_engine]
 
     def reserve_once() -> None:
         with platform.db.transaction() as session:
@@ -854,8 +1441,28 @@ def profile_reserve(platform: Any, scenario: Scenario, backend: str, count: int)
         f"{backend}: service.reserve() in platform.db.transaction(), serial",
         reserve_once,
         count,
-        [platform.db.write_engine, platform.db.read_engine],
+        engines,
     )
+
+    api = InProcessApi(platform)
+
+    def request_once() -> None:
+        status, answer = api.post("/v1/reservations", {"sku": WARM_SKU, "quantity": 1}, token)
+        assert status == 201, answer[:300]
+
+    try:
+        with thread_pool_inline():
+            for _ in range(20):
+                request_once()
+            profile_calls(
+                f"{backend}: POST /v1/reservations through the application in this process "
+                "(thread pool inline), serial",
+                request_once,
+                count,
+                engines,
+            )
+    finally:
+        api.close()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -868,7 +1475,10 @@ def main(argv: list[str] | None = None) -> None:
         "--factor", type=int, default=2, help="attempts per unit: attempts = units x factor (2)"
     )
     parser.add_argument(
-        "--threads", type=int, default=16, help="threads of the raw, raw-core and inproc modes (16)"
+        "--threads",
+        type=int,
+        default=16,
+        help="threads of the raw modes and inproc (16)",
     )
     parser.add_argument("--procs", type=int, default=4, help="HTTP client processes (4)")
     parser.add_argument(
@@ -876,6 +1486,19 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=4,
         help="threads per HTTP client process (4: 16 clients in all)",
+    )
+    parser.add_argument(
+        "--rate", type=float, default=100, help="open loop: reservations a second (100)"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=10, help="open loop: seconds at that rate (10)"
+    )
+    parser.add_argument(
+        "--serial",
+        type=int,
+        default=200,
+        metavar="N",
+        help="reservations one at a time per mode, for the cost of one (200; 0: none)",
     )
     parser.add_argument(
         "--modes",
@@ -891,12 +1514,14 @@ def main(argv: list[str] | None = None) -> None:
         const=300,
         default=0,
         metavar="N",
-        help="also profile N (300) serial in-process reservations per backend "
-        "and print the time per omnicanal function",
+        help="also profile N (300) serial reservations per backend, in-process and over the "
+        "application, and print the time per omnicanal function",
     )
     args = parser.parse_args(argv)
     if args.factor < 1 or args.units < 1:
         parser.error("--units and --factor must be at least 1")
+    if args.rate <= 0 or args.duration <= 0 or args.serial < 0:
+        parser.error("--rate and --duration must be positive, --serial at least 0")
 
     backends = resolve_backends(args.backend)
     print_machine(
@@ -905,14 +1530,20 @@ def main(argv: list[str] | None = None) -> None:
         {
             "storm": f"1 SKU x {args.units} units at 1 store; {args.units * args.factor} "
             f"attempts of 1 unit over 4 channel keys ({', '.join(CHANNELS)})",
-            "clients": f"{args.threads} threads (raw, raw-core, inproc); "
+            "clients": f"{args.threads} threads (raw modes, inproc); "
             f"{args.procs} processes x {args.proc_threads} threads (http)",
+            "open loop": f"{args.rate:g} reservations/s for {args.duration:g} s on 1 SKU",
         },
     )
     outcomes: list[Outcome] = []
+    serials: list[Serial] = []
     for backend in backends:
-        outcomes += run_backend(backend, args)
+        ran, costs = run_backend(backend, args)
+        outcomes += ran
+        serials += costs
     console.print()
+    if serials:
+        print_serial(serials)
     print_results(outcomes)
     print_load_after()
 

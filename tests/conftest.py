@@ -17,11 +17,12 @@ from typing import Any, TypeVar
 import pytest
 import uvicorn
 from argon2 import PasswordHasher, profiles
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
-from omnicanal.api.app import create_app
+from omnicanal.api.app import bind_platform, create_app
 from omnicanal.bootstrap import build_platform
 from omnicanal.network.models import Channel
 from omnicanal.network.service import DEFAULT_CHANNELS
@@ -185,10 +186,33 @@ def platform(backend: str, tmp_path, request: pytest.FixtureRequest) -> Iterator
     platform.close()
 
 
+@pytest.fixture(scope="session")
+def built_apps() -> dict[str, FastAPI]:
+    """The API apps built so far in this worker, by the settings they were built with."""
+    return {}
+
+
+def _app_shape(settings: Settings) -> str:
+    """What an app's routes and middleware depend on: its settings but for the database and
+    the data folder, which it reads through its platform on each request."""
+    return settings.model_dump_json(exclude={"database_url", "data_dir"})
+
+
 @pytest.fixture
-def client(platform: Platform) -> Iterator[TestClient]:
-    """The HTTP API over ``platform``, background jobs off (tests drive them)."""
-    with TestClient(create_app(platform, background=False)) as test_client:
+def client(platform: Platform, built_apps: dict[str, FastAPI]) -> Iterator[TestClient]:
+    """The HTTP API over ``platform``, background jobs off (tests drive them).
+
+    Building an app's routes costs about half a second of CPU, and thousands of tests ask for
+    one: an app built with the same settings earlier in this worker is bound to this test's
+    platform instead (``bind_platform``: its own rate count and metrics, nothing kept).
+    """
+    shape = _app_shape(platform.settings)
+    app = built_apps.get(shape)
+    if app is None:
+        app = built_apps[shape] = create_app(platform, background=False)
+    else:
+        bind_platform(app, platform)
+    with TestClient(app) as test_client:
         yield test_client
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from omnicanal.customers.service.realtime import MATCHING
 from omnicanal.platform.actors import ChannelKind
 from omnicanal.platform.auth import create_api_key
 from omnicanal.platform.wiring import Platform
@@ -27,6 +28,13 @@ def make_source(
             trust=TrustLevel(trust) if trust else None,
         )
     return write_key
+
+
+def relay_and_match(platform: Platform) -> None:
+    """Publish the outbox (the bus hands the new person records to the matcher's queue),
+    then run the matcher's lane once, as its thread does."""
+    platform.relay().drain()
+    platform.run_group(MATCHING)
 
 
 def basic(write_key: str) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Identity resolution holds only the part of the graph it touches: a large batch and a till's
-identify both go through, and two identifies about unrelated people do not wait for each
-other (PostgreSQL; SQLite's writers queue on the database by design)."""
+identify both go through, two identifies about unrelated people do not wait for each other,
+and a merge (a reviewer's, the matcher's) holds only the two profiles it joins (PostgreSQL;
+SQLite's writers queue on the database by design). No lock covers the whole graph."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from omnicanal.customers.models import Profile, ProfileIdentifier
+from omnicanal.customers.service import merge_profiles
+from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.wiring import Platform
 from omnicanal.tracking import service as tracking
@@ -170,3 +173,104 @@ def test_identifies_about_one_person_wait_for_each_other_and_make_one_profile(pl
     with platform.db.reading() as session:
         owners = set(session.scalars(select(ProfileIdentifier.profile_id)))
     assert len(owners) == 1
+
+
+def _profile_of(platform: Platform, kind: str, value: str) -> str:
+    with platform.db.reading() as session:
+        found = session.scalar(
+            select(ProfileIdentifier.profile_id).where(
+                ProfileIdentifier.kind == kind, ProfileIdentifier.value == value
+            )
+        )
+    assert found is not None
+    return found
+
+
+def _merging_anne_and_bruno(platform: Platform, go_on: threading.Event) -> Any:
+    """A transaction that merges Anne's and Bruno's profiles, then stays open until
+    ``go_on``; ``merged`` is set once the merge is written."""
+    anne = _profile_of(platform, "email", "anne.petit@orange.fr")
+    bruno = _profile_of(platform, "email", "bruno.leroy@free.fr")
+    merged = threading.Event()
+
+    def merge() -> None:
+        with platform.db.transaction() as session:
+            merge_profiles(session, profile_ids=(anne, bruno), rule="manual", actor=OPERATOR)
+            merged.set()
+            assert go_on.wait(FAILSAFE)
+
+    return merge, merged
+
+
+def test_a_merge_in_progress_does_not_hold_back_identifies_about_other_people(platform, backend):
+    """While a merge of Anne and Bruno is still open, Camille's identify commits."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises its writers on the database itself")
+    source = _source(platform)
+    _ingest(platform, source, [_identify(0, "anne", email="anne.petit@orange.fr")])
+    _ingest(platform, source, [_identify(0, "bruno", email="bruno.leroy@free.fr")])
+    camille_committed = threading.Event()
+    merge, merged = _merging_anne_and_bruno(platform, camille_committed)
+
+    def camille() -> None:
+        assert merged.wait(FAILSAFE)
+        _ingest(platform, source, [_identify(0, "camille", email="camille.roux@free.fr")])
+        camille_committed.set()
+
+    errors = _run(merge, camille)
+
+    assert errors == []
+    assert camille_committed.is_set()
+    assert _profile_of(platform, "email", "anne.petit@orange.fr") == _profile_of(
+        platform, "email", "bruno.leroy@free.fr"
+    )
+
+
+def test_an_identify_of_a_profile_being_merged_waits_and_joins_the_merged_profile(
+    platform, backend
+):
+    """An identify carrying Bruno's e-mail and a new cookie waits for the merge of Anne and
+    Bruno to commit, then puts the cookie on the merged profile: no merge lost, no third
+    profile."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises its writers on the database itself")
+    source = _source(platform)
+    _ingest(platform, source, [_identify(0, "anne", email="anne.petit@orange.fr")])
+    _ingest(platform, source, [_identify(0, "bruno", email="bruno.leroy@free.fr")])
+    identify_waiting = threading.Event()
+    merge, merged = _merging_anne_and_bruno(platform, identify_waiting)
+
+    def identify() -> None:
+        assert merged.wait(FAILSAFE)
+        app = parse_message(
+            {
+                "type": "identify",
+                "anonymousId": "app-9",
+                "traits": {"email": "bruno.leroy@free.fr"},
+            },
+            received_at=utcnow(),
+        )
+        assert isinstance(app, ParsedMessage)
+        _ingest(platform, source, [app])
+
+    def watch() -> None:
+        assert merged.wait(FAILSAFE)
+        pause = threading.Event()
+        for _ in range(FAILSAFE * 100):
+            with platform.db.reading() as session:
+                if session.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    )
+                ):
+                    identify_waiting.set()
+                    return
+            pause.wait(0.01)
+
+    errors = _run(merge, identify, watch)
+
+    assert errors == []
+    with platform.db.reading() as session:
+        roots = set(session.scalars(select(Profile.root_id)))
+    assert len(roots) == 1
+    assert _profile_of(platform, "anonymous_id", "app-9") == roots.pop()

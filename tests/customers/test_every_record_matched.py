@@ -8,7 +8,13 @@ from datetime import date
 
 from omnicanal.customers.matching import Matcher, PersonRecord
 from omnicanal.customers.service.matching import person_records
-from tests.customers.support import make_source, profile_by, profiles_key, send
+from tests.customers.support import (
+    make_source,
+    profile_by,
+    profiles_key,
+    relay_and_match,
+    send,
+)
 
 WEB_JEAN = {
     "type": "identify",
@@ -91,10 +97,10 @@ def test_a_landline_only_till_record_is_matched_in_real_time_with_the_web_accoun
 ):
     """Finding 2: the real-time matcher runs for an anonymous record with name and landline."""
     send(client, make_source(platform, "web"), WEB_JEAN)
-    platform.relay().drain()
+    relay_and_match(platform)
 
     send(client, make_source(platform, "store"), TILL_JEAN_LANDLINE_ONLY)
-    platform.relay().drain()
+    relay_and_match(platform)
 
     headers = profiles_key(platform)
     till = profile_by(client, headers, anonymous_id="till-visit-9")
@@ -106,10 +112,10 @@ def test_a_landline_only_till_record_is_matched_in_real_time_with_the_web_accoun
 def test_a_name_and_address_record_is_matched_in_real_time(platform, client):
     """A till record with no identifier but a cookie joins the web account it spells."""
     send(client, make_source(platform, "web"), WEB_JEAN)
-    platform.relay().drain()
+    relay_and_match(platform)
 
     send(client, make_source(platform, "store"), TILL_JEAN_NAME_AND_ADDRESS)
-    platform.relay().drain()
+    relay_and_match(platform)
 
     headers = profiles_key(platform)
     till = profile_by(client, headers, anonymous_id="till-visit-10")
@@ -119,10 +125,10 @@ def test_a_name_and_address_record_is_matched_in_real_time(platform, client):
 def test_two_anonymous_till_records_of_one_person_are_matched_in_real_time(platform, client):
     """Neither record carries an anchor; they still meet through blocking."""
     send(client, make_source(platform, "store"), TILL_JEAN_LANDLINE_ONLY)
-    platform.relay().drain()
+    relay_and_match(platform)
 
     send(client, make_source(platform, "store"), TILL_JEAN_NAME_AND_ADDRESS)
-    platform.relay().drain()
+    relay_and_match(platform)
 
     headers = profiles_key(platform)
     assert (

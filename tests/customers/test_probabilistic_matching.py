@@ -12,7 +12,13 @@ from omnicanal.customers.matching import Matcher, MatchScore
 from omnicanal.customers.models import IdentityMerge, IdentityReview
 from omnicanal.customers.service.matching import apply_matches, person_records
 from omnicanal.platform.actors import OPERATOR
-from tests.customers.support import make_source, profile_by, profiles_key, send
+from tests.customers.support import (
+    make_source,
+    profile_by,
+    profiles_key,
+    relay_and_match,
+    send,
+)
 
 WEB_JEAN = {
     "type": "identify",
@@ -150,10 +156,10 @@ def test_a_merge_the_deterministic_rules_forbid_becomes_a_review(platform, clien
 
 def test_a_new_till_record_is_matched_in_real_time_with_the_web_account(platform, client):
     send(client, make_source(platform, "web"), WEB_JEAN)
-    platform.relay().drain()
+    relay_and_match(platform)
 
     send(client, make_source(platform, "store"), TILL_JEAN)
-    platform.relay().drain()
+    relay_and_match(platform)
 
     headers = profiles_key(platform)
     till = profile_by(client, headers, external_id="POS-LYO-1")
@@ -164,10 +170,10 @@ def test_a_new_till_record_is_matched_in_real_time_with_the_web_account(platform
 
 def test_a_household_member_arriving_at_the_till_is_linked_in_real_time(platform, client):
     send(client, make_source(platform, "store"), TILL_JEAN)
-    platform.relay().drain()
+    relay_and_match(platform)
 
     send(client, make_source(platform, "store"), TILL_MARIE)
-    platform.relay().drain()
+    relay_and_match(platform)
 
     headers = profiles_key(platform)
     marie = profile_by(client, headers, external_id="POS-LYO-2")
@@ -210,7 +216,7 @@ def test_the_batch_run_leaves_its_index_to_real_time_matching(platform, client, 
         assert len(set(session.scalars(select(PersonKey.profile_id)))) == 2
 
     send(client, make_source(platform, "store"), TILL_JEAN)
-    platform.relay().drain()
+    relay_and_match(platform)
 
     headers = profiles_key(platform)
     assert (
@@ -293,9 +299,9 @@ def test_a_known_profile_that_gives_its_address_is_matched_again_in_real_time(pl
     account = {"type": "identify", "userId": "martin-web", "traits": {"email": "mt@example.fr"}}
     send(client, web, {**account, "traits": {**account["traits"], "first_name": "Martin",
                                               "last_name": "Thomas"}})  # fmt: skip
-    platform.relay().drain()
+    relay_and_match(platform)
     send(client, make_source(platform, "store"), _martin_thomas("POS-1"))
-    platform.relay().drain()
+    relay_and_match(platform)
     headers = profiles_key(platform)
     assert profile_by(client, headers, user_id="martin-web")["id"] != (
         profile_by(client, headers, external_id="POS-1")["id"]
@@ -303,7 +309,7 @@ def test_a_known_profile_that_gives_its_address_is_matched_again_in_real_time(pl
 
     home = _martin_thomas("POS-1")["traits"]["address"]  # type: ignore[index]
     send(client, web, {**account, "traits": {**account["traits"], "address": home}})
-    platform.relay().drain()
+    relay_and_match(platform)
 
     assert profile_by(client, headers, user_id="martin-web")["id"] == (
         profile_by(client, headers, external_id="POS-1")["id"]

@@ -1,12 +1,23 @@
-"""The real-time matcher takes the records of a relay batch together: after a burst it
-catches up in a few transactions, and two records of one burst are compared with each other."""
+"""The real-time matcher takes the records of a burst together: after a burst it catches up in
+a few transactions, and two records of one burst are compared with each other. On the embedded
+bus it has a queue of its own: the relay only hands the records to it, and the matcher's lane
+matches them."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from omnicanal.bootstrap import build_platform
+from omnicanal.customers.service.realtime import HANDOFF, MATCHING
 from omnicanal.platform.events import ProcessedEvent
-from tests.customers.support import make_source, profile_by, profiles_key, send
+from omnicanal.platform.wiring import Platform
+from tests.customers.support import (
+    make_source,
+    profile_by,
+    profiles_key,
+    relay_and_match,
+    send,
+)
 from tests.customers.test_probabilistic_matching import TILL_JEAN, WEB_JEAN
 
 
@@ -16,7 +27,7 @@ def test_two_records_of_one_burst_are_matched_with_each_other(platform, client):
     send(client, make_source(platform, "web"), WEB_JEAN)
     send(client, make_source(platform, "store"), TILL_JEAN)
 
-    platform.relay().drain()
+    relay_and_match(platform)
 
     headers = profiles_key(platform)
     till = profile_by(client, headers, external_id="POS-LYO-1")
@@ -39,8 +50,8 @@ def test_every_record_of_a_burst_is_handled_once_by_the_matcher(platform, client
         ],
     )
 
-    platform.relay().drain()
-    platform.relay().drain()
+    relay_and_match(platform)
+    relay_and_match(platform)
 
     with platform.db.reading() as session:
         handled = session.scalar(
@@ -49,3 +60,54 @@ def test_every_record_of_a_burst_is_handled_once_by_the_matcher(platform, client
             .where(ProcessedEvent.consumer == "customers.matching")
         )
     assert handled == 8
+
+
+def _handled(platform: Platform, consumer: str) -> int:
+    with platform.db.reading() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(ProcessedEvent)
+                .where(ProcessedEvent.consumer == consumer)
+            )
+            or 0
+        )
+
+
+def test_the_relay_queues_the_records_and_the_matcher_lane_matches_them(platform, client):
+    """Neither the request nor the relay matches: the relay queues the records (two handed
+    off, none matched, the two profiles still apart), and the matcher's lane merges them."""
+    send(client, make_source(platform, "web"), WEB_JEAN)
+    send(client, make_source(platform, "store"), TILL_JEAN)
+    headers = profiles_key(platform)
+
+    platform.relay().drain()
+
+    assert (_handled(platform, HANDOFF), _handled(platform, "customers.matching")) == (2, 0)
+    till = profile_by(client, headers, external_id="POS-LYO-1")
+    assert till["id"] != profile_by(client, headers, user_id="jean-web")["id"]
+
+    platform.run_group(MATCHING)
+
+    assert _handled(platform, "customers.matching") == 2
+    till = profile_by(client, headers, external_id="POS-LYO-1")
+    assert till["id"] == profile_by(client, headers, user_id="jean-web")["id"]
+
+
+def test_records_queued_when_the_process_stopped_are_matched_by_the_next_lane(platform, client):
+    """The queue lives in the process; what it held is known from the handoff: the first run
+    of a new process's lane matches the records handed off and never matched."""
+    send(client, make_source(platform, "web"), WEB_JEAN)
+    send(client, make_source(platform, "store"), TILL_JEAN)
+    platform.relay().drain()
+
+    restarted = build_platform(platform.settings)
+    try:
+        restarted.run_group(MATCHING)
+    finally:
+        restarted.close()
+
+    headers = profiles_key(platform)
+    till = profile_by(client, headers, external_id="POS-LYO-1")
+    assert till["id"] == profile_by(client, headers, user_id="jean-web")["id"]
+    assert _handled(platform, "customers.matching") == 2

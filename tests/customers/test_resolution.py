@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from omnicanal.customers.models import IdentityMerge, IdentityReview, Profile
 from tests.customers.support import make_source, profile_by, profiles_key, send
@@ -222,3 +222,38 @@ def test_profiles_need_the_profiles_scope(platform, client):
     response = client.get("/v1/profiles/lookup", params={"email": "a@ex.fr"}, headers=auth(token))
 
     assert response.status_code == 403
+
+
+def test_a_batch_moves_the_change_time_of_its_profiles_in_one_statement(platform, client):
+    """Ten people identified, then given a trait and merged with a visitor each, in one
+    batch: their change time moves with one UPDATE for the batch, not one per message or
+    per step."""
+    web = make_source(platform, "web")
+    send(client, web, *({"type": "identify", "userId": f"p{n}"} for n in range(10)))
+    send(client, web, *({"type": "page", "anonymousId": f"v{n}"} for n in range(10)))
+    touches: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:
+        if statement.startswith("UPDATE profiles SET updated_at"):
+            touches.append(statement)
+
+    event.listen(platform.db.write_engine, "before_cursor_execute", note)
+    try:
+        send(
+            client,
+            web,
+            *(
+                {
+                    "type": "identify",
+                    "userId": f"p{n}",
+                    "anonymousId": f"v{n}",
+                    "traits": {"plan": "gold"},
+                }
+                for n in range(10)
+            ),
+        )
+    finally:
+        event.remove(platform.db.write_engine, "before_cursor_execute", note)
+
+    assert len(touches) == 1
+    assert _people(platform) == 10

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
+import json
 import re
 import sqlite3
 from collections import Counter
@@ -84,18 +86,39 @@ def run_demo(url: str, *args: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """The demo created once through the CLI, for every test of this module to read."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    built_at = utcnow()
-    result = run_demo(url, "--seed", str(SEED))
+def demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Demo]:
+    """The demo created once through the CLI for the whole run, for every test of this module
+    to read: the first test worker to need it builds it (a minute and a half) while holding a
+    lock, and every worker reads its own copy."""
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's folder is inside the run's own: the run's is shared by all.
+    shared = base.parent / "demo-build" if worker_id != "master" else base / "demo-build"
+    shared.mkdir(exist_ok=True)
+    record = shared / "built.json"
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            built_at = utcnow()
+            result = run_demo(f"sqlite:///{shared / 'demo.db'}", "--seed", str(SEED))
+            built = {"output": result.output, "exit_code": result.exit_code}
+            record.write_text(json.dumps({**built, "built_at": built_at.isoformat()}))
+    built = json.loads(record.read_text())
+    copy = tmp_path_factory.mktemp("demo") / "demo.db"
+    # SQLite's online backup: the whole database, whatever its WAL still holds.
+    source, target = sqlite3.connect(shared / "demo.db"), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    url = f"sqlite:///{copy}"
     platform = build_platform(Settings(database_url=url))
     yield Demo(
         url=url,
-        output=result.output,
-        exit_code=result.exit_code,
+        output=built["output"],
+        exit_code=built["exit_code"],
         platform=platform,
-        built_at=built_at,
+        built_at=datetime.fromisoformat(built["built_at"]),
     )
     platform.close()
 

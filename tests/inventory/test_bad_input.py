@@ -91,6 +91,29 @@ def test_an_unknown_location_is_a_404(platform, client, shop):
     )
 
 
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"location": ["LYON-01", "ATLANTIS-01"]}, 404, "unknown_location"),
+        ({"channel": "teleshopping"}, 404, "unknown_channel"),
+        ({"include_empty": "maybe"}, 422, "validation_error"),
+    ],
+)
+def test_an_availability_read_of_unknown_places_or_a_bad_flag_is_refused(
+    platform, client, shop, params, status, code
+):
+    refused(
+        platform,
+        client,
+        "GET",
+        "/v1/availability",
+        shop["web"],
+        status,
+        code,
+        params={"sku": shop["sku"], **params},
+    )
+
+
 def test_a_movement_at_an_unknown_location_is_a_404(platform, client, shop):
     refused(
         platform,

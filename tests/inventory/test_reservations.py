@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from omnicanal.inventory import service as inventory
+from omnicanal.inventory.errors import InsufficientStock
 from omnicanal.inventory.models import Reservation, StockLevel, StockMovement
+from omnicanal.inventory.schemas import ReservationIn
+from omnicanal.network import service as network
+from omnicanal.network.schemas import ChannelIn
+from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.events import OutboxEvent
 from tests.builders import auth, make_key, make_location, make_product, receive
@@ -164,3 +171,65 @@ def test_a_new_reservation_sweeps_the_expired_ones_of_its_sku(platform, client):
     with platform.db.reading() as session:
         assert session.get(Reservation, old["id"]).status == "expired"
         assert session.scalar(select(StockLevel.reserved)) == 2
+
+
+def test_a_channel_moved_to_another_store_reserves_there_at_the_next_request(platform, client):
+    """The process keeps channels and the stores serving them in memory; a change made
+    through the API shows at the very next reservation, not when the cache expires."""
+    sku = given_a_store_with_stock(platform, 5)
+    make_location(platform, "PARIS-01", channels=())
+    receive(platform, sku, "PARIS-01", 3)
+    web, admin = make_key(platform, "web"), make_key(platform, "web", scopes=["admin"])
+    first = client.post("/v1/reservations", json={"sku": sku, "quantity": 1}, headers=auth(web))
+
+    moved = client.put("/v1/channels/web/locations", json=["PARIS-01"], headers=auth(admin))
+    second = client.post("/v1/reservations", json={"sku": sku, "quantity": 1}, headers=auth(web))
+
+    assert moved.status_code == 200, moved.text
+    assert (first.json()["location"], second.json()["location"]) == ("LYON-01", "PARIS-01")
+
+
+def test_a_channel_served_by_two_stores_reserves_at_the_second_when_the_first_runs_out(
+    platform, client
+):
+    """With several candidate stores the stock UPDATE comes first, at each in turn."""
+    sku = given_a_store_with_stock(platform, 1)
+    make_location(platform, "PARIS-01", channels=("web",))
+    receive(platform, sku, "PARIS-01", 1)
+    web = make_key(platform, "web")
+
+    places = [
+        client.post("/v1/reservations", json={"sku": sku, "quantity": 1}, headers=auth(web))
+        for _ in range(3)
+    ]
+
+    assert [p.status_code for p in places] == [201, 201, 409]
+    assert [p.json().get("location") for p in places[:2]] == ["LYON-01", "PARIS-01"]
+    with platform.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Reservation)) == 2
+        assert session.scalar(select(func.sum(StockLevel.reserved))) == 2
+
+
+def test_a_reservation_refused_in_a_savepoint_keeps_the_events_recorded_before_it(platform):
+    """A checkout retries its reservations in a savepoint: a refusal there takes back its
+    own writes only, not the events its transaction recorded before."""
+    sku = given_a_store_with_stock(platform, 1)
+    with platform.db.transaction() as session:
+        network.create_channel(
+            session,
+            data=ChannelIn(code="zalando", name="Zalando", kind="marketplace"),
+            actor=OPERATOR,
+        )
+        with pytest.raises(InsufficientStock), session.begin_nested():
+            inventory.reserve(
+                session,
+                data=ReservationIn(sku=sku, quantity=2, location="LYON-01", channel="web"),
+                actor=OPERATOR,
+                default_ttl_seconds=900,
+            )
+
+    with platform.db.reading() as session:
+        types = session.scalars(select(OutboxEvent.type)).all()
+        assert session.scalar(select(func.count()).select_from(Reservation)) == 0
+    assert "network.channel_created" in types
+    assert "inventory.reserved" not in types

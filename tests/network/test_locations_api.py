@@ -157,6 +157,7 @@ def test_a_location_with_an_unknown_timezone_or_channel_is_refused(platform, cli
 
 
 def test_bulk_availability_lists_the_nearest_stores_with_their_distance(platform, client):
+    """A SKU lists the nearest locations holding it; include_empty lists the others too."""
     make_location(platform, "LYON-01", latitude=LYON[0], longitude=LYON[1])
     make_location(platform, "VILLEURBANNE-01", latitude=VILLEURBANNE[0], longitude=VILLEURBANNE[1])
     make_location(platform, "PARIS-01", latitude=PARIS[0], longitude=PARIS[1], city="Paris")
@@ -164,24 +165,30 @@ def test_bulk_availability_lists_the_nearest_stores_with_their_distance(platform
     receive(platform, skus[0], "VILLEURBANNE-01", 2)
     receive(platform, skus[0], "PARIS-01", 9)
     receive(platform, skus[1], "LYON-01", 1)
+    query = {"skus": skus, "near": {"latitude": LYON[0], "longitude": LYON[1], "limit": 2}}
+    web = make_key(platform, "web")
 
-    response = client.post(
-        "/v1/availability",
-        json={"skus": skus, "near": {"latitude": LYON[0], "longitude": LYON[1], "limit": 2}},
-        headers=auth(make_key(platform, "web")),
-    )
+    body = client.post("/v1/availability", json=query, headers=auth(web)).json()
+    every = client.post(
+        "/v1/availability", params={"include_empty": "true"}, json=query, headers=auth(web)
+    ).json()
 
-    body = response.json()
-    assert body["locations"] == ["LYON-01", "VILLEURBANNE-01"]
+    assert body["locations"] == every["locations"] == ["LYON-01", "VILLEURBANNE-01"]
     first, second = body["items"]
     assert (first["sku"], first["available"]) == (skus[0], 2)
     assert [(row["location"], row["available"]) for row in first["locations"]] == [
+        ("VILLEURBANNE-01", 2)
+    ]
+    assert 4.0 < first["locations"][0]["distance_km"] < 5.0
+    assert (second["available"], second["locations"]) == (
+        1,
+        [{"location": "LYON-01", "available": 1, "distance_km": 0.0}],
+    )
+    assert [(row["location"], row["available"]) for row in every["items"][0]["locations"]] == [
         ("LYON-01", 0),
         ("VILLEURBANNE-01", 2),
     ]
-    assert first["locations"][0]["distance_km"] == 0.0
-    assert 4.0 < first["locations"][1]["distance_km"] < 5.0
-    assert second["available"] == 1
+    assert every["items"][0]["locations"][0]["distance_km"] == 0.0
 
 
 def test_channel_availability_counts_only_the_locations_that_fulfil_it(platform, client):

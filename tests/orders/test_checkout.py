@@ -70,6 +70,8 @@ def test_a_web_order_is_priced_sourced_reserved_and_allocated_in_one_go(platform
     with platform.db.reading() as session:
         references = set(session.scalars(select(Reservation.reference)))
     assert references == {order["id"]}
+    # The answer, built from what the checkout wrote, is the order as a read of it shows it.
+    assert client.get(f"/v1/orders/{order['id']}", headers=auth(shop.web)).json() == order
 
 
 def test_a_till_sale_takes_the_stock_at_once_and_completes(platform, client):
@@ -89,6 +91,7 @@ def test_a_till_sale_takes_the_stock_at_once_and_completes(platform, client):
     stock = client.get(f"/v1/inventory/{shop.jean}", headers=auth(shop.lyon)).json()
     lyon = next(row for row in stock["locations"] if row["location"] == "LYON-01")
     assert (lyon["on_hand"], lyon["reserved"]) == (4, 0)
+    assert client.get(f"/v1/orders/{order['id']}", headers=auth(shop.lyon)).json() == order
 
 
 def test_an_endless_aisle_order_is_sold_in_a_store_and_sent_from_the_online_network(
@@ -154,6 +157,7 @@ def test_a_cart_is_checked_out_with_its_coupon_and_closed(platform, client):
     cart = client.get(f"/v1/carts/{cart_id}", headers=auth(shop.web)).json()
     assert cart["status"] == "checked_out"
     assert cart["order_id"] == order["id"]
+    assert client.get(f"/v1/orders/{order['id']}", headers=auth(shop.web)).json() == order
 
 
 def test_a_retried_checkout_with_the_same_key_places_one_order(platform, client):

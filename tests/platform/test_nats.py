@@ -555,29 +555,42 @@ def test_a_consumer_that_fails_gets_the_event_again_until_it_succeeds(
 def test_a_batch_consumer_gets_the_events_that_piled_up_in_one_transaction(
     nats_platform: Platform,
 ) -> None:
-    """Events waiting in the stream reach a batch handler together, each exactly once."""
+    """Events waiting in the stream reach a batch handler together, each exactly once; a
+    consumer without one gets them in one transaction too, one handler call each."""
     batches: list[list[str]] = []
-    nats_platform.consumers.append(
+    sessions: list[Session] = []
+    singles: list[str] = []
+
+    def single(session: Session, event: Event) -> None:
+        sessions.append(session)
+        singles.append(event.id)
+
+    nats_platform.consumers += [
         Consumer(
             name="test.bulk",
             events=(BulkRecorded,),
             handler=lambda _session, event: batches.append([event.id]),
             batch_handler=lambda _session, events: batches.append([e.id for e in events]),
-        )
-    )
+        ),
+        Consumer(name="test.single", events=(BulkRecorded,), handler=single),
+    ]
     bulk_events(nats_platform, 20)
     assert nats_platform.relay().drain() == 20
     ids = [event_id for event_id, _, _ in outbox(nats_platform)]
     with WorkerThread(nats_platform):
-        wait_until(
-            lambda: consumer_caught_up(nats_platform.settings, "test_bulk"),
-            timeout=30,
-            what="the batch consumer to ack everything",
-        )
+        for durable in ("test_bulk", "test_single"):
+            wait_until(
+                lambda durable=durable: consumer_caught_up(nats_platform.settings, durable),
+                timeout=30,
+                what=f"{durable} to ack everything",
+            )
 
     assert sorted(e for batch in batches for e in batch) == sorted(ids)
     assert len(batches) < 20
     assert processed(nats_platform, "test.bulk") == sorted(ids)
+    assert sorted(singles) == sorted(ids)
+    assert len({id(session) for session in sessions}) < 20
+    assert processed(nats_platform, "test.single") == sorted(ids)
 
 
 @pytest.mark.nats

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from opentelemetry.sdk.trace import TracerProvider
@@ -11,11 +15,16 @@ from opentelemetry.trace import SpanKind
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
+from omnicanal.analytics.service import CONSUMERS as ANALYTICS
 from omnicanal.api.app import create_app
-from omnicanal.platform.events import OutboxEvent
+from omnicanal.platform.bus import deliver_batch
+from omnicanal.platform.events import Event, OutboxEvent
 from omnicanal.platform.observability.tracing import install_tracing
+from omnicanal.platform.relay import OutboxRelay
 from tests.builders import auth, make_key, make_location, make_product, receive
 from tests.conftest import make_platform
+
+DASHBOARD = Path(__file__).parents[2] / "docs" / "grafana-dashboard.json"
 
 
 @pytest.fixture
@@ -44,7 +53,7 @@ def test_a_scrape_reports_requests_by_route_template_stock_refusals_and_the_back
 ):
     """Requests are timed under their route template, checkouts on their own, a refusal for
     stock is counted, and the outbox gauges read the events the (stopped) relay has not
-    published."""
+    published (untraced: they carry no traceparent)."""
     web = auth(shop["web"])
     assert client.get(f"/v1/inventory/{shop['sku']}", headers=web).status_code == 200
     assert client.get("/nowhere/at/all").status_code == 404
@@ -68,14 +77,59 @@ def test_a_scrape_reports_requests_by_route_template_stock_refusals_and_the_back
         unpublished = session.scalar(
             select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published.is_(False))
         )
+        traces = set(session.scalars(select(OutboxEvent.traceparent)))
     assert unpublished > 0
+    assert traces == {None}
     assert samples[("omnicanal_outbox_backlog", ())] == unpublished
     assert samples[("omnicanal_outbox_oldest_age_seconds", ())] >= 0
 
 
+def dashboard_queries() -> list[str]:
+    """Every PromQL query of docs/grafana-dashboard.json: its panels' and its variables'."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    panels = [*dashboard["panels"]]
+    for row in dashboard["panels"]:
+        panels += row.get("panels", [])
+    queries = [target["expr"] for panel in panels for target in panel.get("targets", [])]
+    return queries + [
+        variable["definition"]
+        for variable in dashboard["templating"]["list"]
+        if variable["type"] == "query"
+    ]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_dashboard_queries_only_metrics_that_a_scrape_exposes(client, shop):
+    """Every metric the operator's Grafana dashboard reads is one /metrics serves, once the
+    requests that feed each series have been answered."""
+    web = auth(shop["web"])
+    assert client.get(f"/v1/inventory/{shop['sku']}", headers=web).status_code == 200
+    refused = client.post("/v1/reservations", headers=web, json={"sku": shop["sku"], "quantity": 5})
+    assert refused.status_code == 409
+    assert client.post("/v1/orders", headers=web, json={}).status_code == 422
+    exposed = {name for name, _ in scrape(client)}
+
+    queries = dashboard_queries()
+    queried = {name for query in queries for name in re.findall(r"\bomnicanal_\w+", query)}
+
+    assert len(queries) >= 20
+    assert {
+        "omnicanal_http_request_duration_seconds_bucket",
+        "omnicanal_checkout_duration_seconds_bucket",
+        "omnicanal_reservation_failures_total",
+        "omnicanal_outbox_backlog",
+        "omnicanal_outbox_oldest_age_seconds",
+        "omnicanal_outbox_relayed_events_total",
+        "omnicanal_consumer_lag_events",
+        "omnicanal_consumer_lag_seconds",
+    } <= queried
+    assert queried - exposed == set()
+
+
 def test_a_traced_request_exports_its_server_and_sql_spans_and_notes_its_events(platform, shop):
     """With tracing on, a reservation is one trace: the server span, the SQL it ran, and
-    the id of the event it wrote."""
+    the id of the event it wrote; the event carries the trace to its consumers, whose spans
+    link back to it."""
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -103,6 +157,66 @@ def test_a_traced_request_exports_its_server_and_sql_spans_and_notes_its_events(
     with platform.db.reading() as session:
         written = set(session.scalars(select(OutboxEvent.id)))
     assert {attributes["omnicanal.event.id"] for attributes in noted} <= written
+
+    ids = [attributes["omnicanal.event.id"] for attributes in noted]
+    with platform.db.reading() as session:
+        rows = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(ids)))
+        recorded = [row.to_event() for row in rows]
+    (traceparent,) = {event.traceparent for event in recorded}
+    assert traceparent is not None
+    version, traced, parent, flags = traceparent.split("-")
+    assert (version, int(traced, 16), int(flags, 16) & 1) == ("00", trace_id, 1)  # sampled
+    envelope = recorded[0].to_cloudevent()
+    assert envelope["traceparent"] == traceparent
+    assert Event.from_cloudevent(envelope).traceparent == traceparent
+
+    exporter.clear()
+    assert platform.relay().drain() >= len(recorded)
+    consumed = [span for span in exporter.get_finished_spans() if span.kind is SpanKind.CONSUMER]
+    links = {
+        span.name: {(link.context.trace_id, link.context.span_id) for link in span.links}
+        for span in consumed
+    }
+    # The analytics consumer counts every event: its span links to the request's.
+    assert links[f"process {ANALYTICS[0].name}"] == {(trace_id, int(parent, 16))}
+
+
+class Stream:
+    """The bus outside (a NATS stream): it takes every event, and no consumer has it yet."""
+
+    def publish(self, events):  # type: ignore[no-untyped-def]
+        return len(events)
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_scrape_reports_each_consumer_lag_and_the_relay_rate(platform, client, shop):
+    """Published events a consumer wants and has not handled are its lag, with the age of
+    the oldest; once it has handled them its lag is nothing; the relay's rate counts what
+    it published."""
+    relayed = OutboxRelay(platform.db, Stream()).drain()
+    with platform.db.reading() as session:
+        events = [row.to_event() for row in session.scalars(select(OutboxEvent))]
+
+    lagging = scrape(client)
+
+    assert relayed == len(events) > 0
+    for consumer in platform.consumers:
+        labels = (("consumer", consumer.name),)
+        wanted = sum(consumer.wants(event.type) for event in events)
+        assert lagging[("omnicanal_consumer_lag_events", labels)] == wanted
+        assert (lagging[("omnicanal_consumer_lag_seconds", labels)] > 0) == (wanted > 0)
+    assert lagging[("omnicanal_outbox_backlog", ())] == 0
+    assert lagging[("omnicanal_outbox_relay_rate", ())] > 0
+
+    for consumer in platform.consumers:
+        deliver_batch(platform.db, consumer, events)
+    caught_up = scrape(client)
+
+    lag = {key for key in lagging if key[0].startswith("omnicanal_consumer_lag")}
+    assert len(lag) == 2 * len(platform.consumers)
+    assert {key: caught_up[key] for key in lag} == dict.fromkeys(lag, 0)
 
 
 def test_each_answer_carries_a_request_id_echoed_when_sane(client):

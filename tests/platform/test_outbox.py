@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 
+import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event as sqla_event
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from omnicanal.analytics.models import DailyEventCount
 from omnicanal.analytics.service import CONSUMERS as ANALYTICS
+from omnicanal.bootstrap import build_platform
 from omnicanal.inventory import service as inventory
 from omnicanal.inventory.models import StockLevel
 from omnicanal.inventory.schemas import MovementIn, MovementKind
 from omnicanal.network.errors import LocationExists
+from omnicanal.network.events import ChannelCreated
 from omnicanal.platform.actors import OPERATOR
-from omnicanal.platform.bus import Consumer, InProcessBus, deliver
-from omnicanal.platform.events import Event, OutboxEvent, ProcessedEvent
+from omnicanal.platform.bus import Consumer, InProcessBus, deliver, deliver_batch
+from omnicanal.platform.db import OUTBOX_CHANNEL
+from omnicanal.platform.events import Event, OutboxEvent, ProcessedEvent, record_event
 from omnicanal.platform.relay import OutboxRelay
 from omnicanal.platform.wiring import Platform
 from tests.builders import make_location, make_product, receive
@@ -174,6 +181,125 @@ def test_a_poison_event_is_given_up_after_its_attempts_and_the_rest_flows(
     assert [published for _, _, published in outbox(platform)] == [True] * 5
 
 
+def test_a_consumer_takes_a_relay_batch_in_one_transaction(platform: Platform) -> None:
+    """Every event of a relay batch reaches the handler in order, in one session, and each
+    is remembered as handled, as when they came one by one."""
+    rows = some_events(platform)
+    sessions: list[Session] = []
+    seen: list[str] = []
+
+    def note(session: Session, event: Event) -> None:
+        sessions.append(session)
+        seen.append(event.id)
+
+    consumers = [Consumer(name="test.noting", all_events=True, handler=note)]
+    relay = OutboxRelay(platform.db, InProcessBus(platform.db, consumers), batch_size=100)
+
+    assert relay.drain() == 5
+
+    assert seen == [row[0] for row in rows]
+    assert all(session is sessions[0] for session in sessions)
+    assert processed(platform, "test.noting") == sorted(seen)
+
+
+def test_a_handler_failing_mid_batch_undoes_only_its_own_writes(platform: Platform) -> None:
+    """The events before the failing one stay handled; what the failing handler wrote is
+    rolled back with it; the next run handles it, and the rest, once."""
+    rows = some_events(platform)
+    failing_on = {rows[2][0]}
+
+    def count_then_fail(session: Session, event: Event) -> None:
+        ANALYTICS_CONSUMER.handler(session, event)
+        if event.id in failing_on:
+            raise RuntimeError("failed after writing")
+
+    consumers = [Consumer(name="test.counting", all_events=True, handler=count_then_fail)]
+    relay = OutboxRelay(platform.db, InProcessBus(platform.db, consumers), batch_size=100)
+
+    assert relay.publish_once() == 2
+
+    assert counted(platform) == Counter(event_type for _, event_type, _ in rows[:2])
+    assert processed(platform, "test.counting") == sorted(row[0] for row in rows[:2])
+    failing_on.clear()
+    assert relay.drain() == 3
+    assert counted(platform) == Counter(event_type for _, event_type, _ in rows)
+    assert processed(platform, "test.counting") == sorted(row[0] for row in rows)
+
+
+def test_a_failing_batch_handler_hands_each_event_to_the_single_handler(
+    platform: Platform,
+) -> None:
+    """When the batch handler raises, nothing of it stays, and each event of the batch goes
+    through the single handler, once."""
+    rows = some_events(platform)
+    singles: list[str] = []
+
+    def refuse(_session: Session, _events: Sequence[Event]) -> None:
+        raise RuntimeError("the batch handler always fails")
+
+    consumers = [
+        Consumer(
+            name="test.bulk",
+            all_events=True,
+            handler=lambda _session, event: singles.append(event.id),
+            batch_handler=refuse,
+        )
+    ]
+    relay = OutboxRelay(platform.db, InProcessBus(platform.db, consumers), batch_size=100)
+
+    assert relay.drain() == 5
+
+    assert singles == [row[0] for row in rows]
+    assert processed(platform, "test.bulk") == sorted(singles)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_commit_that_wrote_events_notifies_the_relays_of_every_process(
+    platform: Platform,
+) -> None:
+    """On PostgreSQL a transaction that wrote events NOTIFYs as it commits (one that wrote
+    none, or rolled back, does not), and a relay LISTENing in another process publishes
+    them then, not at its next poll an hour later."""
+    url = platform.db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+        with platform.db.transaction() as session:
+            session.execute(text("SELECT 1"))
+        with pytest.raises(RuntimeError), platform.db.transaction() as session:
+            record_event(
+                session, ChannelCreated(code="kiosk", name="Kiosk", kind="store"), actor=OPERATOR
+            )
+            raise RuntimeError("rolled back")
+        make_location(platform, "LYON1")
+        listener.execute(f"NOTIFY {OUTBOX_CHANNEL}, 'end'")
+        heard = []
+        for notification in listener.notifies(timeout=60):
+            if notification.payload == "end":
+                break
+            heard.append(notification.channel)
+    assert heard == [OUTBOX_CHANNEL]
+
+    stop, wake = threading.Event(), threading.Event()
+    relay = platform.relay()
+    running = threading.Thread(
+        target=relay.run, args=(stop, wake), kwargs={"poll_seconds": 3600}, daemon=True
+    )
+    running.start()
+    other = build_platform(platform.settings)  # its commits do not touch ``wake``
+    try:
+        make_location(other, "PARIS1")
+        deadline = time.monotonic() + 60
+        while [published for _, _, published in outbox(platform)] != [True, True]:
+            assert time.monotonic() < deadline, "the relay was not woken by the commit"
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        wake.set()
+        running.join(timeout=30)
+        other.close()
+    assert not running.is_alive()
+
+
 def test_delivering_an_event_twice_handles_it_once(platform: Platform) -> None:
     """deliver() remembers the event id: the second delivery is skipped."""
     event = Event(type="test.delivered", subject="tests/1", data={}, source="/channels/system")
@@ -203,3 +329,98 @@ def test_concurrent_deliveries_of_one_event_handle_it_once(platform: Platform) -
 
     assert sorted(results) == [False] * 7 + [True]
     assert counted(platform) == Counter({"test.delivered": 1})
+
+
+def test_concurrent_deliveries_of_one_batch_handle_each_event_once(platform: Platform) -> None:
+    """Four workers delivering the same batch at once (redeliveries racing the first): each
+    event is counted once, and what each says it handled adds up to the batch."""
+    events = [
+        Event(type="test.delivered", subject=f"tests/{n}", data={}, source="/channels/system")
+        for n in range(20)
+    ]
+    start = threading.Barrier(4)
+    results: list[int] = []
+
+    def worker() -> None:
+        start.wait(timeout=30)
+        results.append(deliver_batch(platform.db, ANALYTICS_CONSUMER, events))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sum(results) == 20
+    assert counted(platform) == Counter({"test.delivered": 20})
+    assert processed(platform, ANALYTICS_CONSUMER.name) == sorted(event.id for event in events)
+
+
+def _outbox_inserts(platform: Platform) -> tuple[list[str], Callable[[], None]]:
+    """The INSERTs into the outbox sent from now on, and how to stop noting them."""
+    inserts: list[str] = []
+
+    def note(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            inserts.append(statement)
+
+    sqla_event.listen(platform.db.write_engine, "before_cursor_execute", note)
+    return inserts, lambda: sqla_event.remove(
+        platform.db.write_engine, "before_cursor_execute", note
+    )
+
+
+def _channel(code: str) -> ChannelCreated:
+    return ChannelCreated(code=code, name=code.title(), kind="store")
+
+
+def test_a_transactions_events_go_to_the_outbox_in_one_insert_in_the_order_recorded(
+    platform: Platform,
+) -> None:
+    """Events recorded between queries are written together as the transaction commits, in
+    the order they were recorded."""
+    inserts, stop = _outbox_inserts(platform)
+    try:
+        with platform.db.transaction() as session:
+            for code in ("one", "two", "three"):
+                record_event(session, _channel(code), actor=OPERATOR)
+                session.execute(select(StockLevel).limit(1))
+    finally:
+        stop()
+
+    assert len(inserts) == 1
+    with platform.db.reading() as session:
+        subjects = list(session.scalars(select(OutboxEvent.subject).order_by(OutboxEvent.seq)))
+    assert subjects == ["channels/one", "channels/two", "channels/three"]
+
+
+def test_the_events_of_a_rolled_back_savepoint_are_not_written(platform: Platform) -> None:
+    """A savepoint rolled back takes its events with it; those around it stay, in order."""
+    with platform.db.transaction() as session:
+        record_event(session, _channel("before"), actor=OPERATOR)
+        with pytest.raises(RuntimeError), session.begin_nested():
+            record_event(session, _channel("undone"), actor=OPERATOR)
+            raise RuntimeError("the savepoint rolls back")
+        with session.begin_nested():
+            record_event(session, _channel("kept"), actor=OPERATOR)
+        record_event(session, _channel("after"), actor=OPERATOR)
+
+    with platform.db.reading() as session:
+        subjects = list(session.scalars(select(OutboxEvent.subject).order_by(OutboxEvent.seq)))
+    assert subjects == ["channels/before", "channels/kept", "channels/after"]
+
+
+def test_a_read_of_the_outbox_in_the_transaction_sees_the_events_it_recorded(
+    platform: Platform,
+) -> None:
+    """The events recorded so far are written before a statement of the transaction reads
+    the outbox (erasure scrubs the events of the very transaction that erases)."""
+    with platform.db.transaction() as session:
+        recorded = record_event(session, _channel("kiosk"), actor=OPERATOR)
+        found = session.scalars(
+            select(OutboxEvent.id).where(OutboxEvent.subject == "channels/kiosk")
+        )
+        assert list(found) == [recorded.id]
+        record_event(session, _channel("later"), actor=OPERATOR)
+
+    assert [event_type for _, event_type, _ in outbox(platform)] == ["network.channel_created"] * 2

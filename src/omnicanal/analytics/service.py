@@ -6,25 +6,24 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicanal.analytics.models import DailyEventCount
 from omnicanal.platform.bus import Consumer
-from omnicanal.platform.db import NO_SYNC, rowcount
+from omnicanal.platform.db import dialect_insert
 from omnicanal.platform.events import Event
 
 
 def _add(session: Session, key: dict[str, object], count: int) -> None:
-    result = session.execute(
-        update(DailyEventCount)
-        .where(*(getattr(DailyEventCount, name) == value for name, value in key.items()))
-        .values(count=DailyEventCount.count + count),
-        execution_options=NO_SYNC,
+    # One upsert: two workers counting the first event of a day at once both add theirs.
+    insert = dialect_insert(session)(DailyEventCount).values(**key, count=count)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["day", "event_type", "source"],
+            set_={"count": DailyEventCount.count + insert.excluded.count},
+        )
     )
-    if not rowcount(result):
-        session.add(DailyEventCount(**key, count=count))
-        session.flush()
 
 
 def count_event(session: Session, event: Event) -> None:

@@ -72,12 +72,14 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        migrate.prepare(platform.db)
+        # The platform the app serves now (see bind_platform), not the one it was built with.
+        served: Platform = app.state.platform
+        migrate.prepare(served.db)
         if background:
-            platform.start_background(relay=platform.embedded_bus)
+            served.start_background(relay=served.embedded_bus)
         yield
         if owned:
-            platform.close()
+            served.close()
 
     app = FastAPI(
         title="omnicanal",
@@ -91,9 +93,7 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         docs_url=None,
         redoc_url=None,
     )
-    app.state.platform = platform
-    # Each process counts its keys' requests on its own (see platform/http/ratelimit.py).
-    app.state.rate_limiter = RateLimiter(default_per_minute=platform.settings.rate_limit_per_minute)
+    bind_platform(app, platform)
     problems.install(app)
     docs.install(app)
     app.add_middleware(SecurityHeaders)
@@ -177,18 +177,31 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
     return app
 
 
+def bind_platform(app: FastAPI, platform: Platform) -> None:
+    """Make ``app`` serve ``platform``, with a fresh rate count and metrics registry.
+
+    Everything a request reads of its platform goes through ``app.state``, so an app built
+    once can serve another platform of the same settings (the tests bind one app per worker
+    to each test's fresh database instead of building the routes again).
+    """
+    app.state.platform = platform
+    # Each process counts its keys' requests on its own (see platform/http/ratelimit.py).
+    app.state.rate_limiter = RateLimiter(default_per_minute=platform.settings.rate_limit_per_minute)
+    if platform.settings.metrics_enabled:
+        app.state.metrics = Metrics(platform.db, platform.consumers)
+
+
 def _install_instruments(app: FastAPI, platform: Platform) -> None:
     """Metrics, traces and the request id, around everything else (they time it all)."""
     settings = platform.settings
     if settings.metrics_enabled:
-        metrics = Metrics(platform.db)
-        app.state.metrics = metrics
-        app.add_middleware(HttpMetrics, metrics=metrics)
+        app.add_middleware(HttpMetrics)
 
         # Outside /v1 and the OpenAPI document: for a Prometheus scraper on the operator's
         # network, not for channels (README: keep it off the internet).
         @app.get("/metrics", include_in_schema=False)
         def prometheus_metrics() -> Response:
+            metrics: Metrics = app.state.metrics
             return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     install_tracing(app, platform.db, enabled=settings.otel_enabled)

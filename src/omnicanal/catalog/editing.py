@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from omnicanal.catalog.errors import InvalidGtin, SkuExists, TooManyVariants, UnknownProduct
 from omnicanal.catalog.events import ProductUpdated
 from omnicanal.catalog.gtin import canonical_gtin, gtin_forms, is_valid_gtin
+from omnicanal.catalog.lookups import VARIANTS_BY_SKU
 from omnicanal.catalog.models import Product, Variant
 from omnicanal.catalog.schemas import VariantIn
 from omnicanal.platform.actors import Actor
@@ -180,6 +181,7 @@ def change_product(
         updated_skus=tuple(sorted(updates)),
     )
     if change.changed:
+        VARIANTS_BY_SKU.changed(session)
         record_event(
             session,
             ProductUpdated(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from omnicanal.catalog.errors import UnknownProduct, UnknownSku
 from omnicanal.catalog.gtin import gtin_forms, is_valid_gtin
 from omnicanal.catalog.models import Product, Variant
+from omnicanal.platform.cache import Cached
 
 __all__ = [
     "ProductRef",
@@ -63,6 +64,12 @@ class ProductRef:
     brand: str
 
 
+VARIANTS_BY_SKU: Cached[str, VariantRef] = Cached("catalog.variants_by_sku", ttl_seconds=10)
+"""The variants found by SKU, kept in the process (platform/cache.py): a reservation or a
+cart reads its SKU without a round trip. A product changed in this process
+(``catalog.product_updated``: editing.py says so) shows at once; elsewhere, within the TTL."""
+
+
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
@@ -85,8 +92,14 @@ def _variants() -> Select[*tuple[Any, ...]]:
 
 def known_skus(session: Session, skus: Iterable[str]) -> dict[str, VariantRef]:
     """The variants for those of these SKUs the catalogue holds (unknown ones left out)."""
+    return VARIANTS_BY_SKU.get_many(
+        session, sorted(set(skus)), lambda missing: _load_skus(session, missing)
+    )
+
+
+def _load_skus(session: Session, skus: Sequence[str]) -> dict[str, VariantRef]:
     found: dict[str, VariantRef] = {}
-    for chunk in _chunks(sorted(set(skus))):
+    for chunk in _chunks(skus):
         for row in session.execute(_variants().where(Variant.sku.in_(chunk))):
             variant = VariantRef(*row)
             found[variant.sku] = variant

@@ -68,11 +68,13 @@ def serve(
 @app.command()
 def worker() -> None:
     """Relay the outbox to NATS JetStream and run every durable consumer (production)."""
+    from omnicanal.platform.observability.tracing import install_worker_tracing
     from omnicanal.platform.worker import run_worker
 
     platform = build_platform()
     _setup_logging(platform.settings)
     migrate.prepare(platform.db)
+    install_worker_tracing(platform.db, enabled=platform.settings.otel_enabled)
     if platform.embedded_bus:
         console.print(
             "[yellow]OMNICANAL_BUS_URL is not nats://…: with the embedded bus, "
@@ -238,8 +240,8 @@ def keys_rate(
         ),
     ],
 ) -> None:
-    """Set how many requests a minute a key may send; the API applies it at the key's next
-    request. Past it, the key is answered 429 with Retry-After."""
+    """Set how many requests a minute a key may send; the API applies it within 5 seconds.
+    Past it, the key is answered 429 with Retry-After."""
     from omnicanal.platform import audit
     from omnicanal.platform.actors import OPERATOR
     from omnicanal.platform.auth import set_api_key_rate
@@ -275,7 +277,7 @@ def keys_rate(
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: KeyId) -> None:
-    """Revoke a key: its next request is refused (401)."""
+    """Revoke a key: the API refuses it (401) within 5 seconds."""
     from omnicanal.platform import audit
     from omnicanal.platform.actors import OPERATOR
     from omnicanal.platform.auth import revoke_api_key

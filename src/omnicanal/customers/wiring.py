@@ -4,7 +4,7 @@ timeline, and the real-time matcher."""
 from __future__ import annotations
 
 from omnicanal.customers.service.consumers import timeline_consumer
-from omnicanal.customers.service.realtime import matching_consumer
+from omnicanal.customers.service.realtime import MatchingQueue, matching_consumer
 from omnicanal.platform.config import Settings
 from omnicanal.platform.jobs import Background
 
@@ -13,7 +13,10 @@ __all__ = ["background"]
 
 def background(settings: Settings) -> Background:
     """The customers module's event consumers, reading phone numbers in the configured
-    region."""
-    return Background(
-        consumers=(timeline_consumer(region=settings.phone_region), matching_consumer())
-    )
+    region, and the real-time matcher: over JetStream a durable consumer of its own; on the
+    embedded bus a queue the relay hands the records to, matched in a lane of its own."""
+    timeline = timeline_consumer(region=settings.phone_region)
+    if not settings.bus_url.startswith("memory:"):
+        return Background(consumers=(timeline, matching_consumer()))
+    queue = MatchingQueue(matching_consumer())
+    return Background(consumers=(timeline, queue.handoff()), jobs=(queue.job(),))

@@ -32,7 +32,7 @@ from omnicanal.fulfilment.handover import (
     new_pickup_code,
 )
 from omnicanal.fulfilment.models import Fulfilment, FulfilmentLine, FulfilmentStatusChange
-from omnicanal.fulfilment.queries import FulfilmentLineRef, FulfilmentRef, as_ref
+from omnicanal.fulfilment.queries import FulfilmentChange, FulfilmentLineRef, FulfilmentRef, as_ref
 from omnicanal.fulfilment.states import (
     Action,
     FulfilmentStatus,
@@ -49,8 +49,10 @@ from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import NO_SYNC, rowcount
 from omnicanal.platform.events import record_event
+from omnicanal.platform.ids import new_id
 
 __all__ = [
+    "NewFulfilment",
     "NewLine",
     "acting_for_order",
     "advance",
@@ -102,7 +104,7 @@ def _record(
     now: datetime,
     lines: Sequence[FulfilmentLine],
     extra: dict[str, Any] | None = None,
-) -> None:
+) -> FulfilmentStatusChange:
     """The history row and the event of the fulfilment's move to its current status
     (``extra``: the fields that status's event adds, see ``fulfilment.events``)."""
     event = FULFILMENT_STATUS_EVENTS[fulfilment.status](
@@ -117,21 +119,30 @@ def _record(
         lines=[FulfilmentItem(sku=line.sku, quantity=line.quantity) for line in lines],
         **(extra or {}),
     )
-    session.add(
-        FulfilmentStatusChange(
-            fulfilment_id=fulfilment.id,
-            order_id=fulfilment.order_id,
-            from_status=from_status,
-            to_status=fulfilment.status,
-            action=action,
-            event_type=event.type,
-            reason=reason,
-            actor=actor.label,
-            channel=actor.channel,
-            occurred_at=now,
-        )
+    change = FulfilmentStatusChange(
+        fulfilment_id=fulfilment.id,
+        order_id=fulfilment.order_id,
+        from_status=from_status,
+        to_status=fulfilment.status,
+        action=action,
+        event_type=event.type,
+        reason=reason,
+        actor=actor.label,
+        channel=actor.channel,
+        occurred_at=now,
     )
+    session.add(change)
     record_event(session, event, actor=actor)
+    return change
+
+
+@dataclass(frozen=True)
+class NewFulfilment:
+    """A fulfilment just created, with its lines and its first history entry."""
+
+    fulfilment: FulfilmentRef
+    lines: list[FulfilmentLineRef]
+    change: FulfilmentChange
 
 
 def create_fulfilment(
@@ -150,9 +161,13 @@ def create_fulfilment(
     due_at: datetime | None = None,
     replaces_id: str | None = None,
     reason: str = "",
-) -> FulfilmentRef:
-    """A fulfilment in its method's first status, holding reserved units of order lines."""
+) -> NewFulfilment:
+    """A fulfilment in its method's first status, holding reserved units of order lines.
+
+    Its rows are written with the caller's next flush, in one INSERT per table for all the
+    fulfilments of a checkout (their ids are given here, not by the flush)."""
     fulfilment = Fulfilment(
+        id=new_id(),
         order_id=order_id,
         position=position,
         method=method.value,
@@ -170,9 +185,9 @@ def create_fulfilment(
         updated_at=now,
     )
     session.add(fulfilment)
-    session.flush()
     rows = [
         FulfilmentLine(
+            id=new_id(),
             fulfilment_id=fulfilment.id,
             order_line_id=line.order_line_id,
             position=line.position,
@@ -180,12 +195,12 @@ def create_fulfilment(
             quantity=line.quantity,
             reservation_id=line.reservation_id,
             status=FULFILLED if method is Method.carry_out else OPEN,
+            reason="",
         )
         for line in lines
     ]
     session.add_all(rows)
-    session.flush()
-    _record(
+    change = _record(
         session,
         fulfilment,
         from_status=None,
@@ -196,7 +211,11 @@ def create_fulfilment(
         lines=rows,
         extra={"replaces": replaces_id} if replaces_id else None,
     )
-    return as_ref(FulfilmentRef, fulfilment)
+    return NewFulfilment(
+        fulfilment=as_ref(FulfilmentRef, fulfilment),
+        lines=[as_ref(FulfilmentLineRef, row) for row in rows],
+        change=as_ref(FulfilmentChange, change),
+    )
 
 
 def _row(session: Session, fulfilment_id: str) -> Fulfilment:

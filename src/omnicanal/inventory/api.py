@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Query, Response
 
 from omnicanal.inventory import availability, service
 from omnicanal.inventory.schemas import (
@@ -21,7 +22,14 @@ from omnicanal.inventory.schemas import (
     StockSettingsIn,
 )
 from omnicanal.platform.actors import Actor
-from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
+from omnicanal.platform.http.deps import (
+    IdempotencyKey,
+    PlatformDep,
+    ReadSession,
+    scope,
+    write,
+    write_model,
+)
 from omnicanal.platform.http.paging import Paging
 from omnicanal.platform.http.problems import responses
 from omnicanal.platform.paging import Page
@@ -171,7 +179,7 @@ def reserve_stock(
 ):
     """Hold units for a channel; 409 ``insufficient_stock`` when there are not enough."""
     ttl = platform.settings.reservation_ttl_seconds
-    return write(
+    return write_model(
         platform,
         actor=actor,
         idempotency_key=idempotency_key,
@@ -264,22 +272,53 @@ def release_reservation(
     )
 
 
+IncludeEmpty = Annotated[
+    bool,
+    Query(
+        description="Also list, under each SKU, the considered locations with nothing "
+        "available (0). By default a SKU lists only the locations where it is available."
+    ),
+]
+
+
+def _encoded(answer: dict[str, Any]) -> Response:
+    # The answer is plain data already: encoded once, with no response model to build and
+    # validate for each of its (SKU, location) entries (the model still documents it).
+    return Response(orjson.dumps(answer), media_type="application/json")
+
+
 @router.get("/availability", response_model=AvailabilityOut, responses=responses(404))
 def get_availability(
     session: ReadSession,
     sku: Annotated[list[str], Query(min_length=1, max_length=500)],
     channel: str | None = None,
     location: Annotated[list[str] | None, Query()] = None,
+    include_empty: IncludeEmpty = False,
     actor: Actor = scope("inventory:read"),
 ):
-    """Availability of one or more SKUs, per location and summed, for a channel or all."""
+    """Availability of one or more SKUs, per location and summed, for a channel or all.
+
+    Each SKU lists the locations where units are available; ``include_empty=true`` lists
+    every considered location, 0 where none is available. ``locations`` names every
+    considered location either way."""
     query = AvailabilityQuery(skus=sku, channel=channel, locations=location)
-    return availability.availability(session, query=query)
+    return _encoded(
+        availability.availability_answer(session, query=query, include_empty=include_empty)
+    )
 
 
 @router.post("/availability", response_model=AvailabilityOut, responses=responses(404))
 def bulk_availability(
-    body: AvailabilityQuery, session: ReadSession, actor: Actor = scope("inventory:read")
+    body: AvailabilityQuery,
+    session: ReadSession,
+    include_empty: IncludeEmpty = False,
+    actor: Actor = scope("inventory:read"),
 ):
-    """Availability of a cart of SKUs across locations, optionally the N nearest to a point."""
-    return availability.availability(session, query=body)
+    """Availability of a cart of SKUs across locations, optionally the N nearest to a point.
+
+    Each SKU lists the locations where units are available; ``include_empty=true`` lists
+    every considered location, 0 where none is available. ``locations`` names every
+    considered location either way."""
+    return _encoded(
+        availability.availability_answer(session, query=body, include_empty=include_empty)
+    )

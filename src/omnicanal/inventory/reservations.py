@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Insert, Integer, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
+from omnicanal.catalog.lookups import VariantRef
 from omnicanal.inventory import access
 from omnicanal.inventory.errors import (
     InsufficientStock,
@@ -47,7 +50,7 @@ from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import require_channel, require_location
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import NO_SYNC, rowcount
-from omnicanal.platform.events import record_event
+from omnicanal.platform.events import record_event, write_recorded_events
 from omnicanal.platform.ids import new_id
 
 # -- reservations -------------------------------------------------------------------------
@@ -95,20 +98,56 @@ def _candidate_locations(
     return channel.code, serving
 
 
+@cache
+def _statements() -> tuple[Insert, Update]:
+    """The INSERT of a reservation and the conditional UPDATE that holds its units, built
+    once: on the hottest write, building them each time costs about as much as running
+    them. Both run as Core statements on the session's connection."""
+    table = cast(Table, StockLevel.__table__)
+    levels = table.c
+    quantity = bindparam("hold_quantity", type_=Integer)
+    hold = (
+        update(table)
+        .where(
+            levels.variant_id == bindparam("hold_variant"),
+            levels.location_id == bindparam("hold_location"),
+            levels.on_hand - levels.reserved - levels.safety_stock >= quantity,
+        )
+        .values(
+            reserved=levels.reserved + quantity,
+            updated_at=bindparam("hold_at", type_=levels.updated_at.type),
+        )
+        .returning(levels.on_hand, levels.reserved, levels.safety_stock, levels.low_stock_threshold)
+    )
+    return insert(cast(Table, Reservation.__table__)), hold
+
+
+def _hold_at(
+    session: Session, variant_id: str, location_id: str, quantity: int
+) -> LevelAfter | None:
+    """Hold ``quantity`` units at one location if it has them: one conditional UPDATE."""
+    row = (
+        session.connection()
+        .execute(
+            _statements()[1],
+            {
+                "hold_variant": variant_id,
+                "hold_location": location_id,
+                "hold_quantity": quantity,
+                "hold_at": utcnow(),
+            },
+        )
+        .one_or_none()
+    )
+    return LevelAfter(*row) if row is not None else None
+
+
 def _hold(
     session: Session, variant_id: str, candidates: Sequence[tuple[str, str]], quantity: int
 ) -> tuple[str, str, LevelAfter] | None:
     """Reserve at the first candidate that has the units: one conditional UPDATE each."""
     for location_id, location_code in candidates:
-        after = returning_level(
-            session,
-            update(StockLevel)
-            .where(
-                *level_where(variant_id, location_id),
-                StockLevel.on_hand - StockLevel.reserved - StockLevel.safety_stock >= quantity,
-            )
-            .values(reserved=StockLevel.reserved + quantity, updated_at=utcnow()),
-        )
+        after = _hold_at(session, variant_id, location_id, quantity)
         if after is not None:
             return location_id, location_code, after
     return None
@@ -125,6 +164,8 @@ def reserve(
     """Hold units of a SKU for a channel, at a given location or the first that has them.
 
     ``order_id``: the order whose checkout holds the units (it then changes them alone).
+    Raises :class:`InsufficientStock` when no candidate has the units; the caller's
+    transaction (or savepoint) then rolls back, as every refused use case's does.
     """
     variant = catalog.get_variant(session, data.sku)
     channel, candidates = _candidate_locations(
@@ -133,42 +174,53 @@ def reserve(
         location_code=data.location,
         actor=actor,
     )
-    held = _hold(session, variant.id, candidates, data.quantity)
-    # Units held by expired reservations are released only when they are needed: the hot
-    # path stays one UPDATE, and the sweeper does the rest in the background.
-    if held is None and release_expired(session, actor=actor, variant_ids=[variant.id]):
-        held = _hold(session, variant.id, candidates, data.quantity)
-    if held is None:
-        available = _available_at(session, variant.id, [loc_id for loc_id, _ in candidates])
-        where = data.location or f"the locations serving {channel}"
-        raise InsufficientStock(
-            f"Only {available} unit(s) of {variant.sku} available at {where}; "
-            f"{data.quantity} requested.",
-            field="quantity",
-            sku=variant.sku,
-            requested=data.quantity,
-            available=available,
+    if len(candidates) == 1:
+        # One place to hold the units (a given location, a store key, a channel served by
+        # one location): the reservation and its event are written first and the
+        # conditional UPDATE comes last, so that the hot SKU's row stays locked from the
+        # UPDATE to the COMMIT only, not through the INSERTs too (docs/adr/0034). A refusal
+        # rolls them back with the transaction.
+        location_id, location_code = candidates[0]
+        session.flush()  # what the transaction changed before, through the ORM
+        out = _write_reservation(
+            session,
+            data=data,
+            variant=variant,
+            location=candidates[0],
+            channel=channel,
+            actor=actor,
+            order_id=order_id,
+            default_ttl_seconds=default_ttl_seconds,
         )
-    location_id, location_code, after = held
-    now = utcnow()
-    reservation = Reservation(
-        id=new_id(),
-        variant_id=variant.id,
-        location_id=location_id,
-        channel=channel,
-        quantity=data.quantity,
-        status="active",
-        reference=data.reference,
-        expires_at=now + timedelta(seconds=data.ttl_seconds or default_ttl_seconds),
-        created_at=now,
-        updated_at=now,
-        ended_at=None,
-        actor=actor.label,
-        order_id=order_id,
-    )
-    session.add(reservation)
-    out = reservation_out(reservation, variant.sku, location_code)
-    record_event(session, StockReserved.model_validate(_event_fields(out)), actor=actor)
+        if not session.in_nested_transaction():
+            # In a savepoint (a checkout's) the events wait for the commit: written here,
+            # those recorded before the savepoint would go if it rolled back.
+            write_recorded_events(session)
+        after = _hold_at(session, variant.id, location_id, data.quantity)
+        if after is None and release_expired(session, actor=actor, variant_ids=[variant.id]):
+            after = _hold_at(session, variant.id, location_id, data.quantity)
+        if after is None:
+            raise _shortfall(session, data, variant, channel, candidates)
+    else:
+        session.flush()  # what the transaction changed before, through the ORM
+        held = _hold(session, variant.id, candidates, data.quantity)
+        # Units held by expired reservations are released only when they are needed: the hot
+        # path stays one UPDATE, and the sweeper does the rest in the background.
+        if held is None and release_expired(session, actor=actor, variant_ids=[variant.id]):
+            held = _hold(session, variant.id, candidates, data.quantity)
+        if held is None:
+            raise _shortfall(session, data, variant, channel, candidates)
+        location_id, location_code, after = held
+        out = _write_reservation(
+            session,
+            data=data,
+            variant=variant,
+            location=(location_id, location_code),
+            channel=channel,
+            actor=actor,
+            order_id=order_id,
+            default_ttl_seconds=default_ttl_seconds,
+        )
     signal_thresholds(
         session,
         sku=variant.sku,
@@ -178,6 +230,76 @@ def reserve(
         actor=actor,
     )
     return out
+
+
+def _write_reservation(
+    session: Session,
+    *,
+    data: ReservationIn,
+    variant: VariantRef,
+    location: tuple[str, str],
+    channel: str,
+    actor: Actor,
+    order_id: str | None,
+    default_ttl_seconds: int,
+) -> ReservationOut:
+    """Insert the reservation row (now) and record its ``inventory.reserved`` event;
+    ``location``: the (id, code) where the units are held."""
+    location_id, location_code = location
+    now = utcnow()
+    out = ReservationOut(
+        id=new_id(),
+        sku=variant.sku,
+        location=location_code,
+        channel=channel,
+        quantity=data.quantity,
+        status="active",
+        reference=data.reference,
+        expires_at=now + timedelta(seconds=data.ttl_seconds or default_ttl_seconds),
+        created_at=now,
+        ended_at=None,
+        actor=actor.label,
+        updated_at=now,
+    )
+    session.connection().execute(
+        _statements()[0],
+        {
+            "id": out.id,
+            "variant_id": variant.id,
+            "location_id": location_id,
+            "channel": channel,
+            "quantity": out.quantity,
+            "status": out.status,
+            "reference": out.reference,
+            "expires_at": out.expires_at,
+            "created_at": now,
+            "updated_at": now,
+            "ended_at": None,
+            "actor": out.actor,
+            "order_id": order_id,
+        },
+    )
+    record_event(session, StockReserved.model_validate(_event_fields(out)), actor=actor)
+    return out
+
+
+def _shortfall(
+    session: Session,
+    data: ReservationIn,
+    variant: VariantRef,
+    channel: str,
+    candidates: Sequence[tuple[str, str]],
+) -> InsufficientStock:
+    available = _available_at(session, variant.id, [loc_id for loc_id, _ in candidates])
+    where = data.location or f"the locations serving {channel}"
+    return InsufficientStock(
+        f"Only {available} unit(s) of {variant.sku} available at {where}; "
+        f"{data.quantity} requested.",
+        field="quantity",
+        sku=variant.sku,
+        requested=data.quantity,
+        available=available,
+    )
 
 
 def _available_at(session: Session, variant_id: str, location_ids: Sequence[str]) -> int:

@@ -14,6 +14,7 @@ from omnicanal.inventory.ledger import (
     update_stock_settings,
 )
 from omnicanal.inventory.levels import LevelAfter, ensure_levels, stock_status
+from omnicanal.inventory.line_reservations import LineHold, confirm_lines, reserve_lines
 from omnicanal.inventory.listing import (
     movement_page,
     reservation_page,
@@ -32,7 +33,9 @@ from omnicanal.inventory.reservations import (
 __all__ = [
     "ChannelForbidden",
     "LevelAfter",
+    "LineHold",
     "StockCount",
+    "confirm_lines",
     "confirm_reservation",
     "count_stock",
     "ensure_levels",
@@ -45,6 +48,7 @@ __all__ = [
     "release_reservation",
     "reservation_page",
     "reserve",
+    "reserve_lines",
     "sku_movements",
     "stock_level_page",
     "stock_status",

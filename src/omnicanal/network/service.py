@@ -26,6 +26,7 @@ from omnicanal.network.lookups import get_location as get_location
 from omnicanal.network.lookups import list_locations as list_locations
 from omnicanal.network.lookups import locations_by_code as locations_by_code
 from omnicanal.network.lookups import locations_by_id as locations_by_id
+from omnicanal.network.lookups import reference_changed
 from omnicanal.network.lookups import serving_locations as serving_locations
 from omnicanal.network.models import Channel, ChannelLocation, Location
 from omnicanal.network.schemas import (
@@ -71,6 +72,7 @@ def create_channel(session: Session, *, data: ChannelIn, actor: Actor) -> Channe
     record_event(
         session, ChannelCreated(code=data.code, name=data.name, kind=data.kind), actor=actor
     )
+    reference_changed(session)
     return ChannelOut(code=data.code, name=data.name, kind=data.kind, locations=[])
 
 
@@ -113,6 +115,7 @@ def create_location(session: Session, *, data: LocationIn, actor: Actor) -> Loca
     record_event(
         session, LocationOpened.model_validate({**opened, **_flat(out.address)}), actor=actor
     )
+    reference_changed(session)  # the channels it fulfils serve it from now on
     return out
 
 
@@ -163,6 +166,7 @@ def update_location(
             changed.append(name)
     session.flush()
     if changed:
+        reference_changed(session)
         address = address_of(location)
         record_event(
             session,
@@ -294,6 +298,7 @@ def set_channel_locations(
     record_event(
         session, ChannelLocationsSet(channel=channel_code, locations=location_codes), actor=actor
     )
+    reference_changed(session)
     return ChannelOut(
         code=channel.code, name=channel.name, kind=channel.kind, locations=location_codes
     )

@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, delete, or_, select
+from sqlalchemy import String, Table, delete, insert, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from omnicanal.platform.actors import Actor
@@ -108,6 +108,9 @@ class AuditEntry(Base):
     user_agent: Mapped[str] = mapped_column(String(300), default="")
 
 
+_INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
+
+
 @dataclass(frozen=True)
 class AuditRow:
     """An entry of the log as people read it."""
@@ -195,23 +198,27 @@ def record(
     resource_type = audited_resource(operation)
     if resource_type is None:
         return False
-    session.add(
-        AuditEntry(
-            at=at or utcnow(),
-            actor=actor.label[:300],
-            key_id=actor.key_id,
-            staff_id=actor.staff_id,
-            channel=actor.channel[:30],
-            location_code=actor.location_code,
-            operation=operation[:200],
-            resource_type=resource_type,
-            resource_id=(resource_id or _resource_id(operation, body))[:200],
-            outcome=outcome[:60],
-            address=(actor.address or "")[:100],
-            user_agent=(actor.user_agent or "")[:300],
-        )
-    )
     session.flush()
+    # A Core INSERT on the session's connection: every audited write pays it, and the ORM's
+    # unit of work for one row costs several times the statement itself.
+    session.connection().execute(
+        _INSERT_ENTRY,
+        {
+            "id": new_id(),
+            "at": at or utcnow(),
+            "actor": actor.label[:300],
+            "key_id": actor.key_id,
+            "staff_id": actor.staff_id,
+            "channel": actor.channel[:30],
+            "location_code": actor.location_code,
+            "operation": operation[:200],
+            "resource_type": resource_type,
+            "resource_id": (resource_id or _resource_id(operation, body))[:200],
+            "outcome": outcome[:60],
+            "address": (actor.address or "")[:100],
+            "user_agent": (actor.user_agent or "")[:300],
+        },
+    )
     return True
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, ForeignKey, String, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from omnicanal.platform.actors import Actor, ChannelKind
+from omnicanal.platform.cache import Cached
 from omnicanal.platform.clock import as_utc, utcnow
 from omnicanal.platform.db import Base, Database
 from omnicanal.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -252,14 +253,46 @@ def create_api_key(
     return key, token
 
 
+@dataclass
+class _KnownKey:
+    """A key as the process remembers it: its actor (None once revoked) and when its use
+    was last noted."""
+
+    actor: Actor | None
+    last_used_at: datetime | None
+
+
+KEYS_TTL_SECONDS = 5
+API_KEYS: Cached[str, _KnownKey] = Cached("auth.api_keys", ttl_seconds=KEYS_TTL_SECONDS)
+"""The keys by the hash of their token, so that a request costs no round trip to know its
+key. A key revoked, rotated or given a rate by this process is dropped as the change
+commits; by another process (``omnicanal keys revoke`` run from a shell), within the TTL."""
+
+
+def _known_key(session: Session, token_hash: str) -> _KnownKey | None:
+    def load() -> _KnownKey | None:
+        key = session.scalar(select(ApiKey).where(ApiKey.token_hash == token_hash))
+        if key is None:
+            return None
+        actor = key.actor() if key.revoked_at is None else None
+        last_used = as_utc(key.last_used_at) if key.last_used_at is not None else None
+        return _KnownKey(actor, last_used)
+
+    return API_KEYS.get(session, token_hash, load)
+
+
+def _unauthenticated(token: str | None) -> Unauthenticated:
+    if not token:
+        return Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
+    return Unauthenticated("This API key is unknown or has been revoked.")
+
+
 def authenticate(session: Session, token: str | None) -> Actor:
     """The actor behind a bearer token, or :class:`Unauthenticated`."""
-    if not token:
-        raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
-    key = session.scalar(select(ApiKey).where(ApiKey.token_hash == hash_token(token)))
-    if key is None or key.revoked_at is not None:
-        raise Unauthenticated("This API key is unknown or has been revoked.")
-    return key.actor()
+    known = _known_key(session, hash_token(token)) if token else None
+    if known is None or known.actor is None:
+        raise _unauthenticated(token)
+    return known.actor
 
 
 def require_scope(actor: Actor, scope: str) -> None:
@@ -309,6 +342,23 @@ class ApiKeyRevoked(Conflict):
     title = "This API key is already revoked"
 
 
+def known_actor(db: Database, token: str | None, *, now: datetime | None = None) -> Actor | None:
+    """The actor behind a bearer token when this process knows its key and has noted its
+    use within the minute: no database work, no waiting (an ``async`` edge may call it).
+    None when :func:`authenticate_and_note_use` must ask the database or note the use."""
+    if not token:
+        raise _unauthenticated(token)
+    known = API_KEYS.peek(db.caches, hash_token(token))
+    if known is None:
+        return None
+    if known.actor is None:
+        raise _unauthenticated(token)
+    last_used = known.last_used_at
+    if last_used is None or (now or utcnow()) - last_used >= USE_RESOLUTION:
+        return None
+    return known.actor
+
+
 def authenticate_and_note_use(
     db: Database,
     token: str | None,
@@ -317,17 +367,28 @@ def authenticate_and_note_use(
     admit: Callable[[Actor], None] | None = None,
 ) -> Actor:
     """The actor behind a bearer token, noting when the key was last used: one conditional
-    UPDATE at most once a minute per key, never a write per request.
+    UPDATE at most once a minute per key, never a write per request. A key this process
+    knows (:data:`API_KEYS`) costs no database round trip.
 
     ``admit`` sees the actor before the use is noted: a request it refuses (by raising, as
     the rate limit does) leaves no trace."""
-    with db.reading() as session:
-        actor = authenticate(session, token)
-        last_used = session.scalar(select(ApiKey.last_used_at).where(ApiKey.id == actor.key_id))
+    if not token:
+        raise _unauthenticated(token)
+    token_hash = hash_token(token)
+    known = API_KEYS.peek(db.caches, token_hash)
+    if known is None:
+        with db.reading() as session:
+            known = _known_key(session, token_hash)
+    if known is None or known.actor is None:
+        raise _unauthenticated(token)
+    actor = known.actor
     if admit is not None:
         admit(actor)
     now = now or utcnow()
-    if last_used is None or now - as_utc(last_used) >= USE_RESOLUTION:
+    last_used = known.last_used_at
+    if last_used is None or now - last_used >= USE_RESOLUTION:
+        # Noted in the process too, so that its next requests skip this until a minute on.
+        known.last_used_at = now
         with db.transaction() as session:
             # Processes racing here write once: the second finds the time already recent.
             session.execute(
@@ -364,19 +425,23 @@ def _live_key(session: Session, key_id: str) -> ApiKey:
 def set_api_key_rate(session: Session, *, key_id: str, requests_per_minute: int | None) -> ApiKey:
     """Give a key its own rate (0: no limit), or back the platform's default (None).
 
-    Each API process reads it at the key's next request: no restart is needed."""
+    The process that sets it applies it at the key's next request; the other API processes
+    within :data:`KEYS_TTL_SECONDS`. No restart is needed."""
     check_rate(requests_per_minute)
     key = _live_key(session, key_id)
     key.requests_per_minute = requests_per_minute
     session.flush()
+    API_KEYS.changed(session)
     return key
 
 
 def revoke_api_key(session: Session, *, key_id: str, now: datetime | None = None) -> ApiKey:
-    """Revoke a key: its very next request is refused."""
+    """Revoke a key: its very next request to this process is refused, and to the other API
+    processes within :data:`KEYS_TTL_SECONDS`."""
     key = _live_key(session, key_id)
     key.revoked_at = now or utcnow()
     session.flush()
+    API_KEYS.changed(session)
     return key
 
 
@@ -387,6 +452,7 @@ def rotate_api_key(
     at once; returns the new key and its secret (shown only this once)."""
     old = _live_key(session, key_id)
     old.revoked_at = now or utcnow()
+    API_KEYS.changed(session)
     location = None
     if old.location_id is not None:
         location = _BoundLocation(id=old.location_id, code=old.location_code or "")

@@ -4,6 +4,8 @@ A batch of tracked messages writes thousands of rows. SQLAlchemy's executemany p
 most of its time building parameters row by row; here each column's bind processor is
 looked up once and applied in a tight loop, and the rows go to the driver's
 ``executemany``. What lands in the database is what SQLAlchemy itself would have written.
+On PostgreSQL, :func:`bulk_copy` sends plain inserts through ``COPY … FROM STDIN`` instead:
+one statement whose rows psycopg formats in C.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy import JSON, FromClause, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-__all__ = ["bulk_insert", "bulk_update_by_id"]
+__all__ = ["bulk_copy", "bulk_insert", "bulk_update_by_id"]
 
 
 def _dialect(session: Session) -> Dialect:
@@ -62,6 +64,30 @@ def bulk_insert(
     session.connection().exec_driver_sql(
         sql, _rows(rows, columns, _converters(table, columns, dialect))
     )
+
+
+def bulk_copy(session: Session, table: FromClause, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (dicts with the same keys) into ``table`` with ``COPY`` on PostgreSQL
+    (as :func:`bulk_insert` elsewhere), in the session's transaction. No ``ON CONFLICT``: a
+    duplicate key fails the statement, as an INSERT's would. A COPY is not seen by the
+    engine's statement events (a trace shows it as part of its caller)."""
+    if not rows:
+        return
+    table = cast(Table, table)
+    dialect = _dialect(session)
+    if dialect.name != "postgresql":
+        bulk_insert(session, table, rows)
+        return
+    columns = list(rows[0])
+    values = _rows(rows, columns, _converters(table, columns, dialect))
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in values:
+            copy.write_row(row)
 
 
 def bulk_update_by_id(session: Session, table: FromClause, rows: Sequence[dict[str, Any]]) -> None:

@@ -4,32 +4,39 @@ A consumer is a named handler for the event classes it declares (``events=(Order
 CartCheckedOut)``), or for every event (``all_events=True``). The handler gets the envelope
 and reads the typed payload with ``event.payload``: the bus hands a consumer of declared
 classes only the events whose data fits their class (it logs and skips the others: an
-erased person's events, their strings nulled). Every delivery runs the handler in its
-own transaction together with a ``processed_events`` row, so a repeat delivery (after a
-crash, a redelivery from JetStream, a relay restart) is recognised and skipped.
+erased person's events, their strings nulled). Each handled event leaves a
+``processed_events`` row in the handler's transaction, so a repeat delivery (after a crash,
+a redelivery from JetStream, a relay restart) is recognised and skipped.
 
+A consumer takes the events of a relay batch (or of a JetStream fetch) in one transaction
+(:func:`deliver_batch`): one multi-row INSERT of their ``processed_events`` rows, which
+skips those already there and returns the new ones, then its handler called on each new
+event in a savepoint of its own, so an event whose handler raises is rolled back alone and
+the events before it stay handled (ADR 0035).
 A consumer whose work is cheaper in bulk (the real-time matcher: one read of the candidates
-for many records) also gives a ``batch_handler``: the embedded bus hands it every event of a
-relay batch it wants in one transaction, after the other consumers; over JetStream the worker
-fetches the messages that piled up and hands them over the same way (``platform.worker``).
+for many records) also gives a ``batch_handler``, called once with every event of the batch.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session
 
 from omnicanal.platform.clock import utcnow
-from omnicanal.platform.db import Database
+from omnicanal.platform.db import Database, dialect_insert
 from omnicanal.platform.events import DomainEvent, Event, ProcessedEvent
+from omnicanal.platform.observability.tracing import consumer_span
 
 log = logging.getLogger(__name__)
+
+_PROCESSED = cast(Table, ProcessedEvent.__table__)
 
 Handler = Callable[[Session, Event], None]
 BatchHandler = Callable[[Session, Sequence[Event]], None]
@@ -46,8 +53,8 @@ class Consumer:
     all_events: bool = False
     batch_handler: BatchHandler | None = None
     batch_size: int = 500
-    """Most events per call of ``batch_handler`` (one transaction each; on SQLite it holds the
-    only write lock meanwhile, so ingestion waits for it)."""
+    """Most events per transaction of this consumer (on SQLite, whose one write lock it holds
+    meanwhile, the embedded bus takes fewer: as many as fit in ``BATCH_SECONDS``)."""
     types: tuple[str, ...] = field(init=False)
     """The event types of ``events``, in their order."""
 
@@ -63,36 +70,80 @@ class Consumer:
         return self.all_events or event_type in self.types
 
 
+class HandlerFailed(Exception):
+    """A consumer's handler raised on ``event``, the one at ``position`` in the batch: the
+    events before it are handled and committed; it and those after it are not."""
+
+    def __init__(self, consumer: Consumer, event: Event, position: int) -> None:
+        super().__init__(f"consumer {consumer.name} failed on event {event.id} ({event.type})")
+        self.event = event
+        self.position = position
+
+
 def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> int:
-    """Run ``consumer``'s batch handler once on the events it has not handled yet, in one
-    transaction; returns how many it handled."""
-    assert consumer.batch_handler is not None
-    wanted = {event.id: event for event in events if consumer.wants(event.type)}
+    """Run ``consumer`` on the events of ``events`` it has not handled yet, in one
+    transaction; returns how many it handled.
+
+    Its ``batch_handler``, when it has one, gets them all at once: should it raise, nothing
+    is committed and the error propagates. Otherwise its handler gets each in turn, in a
+    savepoint: should it raise on one, the events before it are committed and
+    :class:`HandlerFailed` (caused by the handler's error) says which one it was.
+    """
+    wanted: dict[str, Event] = {}
+    for event in events:
+        if consumer.wants(event.type):
+            wanted.setdefault(event.id, event)
     if not wanted:
         return 0
-    with db.transaction() as session:
-        done = set(
+    failed: tuple[Event, BaseException] | None = None
+    with consumer_span(db, consumer.name, wanted.values()), db.transaction() as session:
+        # One statement remembers the batch and says which events are new: those handled
+        # already (a redelivery) are skipped, and a second worker delivering the same events
+        # waits here for this transaction, then skips them, rather than running the handlers
+        # alongside.
+        handled_at = utcnow()
+        new = set(
             session.scalars(
-                select(ProcessedEvent.event_id).where(
-                    ProcessedEvent.consumer == consumer.name,
-                    ProcessedEvent.event_id.in_(sorted(wanted)),
+                dialect_insert(session)(_PROCESSED)
+                .values(
+                    [
+                        {"consumer": consumer.name, "event_id": event_id, "handled_at": handled_at}
+                        for event_id in wanted
+                    ]
                 )
+                .on_conflict_do_nothing()
+                .returning(_PROCESSED.c.event_id)
             )
         )
-        fresh = [event for event_id, event in wanted.items() if event_id not in done]
+        fresh = [event for event_id, event in wanted.items() if event_id in new]
         if not fresh:
             return 0
-        handled_at = utcnow()
-        session.execute(
-            insert(ProcessedEvent),
-            [
-                {"consumer": consumer.name, "event_id": e.id, "handled_at": handled_at}
-                for e in fresh
-            ],
-        )
         readable = [event for event in fresh if _readable(consumer, event)]
-        if readable:
-            consumer.batch_handler(session, readable)
+        if consumer.batch_handler is not None:
+            if readable:
+                consumer.batch_handler(session, readable)
+            return len(fresh)
+        for event in readable:
+            try:
+                with session.begin_nested():
+                    consumer.handler(session, event)
+            except Exception as error:
+                failed = (event, error)
+                break
+            # The next handler starts from the database, as it would in a transaction of its
+            # own: an object an earlier one loaded may be stale after a bulk UPDATE.
+            session.expunge_all()
+        if failed is not None:
+            left = [e.id for e in fresh[fresh.index(failed[0]) :]]
+            session.execute(
+                delete(ProcessedEvent).where(
+                    ProcessedEvent.consumer == consumer.name, ProcessedEvent.event_id.in_(left)
+                )
+            )
+    if failed is not None:
+        failing, cause = failed
+        position = next(k for k, e in enumerate(events) if e.id == failing.id)
+        raise HandlerFailed(consumer, failing, position) from cause
     return len(fresh)
 
 
@@ -119,92 +170,137 @@ def _readable(consumer: Consumer, event: Event) -> bool:
 
 def deliver(db: Database, consumer: Consumer, event: Event) -> bool:
     """Run ``consumer`` on ``event`` once; returns False when it had already handled it."""
-    try:
-        with db.transaction() as session:
-            already = session.scalar(
-                select(ProcessedEvent.event_id).where(
-                    ProcessedEvent.consumer == consumer.name, ProcessedEvent.event_id == event.id
-                )
-            )
-            if already:
-                return False
-            session.add(ProcessedEvent(consumer=consumer.name, event_id=event.id))
-            session.flush()
-            if _readable(consumer, event):
-                consumer.handler(session, event)
-    except IntegrityError:
-        # Another worker recorded the same delivery first: it is handled.
-        return False
+    with consumer_span(db, consumer.name, (event,)), db.transaction() as session:
+        # The delivery's row first, skipped if it exists: a worker that recorded the same
+        # delivery first has handled it (or holds it until its transaction ends). Only that
+        # conflict means "handled": an integrity error of the handler's own writes is a
+        # failure, retried like any other.
+        recorded = session.scalar(
+            dialect_insert(session)(_PROCESSED)
+            .values(consumer=consumer.name, event_id=event.id, handled_at=utcnow())
+            .on_conflict_do_nothing()
+            .returning(_PROCESSED.c.event_id)
+        )
+        if recorded is None:
+            return False
+        if _readable(consumer, event):
+            consumer.handler(session, event)
     return True
 
 
+BATCH_SECONDS = 0.2
+"""On SQLite, about the longest the embedded bus holds the write lock for one batch of one
+consumer: the next batch is sized to fit (ADR 0035)."""
+FIRST_BATCH = 50
+"""The size of a consumer's first batch, before its pace is known."""
 MAX_ATTEMPTS = 5
 """Deliveries of one event to one consumer before the embedded bus gives up on that pair."""
 
 
 class InProcessBus:
-    """The embedded bus: publishing an event delivers it to every interested consumer now."""
+    """The embedded bus: publishing events delivers them to every interested consumer now."""
 
     def __init__(
         self, db: Database, consumers: Sequence[Consumer], *, max_attempts: int = MAX_ATTEMPTS
     ) -> None:
         self.db = db
+        # In their declared order: a consumer sees what those before it made of the events.
         self.consumers = list(consumers)
         self.max_attempts = max_attempts
         self._failures: dict[tuple[str, str], int] = {}
+        self._sizes: dict[str, int] = {}
 
     def publish(self, events: Sequence[Event]) -> int:
-        """Deliver each event in order; returns how many were fully handled.
+        """Deliver the events to each consumer in turn, a batch per transaction; returns how
+        many (a prefix) were fully handled.
 
-        A handler that fails stops the batch there: that event stays unpublished and is
-        delivered again on the next run (consumers that already handled it skip it). After
-        ``max_attempts`` failures of one consumer on one event, the bus logs the event as
-        dead for that consumer and goes on, so one poison event cannot stall every other.
+        A handler that fails stops its consumer there, and the consumers after it get the
+        events before that one only: it stays unpublished and is delivered again on the next
+        run (consumers that already handled it skip it). After ``max_attempts`` failures of
+        one consumer on one event, the bus logs the event as dead for that consumer and goes
+        on, so one poison event cannot stall every other.
         """
         handled = len(events)
-        singles = [c for c in self.consumers if c.batch_handler is None]
-        for position, event in enumerate(events):
-            if any(c.wants(event.type) and not self._deliver(c, event) for c in singles):
-                handled = position
-                break
         for consumer in self.consumers:
-            if consumer.batch_handler is not None and not self._deliver_batch(
-                consumer, events[:handled]
-            ):
-                return 0
+            handled = self._deliver_all(consumer, events[:handled])
         return handled
 
-    def _deliver_batch(self, consumer: Consumer, events: Sequence[Event]) -> bool:
-        """True when the batch is handled (a failure: delivered again with the next run)."""
-        try:
-            for start in range(0, len(events), consumer.batch_size):
-                deliver_batch(self.db, consumer, events[start : start + consumer.batch_size])
-        except Exception:
-            log.exception("consumer %s failed on a batch of %d events", consumer.name, len(events))
-            return False
-        return True
+    def _deliver_all(self, consumer: Consumer, events: Sequence[Event]) -> int:
+        """How many of ``events`` (a prefix) ``consumer`` has handled, or given up on."""
+        position = 0
+        while position < len(events):
+            size = self._sizes.get(consumer.name, min(consumer.batch_size, FIRST_BATCH))
+            batch = events[position : position + size]
+            started = time.monotonic()
+            try:
+                deliver_batch(self.db, consumer, batch)
+                self._resize(consumer, len(batch), time.monotonic() - started)
+            except HandlerFailed as failure:
+                position += failure.position
+                if not self._gives_up(consumer, failure.event, failure.__cause__):
+                    return position
+                position += 1
+                continue
+            except Exception as error:
+                # Nothing committed (a batch handler raised): each event on its own, as the
+                # worker does.
+                log.warning(
+                    "consumer %s failed on a batch of %d events (%s: %s); one by one",
+                    consumer.name,
+                    len(batch),
+                    type(error).__name__,
+                    error,
+                )
+                for offset, event in enumerate(batch):
+                    if consumer.wants(event.type) and not self._deliver(consumer, event):
+                        return position + offset
+            if self._failures:
+                for event in batch:
+                    self._failures.pop((consumer.name, event.id), None)
+            position += len(batch)
+        return position
+
+    def _resize(self, consumer: Consumer, size: int, seconds: float) -> None:
+        """Size ``consumer``'s next batch: its ``batch_size``, or on SQLite, whose one write
+        lock a batch holds, as many events as fit in ``BATCH_SECONDS`` at this batch's pace
+        (the requests of this process wait for the lock meanwhile)."""
+        fitting = consumer.batch_size
+        if self.db.is_sqlite and seconds > 0:
+            fitting = int(size * BATCH_SECONDS / seconds)
+        self._sizes[consumer.name] = max(1, min(consumer.batch_size, fitting))
 
     def _deliver(self, consumer: Consumer, event: Event) -> bool:
         """True when the event is handled, or given up on, for this consumer."""
-        key = (consumer.name, event.id)
         try:
             deliver(self.db, consumer, event)
-        except Exception:
-            failures = self._failures.get(key, 0) + 1
-            if failures < self.max_attempts:
-                self._failures[key] = failures
-                log.exception("consumer %s failed on event %s", consumer.name, event.id)
-                return False
-            self._failures.pop(key, None)
-            log.exception(
-                "consumer %s failed %d times on event %s (%s); giving up on it",
+        except Exception as error:
+            return self._gives_up(consumer, event, error)
+        self._failures.pop((consumer.name, event.id), None)
+        return True
+
+    def _gives_up(self, consumer: Consumer, event: Event, error: BaseException | None) -> bool:
+        """Count a failure of ``consumer`` on ``event``; True once it has failed too often."""
+        key = (consumer.name, event.id)
+        failures = self._failures.get(key, 0) + 1
+        if failures < self.max_attempts:
+            self._failures[key] = failures
+            log.error(
+                "consumer %s failed on event %s (%s)",
                 consumer.name,
-                failures,
                 event.id,
                 event.type,
+                exc_info=error,
             )
-            return True
+            return False
         self._failures.pop(key, None)
+        log.error(
+            "consumer %s failed %d times on event %s (%s); giving up on it",
+            consumer.name,
+            failures,
+            event.id,
+            event.type,
+            exc_info=error,
+        )
         return True
 
     def close(self) -> None:

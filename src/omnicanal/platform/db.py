@@ -5,6 +5,13 @@ SQLite (the embedded default) runs in WAL mode. Writers open their transaction w
 failing to upgrade; readers use a plain deferred ``BEGIN`` and never wait for writers.
 PostgreSQL uses one engine for both, at READ COMMITTED; the conditional updates that
 guard stock re-check their condition after waiting for a row lock.
+
+A pooled PostgreSQL connection is not pinged before each use (a round trip per checkout on
+the hottest path). Disconnects are handled optimistically, as SQLAlchemy's pooling guide
+describes: a statement that meets a dropped connection fails, SQLAlchemy invalidates the
+connection and every older one in the pool, and the next checkouts connect afresh; and
+connections are recycled after ``POOL_RECYCLE_SECONDS``, before a firewall or a proxy drops
+idle ones silently.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from omnicanal.platform.cache import CACHES, Caches
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -27,6 +36,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+OUTBOX_CHANNEL = "omnicanal_outbox"
+"""The PostgreSQL notification channel of commits that wrote events to the outbox."""
+POOL_RECYCLE_SECONDS = 300
+"""A PostgreSQL connection older than this is replaced at its next checkout."""
 
 
 class Base(DeclarativeBase):
@@ -78,15 +91,35 @@ class Database:
             self.read_engine = _sqlite_engine(url, immediate=False, pool_size=pool_size)
         else:
             self.write_engine = create_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_recycle=POOL_RECYCLE_SECONDS,
             )
             self.read_engine = self.write_engine
-        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        # Reference data cached in the process (platform/cache.py), for this database only.
+        self.caches = Caches(self.url.render_as_string(hide_password=True))
+        self._write_sessions = sessionmaker(
+            self.write_engine, expire_on_commit=False, info={CACHES: self.caches}
+        )
+        self._read_sessions = sessionmaker(
+            self.read_engine, expire_on_commit=False, info={CACHES: self.caches}
+        )
+        self.caches.watch(self._write_sessions)
+        self.caches.watch(self._read_sessions)
         self._commit_listeners: list[Callable[[], None]] = []
         # SQLite has one writer at a time. Threads of this process queue on a lock rather
         # than in SQLite's busy handler, whose sleeps of up to 100 ms make the tail long.
         self._writer = threading.Lock() if self.is_sqlite else None
+
+        if self.dialect == "postgresql":
+
+            @event.listens_for(self._write_sessions, "before_commit")
+            def _notify(session: Session) -> None:
+                # A relay in another process LISTENs (platform/relay.py): the notification
+                # reaches it when this transaction commits, and only if it does.
+                if session.info.get("events_recorded") and not session.in_nested_transaction():
+                    session.connection().exec_driver_sql(f"NOTIFY {OUTBOX_CHANNEL}")
 
         @event.listens_for(self._write_sessions, "after_commit")
         def _after_commit(session: Session) -> None:

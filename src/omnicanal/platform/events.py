@@ -3,9 +3,11 @@
 A module declares the facts it records as :class:`DomainEvent` classes in its ``events.py``
 (frozen, past tense, versioned). A use case records one with :func:`record_event` in the same
 transaction as its state change; the relay (``omnicanal.platform.relay``) publishes committed
-events later. On the wire an event is an envelope (:class:`Event`) modelled on CloudEvents:
-id, type, source, subject, time, and the payload's JSON as ``data``; a consumer reads the
-typed payload back with :attr:`Event.payload`.
+events later. The events of one transaction are held in the session and written to the outbox
+together, in the order recorded, by one multi-row INSERT as it commits (or before a
+statement of that transaction reads the outbox). On the wire an event is an envelope
+(:class:`Event`) modelled on CloudEvents: id, type, source, subject, time, and the payload's
+JSON as ``data``; a consumer reads the typed payload back with :attr:`Event.payload`.
 """
 
 from __future__ import annotations
@@ -14,17 +16,29 @@ from abc import abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON, BigInteger, Index, Integer, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ClauseElement,
+    Index,
+    Integer,
+    String,
+    Table,
+    TextClause,
+    event,
+    insert,
+)
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, mapped_column
+from sqlalchemy.sql.util import find_tables
 
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import Base
 from omnicanal.platform.ids import new_id
-from omnicanal.platform.observability.tracing import note_event
+from omnicanal.platform.observability.tracing import current_traceparent, note_event
 from omnicanal.platform.types import UtcDateTime
 
 __all__ = [
@@ -38,6 +52,7 @@ __all__ = [
     "declared_events",
     "record_event",
     "source_of",
+    "write_recorded_events",
 ]
 
 SPEC_VERSION = "1.0"
@@ -123,6 +138,8 @@ class Event:
     id: str = field(default_factory=new_id)
     time: datetime = field(default_factory=utcnow)
     actor: str | None = None
+    traceparent: str | None = None
+    """The W3C trace context of the span that recorded it (CloudEvents distributed tracing)."""
 
     @classmethod
     def of(cls, payload: DomainEvent, *, source: str, actor: str | None = None) -> Event:
@@ -136,6 +153,7 @@ class Event:
             data=payload.model_dump(mode="json", exclude_unset=True),
             source=source,
             actor=actor,
+            traceparent=current_traceparent(),
         )
 
     @cached_property
@@ -166,6 +184,8 @@ class Event:
         dataschema = dataschema_of(self.type)
         if dataschema is not None:
             body["dataschema"] = dataschema
+        if self.traceparent is not None:
+            body["traceparent"] = self.traceparent
         return {**body, "actor": self.actor, "data": self.data}
 
     @classmethod
@@ -178,6 +198,7 @@ class Event:
             time=datetime.fromisoformat(body["time"]),
             data=body.get("data") or {},
             actor=body.get("actor"),
+            traceparent=body.get("traceparent"),
         )
 
 
@@ -198,6 +219,7 @@ class OutboxEvent(Base):
     subject: Mapped[str] = mapped_column(String(200), index=True)
     time: Mapped[datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str | None] = mapped_column(String(100))
+    traceparent: Mapped[str | None] = mapped_column(String(55))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     published: Mapped[bool] = mapped_column(default=False)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -212,6 +234,7 @@ class OutboxEvent(Base):
             time=self.time,
             data=self.data,
             actor=self.actor,
+            traceparent=self.traceparent,
         )
 
 
@@ -232,20 +255,104 @@ def source_of(actor: Actor) -> str:
     return f"/channels/{actor.channel}"
 
 
+_OUTBOX = cast(Table, OutboxEvent.__table__)
+RECORDED = "outbox.recorded"
+"""``session.info`` key: the events recorded in the session's transaction and not written yet,
+in the order recorded, each with the savepoint it was recorded in (None: outside any)."""
+
+_Recorded = list[tuple[SessionTransaction | None, dict[str, Any]]]
+
+
 def record_event(session: Session, event: DomainEvent, *, actor: Actor) -> Event:
     """Write ``event`` to the outbox in the caller's transaction; returns its envelope."""
     envelope = Event.of(event, source=source_of(actor), actor=actor.label)
-    session.add(
-        OutboxEvent(
-            id=envelope.id,
-            type=envelope.type,
-            source=envelope.source,
-            subject=envelope.subject,
-            time=envelope.time,
-            actor=envelope.actor,
-            data=envelope.data,
-        )
-    )
+    row = {
+        "id": envelope.id,
+        "type": envelope.type,
+        "source": envelope.source,
+        "subject": envelope.subject,
+        "time": envelope.time,
+        "actor": envelope.actor,
+        "traceparent": envelope.traceparent,
+        "data": envelope.data,
+        "published": False,
+        "attempts": 0,
+    }
+    recorded: _Recorded | None = session.info.get(RECORDED)
+    if recorded is None:
+        recorded = session.info[RECORDED] = []
+    recorded.append((session.get_nested_transaction(), row))
     session.info["events_recorded"] = True
     note_event(envelope.id, envelope.type)
     return envelope
+
+
+def write_recorded_events(session: Session) -> None:
+    """Write the events recorded so far in the session's transaction to the outbox, in the
+    order recorded, as one multi-row INSERT (the commit does it by itself)."""
+    recorded: _Recorded | None = session.info.pop(RECORDED, None)
+    if not recorded:
+        return
+    # With RETURNING, SQLAlchemy sends the rows as one INSERT ... VALUES (...), (...) (its
+    # "insertmanyvalues", in batches of up to a thousand): a plain executemany would be one
+    # statement per row to the server, and a list given to .values() is compiled anew at
+    # every execution.
+    session.execute(
+        insert(_OUTBOX).returning(_OUTBOX.c.seq, sort_by_parameter_order=True),
+        [row for _, row in recorded],
+    )
+
+
+# A use case records its events one by one between its queries; written as they come, each
+# would go in its own INSERT (the ORM flushes before every query). They are held until the
+# commit instead, or until a statement of the transaction reads or changes the outbox.
+
+
+@event.listens_for(Session, "before_commit")
+def _write_on_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint's release: the commit writes them
+        write_recorded_events(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_reading_them(state: ORMExecuteState) -> None:
+    if not state.session.info.get(RECORDED):
+        return
+    statement = state.statement
+    if isinstance(statement, TextClause):
+        touches = _OUTBOX.name in statement.text
+    else:
+        touches = _OUTBOX in find_tables(cast(ClauseElement, statement), include_crud=True)
+    if touches:
+        write_recorded_events(state.session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """The events recorded in a savepoint rolled back (or in a transaction) go with it."""
+    recorded: _Recorded | None = session.info.get(RECORDED)
+    if not recorded:
+        return
+    if previous_transaction.parent is None:
+        session.info.pop(RECORDED, None)
+        return
+    recorded[:] = [
+        (savepoint, row)
+        for savepoint, row in recorded
+        if not _inside(savepoint, previous_transaction)
+    ]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unwritten(session: Session, transaction: SessionTransaction) -> None:
+    """Nothing recorded outlives its transaction (one closed without a commit)."""
+    if transaction.parent is None:
+        session.info.pop(RECORDED, None)
+
+
+def _inside(savepoint: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while savepoint is not None:
+        if savepoint is outer:
+            return True
+        savepoint = savepoint.parent
+    return False

@@ -3,9 +3,10 @@ durable consumers' subscriptions, and erasing messages from the stream.
 
 Events go to one stream (``settings.nats_stream``), on the subject
 ``{settings.nats_subject_prefix}.{event.type}``, as structured-mode CloudEvents JSON with the
-header ``Nats-Msg-Id: {event.id}``. JetStream drops a message whose id it has seen within the
-stream's duplicate window, so a relay that re-publishes a batch after a crash (or two relays
-publishing the same rows) leaves one message per event in the stream.
+header ``Nats-Msg-Id: {event.id}`` (and ``traceparent``, the W3C trace context of the
+request that recorded it, when it was traced). JetStream drops a message whose id it has
+seen within the stream's duplicate window, so a relay that re-publishes a batch after a
+crash (or two relays publishing the same rows) leaves one message per event in the stream.
 
 Each consumer (``omnicanal.platform.bus.Consumer``) is a durable pull consumer on that stream,
 which the ``omnicanal worker`` process (``omnicanal.platform.worker``) runs.
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+TRACEPARENT_HEADER = "traceparent"
 CONNECT_TIMEOUT_SECONDS = 5.0
 PUBLISH_TIMEOUT_SECONDS = 10.0
 ACK_WAIT_SECONDS = 10.0
@@ -160,6 +162,13 @@ class _LoopThread:
             self.loop.close()
 
 
+def _headers(event: Event) -> dict[str, str]:
+    """A message's headers: its id, for JetStream's deduplication, and its trace context."""
+    if event.traceparent is None:
+        return {MSG_ID_HEADER: event.id}
+    return {MSG_ID_HEADER: event.id, TRACEPARENT_HEADER: event.traceparent}
+
+
 class NatsPublisher:
     """Publishes events to the JetStream stream; the relay's ``Publisher`` for ``nats://``."""
 
@@ -224,7 +233,7 @@ class NatsPublisher:
                     payload,
                     timeout=PUBLISH_TIMEOUT_SECONDS,
                     stream=self.settings.nats_stream,
-                    headers={MSG_ID_HEADER: event.id},
+                    headers=_headers(event),
                 )
                 for event, payload in zip(events, payloads, strict=False)
             ),

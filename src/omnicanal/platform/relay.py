@@ -4,23 +4,36 @@ The relay reads a batch of unpublished events, hands it to the publisher, then m
 accepted ones published. A crash between the publish and the mark re-publishes those
 events on restart; the bus deduplicates them (JetStream's ``Nats-Msg-Id``) and consumers
 remember what they handled, so each event takes effect once.
+
+It runs as soon as events are committed: in its own process it is woken by the commit
+(``Database.on_events_committed``); on PostgreSQL it also LISTENs on ``omnicanal_outbox``,
+which every transaction that wrote events NOTIFYs as it commits, so a relay in another
+process (the worker, another API process) wakes too. It polls anyway, every
+``poll_seconds``, should a notification be missed (a lost connection).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy import select, update
 
 from omnicanal.platform.clock import utcnow
-from omnicanal.platform.db import Database
+from omnicanal.platform.db import OUTBOX_CHANNEL, Database
 from omnicanal.platform.events import Event, OutboxEvent
 
 log = logging.getLogger(__name__)
+RATE_WINDOW_SECONDS = 60.0
+"""The span over which :func:`relay_rate` averages."""
+LISTEN_SECONDS = 0.25
+"""The longest the listener waits for a notification before it looks at ``stop`` again."""
 _relayed = 0
+_recent: deque[tuple[float, int]] = deque()
 _relayed_lock = threading.Lock()
 
 
@@ -29,10 +42,27 @@ def relayed_events() -> int:
     return _relayed
 
 
+def relay_rate() -> float:
+    """Events per second the relays of this process published over the last minute."""
+    with _relayed_lock:
+        _forget_old(time.monotonic())
+        return sum(count for _, count in _recent) / RATE_WINDOW_SECONDS
+
+
+def _forget_old(now: float) -> None:
+    while _recent and _recent[0][0] < now - RATE_WINDOW_SECONDS:
+        _recent.popleft()
+
+
 def _count_relayed(count: int) -> None:
     global _relayed
+    if not count:
+        return
+    now = time.monotonic()
     with _relayed_lock:
         _relayed += count
+        _recent.append((now, count))
+        _forget_old(now)
 
 
 class Publisher(Protocol):
@@ -95,7 +125,18 @@ class OutboxRelay:
                 return total
 
     def run(self, stop: threading.Event, wake: threading.Event, *, poll_seconds: float) -> None:
-        """Publish as events are committed (``wake``) and every ``poll_seconds`` anyway."""
+        """Publish as events are committed (``wake``, and on PostgreSQL a notification from
+        any process) and every ``poll_seconds`` anyway."""
+        listener = None
+        if self.db.dialect == "postgresql":
+            listener = threading.Thread(
+                target=listen_for_events,
+                args=(self.db, wake, stop),
+                kwargs={"poll_seconds": poll_seconds},
+                name="outbox-listener",
+                daemon=True,
+            )
+            listener.start()
         while not stop.is_set():
             wake.clear()
             try:
@@ -104,3 +145,28 @@ class OutboxRelay:
                 log.exception("outbox relay failed; retrying")
                 stop.wait(poll_seconds)
             wake.wait(poll_seconds)
+        if listener is not None:
+            listener.join(timeout=poll_seconds + 5)
+
+
+def listen_for_events(
+    db: Database, wake: threading.Event, stop: threading.Event, *, poll_seconds: float
+) -> None:
+    """Until ``stop``: LISTEN on PostgreSQL for the commits that wrote events, and set
+    ``wake`` at each (and once connected, for those committed before); reconnect after a
+    failure, ``poll_seconds`` later."""
+    import psycopg  # the PostgreSQL driver, there when the database is PostgreSQL
+
+    url = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    while not stop.is_set():
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
+                connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                wake.set()
+                while not stop.is_set():
+                    # A short wait: ``stop`` is seen within it.
+                    for _ in connection.notifies(timeout=min(poll_seconds, LISTEN_SECONDS)):
+                        wake.set()
+        except psycopg.Error as error:
+            log.warning("cannot LISTEN for outbox events (%s); polling meanwhile", error)
+            stop.wait(poll_seconds)

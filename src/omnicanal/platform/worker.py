@@ -2,12 +2,13 @@
 consumers, until SIGTERM or SIGINT.
 
 Each consumer (``omnicanal.platform.bus.Consumer``) is a durable pull consumer on the event
-stream (``omnicanal.platform.nats``): several worker processes share its messages; a message
-is acknowledged once the handler's transaction has committed (``bus.deliver``, which also
-remembers the event id, so a redelivery takes effect once) and negatively acknowledged, to
-retry later, if it raised. A consumer with a ``batch_handler`` (the real-time matcher) fetches
-up to its ``batch_size`` messages and handles them in one transaction
-(``bus.deliver_batch``); should that fail, each message is delivered on its own.
+stream (``omnicanal.platform.nats``): several worker processes share its messages. A consumer
+fetches what has piled up, up to its ``batch_size`` messages, and handles them in one
+transaction (``bus.deliver_batch``, which also remembers the event ids, so a redelivery takes
+effect once); a message is acknowledged once that transaction has committed. Should the
+handler raise on one event, the events before it are committed and acknowledged, that one is
+negatively acknowledged, to retry later, and the rest go on in a batch of their own; should
+the whole batch fail (a batch handler raised), each message is delivered on its own.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from omnicanal.platform.bus import Consumer, deliver, deliver_batch
+from omnicanal.platform.bus import Consumer, HandlerFailed, deliver, deliver_batch
 from omnicanal.platform.events import Event
 from omnicanal.platform.nats import (
     ACK_WAIT_SECONDS,
@@ -42,7 +44,8 @@ __all__ = ["retry_delay", "run_worker"]
 
 log = logging.getLogger(__name__)
 
-FETCH_BATCH = 20
+T = TypeVar("T")
+
 FETCH_TIMEOUT_SECONDS = 1.0
 RETRY_BASE_SECONDS = 0.5
 RETRY_MAX_SECONDS = 60.0
@@ -89,9 +92,9 @@ class _ConsumerLoop:
         self.subjects = filter_subjects(platform.settings.nats_subject_prefix, consumer)
         self.handled = self.repeats = self.failed = 0
         self._last_stats = time.monotonic()
-        # A consumer that works in bulk takes what has piled up, up to a relay batch, and
-        # gets it at once (``fetch`` answers with what is there, waiting only when nothing is).
-        self.fetch_size = consumer.batch_size if consumer.batch_handler else FETCH_BATCH
+        # A consumer takes what has piled up, up to a batch, and handles it in one
+        # transaction (``fetch`` answers with what is there, waiting only when nothing is).
+        self.fetch_size = consumer.batch_size
 
     async def subscribe(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
         return await subscribe(
@@ -118,7 +121,7 @@ class _ConsumerLoop:
                 log.warning("fetch for %s failed (%s); retrying", self.durable, error)
                 await _wait(self.stop, 1)
                 continue
-            if len(messages) > 1 and self.consumer.batch_handler and not self.stop.is_set():
+            if len(messages) > 1 and not self.stop.is_set():
                 messages = await self.handle_batch(messages)
             for message in messages:
                 try:
@@ -154,28 +157,21 @@ class _ConsumerLoop:
             await message.ack()
             return
         try:
-            first = await self._deliver(message, event)
-        except Exception:
-            self.failed += 1
-            delay = retry_delay(message.metadata.num_delivered)
-            log.exception(
-                "%s failed on event %s (%s), delivery %d; retrying in %.1fs",
-                self.consumer.name,
-                event.id,
-                event.type,
-                message.metadata.num_delivered,
-                delay,
+            first = await self._in_thread(
+                [message], deliver, self.platform.db, self.consumer, event
             )
-            await message.nak(delay=delay)
+        except Exception as error:
+            await self._retry_later(message, event, error)
             return
         await message.ack()
         self.handled += 1
         self.repeats += not first
 
     async def handle_batch(self, messages: list[Msg]) -> list[Msg]:
-        """Deliver the events of many messages to the batch handler in one transaction and
-        ack them; returns the messages left to handle one by one (all of them if the batch
-        failed: each then retries, or fails, on its own)."""
+        """Deliver the events of many messages in one transaction and ack them; returns the
+        messages left to handle one by one (those that are not this consumer's events, and
+        all of them if the batch failed as a whole: each then retries, or fails, on its
+        own). A handler failing on one event leaves it to be redelivered later."""
         events: list[Event] = []
         wanted: list[Msg] = []
         rest: list[Msg] = []
@@ -190,47 +186,67 @@ class _ConsumerLoop:
                 wanted.append(message)
             else:
                 rest.append(message)
-        if not events:
-            return rest
-        work = asyncio.ensure_future(
-            asyncio.to_thread(deliver_batch, self.platform.db, self.consumer, events)
-        )
-        try:
-            while True:
-                done, _ = await asyncio.wait({work}, timeout=ACK_WAIT_SECONDS / 3)
-                if done:
-                    fresh = work.result()
-                    break
-                for message in wanted:
-                    with contextlib.suppress(Exception):
-                        await message.in_progress()
-        except Exception:
-            log.exception(
-                "%s failed on a batch of %d events; delivering them one by one",
-                self.consumer.name,
-                len(events),
-            )
-            return messages
-        for message in wanted:
+        while events:
+            try:
+                fresh = await self._in_thread(
+                    wanted, deliver_batch, self.platform.db, self.consumer, events
+                )
+            except HandlerFailed as failure:
+                done, failing = wanted[: failure.position], wanted[failure.position]
+                await self._ack(done)
+                self.handled += len(done)
+                await self._retry_later(failing, failure.event, failure.__cause__)
+                events = events[failure.position + 1 :]
+                wanted = wanted[failure.position + 1 :]
+                continue
+            except Exception:
+                log.exception(
+                    "%s failed on a batch of %d events; delivering them one by one",
+                    self.consumer.name,
+                    len(events),
+                )
+                return wanted + rest
+            await self._ack(wanted)
+            self.handled += len(events)
+            self.repeats += len(events) - fresh
+            break
+        return rest
+
+    async def _ack(self, messages: list[Msg]) -> None:
+        for message in messages:
             try:
                 await message.ack()
             except Exception as error:
                 log.warning("ack for %s failed (%s); it will be redelivered", self.durable, error)
-        self.handled += len(events)
-        self.repeats += len(events) - fresh
-        return rest
 
-    async def _deliver(self, message: Msg, event: Event) -> bool:
-        """Run the handler in a thread; tell JetStream it is in progress while it runs long."""
-        work = asyncio.ensure_future(
-            asyncio.to_thread(deliver, self.platform.db, self.consumer, event)
+    async def _retry_later(self, message: Msg, event: Event, error: BaseException | None) -> None:
+        """Nak a message whose handler failed, to have it redelivered after a delay."""
+        self.failed += 1
+        delay = retry_delay(message.metadata.num_delivered)
+        log.error(
+            "%s failed on event %s (%s), delivery %d; retrying in %.1fs",
+            self.consumer.name,
+            event.id,
+            event.type,
+            message.metadata.num_delivered,
+            delay,
+            exc_info=error,
         )
+        try:
+            await message.nak(delay=delay)
+        except Exception as nak_error:
+            log.warning("nak for %s failed (%s); it will be redelivered", self.durable, nak_error)
+
+    async def _in_thread(self, messages: list[Msg], work: Callable[..., T], *args: object) -> T:
+        """Run ``work`` in a thread; tell JetStream the messages are in progress meanwhile."""
+        running = asyncio.ensure_future(asyncio.to_thread(work, *args))
         while True:
-            done, _ = await asyncio.wait({work}, timeout=ACK_WAIT_SECONDS / 3)
+            done, _ = await asyncio.wait({running}, timeout=ACK_WAIT_SECONDS / 3)
             if done:
-                return work.result()
-            with contextlib.suppress(Exception):
-                await message.in_progress()
+                return running.result()
+            for message in messages:
+                with contextlib.suppress(Exception):
+                    await message.in_progress()
 
     def _log_stats(self, *, force: bool = False) -> None:
         now = time.monotonic()

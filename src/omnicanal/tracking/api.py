@@ -22,6 +22,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from omnicanal.customers.identity.blocked import configured_blocklist
@@ -36,6 +37,9 @@ from omnicanal.tracking.body import BodyRefused, basic_user, read_json
 from omnicanal.tracking.spec import ParsedMessage, Rejection, batch_sent_at, parse_message
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
+DEADLOCK = "40P01"
+"""PostgreSQL's SQLSTATE for a transaction refused to break a cycle of lock waits."""
+DEADLOCK_ATTEMPTS = 3
 
 _MESSAGE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -288,16 +292,23 @@ def _ingest(
         (rejected if isinstance(outcome, Rejection) else parsed).append(outcome)  # type: ignore[arg-type]
     if not parsed:
         return _refused(rejected, single=forced_type is not None)
-    with platform.db.transaction() as session:
-        result = service.ingest(
-            session,
-            source=source,
-            messages=parsed,
-            received_at=received_at,
-            blocklist=configured_blocklist(
-                tuple(settings.identity_blocked_values), settings.phone_region
-            ),
-        )
+    blocklist = configured_blocklist(tuple(settings.identity_blocked_values), settings.phone_region)
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            with platform.db.transaction() as session:
+                result = service.ingest(
+                    session,
+                    source=source,
+                    messages=parsed,
+                    received_at=received_at,
+                    blocklist=blocklist,
+                )
+            break
+        except DBAPIError as error:
+            # The rare cycle between two resolutions (docs/adr/0036): PostgreSQL refused
+            # one; nothing of it was written, so it is tried again.
+            if getattr(error.orig, "sqlstate", None) != DEADLOCK or attempt == DEADLOCK_ATTEMPTS:
+                raise
     stored = set(result.accepted)
     return JSONResponse(
         {

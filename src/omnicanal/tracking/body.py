@@ -24,8 +24,9 @@ __all__ = ["MAX_BODY_DEPTH", "BodyRefused", "basic_user", "read_json"]
 
 MAX_BODY_DEPTH = 64
 """Levels of objects and lists a body may nest; a message inside it is held to fewer."""
-# A JSON string (skipped whole, escapes included) or a bracket.
-_STRING_OR_BRACKET = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+# A JSON string, skipped whole, escapes included: the brackets inside it are text.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class BodyRefused(Exception):
@@ -86,14 +87,15 @@ def _too_deep(data: bytes) -> bool:
     """Whether the JSON text nests deeper than MAX_BODY_DEPTH (brackets inside strings aside)."""
     if data.count(b"[") + data.count(b"{") <= MAX_BODY_DEPTH:
         return False
+    # The brackets outside strings, found by the regex engine and bytes.translate, then
+    # counted: a batch holds thousands of strings and a few hundred brackets.
     depth = 0
-    for match in _STRING_OR_BRACKET.finditer(data):
-        token = match.group()
-        if token in (b"[", b"{"):
+    for token in _STRING.sub(b"", data).translate(None, _NOT_A_BRACKET):
+        if token in b"[{":
             depth += 1
             if depth > MAX_BODY_DEPTH:
                 return True
-        elif token in (b"]", b"}"):
+        else:
             depth -= 1
     return False
 

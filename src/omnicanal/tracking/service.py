@@ -19,10 +19,10 @@ from omnicanal.engagement import consents
 from omnicanal.network import service as network
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.auth import hash_token
-from omnicanal.platform.bulk import bulk_insert
+from omnicanal.platform.bulk import bulk_copy
+from omnicanal.platform.cache import Cached
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.errors import DomainError, NotFound
-from omnicanal.platform.locks import hold_names
 from omnicanal.reviews import service as reviews
 from omnicanal.tracking.errors import InvalidSource, UnknownWriteKey
 from omnicanal.tracking.models import TrackingMessage, TrackingSource
@@ -42,8 +42,12 @@ __all__ = [
     "source_for_api_key",
 ]
 
+WRITE_KEYS: Cached[str, SourceView] = Cached("tracking.write_keys", ttl_seconds=10)
+"""The sources by the hash of their write key, read by every batch. A source revoked by this
+process is dropped at the commit; by another process, its key is refused within the TTL."""
 MESSAGE_LOCKS = 0x0C1D_7A01
-"""Advisory lock space (:mod:`omnicanal.platform.locks`) of the (source, messageId) pairs."""
+"""Advisory lock space (:func:`omnicanal.platform.locks.hold`) of the (source, messageId)
+pairs."""
 
 
 class SourceKind(StrEnum):
@@ -212,6 +216,7 @@ def revoke_source(session: Session, *, source_id: str) -> None:
     if source is None:
         raise NotFound(f"No tracking source has the id {source_id!r}.", field="id")
     source.revoked_at = source.revoked_at or utcnow()
+    WRITE_KEYS.changed(session)
 
 
 def authenticate_write_key(session: Session, write_key: str | None) -> SourceView:
@@ -225,12 +230,17 @@ def authenticate_write_key(session: Session, write_key: str | None) -> SourceVie
         key_hash = hash_token(write_key)
     except UnicodeEncodeError:  # a lone surrogate: no key of ours looks like it
         key_hash = ""
-    source = session.scalar(select(TrackingSource).where(TrackingSource.key_hash == key_hash))
-    if source is None or source.revoked_at is not None:
+
+    def load() -> SourceView | None:
+        found = session.scalar(select(TrackingSource).where(TrackingSource.key_hash == key_hash))
+        return _view(found) if found is not None and found.revoked_at is None else None
+
+    source = WRITE_KEYS.get(session, key_hash, load) if key_hash else None
+    if source is None:
         raise UnknownWriteKey(
             "This write key is unknown or has been revoked.", message="invalid write key"
         )
-    return _view(source)
+    return source
 
 
 @dataclass
@@ -297,43 +307,34 @@ def ingest_many(
     result = IngestResult()
     if not items:
         return result
+    sightings = [_sighting(source, message, received_at) for source, message in items]
     keys = {(source.id, message.message_id) for source, message in items}
-    # Two requests repeating one message wait for each other, not for unrelated ones.
-    hold_names(session, MESSAGE_LOCKS, (f"{s}:{m}" for s, m in keys))
+    # One statement holds what the batch touches: its messages (two requests repeating one
+    # wait for each other) and its identifiers; unrelated requests do not wait.
+    customers.hold_sightings(
+        session, sightings=sightings, also=[(MESSAGE_LOCKS, f"{s}:{m}") for s, m in keys]
+    )
     seen = _seen(session, keys)
     fresh: list[tuple[SourceView, ParsedMessage]] = []
-    for source, message in items:
+    fresh_sightings: list[customers.Sighting] = []
+    for (source, message), sighting in zip(items, sightings, strict=True):
         key = (source.id, message.message_id)
         if key in seen:
             result.duplicates.append(message.index)
             continue
         seen.add(key)
         fresh.append((source, message))
+        fresh_sightings.append(sighting)
     if not fresh:
         return result
-    sightings = [
-        customers.Sighting(
-            identifiers=message.identifiers,
-            kind=message.type,
-            name=message.name,
-            occurred_at=message.occurred_at,
-            received_at=received_at,
-            source=source.label,
-            channel=source.kind,
-            message_ref=message.message_id,
-            properties=message.properties,
-            traits=message.traits,
-            order=message.order,
-            trusted=may_merge(
-                source.trust,
-                logged_in=any(i.kind is IdentifierKind.user_id for i in message.identifiers),
-            ),
-        )
-        for source, message in fresh
-    ]
     actor = fresh[0][0].actor()
     resolved = customers.record_sightings(
-        session, sightings=sightings, actor=actor, announce=announce, blocklist=blocklist
+        session,
+        sightings=fresh_sightings,
+        actor=actor,
+        announce=announce,
+        blocklist=blocklist,
+        held=True,
     )
     rows = [
         {
@@ -362,11 +363,34 @@ def ingest_many(
             row["warnings"] = [
                 w.as_dict() for w in (*message.warnings, *result.warnings[message.index])
             ]
-    bulk_insert(session, TrackingMessage.__table__, rows)
+    bulk_copy(session, TrackingMessage.__table__, rows)
     for (_, message), outcome in zip(fresh, resolved, strict=True):
         result.accepted.append(message.index)
         result.profiles[message.index] = outcome.profile_id
     return result
+
+
+def _sighting(
+    source: SourceView, message: ParsedMessage, received_at: datetime
+) -> customers.Sighting:
+    """The sighting of a person that a message makes, for the customers module."""
+    return customers.Sighting(
+        identifiers=message.identifiers,
+        kind=message.type,
+        name=message.name,
+        occurred_at=message.occurred_at,
+        received_at=received_at,
+        source=source.label,
+        channel=source.kind,
+        message_ref=message.message_id,
+        properties=message.properties,
+        traits=message.traits,
+        order=message.order,
+        trusted=may_merge(
+            source.trust,
+            logged_in=any(i.kind is IdentifierKind.user_id for i in message.identifiers),
+        ),
+    )
 
 
 def _take_review(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.middleware.base import RequestResponseEndpoint
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.staff import service as staff
@@ -34,6 +35,27 @@ __all__ = [
 ]
 
 STATIC = Path(__file__).with_name("static")
+
+
+class CleanAddresses:
+    """Every page's path and query string pass here first (the API has its own bounds); a
+    plain ASGI middleware, so that the API's requests cost nothing more than this check."""
+
+    def __init__(
+        self, app: ASGIApp, *, refuse: Callable[[Request, PageInputRefused], Awaitable[Response]]
+    ) -> None:
+        self.app = app
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw_path = scope.get("raw_path") or scope["path"].encode()
+            page = raw_path.startswith((b"/store", b"/admin"))
+            if page and not address_is_clean(raw_path, scope.get("query_string", b"")):
+                response = await self.refuse(Request(scope, receive), PageInputRefused())
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 @dataclass
@@ -139,15 +161,7 @@ def install(app: FastAPI) -> None:
             request, "store/error.html", {"problem": "bad_characters"}, status_code=400
         )
 
-    @app.middleware("http")
-    async def _clean_addresses(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        # Every page's path and query string pass here first (the API has its own bounds).
-        scope = request.scope
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        page = raw_path.startswith((b"/store", b"/admin"))
-        if page and not address_is_clean(raw_path, scope.get("query_string", b"")):
-            return await _bad_characters(request, PageInputRefused())
-        return await call_next(request)
+    app.add_middleware(CleanAddresses, refuse=_bad_characters)
 
     api_http_error = app.exception_handlers.get(HTTPException)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -143,6 +144,26 @@ def test_matching_a_base_finds_its_duplicates_and_never_merges_a_household():
     assert [score.weight for *_, score in found] == sorted(
         (score.weight for *_, score in found), reverse=True
     )
+
+
+def test_a_match_right_after_the_fit_scores_the_pairs_the_fit_compared_and_no_stale_ones():
+    """Matching the fitted records takes the fit's pairs and finds what comparing them again
+    finds; matching other records (one changed) compares those records."""
+    records = population().records[:150]
+    changed = [replace(records[0], given_name="Zoé", birth_date=None), *records[1:]]
+
+    def scored(found):  # type: ignore[no-untyped-def]
+        return [(a.record_id, b.record_id, score) for a, b, score in found]
+
+    matcher = Matcher().fit(records)
+    shared = scored(matcher.match(records))
+    compared_again = scored(matcher.match(records))
+    matcher.fit(records)
+    after_a_change = scored(matcher.match(changed))
+
+    assert shared and shared == compared_again
+    assert after_a_change == scored(Matcher(model=matcher.model).match(changed))
+    assert after_a_change != shared
 
 
 def test_matching_reports_its_progress_over_the_candidate_pairs():

@@ -2,20 +2,23 @@
 
 Resolution reads, decides in memory (``graph``) and writes in bulk, all in the caller's
 transaction. Two transactions resolving at once could both decide on the same identifiers,
-so resolution holds the part of the graph it touches: SQLite's writers already queue on the
-database lock; on PostgreSQL transaction-scoped advisory locks do it per connected component
-(:func:`hold_keys` for the identifiers, :func:`hold_profiles` for the profiles
-they reach), so a till's identify never waits behind a large batch about other people. An
-operation on the whole graph (a merge decided by hand, an unmerge, a matching run) takes
-:func:`lock_graph`, which waits for those in progress and holds new ones back.
+so resolution holds the part of the graph it touches, and nothing more (docs/adr/0036):
+SQLite's writers already queue on the database lock; on PostgreSQL transaction-scoped
+advisory locks do it per identifier (:func:`hold_keys`, in one statement with whatever else
+the caller holds) and per connected component (:func:`hold_profiles` for the root profiles
+the identifiers reach). A merge or an unmerge decided outside resolution (a reviewer, the
+matcher) holds the components of the profiles it joins or splits (:func:`hold_roots`). No
+lock covers the whole graph: a till's identify never waits behind a batch, a match or a
+merge about other people.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, or_, select, text, update
+from sqlalchemy import Table, bindparam, literal, or_, select, text, union_all, update
 from sqlalchemy.orm import Session
 
 from omnicanal.customers.identifiers import Identifier, IdentifierKind
@@ -40,22 +43,25 @@ from omnicanal.customers.models import (
     ProfileSeparation,
     ProfileTrait,
 )
-from omnicanal.platform.bulk import bulk_insert, bulk_update_by_id
+from omnicanal.platform.bulk import bulk_copy, bulk_insert, bulk_update_by_id
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import NO_SYNC
 from omnicanal.platform.ids import new_id
-from omnicanal.platform.locks import hold_names
+from omnicanal.platform.locks import hold
 
 CHUNK = 400
-GRAPH_LOCK_KEY = 0x0C1D_6A9A
 KEY_LOCKS = 0x0C1D_6A9B
-"""Advisory lock space (first of two int4 keys) of identifiers and messages."""
+"""Advisory lock space (:func:`omnicanal.platform.locks.hold`) of identifiers (``kind:value``)
+and references."""
 PROFILE_LOCKS = 0x0C1D_6A9C
-"""Advisory lock space of root profiles."""
+"""Advisory lock space of root profiles: one lock per connected component."""
 MOVABLE = (ProfileIdentifier, ProfileTrait, ProfileEvent, ProfileReference)
 """Tables whose rows follow their profile into a merge and back home on an unmerge."""
 TOUCHED = "customers.touched_profiles"
 """``session.info`` key: the transaction and the profiles whose change time it set."""
+DEFERRED = "customers.deferred_touches"
+"""``session.info`` key: the profiles whose change time moves at the end of the block of
+:func:`touches_at_the_end`."""
 
 
 def bulk_update(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -63,38 +69,40 @@ def bulk_update(session: Session, model: Any, rows: Sequence[dict[str, Any]]) ->
     bulk_update_by_id(session, model.__table__, rows)
 
 
-_HOLDS_SHARED = text(
-    "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' "
-    "AND objsubid = 1 AND objid = :key AND mode = 'ShareLock'"
-)
-
-
-def lock_graph(session: Session) -> None:
-    """Serialise identity resolution with every other transaction doing it (PostgreSQL).
-
-    Inside a resolution (which holds its component, :func:`hold_keys`) it does nothing: that
-    transaction cannot wait for the others to finish while they may wait for it."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    if session.scalar(_HOLDS_SHARED, {"key": GRAPH_LOCK_KEY}):
-        return
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GRAPH_LOCK_KEY})
-
-
-def hold_keys(session: Session, names: Iterable[str]) -> bool:
-    """Hold the identifiers (``kind:value``) a resolution touches, after a shared hold on
-    the whole graph (PostgreSQL; False elsewhere: the database serialises)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return False
-    session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": GRAPH_LOCK_KEY})
-    hold_names(session, KEY_LOCKS, names)
-    return True
+def hold_keys(
+    session: Session, names: Iterable[str], *, also: Iterable[tuple[int, str]] = ()
+) -> bool:
+    """Hold the identifiers (``kind:value``) and references a resolution touches, with the
+    caller's own locks ``also`` (space, name), in one statement (PostgreSQL; False
+    elsewhere: the database serialises)."""
+    return hold(session, [*((KEY_LOCKS, name) for name in names), *also])
 
 
 def hold_profiles(session: Session, profile_ids: Iterable[str]) -> None:
     """Hold these profiles (roots of a component) against other resolutions (PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        hold_names(session, PROFILE_LOCKS, profile_ids)
+    hold(session, ((PROFILE_LOCKS, profile_id) for profile_id in profile_ids))
+
+
+def hold_roots(session: Session, profile_ids: Iterable[str]) -> None:
+    """Hold the components these profiles are part of until the transaction ends: their
+    roots are locked, then read again until no merge committed in between moved them
+    (PostgreSQL). The profiles and roots read come back fresh into the session."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    wanted, held = set(profile_ids), set[str]()
+    while True:
+        roots = {
+            profile.root_id
+            for profile in session.scalars(
+                select(Profile)
+                .where(Profile.id.in_(sorted(wanted | held)))
+                .execution_options(populate_existing=True)
+            )
+        }
+        if roots <= held:
+            return
+        hold_profiles(session, roots - held)
+        held |= roots
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -114,15 +122,40 @@ def _touched(session: Session) -> set[str]:
 def touch_profiles(session: Session, profile_ids: Iterable[str]) -> None:
     """Move the change time (``updated_at``) of these profiles to now: what a connector
     syncing profiles by change time reads (traits, identifiers, merges, household). Once per
-    profile and transaction; the writes themselves are raw or Core statements that the
-    model's ``onupdate`` does not see."""
+    profile and transaction, in one statement (at the end of the block of
+    :func:`touches_at_the_end` when inside one); the writes themselves are raw or Core
+    statements that the model's ``onupdate`` does not see."""
+    deferred: set[str] | None = session.info.get(DEFERRED)
+    if deferred is not None:
+        deferred.update(profile_ids)
+        return
+    _touch(session, profile_ids)
+
+
+@contextmanager
+def touches_at_the_end(session: Session) -> Iterator[None]:
+    """Within the block, :func:`touch_profiles` notes the profiles; when it ends, one UPDATE
+    moves the change time of them all (a batch of messages: one statement, not one per
+    step). Nothing is written if the block raises."""
+    if DEFERRED in session.info:
+        yield
+        return
+    session.info[DEFERRED] = set()
+    try:
+        yield
+    finally:
+        deferred: set[str] = session.info.pop(DEFERRED)
+    _touch(session, deferred)
+
+
+def _touch(session: Session, profile_ids: Iterable[str]) -> None:
     done = _touched(session)
     ids = sorted(set(profile_ids) - done)
     if not ids:
         return
     now = utcnow()
     profiles = cast(Table, Profile.__table__)
-    for chunk in _chunks(ids):
+    for chunk in _chunks(ids, 5_000):
         session.execute(
             update(profiles).where(profiles.c.id.in_(chunk)).values(updated_at=now),
             execution_options=NO_SYNC,
@@ -130,7 +163,26 @@ def touch_profiles(session: Session, profile_ids: Iterable[str]) -> None:
     done.update(ids)
 
 
-def _state(row: ProfileIdentifier) -> IdentifierState:
+_IDENTIFIER_COLUMNS = (
+    ProfileIdentifier.id,
+    ProfileIdentifier.kind,
+    ProfileIdentifier.value,
+    ProfileIdentifier.anchor,
+    ProfileIdentifier.profile_id,
+    ProfileIdentifier.home_profile_id,
+    ProfileIdentifier.source,
+    ProfileIdentifier.last_source,
+    ProfileIdentifier.first_seen_at,
+    ProfileIdentifier.last_seen_at,
+    ProfileIdentifier.shared,
+    ProfileIdentifier.shared_at,
+    ProfileIdentifier.seen_with,
+    ProfileIdentifier.first_event_id,
+    ProfileIdentifier.linked_by,
+)
+
+
+def _state(row: Any) -> IdentifierState:
     return IdentifierState(
         id=row.id,
         identifier=Identifier(IdentifierKind(row.kind), row.value, anchor=row.anchor),
@@ -148,6 +200,46 @@ def _state(row: ProfileIdentifier) -> IdentifierState:
     )
 
 
+def _identifier_rows(session: Session, keys: Iterable[tuple[str, str]]) -> list[Any]:
+    """The stored identifiers with these (kind, value) keys, as rows."""
+    wanted = set(keys)
+    found: list[Any] = []
+    for chunk in _chunks(sorted({value for _, value in wanted})):
+        # By value alone: it leads the (value, kind) unique index; a row-value IN would scan.
+        found += [
+            row
+            for row in session.execute(
+                select(*_IDENTIFIER_COLUMNS).where(ProfileIdentifier.value.in_(chunk))
+            )
+            if (row.kind, row.value) in wanted
+        ]
+    return found
+
+
+def _aliases(session: Session, rows: Sequence[Any], profile_ids: Iterable[str]) -> dict[str, str]:
+    """The root of each profile a resolution may pick out besides the identifiers' own: the
+    given ones, and the people a shared identifier was seen with."""
+    people = set(profile_ids)
+    for row in rows:
+        if row.shared and len(row.seen_with or ()) <= HOUSEHOLD_MAX:
+            people.update(row.seen_with)
+    aliases: dict[str, str] = {}
+    for chunk in _chunks(sorted(people)):
+        aliases.update(
+            session.execute(select(Profile.id, Profile.root_id).where(Profile.id.in_(chunk))).all()
+        )
+    return aliases
+
+
+def component_roots(
+    session: Session, keys: Iterable[tuple[str, str]], *, profile_ids: Iterable[str] = ()
+) -> set[str]:
+    """The root profiles that the identifiers with these keys, and these profiles, are part
+    of now: the components a resolution holds (:func:`hold_profiles`) before it loads them."""
+    rows = _identifier_rows(session, keys)
+    return {row.profile_id for row in rows} | set(_aliases(session, rows, profile_ids).values())
+
+
 def load_graph(
     session: Session,
     keys: Iterable[tuple[str, str]],
@@ -158,30 +250,11 @@ def load_graph(
     """The profiles reached by these identifier keys (and ids), with what resolution needs:
     the people a shared identifier was seen with too, whom a message's name may pick out."""
     graph = IdentityGraph(blocklist=blocklist)
-    wanted = sorted(set(keys))
-    roots: set[str] = set()
-    wanted_keys = set(wanted)
-    values = sorted({value for _, value in wanted})
-    for chunk in _chunks(values):
-        # By value alone: it leads the (value, kind) unique index; a row-value IN would scan.
-        for row in session.scalars(
-            select(ProfileIdentifier).where(ProfileIdentifier.value.in_(chunk))
-        ):
-            if (row.kind, row.value) in wanted_keys:
-                graph.add_identifier(_state(row))
-                roots.add(row.profile_id)
-    people = set(profile_ids)
-    for state in graph.identifiers.values():
-        if state.shared and len(state.seen_with) <= HOUSEHOLD_MAX:
-            people.update(state.seen_with)
-    named = sorted(people)
-    for chunk in _chunks(named):
-        for profile_id, root_id in session.execute(
-            select(Profile.id, Profile.root_id).where(Profile.id.in_(chunk))
-        ):
-            graph.aliases[profile_id] = root_id
-            roots.add(root_id)
-    load_profiles(session, graph, roots)
+    rows = _identifier_rows(session, keys)
+    for row in rows:
+        graph.add_identifier(_state(row))
+    graph.aliases.update(_aliases(session, rows, profile_ids))
+    load_profiles(session, graph, {row.profile_id for row in rows} | set(graph.aliases.values()))
     return graph
 
 
@@ -190,15 +263,27 @@ def load_profiles(session: Session, graph: IdentityGraph, roots: Iterable[str]) 
     ids = sorted(set(roots) - set(graph.profiles))
     members: dict[str, str] = {}
     for chunk in _chunks(ids):
-        for profile in session.scalars(select(Profile).where(Profile.id.in_(chunk))):
-            graph.add_profile(
-                ProfileState(
-                    id=profile.id,
-                    created_at=profile.created_at,
-                    first_seen_at=profile.first_seen_at,
-                    last_seen_at=profile.last_seen_at,
+        # The roots and the profiles merged into them, in one read.
+        rows = session.execute(
+            select(
+                Profile.id,
+                Profile.root_id,
+                Profile.created_at,
+                Profile.first_seen_at,
+                Profile.last_seen_at,
+            ).where(or_(Profile.id.in_(chunk), Profile.root_id.in_(chunk)))
+        ).all()
+        wanted = set(chunk)
+        for profile_id, _, created_at, first_seen_at, last_seen_at in rows:
+            if profile_id in wanted:
+                graph.add_profile(
+                    ProfileState(
+                        id=profile_id,
+                        created_at=created_at,
+                        first_seen_at=first_seen_at,
+                        last_seen_at=last_seen_at,
+                    )
                 )
-            )
         for kind, value, profile_id in session.execute(
             select(ProfileIdentifier.kind, ProfileIdentifier.value, ProfileIdentifier.profile_id)
             .where(ProfileIdentifier.profile_id.in_(chunk), ProfileIdentifier.anchor.is_(True))
@@ -219,33 +304,39 @@ def load_profiles(session: Session, graph: IdentityGraph, roots: Iterable[str]) 
             else:
                 said = PersonFacts.of(birth_dates=[value])
             graph.profiles[profile_id].facts |= said
-        for member, root in session.execute(
-            select(Profile.id, Profile.root_id).where(
-                Profile.root_id.in_(chunk), Profile.id != Profile.root_id
-            )
-        ):
-            graph.profiles[root].members.add(member)
-            members[member] = root
+        for member, root, *_ in rows:
+            if root in wanted and member != root:
+                graph.profiles[root].members.add(member)
+                members[member] = root
     for root in ids:
         members[root] = root
     everyone = sorted(members)
     for chunk in _chunks(everyone):
-        for a, b in session.execute(
-            select(ProfileSeparation.profile_a_id, ProfileSeparation.profile_b_id).where(
-                or_(
-                    ProfileSeparation.profile_a_id.in_(chunk),
-                    ProfileSeparation.profile_b_id.in_(chunk),
-                )
+        # Who must stay apart and who waits for a reviewer, in one read (both are rare).
+        for a, b, apart in session.execute(
+            union_all(
+                select(
+                    ProfileSeparation.profile_a_id, ProfileSeparation.profile_b_id, literal(True)
+                ).where(
+                    or_(
+                        ProfileSeparation.profile_a_id.in_(chunk),
+                        ProfileSeparation.profile_b_id.in_(chunk),
+                    )
+                ),
+                select(
+                    IdentityReview.profile_a_id, IdentityReview.profile_b_id, literal(False)
+                ).where(
+                    IdentityReview.status == "open",
+                    or_(
+                        IdentityReview.profile_a_id.in_(chunk),
+                        IdentityReview.profile_b_id.in_(chunk),
+                    ),
+                ),
             )
         ):
-            graph.keep_apart(a, b)
-        for a, b in session.execute(
-            select(IdentityReview.profile_a_id, IdentityReview.profile_b_id).where(
-                IdentityReview.status == "open",
-                or_(IdentityReview.profile_a_id.in_(chunk), IdentityReview.profile_b_id.in_(chunk)),
-            )
-        ):
-            if a in members and b in members:
+            if apart:
+                graph.keep_apart(a, b)
+            elif a in members and b in members:
                 graph.note_open_conflict(members[a], members[b])
 
 
@@ -254,10 +345,35 @@ def apply_merge_moves(session: Session, absorbed: str, survivor: str) -> None:
     move_profiles(session, {absorbed: survivor})
 
 
+_MOVE_ALL = text(
+    "WITH moves(absorbed, root) AS ("
+    " SELECT * FROM unnest(CAST(:absorbed AS varchar[]), CAST(:root AS varchar[]))),"
+    + ",".join(
+        f" moved_{table} AS (UPDATE {table} AS t SET profile_id = m.root FROM moves m"
+        " WHERE t.profile_id = m.absorbed)"
+        for table in (cast(Table, model.__table__).name for model in MOVABLE)
+    )
+    + " UPDATE profiles AS p SET root_id = m.root FROM moves m WHERE p.root_id = m.absorbed"
+)
+"""The moves of :func:`move_profiles` in one statement on PostgreSQL (each table of
+``MOVABLE``, then the profiles' roots, in data-modifying CTEs)."""
+
+
 def move_profiles(session: Session, moves: dict[str, str]) -> None:
-    """Move the rows of each absorbed profile to the profile it is now part of, in one
-    executemany per table (``moves``: absorbed id → root id, roots final)."""
-    params = [{"absorbed": absorbed, "root": root} for absorbed, root in sorted(moves.items())]
+    """Move the rows of each absorbed profile to the profile it is now part of
+    (``moves``: absorbed id → root id, roots final): one statement on PostgreSQL, one
+    executemany per table elsewhere."""
+    if not moves:
+        return
+    ordered = sorted(moves.items())
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _MOVE_ALL,
+            {"absorbed": [a for a, _ in ordered], "root": [r for _, r in ordered]},
+            execution_options=NO_SYNC,
+        )
+        return
+    params = [{"absorbed": absorbed, "root": root} for absorbed, root in ordered]
     for table in [cast(Table, model.__table__) for model in MOVABLE]:
         session.execute(
             update(table)
@@ -281,7 +397,7 @@ def flush_graph(session: Session, graph: IdentityGraph) -> None:
     new_profiles = [p for p in graph.profiles.values() if p.is_new]
     if new_profiles:
         _touched(session).update(p.id for p in new_profiles)
-        bulk_insert(
+        bulk_copy(
             session,
             Profile.__table__,
             [
@@ -320,7 +436,7 @@ def flush_graph(session: Session, graph: IdentityGraph) -> None:
     _flush_identifiers(session, graph)
     touch_profiles(session, _changed_views(graph))
     if graph.merges:
-        bulk_insert(
+        bulk_copy(
             session,
             IdentityMerge.__table__,
             [
@@ -425,8 +541,7 @@ def _flush_identifiers(session: Session, graph: IdentityGraph) -> None:
                     "last_seen_at": state.last_seen_at,
                 }
             )
-    if new_rows:
-        bulk_insert(session, ProfileIdentifier.__table__, new_rows)
+    bulk_copy(session, ProfileIdentifier.__table__, new_rows)
     bulk_update(session, ProfileIdentifier, changed_rows)
     bulk_update(session, ProfileIdentifier, flagged_rows)
 

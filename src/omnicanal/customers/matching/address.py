@@ -34,10 +34,19 @@ SIMILAR_CITY = 0.90
 
 def _postcode_one_apart(p: PreparedRecords, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Postcodes of equal length with one character changed or two neighbours swapped."""
-    same_length = p.postcode_length[left] == p.postcode_length[right]
-    return same_length & one_keystroke_apart(
-        p.postcode_characters[left], p.postcode_characters[right]
+    characters = p.postcode_characters
+    # Such a slip leaves the first or the third character as it was: only the pairs where
+    # one of them agrees are compared character by character.
+    maybe = np.flatnonzero(
+        (p.postcode_length[left] == p.postcode_length[right])
+        & (
+            (characters[left, 0] == characters[right, 0])
+            | (characters[left, 2] == characters[right, 2])
+        )
     )
+    result = np.zeros(len(left), dtype=bool)
+    result[maybe] = one_keystroke_apart(characters[left[maybe]], characters[right[maybe]])
+    return result
 
 
 STREET_STATES = (

@@ -121,15 +121,21 @@ def candidate_pair_arrays(
     size = len(prepared)
     encoded: list[np.ndarray] = []
     for rule in rules:
-        blocks: dict[str, list[int]] = {}
-        for index, key in enumerate(rule.keys(prepared)):
-            if key:
-                blocks.setdefault(key, []).append(index)
-        for members in blocks.values():
-            if 2 <= len(members) <= max_block_size:
-                block = np.asarray(members, dtype=np.int64)
-                first, second = _upper_triangle(len(members))
-                encoded.append(block[first] * size + block[second])
+        # Records grouped by key (code 0: no key), each block's members in record order.
+        codes: dict[str, int] = {"": 0}
+        keys = np.fromiter(
+            (codes.setdefault(key, len(codes)) for key in rule.keys(prepared)), np.int64, size
+        )
+        order = np.argsort(keys, kind="stable")
+        starts = np.flatnonzero(np.diff(keys[order], prepend=-1))
+        lengths = np.diff(starts, append=size)
+        keyed = keys[order[starts]] != 0
+        # The blocks of one length at once: a (blocks x length) matrix of their members.
+        for length in np.unique(lengths[keyed & (lengths >= 2) & (lengths <= max_block_size)]):
+            first_member = starts[keyed & (lengths == length)]
+            members = order[first_member[:, None] + np.arange(length)]
+            first, second = _upper_triangle(int(length))
+            encoded.append((members[:, first] * size + members[:, second]).ravel())
     if not encoded:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty

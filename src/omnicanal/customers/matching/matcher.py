@@ -19,7 +19,6 @@ from omnicanal.customers.matching.blocking import (
 from omnicanal.customers.matching.comparisons import (
     MISSING,
     Comparison,
-    PairContext,
     Role,
     compare,
 )
@@ -31,7 +30,7 @@ from omnicanal.customers.matching.model import (
     estimate_u,
     expectation_maximisation,
 )
-from omnicanal.customers.matching.normalise import PreparedRecords, prepare
+from omnicanal.customers.matching.normalise import PreparedRecords, Vocabulary, prepare
 from omnicanal.customers.matching.personal import (
     BIRTH_DATE,
     EMAIL,
@@ -55,6 +54,11 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
     EMAIL,
 )
 CHUNK_PAIRS = 200_000  # pairs compared at once: bounds memory, paces the progress callback
+# The random pairs that stand for the non-candidate pairs when u is counted: they only need
+# to measure the common levels (the rare agreements are all among the candidates), which a
+# sample of some tens of pairs per record does as well as a million on a small base.
+RANDOM_PAIRS_PER_RECORD = 30
+MAX_RANDOM_PAIRS = 1_000_000
 Progress = Callable[[int, int], None]  # (pairs done, pairs in all)
 
 
@@ -78,6 +82,25 @@ class _Compared:
     levels: np.ndarray  # pairs x comparisons
     left: np.ndarray
     right: np.ndarray
+    swapped: np.ndarray  # the right side's first and last names were read swapped
+
+    def __getitem__(self, part: slice) -> _Compared:
+        return _Compared(self.levels[part], self.left[part], self.right[part], self.swapped[part])
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """What ``fit`` worked out on its records, for a ``match`` of the same records."""
+
+    records: Sequence[PersonRecord]
+    prepared: PreparedRecords
+    candidates: _Compared
+
+    def of(self, records: Sequence[PersonRecord]) -> bool:
+        """Whether these are the fitted records: the same (frozen) objects in the same order."""
+        return len(records) == len(self.records) and all(
+            a is b for a, b in zip(records, self.records, strict=True)
+        )
 
 
 @dataclass(frozen=True)
@@ -94,7 +117,7 @@ class _Scored:
     totals: np.ndarray
     probabilities: np.ndarray
     decisions: np.ndarray  # of Decision strings
-    context: PairContext
+    swapped: np.ndarray
 
 
 class Matcher:
@@ -117,6 +140,7 @@ class Matcher:
             model = None  # weights saved for other comparisons (an older version): the priors
         self.model = model or FellegiSunterModel.from_comparisons(self.comparisons)
         self.fit_report: FitReport | None = None
+        self._fitted: _Fitted | None = None
         self._role_bits = {role: 1 << bit for bit, role in enumerate(get_args(Role))}
         # Per comparison, the role bits of each level, index 0 standing for MISSING.
         self._level_roles = [
@@ -134,7 +158,7 @@ class Matcher:
         records: Sequence[PersonRecord],
         *,
         max_iterations: int = 25,
-        random_pairs: int = 1_000_000,
+        random_pairs: int | None = None,
         rounds: int = 3,
         prior_strength: float = 10.0,
         tolerance: float = 1e-4,
@@ -142,10 +166,12 @@ class Matcher:
     ) -> Matcher:
         """Estimate u, then m, h and the priors by EM over the candidate pairs (see ``model``).
 
-        u counts every candidate pair and a sample of ``random_pairs`` of the others; each of
+        u counts every candidate pair and a sample of ``random_pairs`` of the others (by
+        default ``RANDOM_PAIRS_PER_RECORD`` per record, at most ``MAX_RANDOM_PAIRS``); each of
         the ``rounds`` runs EM, then counts u again with each pair weighted by its probability
         of being neither one person nor one household, so that the true matches among the
-        pairs do not pass for chance agreements.
+        pairs do not pass for chance agreements. A :meth:`match` of the same records then
+        scores the candidate pairs compared here.
         """
         prepared = prepare(records)
         size = len(prepared)
@@ -156,8 +182,11 @@ class Matcher:
             prepared, self.blocking, max_block_size=self.max_block_size
         )
         candidates = self._compare_all(prepared, left, right)
+        self._fitted = _Fitted(tuple(records), prepared, candidates)
         # u counts every candidate pair, and stands in for the other pairs by a random sample
         # of them: the rare agreements, all among the candidates, are counted exactly.
+        if random_pairs is None:
+            random_pairs = min(MAX_RANDOM_PAIRS, RANDOM_PAIRS_PER_RECORD * size)
         random_left, random_right = _random_pairs(size, random_pairs, np.random.default_rng(seed))
         outside = ~_contains(left * size + right, random_left * size + random_right)
         random_left, random_right = random_left[outside], random_right[outside]
@@ -240,17 +269,28 @@ class Matcher:
     def match(
         self, records: Sequence[PersonRecord], *, progress: Progress | None = None
     ) -> list[tuple[PersonRecord, PersonRecord, MatchScore]]:
-        """Every candidate pair that is not "distinct", strongest first."""
-        prepared = prepare(records)
-        left, right = candidate_pair_arrays(
-            prepared, self.blocking, max_block_size=self.max_block_size
-        )
+        """Every candidate pair that is not "distinct", strongest first (right after a
+        :meth:`fit` of the same records, the pairs it compared are scored, not compared again)."""
+        fitted, self._fitted = self._fitted, None
+        compared = None
+        if fitted is not None and fitted.of(records):
+            prepared, compared = fitted.prepared, fitted.candidates
+            left, right = compared.left, compared.right
+        else:
+            prepared = prepare(records)
+            left, right = candidate_pair_arrays(
+                prepared, self.blocking, max_block_size=self.max_block_size
+            )
         found: list[tuple[PersonRecord, PersonRecord, MatchScore]] = []
         rarities = self._rarities(self.model, prepared)
         for start in range(0, len(left), CHUNK_PAIRS):
             chunk_left = left[start : start + CHUNK_PAIRS]
             chunk_right = right[start : start + CHUNK_PAIRS]
-            scored = self._score(prepared, chunk_left, chunk_right, rarities)
+            scored = (
+                self._decide(compared[start : start + CHUNK_PAIRS], rarities)
+                if compared is not None
+                else self._score(prepared, chunk_left, chunk_right, rarities)
+            )
             for k in np.flatnonzero(scored.decisions != "distinct").tolist():
                 a, b = records[int(chunk_left[k])], records[int(chunk_right[k])]
                 found.append((a, b, self._match_score(scored, k, a, b)))
@@ -303,18 +343,20 @@ class Matcher:
         self, prepared: PreparedRecords, left: np.ndarray, right: np.ndarray
     ) -> _Compared:
         """Levels of many pairs, compared a chunk at a time to bound memory."""
-        levels = [
-            compare(
+        levels, swapped = [], []
+        for start in range(0, len(left), CHUNK_PAIRS):
+            chunk_levels, context = compare(
                 self.comparisons,
                 prepared,
                 left[start : start + CHUNK_PAIRS],
                 right[start : start + CHUNK_PAIRS],
-            )[0]
-            for start in range(0, len(left), CHUNK_PAIRS)
-        ]
+            )
+            levels.append(chunk_levels)
+            swapped.append(context.swapped)
         if not levels:
-            return _Compared(np.zeros((0, len(self.comparisons)), np.int8), left, right)
-        return _Compared(np.concatenate(levels), left, right)
+            empty = np.zeros((0, len(self.comparisons)), np.int8)
+            return _Compared(empty, left, right, np.zeros(0, dtype=bool))
+        return _Compared(np.concatenate(levels), left, right, np.concatenate(swapped))
 
     def _roles(self, levels: np.ndarray) -> np.ndarray:
         """Per pair, the bits of the roles its levels play (see ``comparisons``)."""
@@ -329,13 +371,14 @@ class Matcher:
     def _rarities(
         self, model: FellegiSunterModel, prepared: PreparedRecords
     ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
-        """Per comparison and term, each record's value and its rarity log2(F / f(v))."""
+        """Per comparison and term, each record's value as an integer code (0 when empty, so
+        that pairs compare numbers, not strings) and its rarity log2(F / f(v))."""
         rarities = []
         for column, comparison in enumerate(self.comparisons):
             tables = model.term_tables[column] if column < len(model.term_tables) else ()
             rarities.append(
                 [
-                    (values := term.values(prepared), table.rarity(values))
+                    (Vocabulary().encode(values := term.values(prepared)), table.rarity(values))
                     for term, table in zip(comparison.term_frequencies, tables, strict=False)
                 ]
             )
@@ -349,12 +392,12 @@ class Matcher:
         """Term-frequency adjustments (pairs x comparisons) where both records share a value."""
         result = np.zeros(pairs.levels.shape, dtype=np.float64)
         for column, comparison in enumerate(self.comparisons):
-            for term, (values, rarity) in zip(
+            for term, (codes, rarity) in zip(
                 comparison.term_frequencies, rarities[column], strict=False
             ):
                 apply = np.flatnonzero(np.isin(pairs.levels[:, column], list(term.levels)))
                 first, second = pairs.left[apply], pairs.right[apply]
-                shared = (values[first] == values[second]) & (values[first] != "")
+                shared = (codes[first] == codes[second]) & (codes[first] != 0)
                 result[apply[shared], column] += rarity[first[shared]]
         return result
 
@@ -366,8 +409,15 @@ class Matcher:
         rarities: list[list[tuple[np.ndarray, np.ndarray]]] | None = None,
     ) -> _Scored:
         levels, context = compare(self.comparisons, prepared, left, right)
-        pairs = _Compared(levels, context.left, context.right)
+        pairs = _Compared(levels, context.left, context.right, context.swapped)
         rarities = rarities if rarities is not None else self._rarities(self.model, prepared)
+        return self._decide(pairs, rarities)
+
+    def _decide(
+        self, pairs: _Compared, rarities: list[list[tuple[np.ndarray, np.ndarray]]]
+    ) -> _Scored:
+        """Weights, probabilities and decisions of compared pairs."""
+        levels = pairs.levels
         pairs_adjustments = self._adjustments(rarities, pairs)
         weights = self.model.level_weights(levels, pairs_adjustments)
         totals = weights.sum(axis=1)
@@ -381,7 +431,7 @@ class Matcher:
             conflict=signs.conflict,
             thresholds=self.thresholds,
         )
-        return _Scored(levels, weights, totals, probabilities, decisions, context)
+        return _Scored(levels, weights, totals, probabilities, decisions, pairs.swapped)
 
     def _signs(self, roles: np.ndarray) -> _Signs:
         identifier = self._has_role(roles, "identifier")
@@ -410,7 +460,7 @@ class Matcher:
         return bool(self._signs(self._roles(levels)).conflict.any())
 
     def _match_score(self, scored: _Scored, k: int, a: PersonRecord, b: PersonRecord) -> MatchScore:
-        swapped = bool(scored.context.swapped[k])
+        swapped = bool(scored.swapped[k])
         reasons = [
             _reason(
                 comparison, int(scored.levels[k, column]), scored.weights[k, column], a, b, swapped
@@ -483,7 +533,8 @@ def _contains(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
 def _random_pairs(
     size: int, wanted: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs when there are at most ``wanted``, else about ``wanted`` random distinct pairs."""
+    """All pairs when there are at most ``wanted``, else about ``wanted`` random distinct pairs;
+    in order (first, then second), which keeps the look-ups of their records close in memory."""
     total = size * (size - 1) // 2
     if total <= wanted:
         first, second = np.triu_indices(size, k=1)
@@ -492,4 +543,6 @@ def _random_pairs(
     second = rng.integers(0, size, size=wanted, dtype=np.int64)
     distinct = first != second
     first, second = first[distinct], second[distinct]
-    return np.minimum(first, second), np.maximum(first, second)
+    codes = np.minimum(first, second) * size + np.maximum(first, second)
+    codes.sort()
+    return codes // size, codes % size

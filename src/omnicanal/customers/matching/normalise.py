@@ -109,12 +109,12 @@ _PHONETIC_RULES = (
 _VOWELS = frozenset("aeiou")
 
 
+@lru_cache(maxsize=65_536)  # names, streets and cities repeat across a customer base
 def fold(text: str | None) -> str:
     """Lower-case words without accents, punctuation or repeated spaces."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    stripped = text if text.isascii() else _strip_accents(text)  # ASCII has none to strip
     return " ".join(_SEPARATORS.sub(" ", stripped.casefold()).split())
 
 
@@ -172,6 +172,7 @@ def _without_complements(tokens: list[str]) -> list[str]:
     return kept or tokens
 
 
+@lru_cache(maxsize=65_536)
 def split_street(street: str) -> tuple[str, str]:
     """The house number ("12b" for "12 bis", "12" for "12-14" or "n° 12") and the folded
     street name of an address line, street types spelt out ("bd" → "boulevard", "St" →
@@ -211,6 +212,7 @@ def split_street(street: str) -> tuple[str, str]:
     return number, " ".join(named or words)
 
 
+@lru_cache(maxsize=65_536)
 def fold_city(city: str) -> str:
     """A folded city name with "St"/"Ste" spelt out, without an arrondissement or a CEDEX
     ("Lyon 3e", "PARIS 15", "Lyon Cedex 03" → "lyon")."""
@@ -305,7 +307,7 @@ class Vocabulary:
     def __init__(self) -> None:
         self._codes: dict[str, int] = {"": 0}
 
-    def encode(self, values: Sequence[str]) -> np.ndarray:
+    def encode(self, values: Sequence[str] | np.ndarray) -> np.ndarray:
         """The code of each value, new values getting new codes."""
         codes = self._codes
         return np.fromiter(

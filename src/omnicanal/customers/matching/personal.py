@@ -94,12 +94,19 @@ def _name_levels(context: PairContext, part: NamePart) -> np.ndarray:
             (compact_short_b == initials_a) & (words_short_a > 1)
         )
         similar[short[spelt]] = True
-        # "Pascal" against "Pascale": two names, however close their spelling.
-        gendered = np.fromiter(
-            (gendered_forms(x, y) for x, y in zip(compact_a, compact_b, strict=True)),
-            dtype=bool,
-            count=len(rest),
-        )
+        # "Pascal" against "Pascale": two names, however close their spelling. Asked only of
+        # the pairs found close or similar (a few percent of them): nothing else to undo.
+        near = np.flatnonzero(close[rest] | similar[rest])
+        gendered = near[
+            np.fromiter(
+                (
+                    gendered_forms(x, y)
+                    for x, y in zip(compact_a[near], compact_b[near], strict=True)
+                ),
+                dtype=bool,
+                count=len(near),
+            )
+        ]
         close[rest[gendered]] = similar[rest[gendered]] = False
     levels = select_levels([(exact, 0), (close, 1), (similar, 2)], 3, size)
     levels[~present] = MISSING
@@ -125,7 +132,13 @@ def birth_date_levels(context: PairContext) -> np.ndarray:
     same_year, same_month, same_day = year_a == year_b, month_a == month_b, day_a == day_b
     exact = same_year & same_month & same_day
     transposed = same_year & (day_a == month_b) & (month_a == day_b)
-    one_digit = one_keystroke_apart(p.birth_digits[left], p.birth_digits[right])
+    # A digit changed, or two neighbours swapped, leaves at least one of day, month and year
+    # whole: only those pairs are compared digit by digit.
+    maybe = np.flatnonzero((same_year | same_month | same_day) & ~exact)
+    one_digit = np.zeros(len(left), dtype=bool)
+    one_digit[maybe] = one_keystroke_apart(
+        p.birth_digits[left[maybe]], p.birth_digits[right[maybe]]
+    )
     year_off = same_month & same_day & (np.abs(year_a - year_b) == 1)
     one_part = (same_year & same_month) | (same_year & same_day) | (same_month & same_day)
     levels = select_levels(

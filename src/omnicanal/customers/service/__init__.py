@@ -1,10 +1,14 @@
 """Use cases of the customers module (one function = one business action, caller's
 transaction), re-exported here: ``from omnicanal.customers import service``."""
 
-from omnicanal.customers.identity.store import lock_graph as lock_identity_graph
 from omnicanal.customers.service.consent import OffersConsent, OffersConsentState, offers_consent
 from omnicanal.customers.service.explain import explain
-from omnicanal.customers.service.ingest import Resolved, Sighting, record_sightings
+from omnicanal.customers.service.ingest import (
+    Resolved,
+    Sighting,
+    hold_sightings,
+    record_sightings,
+)
 from omnicanal.customers.service.listing import list_profiles, review_page
 from omnicanal.customers.service.matching import person_fields, person_records
 from omnicanal.customers.service.merging import (
@@ -59,11 +63,11 @@ __all__ = [
     "find_profile_id",
     "find_profiles_by_name",
     "get_profile",
+    "hold_sightings",
     "keep_apart",
     "list_merges",
     "list_profiles",
     "list_reviews",
-    "lock_identity_graph",
     "merge_profiles",
     "metrics",
     "names_of_references",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from functools import partial
 
 from sqlalchemy.orm import Session
@@ -196,14 +197,28 @@ def sighting_from_event(event: Event, *, region: str = "FR") -> Sighting | None:
     )
 
 
+TIMELINE_ACTOR = Actor(key_id=None, channel="system", name="customers.timeline")
+
+
 def join_timeline(session: Session, event: Event, *, region: str) -> None:
     """Put a domain event on its customer's timeline (and link the identifiers it names);
     phone numbers without a country code are read in ``region``."""
     sighting = sighting_from_event(event, region=region)
     if sighting is None:
         return
-    actor = Actor(key_id=None, channel="system", name="customers.timeline")
-    record_sightings(session, sightings=[sighting], actor=actor, skip_unresolved=True)
+    record_sightings(session, sightings=[sighting], actor=TIMELINE_ACTOR, skip_unresolved=True)
+
+
+def join_timelines(session: Session, events: Sequence[Event], *, region: str) -> None:
+    """Put a batch of domain events on their customers' timelines, in order, with one
+    resolution of the identifiers they name (as if they came one by one)."""
+    sightings = [
+        sighting
+        for event in events
+        if (sighting := sighting_from_event(event, region=region)) is not None
+    ]
+    if sightings:
+        record_sightings(session, sightings=sightings, actor=TIMELINE_ACTOR, skip_unresolved=True)
 
 
 def timeline_consumer(*, region: str) -> Consumer:
@@ -213,4 +228,5 @@ def timeline_consumer(*, region: str) -> Consumer:
         name="customers.timeline",
         events=TIMELINE_EVENTS,
         handler=partial(join_timeline, region=region),
+        batch_handler=partial(join_timelines, region=region),
     )

@@ -8,7 +8,7 @@ caller's transaction: identifiers, merges, conflicts, traits, timeline entries, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,11 +30,13 @@ from omnicanal.customers.identity.graph import IdentityGraph, Observation
 from omnicanal.customers.identity.ids import fast_id
 from omnicanal.customers.identity.person import PersonFacts
 from omnicanal.customers.identity.store import (
+    component_roots,
     flush_graph,
     hold_keys,
     hold_profiles,
     load_graph,
     touch_profiles,
+    touches_at_the_end,
 )
 from omnicanal.customers.models import ProfileEvent, ProfileReference, ProfileTrait
 from omnicanal.customers.service.merging import reexamine_merges
@@ -42,11 +44,11 @@ from omnicanal.customers.service.search import NAME_TRAITS as SEARCH_NAME_TRAITS
 from omnicanal.customers.service.search import refresh_search_names
 from omnicanal.customers.service.traits import BIRTH, CITY, POSTCODE, STREET
 from omnicanal.platform.actors import Actor
-from omnicanal.platform.bulk import bulk_insert
+from omnicanal.platform.bulk import bulk_copy, bulk_insert
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.events import record_event
 
-__all__ = ["NAME_TRAITS", "Resolved", "Sighting", "record_sightings"]
+__all__ = ["NAME_TRAITS", "Resolved", "Sighting", "hold_sightings", "record_sightings"]
 
 NAME_TRAITS = frozenset(
     {"first_name", "firstName", "last_name", "lastName", "given_name", "family_name", "name"}
@@ -104,15 +106,33 @@ def _references(session: Session, references: set[str]) -> dict[str, str]:
     return found
 
 
-def _hinted(graph: IdentityGraph, sighting: Sighting, refs: dict[str, str]) -> str | None:
-    """The profile a sighting without usable identifiers names directly, if it exists."""
+def _hinted(
+    graph: IdentityGraph, sighting: Sighting, refs: dict[str, str], new_refs: dict[str, str]
+) -> str | None:
+    """The profile a sighting without usable identifiers names directly, if it exists
+    (``new_refs``: the references an earlier sighting of the batch gave)."""
     named = [sighting.profile_hint] if sighting.profile_hint else []
-    named += [refs[r] for r in sighting.references if r in refs]
+    named += [refs.get(r) or new_refs[r] for r in sighting.references if r in refs or r in new_refs]
     for profile_id in named:
         root = graph.aliases.get(profile_id, profile_id)
         if root in graph.profiles:
             return graph.root(root)
     return None
+
+
+def hold_sightings(
+    session: Session, *, sightings: Sequence[Sighting], also: Iterable[tuple[int, str]] = ()
+) -> bool:
+    """Hold the identifiers and references these sightings carry, with the caller's own locks
+    ``also`` (space, name), in one statement (PostgreSQL; False elsewhere): what
+    :func:`record_sightings` takes first, for a caller that must hold them before it decides
+    which sightings to record (``held=True``)."""
+    return hold_keys(
+        session,
+        [f"{kind}:{value}" for kind, value in {i.key for s in sightings for i in s.identifiers}]
+        + [f"reference:{r}" for s in sightings for r in s.references],
+        also=also,
+    )
 
 
 def record_sightings(
@@ -123,32 +143,58 @@ def record_sightings(
     skip_unresolved: bool = False,
     announce: bool = True,
     blocklist: Blocklist | None = None,
+    held: bool = False,
 ) -> list[Resolved]:
     """Resolve and record a batch of sightings in order, as if they came one by one.
 
     ``skip_unresolved``: a sighting that reaches no profile leaves no timeline entry (for
     domain events that name nobody known); otherwise it is kept, attributed to nobody.
     ``announce``: write the merges, identifications, flags and conflicts to the outbox
-    (a bulk load may skip it and leave the bus quiet).
+    (a bulk load may skip it and leave the bus quiet). ``held``: the caller holds the
+    sightings' identifiers already (:func:`hold_sightings`).
     """
     if not sightings:
         return []
+    with touches_at_the_end(session):
+        return _record(
+            session,
+            sightings=sightings,
+            actor=actor,
+            skip_unresolved=skip_unresolved,
+            announce=announce,
+            blocklist=blocklist,
+            held=held,
+        )
+
+
+def _record(
+    session: Session,
+    *,
+    sightings: Sequence[Sighting],
+    actor: Actor,
+    skip_unresolved: bool,
+    announce: bool,
+    blocklist: Blocklist | None,
+    held: bool,
+) -> list[Resolved]:
     keys = {i.key for s in sightings for i in s.identifiers}
-    locking = hold_keys(
-        session,
-        [f"{kind}:{value}" for kind, value in keys]
-        + [f"reference:{r}" for s in sightings for r in s.references],
-    )
+    locking = held or hold_sightings(session, sightings=sightings)
+    locking = locking and session.get_bind().dialect.name == "postgresql"
     refs = _references(session, {r for s in sightings for r in s.references})
     hints = {s.profile_hint for s in sightings if s.profile_hint} | set(refs.values())
+    held_profiles: set[str] = set()
+    if locking:
+        # The components are held before they are read: one read of the identifiers' roots
+        # to know which, then the whole component, read once.
+        held_profiles = component_roots(session, keys, profile_ids=hints)
+        hold_profiles(session, held_profiles)
     graph = load_graph(session, keys, profile_ids=hints, blocklist=blocklist)
-    held: set[str] = set()
-    while locking and set(graph.profiles) - held:
-        # The component's profiles are held, then read again: a merge committed in between
-        # (by a resolution that held them) is seen.
-        fresh = set(graph.profiles) - held
+    while locking and set(graph.profiles) - held_profiles:
+        # A merge committed between the two reads (by a resolution that held the profiles)
+        # moved an identifier to a profile not held yet: hold it, then read again.
+        fresh = set(graph.profiles) - held_profiles
         hold_profiles(session, fresh)
-        held |= fresh
+        held_profiles |= fresh
         graph = load_graph(session, keys, profile_ids=hints, blocklist=blocklist)
     results: list[Resolved] = []
     events: list[dict[str, Any]] = []
@@ -169,7 +215,7 @@ def record_sightings(
                 trusted=sighting.trusted,
             )
         )
-        profile_id = outcome.profile_id or _hinted(graph, sighting, refs)
+        profile_id = outcome.profile_id or _hinted(graph, sighting, refs, new_refs)
         results.append(Resolved(event_id, profile_id, outcome.created, len(outcome.merges)))
         given = set(sighting.traits)
         if profile_id is not None and (
@@ -225,8 +271,7 @@ def record_sightings(
         row["unification_ms"] = max(
             0, round((unified_at - row["received_at"]).total_seconds() * 1000)
         )
-    if events:
-        bulk_insert(session, ProfileEvent.__table__, events)
+    bulk_copy(session, ProfileEvent.__table__, events)
     _upsert_traits(session, graph, traits)
     touch_profiles(session, {graph.root(home) for home, _ in traits})
     _refresh_names(session, graph, traits)

@@ -29,7 +29,7 @@ from omnicanal.customers.models import (
     ProfileSearchName,
     ProfileTrait,
 )
-from omnicanal.customers.service.merging import blocked_reason, merge_profiles
+from omnicanal.customers.service.merge_plan import MergePlan
 from omnicanal.customers.service.traits import TRAIT_NAMES, person_fields
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bulk import bulk_insert
@@ -194,6 +194,17 @@ def apply_matches(
 
     run = MatchRun()
     matches = list(matches)
+    # The components that may merge, held at once and in one order (docs/adr/0036), read
+    # once, and the merges made together (merge_plan.py) rather than one by one.
+    plan = MergePlan.load(
+        session,
+        {
+            p.record_id
+            for left, right, score in matches
+            if score.decision == "merge"
+            for p in (left, right)
+        },
+    )
     refused: set[frozenset[str]] = set()
     if conflicts is not None:
         merges = [(left, right) for left, right, score in matches if score.decision == "merge"]
@@ -202,19 +213,34 @@ def apply_matches(
             for (left, right), made in zip(merges, plan_merges(merges, conflicts), strict=True)
             if not made
         }
-    open_pairs = {
-        frozenset((a, b))
-        for a, b in session.execute(
-            select(IdentityReview.profile_a_id, IdentityReview.profile_b_id).where(
-                IdentityReview.kind == "match"
+    named = sorted(
+        {
+            p.record_id
+            for left, right, score in matches
+            if score.decision != "distinct"
+            for p in (left, right)
+        }
+    )
+    open_pairs: set[frozenset[str]] = set()
+    for start in range(0, len(named), 400):
+        chunk = named[start : start + 400]
+        open_pairs.update(
+            frozenset((a, b))
+            for a, b in session.execute(
+                select(IdentityReview.profile_a_id, IdentityReview.profile_b_id).where(
+                    IdentityReview.kind == "match",
+                    or_(
+                        IdentityReview.profile_a_id.in_(chunk),
+                        IdentityReview.profile_b_id.in_(chunk),
+                    ),
+                )
             )
         )
-    }
     for left, right, score in matches:
         run.pairs += 1
         a, b = left.record_id, right.record_id
         decision = score.decision
-        blocked = blocked_reason(session, a, b) if decision == "merge" else None
+        blocked = plan.blocked_reason(a, b) if decision == "merge" else None
         if blocked == "kept_apart":
             run.skipped += 1
             decision = "distinct"
@@ -223,19 +249,18 @@ def apply_matches(
         if decision == "merge" and frozenset((a, b)) in refused:
             blocked, decision = ReviewReason.person_conflict, "review"
         if decision == "merge":
-            merged = merge_profiles(
-                session,
-                profile_ids=(a, b),
+            merged = plan.merge(
+                a,
+                b,
                 rule=MergeRule.probabilistic_match,
-                actor=actor,
                 detail={
                     "weight": score.weight,
                     "probability": score.probability,
                     "reasons": list(score.reasons),
                 },
             )
-            run.merged += merged is not None
-            run.skipped += merged is None
+            run.merged += merged
+            run.skipped += not merged
         elif decision == "review":
             if frozenset((a, b)) in open_pairs:
                 run.skipped += 1
@@ -256,11 +281,14 @@ def apply_matches(
                 )
                 run.reviews += 1
         elif decision == "household":
+            # The household reads the profiles as they are: the merges before it first.
+            plan.write(session, actor=actor)
             run.households += (
                 link_household(session, [a, b], reason="probabilistic_match") is not None
             )
         if progress is not None:
             progress(1)
+    plan.write(session, actor=actor)
     session.flush()
     return run
 

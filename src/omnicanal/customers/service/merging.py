@@ -36,7 +36,7 @@ from omnicanal.customers.identity.rules import RULES, MergeRule, ReviewReason
 from omnicanal.customers.identity.store import (
     MOVABLE,
     apply_merge_moves,
-    lock_graph,
+    hold_roots,
     touch_profiles,
 )
 from omnicanal.customers.models import (
@@ -161,7 +161,7 @@ def merge_profiles(
 
     The older profile survives. Returns None when they are one already.
     """
-    lock_graph(session)
+    hold_roots(session, profile_ids)
     first, second = (profile_root(session, p) for p in profile_ids)
     if first.id == second.id:
         return None
@@ -241,7 +241,7 @@ def unmerge(
     session: Session, *, profile_id: str, merge_id: str | None = None, actor: Actor
 ) -> UnmergeOut:
     """Split a profile back into the profiles it was made of (or undo one merge)."""
-    lock_graph(session)
+    hold_roots(session, [profile_id])
     root = profile_root(session, profile_id)
     members = set(session.scalars(select(Profile.id).where(Profile.root_id == root.id)))
     query = select(IdentityMerge).where(

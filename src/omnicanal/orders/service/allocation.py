@@ -1,10 +1,10 @@
 """From order lines to reserved stock in fulfilments: the network, the stock, the reservations.
 
 Shared by checkout and by re-sourcing a rejected line. Sourcing reads availability, then
-each allocation is reserved by the inventory module's conditional update. On PostgreSQL a
-concurrent checkout may take the units between the read and the reservation: the
-reservations then roll back to a savepoint, availability is read again and the lines are
-sourced again, a few times, before the checkout is refused.
+every allocation is reserved at once by the inventory module's conditional update, all or
+nothing (``inventory.reserve_lines``). On PostgreSQL a concurrent checkout may take the
+units between the read and the reservation: availability is then read again and the lines
+are sourced again, a few times, before the checkout is refused.
 """
 
 from __future__ import annotations
@@ -23,17 +23,16 @@ from omnicanal.fulfilment.errors import (
     PickupNotAvailable,
     StoreServiceNotAvailable,
 )
-from omnicanal.fulfilment.queries import FulfilmentRef
-from omnicanal.fulfilment.sourcing import Decision, LineRequest, Point, Site, source
+from omnicanal.fulfilment.sourcing import Allocation, Decision, LineRequest, Point, Site, source
 from omnicanal.fulfilment.states import HOME_DELIVERY, Method
 from omnicanal.inventory import availability
 from omnicanal.inventory import service as inventory
-from omnicanal.inventory.errors import InsufficientStock
-from omnicanal.inventory.schemas import AvailabilityQuery, ReservationIn
-from omnicanal.network import service as network
+from omnicanal.inventory.errors import InsufficientStock, LocationNotInChannel
+from omnicanal.inventory.schemas import AvailabilityQuery
 from omnicanal.network.errors import UnknownChannel
 from omnicanal.network.lookups import LocationRef
 from omnicanal.orders.policy import DAY, OrderPolicy
+from omnicanal.orders.service import references
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.errors import DomainError
 
@@ -50,6 +49,8 @@ class Network:
     channel_codes: frozenset[str]
     store_codes: frozenset[str]
     endless_codes: frozenset[str]
+    serving: Mapping[str, frozenset[str]]
+    """The codes of the locations loaded for each channel whose network was loaded."""
 
     def candidates(self, method: Method) -> frozenset[str] | None:
         if method is Method.endless_aisle:
@@ -69,7 +70,7 @@ class Network:
 
 def serving_locations(session: Session, channel: str) -> list[LocationRef]:
     try:
-        return network.fulfilling_locations(session, channel)
+        return references.fulfilling_locations(session, channel)
     except UnknownChannel:
         return []
 
@@ -78,7 +79,7 @@ def load_network(
     session: Session, *, channel: str, methods: set[Method], policy: OrderPolicy
 ) -> Network:
     """The locations serving the order's channel, plus the stores and the endless aisle's."""
-    own = network.fulfilling_locations(session, channel)
+    own = references.fulfilling_locations(session, channel)
     stores = serving_locations(session, policy.store_network) if methods - HOME_DELIVERY else []
     endless = (
         serving_locations(session, policy.endless_aisle_network)
@@ -105,13 +106,19 @@ def load_network(
         )
         for location in locations.values()
     ]
+    serving = {channel: frozenset(loc.code for loc in own)}
+    if methods - HOME_DELIVERY:
+        serving.setdefault(policy.store_network, frozenset(loc.code for loc in stores))
+    if Method.endless_aisle in methods:
+        serving.setdefault(policy.endless_aisle_network, frozenset(loc.code for loc in endless))
     return Network(
         channel=channel,
         locations=locations,
         sites=sites,
-        channel_codes=frozenset(loc.code for loc in own),
+        channel_codes=serving[channel],
         store_codes=frozenset(loc.code for loc in stores),
         endless_codes=frozenset(loc.code for loc in endless),
+        serving=serving,
     )
 
 
@@ -177,6 +184,7 @@ class Held:
     distance_km: float | None
     stock_channel: str
     reservation_id: str
+    hold: inventory.LineHold
 
 
 def _ttl_seconds(method: Method, reserve_days: int | None, policy: OrderPolicy) -> int:
@@ -185,6 +193,37 @@ def _ttl_seconds(method: Method, reserve_days: int | None, policy: OrderPolicy) 
     if method is Method.carry_out:
         return policy.carry_out_ttl_seconds
     return policy.hold_seconds
+
+
+def _holds(
+    session: Session,
+    allocations: Sequence[Allocation],
+    network_: Network,
+    reserve_days: Mapping[str, int | None],
+    policy: OrderPolicy,
+) -> list[inventory.LineHold]:
+    """What to reserve for each allocation: its units at its location, for the channel whose
+    network holds the location (which must fulfil that channel)."""
+    variants = references.variants(session, [allocation.sku for allocation in allocations])
+    holds = []
+    for allocation in allocations:
+        channel = network_.stock_channel(allocation.method, allocation.location, policy)
+        if allocation.location not in network_.serving.get(channel, frozenset()):
+            raise LocationNotInChannel(
+                f"{allocation.location} does not fulfil the {channel} channel.", field="location"
+            )
+        holds.append(
+            inventory.LineHold(
+                variant=variants[allocation.sku],
+                location=network_.locations[allocation.location],
+                quantity=allocation.quantity,
+                channel=channel,
+                ttl_seconds=_ttl_seconds(
+                    allocation.method, reserve_days.get(allocation.line), policy
+                ),
+            )
+        )
+    return holds
 
 
 def source_and_reserve(
@@ -212,46 +251,38 @@ def source_and_reserve(
         )
         if not decision.complete:
             raise refuse(decision)
-        held: dict[int, Held] = {}
+        # A fixed order (SKU, then location) for the reservations and their events, as
+        # when each line was reserved alone.
+        ordered = sorted(
+            enumerate(decision.allocations), key=lambda item: (item[1].sku, item[1].location)
+        )
+        holds = _holds(
+            session, [allocation for _, allocation in ordered], network_, reserve_days, policy
+        )
         try:
-            with session.begin_nested():
-                # A fixed order (SKU, then location) keeps concurrent checkouts from
-                # locking the same stock rows in opposite orders (a deadlock on PostgreSQL).
-                ordered = sorted(
-                    enumerate(decision.allocations),
-                    key=lambda item: (item[1].sku, item[1].location),
-                )
-                for index, allocation in ordered:
-                    channel = network_.stock_channel(allocation.method, allocation.location, policy)
-                    ttl = _ttl_seconds(allocation.method, reserve_days.get(allocation.line), policy)
-                    reservation = inventory.reserve(
-                        session,
-                        data=ReservationIn(
-                            sku=allocation.sku,
-                            quantity=allocation.quantity,
-                            location=allocation.location,
-                            channel=channel,
-                            ttl_seconds=ttl,
-                            reference=reference,
-                        ),
-                        actor=stock_actor,
-                        default_ttl_seconds=ttl,
-                        order_id=reference,
-                    )
-                    held[index] = Held(
-                        line=allocation.line,
-                        sku=allocation.sku,
-                        location=allocation.location,
-                        quantity=allocation.quantity,
-                        method=allocation.method,
-                        distance_km=allocation.distance_km,
-                        stock_channel=channel,
-                        reservation_id=reservation.id,
-                    )
+            reservation_ids = inventory.reserve_lines(
+                session, lines=holds, actor=stock_actor, reference=reference, order_id=reference
+            )
         except InsufficientStock:
             if attempt == ATTEMPTS:
                 raise
             continue
+        held = {
+            index: Held(
+                line=allocation.line,
+                sku=allocation.sku,
+                location=allocation.location,
+                quantity=allocation.quantity,
+                method=allocation.method,
+                distance_km=allocation.distance_km,
+                stock_channel=hold.channel,
+                reservation_id=reservation_id,
+                hold=hold,
+            )
+            for (index, allocation), hold, reservation_id in zip(
+                ordered, holds, reservation_ids, strict=True
+            )
+        }
         return decision, [held[index] for index in sorted(held)]
     raise AssertionError("unreachable")
 
@@ -272,7 +303,7 @@ def open_fulfilments(
     first_position: int = 1,
     replaces_id: str | None = None,
     reason: str = "",
-) -> list[FulfilmentRef]:
+) -> list[fulfilment_service.NewFulfilment]:
     """One fulfilment per (method, location, hold length); a till sale's units leave at once."""
     groups: dict[tuple[Method, str, str, int | None], list[Held]] = {}
     for item in held:
@@ -284,10 +315,11 @@ def open_fulfilments(
         groups.items(), start=first_position
     ):
         if method is Method.carry_out:
-            for item in items:
-                inventory.confirm_reservation(
-                    session, reservation_id=item.reservation_id, actor=stock_actor
-                )
+            inventory.confirm_lines(
+                session,
+                lines=[(item.reservation_id, item.hold) for item in items],
+                actor=stock_actor,
+            )
         due_at = None
         if method is Method.reserve_and_try:
             due_at = now + timedelta(days=days or policy.reserve_and_try_days)

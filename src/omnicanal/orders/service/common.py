@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -69,14 +69,16 @@ def move_order(
     now: datetime,
     reason: str = "",
     details: Mapping[str, Any] | None = None,
-) -> None:
-    """Move the order to ``target``: a history row and an ``order.<status>`` event
+) -> OrderStatusChange:
+    """Move the order to ``target``: a history row (returned) and an ``order.<status>`` event
     (``details``: the fields that status's event adds, see ``orders.events``)."""
     current = OrderStatus(order.status)
     check_move(current, target)
     order.status = target.value
     order.updated_at = now
-    write_change(session, order, current, actor=actor, now=now, reason=reason, details=details)
+    return write_change(
+        session, order, current, actor=actor, now=now, reason=reason, details=details
+    )
 
 
 def write_change(
@@ -88,8 +90,8 @@ def write_change(
     now: datetime,
     reason: str = "",
     details: Mapping[str, Any] | None = None,
-) -> None:
-    """The history row and the event of the order's move to its current status."""
+) -> OrderStatusChange:
+    """The history row (returned) and the event of the order's move to its current status."""
     event = ORDER_STATUS_EVENTS[order.status](
         order_id=order.id,
         channel=order.channel,
@@ -102,19 +104,19 @@ def write_change(
         payment_status=order.payment_status,
         **(details or {}),
     )
-    session.add(
-        OrderStatusChange(
-            order_id=order.id,
-            from_status=from_status.value if from_status else None,
-            to_status=order.status,
-            event_type=event.type,
-            reason=reason,
-            actor=actor.label,
-            channel=actor.channel,
-            occurred_at=now,
-        )
+    change = OrderStatusChange(
+        order_id=order.id,
+        from_status=from_status.value if from_status else None,
+        to_status=order.status,
+        event_type=event.type,
+        reason=reason,
+        actor=actor.label,
+        channel=actor.channel,
+        occurred_at=now,
     )
+    session.add(change)
     record_event(session, event, actor=actor)
+    return change
 
 
 def roll_up(session: Session, order: Order, *, actor: Actor, now: datetime, reason: str) -> None:
@@ -153,6 +155,24 @@ def order_history(
     session: Session, order_id: str, positions: Mapping[str, int]
 ) -> list[HistoryEntry]:
     """The order's and its fulfilments' status changes, oldest first."""
+    return history_entries(
+        session.scalars(
+            select(OrderStatusChange)
+            .where(OrderStatusChange.order_id == order_id)
+            .order_by(OrderStatusChange.occurred_at, OrderStatusChange.id)
+        ),
+        fulfilments.history_of(session, order_id),
+        positions,
+    )
+
+
+def history_entries(
+    order_changes: Iterable[OrderStatusChange],
+    fulfilment_changes: Iterable[fulfilments.FulfilmentChange],
+    positions: Mapping[str, int],
+) -> list[HistoryEntry]:
+    """The order's and its fulfilments' status changes (each oldest first), as one history,
+    oldest first."""
     entries = [
         HistoryEntry(
             at=change.occurred_at,
@@ -165,11 +185,7 @@ def order_history(
             actor=change.actor,
             channel=change.channel,
         )
-        for change in session.scalars(
-            select(OrderStatusChange)
-            .where(OrderStatusChange.order_id == order_id)
-            .order_by(OrderStatusChange.occurred_at, OrderStatusChange.id)
-        )
+        for change in order_changes
     ]
     entries += [
         HistoryEntry(
@@ -183,7 +199,7 @@ def order_history(
             actor=change.actor,
             channel=change.channel,
         )
-        for change in fulfilments.history_of(session, order_id)
+        for change in fulfilment_changes
     ]
     entries.sort(key=lambda e: (e.at, _rank(e), positions.get(e.fulfilment_id or "", 0)))
     return entries
@@ -203,7 +219,25 @@ def _rank(entry: HistoryEntry) -> int:
 def order_out(session: Session, order: Order) -> OrderOut:
     """The order as every channel reads it."""
     rows = fulfilments.fulfilments_of(session, order.id)
-    lines = fulfilments.lines_by_fulfilment(session, [f.id for f in rows])
+    return render_order(
+        order,
+        lines=order_lines(session, order.id),
+        fulfilment_rows=rows,
+        fulfilment_lines=fulfilments.lines_by_fulfilment(session, [f.id for f in rows]),
+        history=order_history(session, order.id, {f.id: f.position for f in rows}),
+    )
+
+
+def render_order(
+    order: Order,
+    *,
+    lines: Sequence[OrderLine],
+    fulfilment_rows: Sequence[fulfilments.FulfilmentRef],
+    fulfilment_lines: Mapping[str, Sequence[fulfilments.FulfilmentLineRef]],
+    history: list[HistoryEntry],
+) -> OrderOut:
+    """The order as every channel reads it, from its rows at hand (its lines in position
+    order, its fulfilments in the order they were created)."""
     return OrderOut(
         id=order.id,
         status=order.status,
@@ -229,9 +263,12 @@ def order_out(session: Session, order: Order) -> OrderOut:
         placed_by=order.placed_by,
         placed_at=order.placed_at,
         updated_at=order.updated_at,
-        lines=[_line_out(line) for line in order_lines(session, order.id)],
-        fulfilments=[fulfilments.fulfilment_out(f, lines[f.id], order.status) for f in rows],
-        history=order_history(session, order.id, {f.id: f.position for f in rows}),
+        lines=[_line_out(line) for line in lines],
+        fulfilments=[
+            fulfilments.fulfilment_out(f, fulfilment_lines[f.id], order.status)
+            for f in fulfilment_rows
+        ],
+        history=history,
         pricing_explanation=list(order.pricing_explanation),
         sourcing_explanation=list(order.sourcing_explanation),
         pricing_reasons=_reasons(order.pricing_reasons),

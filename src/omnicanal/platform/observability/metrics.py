@@ -3,26 +3,28 @@
 Each application has its own registry (not the process-wide default): a process that builds
 many applications (the tests, a server with several mounts) never registers a series twice.
 Request timings are labelled by route template (``/v1/orders/{order_id}``), never by the
-raw address, so the number of series stays bounded whatever clients send. The outbox gauges
-are read from the database when scraped, so they are true across processes.
+raw address, so the number of series stays bounded whatever clients send. The outbox and
+consumer gauges are read from the database when scraped, so they are true across processes
+(a worker's consumers, another process's relay); the relay's rate is this process's.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from omnicanal.platform.bus import Consumer
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import Database
-from omnicanal.platform.events import OutboxEvent
-from omnicanal.platform.relay import relayed_events
+from omnicanal.platform.events import OutboxEvent, ProcessedEvent
+from omnicanal.platform.relay import relay_rate, relayed_events
 
 __all__ = ["UNMATCHED", "HttpMetrics", "Metrics"]
 
@@ -34,7 +36,8 @@ STOCK_REFUSAL = "insufficient_stock"
 
 
 class OutboxCollector(Collector):
-    """The outbox backlog and the age of its oldest unpublished event, read when scraped."""
+    """The outbox backlog and the age of its oldest unpublished event, read when scraped, and
+    what this process's relay published."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -63,12 +66,70 @@ class OutboxCollector(Collector):
             "Events this process's relay has published to the bus.",
             value=relayed_events(),
         )
+        yield GaugeMetricFamily(
+            "omnicanal_outbox_relay_rate",
+            "Events per second this process's relay published, over the last minute.",
+            value=relay_rate(),
+        )
+
+
+LAG_WINDOW = 10_000
+"""How many of the latest outbox events the consumer lag looks at: a scrape reads at most
+these, whatever the outbox holds."""
+
+
+class ConsumerCollector(Collector):
+    """Per consumer, the published events it wants and has not handled yet, and the age of
+    the oldest of them, among the latest ``LAG_WINDOW`` events; read when scraped.
+
+    An event a consumer gave up on (a poison event, after its attempts) counts until it
+    leaves the window: it was never handled."""
+
+    def __init__(self, db: Database, consumers: Sequence[Consumer]) -> None:
+        self.db = db
+        self.consumers = list(consumers)
+
+    def collect(self) -> Iterator[Metric]:
+        events = GaugeMetricFamily(
+            "omnicanal_consumer_lag_events",
+            "Events published that the consumer has not handled yet (latest events only).",
+            labels=["consumer"],
+        )
+        age = GaugeMetricFamily(
+            "omnicanal_consumer_lag_seconds",
+            "Age of the oldest published event the consumer has not handled (0 when none).",
+            labels=["consumer"],
+        )
+        now = utcnow()
+        with self.db.reading() as session:
+            newest = session.scalar(select(func.max(OutboxEvent.seq))) or 0
+            for consumer in self.consumers:
+                # The (published, seq) index bounds the read; the key of processed_events
+                # (consumer, event_id) answers each event.
+                query = select(func.count(), func.min(OutboxEvent.time)).where(
+                    OutboxEvent.published.is_(True),
+                    OutboxEvent.seq > newest - LAG_WINDOW,
+                    ~exists().where(
+                        and_(
+                            ProcessedEvent.consumer == consumer.name,
+                            ProcessedEvent.event_id == OutboxEvent.id,
+                        )
+                    ),
+                )
+                if not consumer.all_events:
+                    query = query.where(OutboxEvent.type.in_(consumer.types))
+                waiting, oldest = session.execute(query).one()
+                events.add_metric([consumer.name], waiting)
+                seconds = (now - oldest).total_seconds() if oldest is not None else 0.0
+                age.add_metric([consumer.name], max(seconds, 0.0))
+        yield events
+        yield age
 
 
 class Metrics:
     """The registry of one application and the instruments the HTTP edge feeds."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, consumers: Sequence[Consumer] = ()) -> None:
         self.registry = CollectorRegistry()
         self.request_duration = Histogram(
             "omnicanal_http_request_duration_seconds",
@@ -89,6 +150,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(OutboxCollector(db))
+        self.registry.register(ConsumerCollector(db, consumers))
 
     def render(self) -> bytes:
         """The text exposition format of every metric, for a scrape."""
@@ -109,11 +171,11 @@ class Metrics:
 
 
 class HttpMetrics:
-    """ASGI middleware timing every HTTP request into :class:`Metrics`."""
+    """ASGI middleware timing every HTTP request into the application's :class:`Metrics`
+    (``app.state.metrics``)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,4 +195,5 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            self.metrics.observe(scope, status, time.perf_counter() - started)
+            metrics: Metrics = scope["app"].state.metrics
+            metrics.observe(scope, status, time.perf_counter() - started)
