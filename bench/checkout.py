@@ -34,9 +34,6 @@ import argparse
 import contextlib
 import json
 import multiprocessing
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -59,7 +56,7 @@ from bench.common import (
     ratio,
     resolve_backends,
 )
-from bench.reservations import UvicornServer, free_port
+from bench.reservations import UvicornServer
 
 MODES = ("inproc", "http", "raw")
 STORES = ("STORE-1", "STORE-2", "STORE-3", "STORE-4")
@@ -346,33 +343,7 @@ class InstrumentedServer(UvicornServer):
     """The uvicorn subprocess of ``bench.reservations``, serving :func:`instrumented_app`."""
 
     def __init__(self, db: BenchDatabase) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "OMNICANAL_DATABASE_URL": db.url,
-            "OMNICANAL_DATA_DIR": str(db.workdir),
-        }
-        self.log = open(db.workdir / "uvicorn.log", "w+b")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "bench.checkout:instrumented_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        super().__init__(db, app="bench.checkout:instrumented_app", factory=True)
 
     def counters(self) -> dict[str, Any]:
         return dict(httpx.get(f"{self.url}{COUNTERS_PATH}", timeout=30).json())

@@ -295,7 +295,7 @@ def run_realtime(db: BenchDatabase, messy: MessySet, rate: float, drain: float) 
     platform = build_platform_on(db)
     keys = _write_keys(platform)
     platform.close()
-    server = Server(db)
+    server = Server(db, "omnicanal.api.asgi:app", factory=False)
     outcome = PathOutcome("real time", db.backend, {})
     poller = Poller(messy, db.url)
     try:

@@ -40,7 +40,6 @@ import argparse
 import gzip
 import json
 import os
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -64,6 +63,8 @@ from bench.common import (
     Latencies,
     build_platform_on,
     console,
+    cpu_seconds,
+    free_port,
     fresh_database,
     ms,
     print_machine,
@@ -123,29 +124,13 @@ def send_with_segment(client: Any, message: dict[str, Any]) -> None:
 # -- the server -----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc), 0 if unknown."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
 class Server:
     """``python -m uvicorn <app>`` in a subprocess, on a free port."""
 
     def __init__(
         self, db: BenchDatabase, app: str, *, factory: bool, env: dict[str, str] | None = None
     ) -> None:
-        self.url = f"http://127.0.0.1:{_free_port()}"
+        self.url = f"http://127.0.0.1:{free_port()}"
         env = {
             **os.environ,
             "OMNICANAL_DATABASE_URL": db.url,
@@ -178,7 +163,7 @@ class Server:
 
     @property
     def cpu_seconds(self) -> float:
-        return _cpu_seconds(self.process.pid)
+        return cpu_seconds(self.process.pid)
 
     def wait_idle(self, limit: float) -> float:
         """Until the outbox is empty and the process has been idle (under 5 % of a core) for

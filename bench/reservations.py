@@ -42,7 +42,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -61,6 +60,8 @@ from bench.common import (
     Latencies,
     build_platform_on,
     console,
+    cpu_seconds,
+    free_port,
     fresh_database,
     ms,
     print_load_after,
@@ -580,12 +581,6 @@ def run_raw_core(
 # -- HTTP -----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _http_process(
     base_url: str,
     tokens: dict[str, str],
@@ -638,20 +633,13 @@ def _http_process(
     queue.put([a for per_thread in results for a in per_thread])
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc), 0 if unknown."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
 class UvicornServer:
-    """``python -m uvicorn omnicanal.api.asgi:app`` in a subprocess, on a free port."""
+    """``python -m uvicorn omnicanal.api.asgi:app`` (or another app, ``factory`` when it is
+    a function building the app) in a subprocess, on a free port."""
 
-    def __init__(self, db: BenchDatabase) -> None:
+    def __init__(
+        self, db: BenchDatabase, *, app: str = "omnicanal.api.asgi:app", factory: bool = False
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -665,7 +653,8 @@ class UvicornServer:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "omnicanal.api.asgi:app",
+                *(["--factory"] if factory else []),
+                app,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -720,7 +709,7 @@ class UvicornServer:
 
     @property
     def cpu_seconds(self) -> float:
-        return _cpu_seconds(self.process.pid)
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -53,7 +53,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -71,6 +70,8 @@ from bench.common import (
     Latencies,
     build_platform_on,
     console,
+    cpu_seconds,
+    free_port,
     fresh_database,
     ms,
     postgres_unreachable_reason,
@@ -194,22 +195,6 @@ def top_up(platform: Any, hot: list[str], available: int) -> None:
 
 
 # -- the processes --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a live process (Linux /proc), 0 if unknown."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 class Process:

@@ -38,6 +38,7 @@ class Connector:
         self.orders: dict[str, Any] = {}
         self.since: dict[str, str] = {}
         self.requests = 0
+        self.levels_read: list[tuple[str, str]] = []
         self.between_pages: Callable[[], None] | None = None
 
     def _sync(self, path: str, store: Callable[[dict[str, Any]], None]) -> None:
@@ -71,6 +72,7 @@ class Connector:
 
     def _store_level(self, item: dict[str, Any]) -> None:
         self.stock[(item["sku"], item["location"])] = (item["on_hand"], item["reserved"])
+        self.levels_read.append((item["sku"], item["location"]))
 
     def _store_order(self, item: dict[str, Any]) -> None:
         self.orders[item["id"]] = (item["status"], item["total_minor"], item["payment_status"])
@@ -147,12 +149,18 @@ def test_a_connector_syncs_products_stock_and_orders_incrementally_to_the_databa
     connector.between_pages = lambda: receive(shop.jean, "LYON-01", 1)
 
     connector.requests = 0
+    connector.levels_read = []
     connector.sync()
     assert (connector.products, connector.stock, connector.orders) == truth(platform)
     assert "ROBE-ALMA-XL" in {sku for _, skus in connector.products.values() for sku, *_ in skus}
     assert connector.orders[first][0] == "cancelled"
-    # Incremental: it read the changes, not the whole shop again.
-    assert connector.requests < full_sync
+    # Incremental: it read the changes, not the whole shop again. The levels nothing touched
+    # since the first sync stay unread (a level changed at the very moment of the last one it
+    # read is read again: the boundary is inclusive, so that no change of that instant is lost).
+    assert connector.requests <= full_sync
+    untouched = {(shop.robe, "LYON-01"), (shop.pull, "OUTLET")}
+    assert untouched <= set(connector.stock)
+    assert untouched.isdisjoint(connector.levels_read)
 
     # Nothing changed: one empty-ish page per list, the copy stays equal.
     connector.sync()

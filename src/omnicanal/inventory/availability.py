@@ -189,7 +189,8 @@ def _available(
     if location_ids is not None:
         parameters["location_ids"] = location_ids
     statement = _UNITS[location_ids is not None]
-    return session.connection().execute(statement, parameters).tuples().all()
+    rows = session.connection().execute(statement, parameters)
+    return [(variant_id, location_id, units) for variant_id, location_id, units in rows]
 
 
 def availability_answer(

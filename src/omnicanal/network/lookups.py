@@ -264,6 +264,6 @@ def location_points(
             rows = connection.execute(_POINTS["active"])
         else:
             rows = connection.execute(_POINTS["channel"], {"channel": channel_code})
-        return tuple((*row,) for row in rows.tuples())
+        return tuple((*row,) for row in rows)
 
     return list(POINTS.get(session, channel_code or "", load) or ())

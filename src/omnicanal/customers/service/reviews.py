@@ -66,11 +66,11 @@ def profile_cards(session: Session, profile_ids: Iterable[str]) -> dict[str, Pro
     wanted = sorted(set(profile_ids))
     root_of: dict[str, str] = {}
     for chunk in _chunks(wanted):
-        # A Result has keys(): dict.update would read it as a mapping, so take its rows.
         root_of.update(
-            session.execute(select(Profile.id, Profile.root_id).where(Profile.id.in_(chunk)))
-            .tuples()
-            .all()
+            (profile_id, root_id)
+            for profile_id, root_id in session.execute(
+                select(Profile.id, Profile.root_id).where(Profile.id.in_(chunk))
+            )
         )
     roots = sorted(set(root_of.values()))
     created: dict[str, datetime] = {}
@@ -78,9 +78,10 @@ def profile_cards(session: Session, profile_ids: Iterable[str]) -> dict[str, Pro
     names: dict[str, dict[str, object]] = {root: {} for root in roots}
     for chunk in _chunks(roots):
         created.update(
-            session.execute(select(Profile.id, Profile.created_at).where(Profile.id.in_(chunk)))
-            .tuples()
-            .all()
+            (profile_id, created_at)
+            for profile_id, created_at in session.execute(
+                select(Profile.id, Profile.created_at).where(Profile.id.in_(chunk))
+            )
         )
         for profile_id, kind, value, source in session.execute(
             select(
