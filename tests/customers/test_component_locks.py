@@ -6,6 +6,7 @@ SQLite's writers queue on the database by design). No lock covers the whole grap
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,6 +37,39 @@ def _identify(index: int, user_id: str, **traits: Any) -> ParsedMessage:
     )
     assert isinstance(message, ParsedMessage)
     return message
+
+
+def _app_identify(anonymous_id: str, email: str) -> ParsedMessage:
+    """The app identifying a visitor by e-mail alone."""
+    message = parse_message(
+        {"type": "identify", "anonymousId": anonymous_id, "traits": {"email": email}},
+        received_at=utcnow(),
+    )
+    assert isinstance(message, ParsedMessage)
+    return message
+
+
+def _signal_when_a_lock_waits(
+    platform: Platform, *, after: threading.Event, signal: threading.Event
+) -> Callable[[], None]:
+    """A job that, once ``after`` is set, sets ``signal`` as soon as some transaction waits
+    for an advisory lock (PostgreSQL's ``pg_locks``)."""
+
+    def watch() -> None:
+        assert after.wait(FAILSAFE)
+        pause = threading.Event()
+        for _ in range(FAILSAFE * 100):
+            with platform.db.reading() as session:
+                if session.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    )
+                ):
+                    signal.set()
+                    return
+            pause.wait(0.01)
+
+    return watch
 
 
 def _ingest(platform: Platform, source: SourceView, messages: list[ParsedMessage]) -> None:
@@ -124,16 +158,6 @@ def test_identifies_about_one_person_wait_for_each_other_and_make_one_profile(pl
     source = _source(platform)
     anne_recorded, second_waiting = threading.Event(), threading.Event()
 
-    def waiting_for_a_lock() -> bool:
-        with platform.db.reading() as session:
-            return bool(
-                session.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                    )
-                )
-            )
-
     def first() -> None:
         with platform.db.transaction() as session:
             tracking.ingest(
@@ -147,26 +171,9 @@ def test_identifies_about_one_person_wait_for_each_other_and_make_one_profile(pl
 
     def second() -> None:
         assert anne_recorded.wait(FAILSAFE)
-        app = parse_message(
-            {
-                "type": "identify",
-                "anonymousId": "app-7",
-                "traits": {"email": "anne.petit@orange.fr"},
-            },
-            received_at=utcnow(),
-        )
-        assert isinstance(app, ParsedMessage)
-        _ingest(platform, source, [app])
+        _ingest(platform, source, [_app_identify("app-7", "anne.petit@orange.fr")])
 
-    def watch() -> None:
-        assert anne_recorded.wait(FAILSAFE)
-        pause = threading.Event()
-        for _ in range(FAILSAFE * 100):
-            if waiting_for_a_lock():
-                second_waiting.set()
-                return
-            pause.wait(0.01)
-
+    watch = _signal_when_a_lock_waits(platform, after=anne_recorded, signal=second_waiting)
     errors = _run(first, second, watch)
 
     assert errors == []
@@ -242,31 +249,9 @@ def test_an_identify_of_a_profile_being_merged_waits_and_joins_the_merged_profil
 
     def identify() -> None:
         assert merged.wait(FAILSAFE)
-        app = parse_message(
-            {
-                "type": "identify",
-                "anonymousId": "app-9",
-                "traits": {"email": "bruno.leroy@free.fr"},
-            },
-            received_at=utcnow(),
-        )
-        assert isinstance(app, ParsedMessage)
-        _ingest(platform, source, [app])
+        _ingest(platform, source, [_app_identify("app-9", "bruno.leroy@free.fr")])
 
-    def watch() -> None:
-        assert merged.wait(FAILSAFE)
-        pause = threading.Event()
-        for _ in range(FAILSAFE * 100):
-            with platform.db.reading() as session:
-                if session.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                    )
-                ):
-                    identify_waiting.set()
-                    return
-            pause.wait(0.01)
-
+    watch = _signal_when_a_lock_waits(platform, after=merged, signal=identify_waiting)
     errors = _run(merge, identify, watch)
 
     assert errors == []
