@@ -29,6 +29,10 @@ SCOPES: dict[str, str] = {
     "inventory:write": "record stock movements, import stock counts",
     "reservations:write": "reserve, confirm and release stock",
     "events:read": "read the event counts",
+    "analytics:read": "read the KPIs, their definitions, customer value and the pilots (a "
+    "store's key: its own store's figures only)",
+    "analytics:write": "define, stop and rebuild pilot-store experiments (head office)",
+    "surveys:write": "record customers' NPS and satisfaction answers from a survey tool",
     "pricing:read": "price carts, read promotions, overrides and the consistency audit",
     "pricing:write": "set list prices and channel price overrides, create promotions (back office)",
     "carts:read": "read carts priced live",

@@ -19,6 +19,7 @@ __all__ = [
     "PriceOverrideEnded",
     "PriceOverrideSet",
     "PromotionCreated",
+    "PurchaseCostChanged",
 ]
 
 
@@ -194,6 +195,28 @@ class ListPriceChanged(DomainEvent):
     sku: str
     currency: str
     price_minor: int
+    previous_minor: int | None
+
+    @property
+    def subject(self) -> str:
+        return f"skus/{self.sku}"
+
+
+class PurchaseCostChanged(DomainEvent):
+    """What one unit of a SKU costs the retailer (its purchase cost) was set or changed;
+    ``previous_minor`` is null for its first cost."""
+
+    type = "pricing.purchase_cost_changed"
+    example = {
+        "sku": "ROBE-LIN-38",
+        "currency": "EUR",
+        "cost_minor": 3120,
+        "previous_minor": None,
+    }
+
+    sku: str
+    currency: str
+    cost_minor: int
     previous_minor: int | None
 
     @property
