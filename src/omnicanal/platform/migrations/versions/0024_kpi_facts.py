@@ -76,9 +76,7 @@ def upgrade() -> None:
         sa.Column("lead_seconds", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("fulfilment_id", name=op.f("pk_kpi_fulfilments")),
     )
-    op.create_index(
-        "ix_kpi_fulfilments_location_status", "kpi_fulfilments", ["location", "status"]
-    )
+    op.create_index("ix_kpi_fulfilments_location_status", "kpi_fulfilments", ["location", "status"])
     op.create_index("ix_kpi_fulfilments_order", "kpi_fulfilments", ["order_id"])
     op.create_table(
         "kpi_stock",
