@@ -49,6 +49,8 @@ come after every module: an event is posted out once the others have taken it in
 def load_models() -> MetaData:
     """The metadata of every module's tables (what the migrations are compared with)."""
     import omnicanal.analytics.models
+    import omnicanal.analytics.pilot_models
+    import omnicanal.analytics.survey_models
     import omnicanal.carts.models
     import omnicanal.catalog.models
     import omnicanal.customers.models

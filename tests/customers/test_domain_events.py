@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from omnicanal.carts.events import CartCreated, CartMerged
 from omnicanal.customers.models import ProfileEvent
 from omnicanal.customers.service.consumers import sighting_from_event
+from omnicanal.customers.service.ingest import UNIFICATION_MS_MAX
 from omnicanal.inventory.events import StockReserved
 from omnicanal.orders.events import OrderCancelled, OrderPlaced
 from omnicanal.platform.actors import Actor
@@ -225,3 +226,27 @@ def test_an_event_that_no_longer_fits_its_class_joins_no_timeline(platform, clie
 
     profile = profile_by(client, headers, email="ines@example.fr")
     assert [e for e in profile["timeline"]["items"] if e["kind"] == "domain"] == []
+
+
+def test_an_event_heard_weeks_late_joins_the_timeline_with_the_longest_recorded_delay(
+    platform, client
+):
+    """An order event heard 40 days after it happened (a relay stopped for weeks, a replayed
+    history) still joins the timeline: its time to unification is recorded at the column's
+    limit instead of refusing the row (PostgreSQL's 32-bit integer)."""
+    headers = _known_customer(platform, client)
+    late = replace(
+        Event.of(_placed("LATE-1", "ines@example.fr", total_minor=4200), source="/channels/web"),
+        time=utcnow() - timedelta(days=40),
+    )
+    [consumer] = [c for c in platform.consumers if c.name == "customers.timeline"]
+
+    assert deliver(platform.db, consumer, late) is True
+
+    profile = profile_by(client, headers, email="ines@example.fr")
+    assert [e["order_id"] for e in profile["timeline"]["items"] if e["kind"] == "domain"] == [
+        "LATE-1"
+    ]
+    with platform.db.reading() as session:
+        longest = session.scalar(select(func.max(ProfileEvent.unification_ms)))
+    assert longest == UNIFICATION_MS_MAX

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from random import Random
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +22,8 @@ from rich.console import Console
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from omnicanal.analytics import pilots
+from omnicanal.analytics.models import DailyMeasure
 from omnicanal.api.app import create_app
 from omnicanal.bootstrap import build_platform
 from omnicanal.carts import service as carts
@@ -124,9 +127,47 @@ def demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[D
 
 
 def snapshot(platform: Platform) -> dict[str, list[tuple[Any, ...]]]:
-    """Everything the seed decides, without the generated ids."""
+    """Everything the seed decides, without the generated ids (the KPIs summed over the days:
+    a few of the last days' events are dated from the build's time; the messages' depend on
+    its time of day)."""
     with platform.db.reading() as session:
+        today = utcnow().astimezone(ZoneInfo(platform.settings.business_time_zone)).date()
         return {
+            "kpis": [
+                tuple(row)
+                for row in session.execute(
+                    select(
+                        DailyMeasure.store,
+                        DailyMeasure.channel,
+                        DailyMeasure.segment,
+                        DailyMeasure.measure,
+                        func.sum(DailyMeasure.value),
+                    )
+                    .where(DailyMeasure.measure.not_like("messages%"))
+                    .group_by(
+                        DailyMeasure.store,
+                        DailyMeasure.channel,
+                        DailyMeasure.segment,
+                        DailyMeasure.measure,
+                    )
+                    .order_by(
+                        DailyMeasure.store,
+                        DailyMeasure.channel,
+                        DailyMeasure.segment,
+                        DailyMeasure.measure,
+                    )
+                )
+            ],
+            "pilots": [
+                (
+                    pilot.code,
+                    pilot.metric,
+                    tuple(pilot.stores),
+                    tuple(pilot.controls),
+                    pilots.verdict(session, pilot.id, today=today).decision,
+                )
+                for pilot in pilots.list_pilots(session)
+            ],
             "locations": [
                 tuple(row)
                 for row in session.execute(

@@ -322,6 +322,7 @@ def store_pages(ids: dict[str, str]) -> list[str]:
         ids["not_member"],
         ids["points_basket"],
         ids["points_receipt"],
+        "/store/kpis",
     ]
 
 
@@ -362,6 +363,13 @@ def admin_pages(ids: dict[str, str]) -> list[str]:
         "/admin/product-reviews",
         "/admin/product-reviews?status=all&rating=5&channel=web",
         "/admin/product-reviews?rating=9",
+        "/admin/kpis/week",
+        "/admin/kpis/week?days=90&by=channel&metric=sales",
+        "/admin/kpis/week?from=banane",
+        "/admin/kpis/month?months=12&map=orders",
+        "/admin/kpis/operations",
+        "/admin/kpis/pilots/01NOPE",
+        "/store/kpis?store=VIL",
     ]
 
 

@@ -82,6 +82,10 @@ class OrderFact(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     returned_units: Mapped[int] = mapped_column(Integer, default=0)
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    cancelled_units: Mapped[int] = mapped_column(Integer, default=0)
+    """Units of its lines cancelled (none could be fulfilled, or the order was cancelled)."""
+    cancelled_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    """What those cancelled units were to be paid, given back."""
 
     __table_args__ = (
         Index("ix_kpi_orders_day", "day"),
@@ -106,9 +110,15 @@ class FulfilmentFact(Base):
     collected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     wait_seconds: Mapped[float | None] = mapped_column(Float)
-    """From check-in (or readiness, without a check-in) to the handover."""
+    """From the customer's check-in at the store to the handover (none without a
+    check-in: the customer was not waiting at the counter)."""
     lead_seconds: Mapped[float | None] = mapped_column(Float)
     """From the order to the moment it was ready to collect."""
+    rejected_units: Mapped[int] = mapped_column(Integer, default=0)
+    """Units of its lines its location could not fulfil (they do not leave from here)."""
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When its units left our hands (shipped, collected, bought, carried out): they count
+    as sold there once, then."""
 
     __table_args__ = (
         Index("ix_kpi_fulfilments_location_status", "location", "status"),
@@ -162,3 +172,30 @@ class CostFact(Base):
     sku: Mapped[str] = mapped_column(String(60), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3))
     cost_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class MomentFact(Base):
+    """One operational moment the live view counts by the hour: a reservation that ran out,
+    a line a store could not find, a till sale reaching the customer records (with its
+    delay). Keyed by the event that told it, so a replay writes it once."""
+
+    __tablename__ = "kpi_moments"
+
+    event_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    location: Mapped[str] = mapped_column(String(50))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    seconds: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_kpi_moments_kind_at", "kind", "at"),)
+
+
+class BusinessFact(Base):
+    """The business's time zone and currency as the consumer kept the facts with them (one
+    row): the measures read the money figures' currency and the business's day from it."""
+
+    __tablename__ = "kpi_business"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))

@@ -1,7 +1,8 @@
-"""What the analytics module runs beside the requests: the daily event counts."""
+"""What the analytics module runs beside the requests."""
 
 from __future__ import annotations
 
+from omnicanal.analytics.facts import kpi_consumer
 from omnicanal.analytics.service import CONSUMERS
 from omnicanal.platform.config import Settings
 from omnicanal.platform.jobs import Background
@@ -10,5 +11,6 @@ __all__ = ["background"]
 
 
 def background(settings: Settings) -> Background:
-    """The analytics module's event consumers."""
-    return Background(consumers=CONSUMERS)
+    """The analytics module's event consumers: the daily event counts, and the KPI facts
+    kept in the business's time zone and currency."""
+    return Background(consumers=(*CONSUMERS, kpi_consumer(settings)))

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 
 from omnicanal import __version__
 from omnicanal.analytics.api import router as analytics
+from omnicanal.analytics.pilots_api import router as analytics_pilots
 from omnicanal.api.tags import TAGS
 from omnicanal.bootstrap import build_platform
 from omnicanal.carts.api import router as carts
@@ -113,6 +114,7 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         network,
         products,
         inventory,
+        analytics_pilots,
         analytics,
         pricing,
         carts,

@@ -345,6 +345,9 @@ def _register_commands() -> None:
     from omnicanal.cli import webhooks
 
     app.add_typer(webhooks.app, name="webhooks")
+    from omnicanal.cli import kpi  # with 'kpi pilot'
+
+    app.add_typer(kpi.app, name="kpi")
 
 
 _register_commands()

@@ -21,11 +21,14 @@ from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.errors import DomainError
 from omnicanal.platform.money import MINOR_UNITS, Money
-from omnicanal.pricing import overrides
-from omnicanal.pricing.schemas import OverrideIn, OverrideOut
+from omnicanal.pricing import costs, overrides
+from omnicanal.pricing.schemas import OverrideIn, OverrideOut, PurchaseCostOut
 from omnicanal.pricing.service import checked_currency
 
-app = typer.Typer(help="Prices: channel overrides and the consistency audit.", no_args_is_help=True)
+app = typer.Typer(
+    help="Prices: channel overrides, purchase costs and the consistency audit.",
+    no_args_is_help=True,
+)
 console = Console()
 T = TypeVar("T")
 
@@ -174,6 +177,39 @@ def end_override(
     console.print(
         f"override [bold]{ended.id}[/bold] ended: {ended.channel} charges the list price for "
         f"{ended.sku} again."
+    )
+
+
+@app.command("cost")
+def purchase_cost(
+    sku: Annotated[str, typer.Argument(help="The SKU whose unit cost to set or show")],
+    cost: Annotated[
+        str | None,
+        typer.Option(help="What one unit costs the retailer, e.g. 31.20; omitted: show it"),
+    ] = None,
+    currency: Currency = None,
+) -> None:
+    """Set (or show) a SKU's purchase cost: the contribution margin subtracts it."""
+
+    def work(session: Session, default: str) -> PurchaseCostOut:
+        book = checked_currency(currency or default)
+        if cost is None:
+            return costs.get_purchase_cost(session, sku=sku, currency=book)
+        out = costs.set_purchase_cost(
+            session, sku=sku, currency=book, cost_minor=minor_units(cost, book), actor=OPERATOR
+        )
+        audit_log.record(
+            session,
+            actor=OPERATOR,
+            operation=f"set_purchase_cost:{sku}",
+            body={"cost_minor": out.cost_minor, "currency": out.currency},
+        )
+        return out
+
+    shown = _run(work, write=cost is not None)
+    console.print(
+        f"{shown.sku}: purchase cost [bold]{Money(shown.cost_minor, shown.currency).format()}"
+        f"[/bold] (set by {shown.updated_by} on {shown.updated_at:%Y-%m-%d %H:%M} UTC)"
     )
 
 

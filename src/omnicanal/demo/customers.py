@@ -477,10 +477,12 @@ def person_messages(
     out: list[Message] = []
     for channel, make in (("store", _store), ("web", _web), ("app", _app)):
         if channel in person.channels:
+            # Store visits run on for weeks after the first; a web or app session, minutes.
+            margin = 30 if channel == "store" else 1
             start = (
                 until
                 - timedelta(days=days)
-                + timedelta(minutes=rng.randrange(days * 24 * 60 - 60 * 24 * 30))
+                + timedelta(minutes=rng.randrange((days - margin) * 24 * 60))
             )
             for n, (source, message) in enumerate(make(person, rng, _Clock(start))):
                 message["messageId"] = f"demo-{person.index}-{channel}-{n}"

@@ -14,19 +14,18 @@ Everything goes through the engagement use cases, as the platform would have rec
    trigger: 60 days without a purchase, 15 % off.
 4. The journeys' consumer (``journeys.react``) hears the demo's history as it happened: each
    event the steps before wrote that it listens to, in the order the events happened, at the
-   time the records give it. The steps called the orders and returns use cases with their
-   times, which the order's, the fulfilment's and the return's histories keep, but every
-   event is stamped with the moment it was written, the build: an event those histories do
-   not date (stock running out during a checkout) takes the time of its neighbour written by
-   the same till, warehouse or channel. The consumer records the facts (purchases, returns,
-   collections, cancellations) as learned the few seconds after they happened that the bus
-   takes (the tills' delay reads as the platform's, not as the build's), and plans, deciding
-   now, the messages still worth sending: a message due longer ago than its kind's horizon
-   is news too old (``engagement/planning.py``), so 90 days of history leave the pickups
-   ready, the parcels shipped and the returns received of the last day and the review
-   requests of the last days, and nothing older. Each event is noted as handled by that
-   consumer, as the bus notes a delivery: once served, the relay's delivery of it, stamped
-   with the build's time, is a repeat the consumer skips.
+   time they say. The steps called the orders, returns and carts use cases at the moments of
+   their story and dated each event then (``omnicanal.platform.clock.simulated``), as the
+   order's, the fulfilment's and the return's histories date them. The consumer records the
+   facts (purchases, returns, collections, cancellations) as learned the few seconds after
+   they happened that the bus takes (the tills' delay reads as the platform's, not as the
+   build's), and plans, deciding now, the messages still worth sending: a message due longer
+   ago than its kind's horizon is news too old (``engagement/planning.py``), so 90 days of
+   history leave the pickups ready, the parcels shipped and the returns received of the last
+   day and the review requests of the last days, and nothing older. Each event is noted as
+   handled by that consumer, as the bus notes a delivery: once served, the relay's delivery
+   of it is a repeat the consumer skips. The carts the history's customers bought from are
+   noted without being heard: a cart bought the hour it was filled calls for no reminder.
 5. Today's scenes, heard the same way:
 
    - Zoé left her web cart (the dress in M and a shirt) a little over three hours ago: its
@@ -89,7 +88,7 @@ from omnicanal.network import service as network
 from omnicanal.orders import service as orders
 from omnicanal.orders.schemas import CheckoutIn, OrderOut
 from omnicanal.platform.actors import OPERATOR, Actor, ChannelKind
-from omnicanal.platform.clock import as_utc, utcnow
+from omnicanal.platform.clock import as_utc, simulated, utcnow
 from omnicanal.platform.errors import DomainError
 from omnicanal.platform.events import OutboxEvent, ProcessedEvent
 from omnicanal.returns import service as returns
@@ -124,8 +123,6 @@ CART_CHANGES = frozenset(cls.type for cls in CART_ACTIVITY)
 BUS_SECONDS = (1.0, 40.0)
 """How long after it happened the policy learned an event of the history (the relay's and
 the bus's delay)."""
-DATED = {"orders": "order.", "fulfilments": "fulfilment.", "returns": "return."}
-"""The subjects whose history dates their events, and their events' type prefixes."""
 
 # Of the customers who order, the shares of each first answer about the news (the rest gave
 # none: no marketing message reaches them).
@@ -360,82 +357,6 @@ def _lyon_regulars(session: Session) -> None:
 # -- 4. hearing what happened ---------------------------------------------------------------------
 
 
-@dataclass
-class _Histories:
-    """The orders' and returns' histories, read once each: when each of their events
-    happened, in order."""
-
-    session: Session
-    read: dict[str, dict[tuple[str, str | None], list[datetime]]] = field(default_factory=dict)
-
-    def _order(self, order_id: str) -> dict[tuple[str, str | None], list[datetime]]:
-        if order_id not in self.read:
-            moments: dict[tuple[str, str | None], list[datetime]] = {}
-            try:
-                order = orders.get_order(self.session, order_id=order_id)
-            except DomainError:
-                order = None
-            for entry in order.history if order is not None else ():
-                key = (entry.event, entry.fulfilment_id if entry.subject == "fulfilment" else None)
-                moments.setdefault(key, []).append(as_utc(entry.at))
-            self.read[order_id] = moments
-        return self.read[order_id]
-
-    def _return(self, return_id: str) -> dict[tuple[str, str | None], list[datetime]]:
-        key = f"returns/{return_id}"
-        if key not in self.read:
-            moments: dict[tuple[str, str | None], list[datetime]] = {}
-            try:
-                found = returns.get_return(self.session, return_id=return_id)
-            except DomainError:
-                found = None
-            for entry in found.history if found is not None else ():
-                moments.setdefault((entry.event, None), []).append(as_utc(entry.at))
-            self.read[key] = moments
-        return self.read[key]
-
-    def when(self, row: OutboxEvent) -> datetime | None:
-        """When the event happened by its subject's history; None when it does not say."""
-        collection, _, name = row.subject.partition("/")
-        prefix = DATED.get(collection)
-        if not name or prefix is None or not row.type.startswith(prefix):
-            return None
-        if collection == "returns":
-            moments = self._return(name).get((row.type, None))
-        else:
-            order_id = name if collection == "orders" else (row.data or {}).get("order_id")
-            if not isinstance(order_id, str):
-                return None
-            fulfilment = name if collection == "fulfilments" else None
-            moments = self._order(order_id).get((row.type, fulfilment))
-        # The n-th such event of the subject is its n-th history entry of that kind.
-        return moments.pop(0) if moments else None
-
-
-def _happened(session: Session, rows: Sequence[OutboxEvent]) -> dict[str, datetime]:
-    """When each event happened: by its subject's history, else as its neighbour written by
-    the same actor (the next one first: a checkout writes its stock's events before its
-    order's), else when it was written."""
-    histories = _Histories(session)
-    dated = [histories.when(row) for row in rows]
-    found: dict[str, datetime] = {}
-    start = 0
-    while start < len(rows):
-        end = start
-        while end + 1 < len(rows) and rows[end + 1].actor == rows[start].actor:
-            end += 1
-        run = range(start, end + 1)
-        for index in run:
-            moment = dated[index]
-            if moment is None:
-                later = (dated[i] for i in run if i > index and dated[i] is not None)
-                earlier = (dated[i] for i in reversed(run) if i < index and dated[i] is not None)
-                moment = next(later, None) or next(earlier, None) or as_utc(rows[index].time)
-            found[rows[index].id] = moment
-        start = end + 1
-    return found
-
-
 def _hear(
     session: Session,
     *,
@@ -455,7 +376,7 @@ def _hear(
     )
     if not rows:
         return after
-    moments = _happened(session, rows)
+    moments = {row.id: as_utc(row.time) for row in rows}
     quiet = {f"carts/{cart_id}" for cart_id in quiet_carts}
     heard = sorted(
         (row for row in rows if row.type in HEARD),
@@ -625,7 +546,7 @@ def _checkout(
     scene: _Scene, actor: Actor, body: dict[str, Any], *, at: datetime
 ) -> OrderOut | None:
     try:
-        with scene.session.begin_nested():
+        with simulated(at), scene.session.begin_nested():
             return orders.checkout(
                 scene.session, data=CheckoutIn.model_validate(body), actor=actor, now=at
             )
@@ -665,40 +586,40 @@ def _refunded_at_the_counter(scene: _Scene) -> None:
     else:
         return
     brought = scene.now - timedelta(minutes=scene.rng.randint(55, 70))
-    opened = returns.open_return(
-        scene.session,
-        data=ReturnIn(
-            order_id=order.id,
-            lines=[
-                ReturnLineIn(
-                    order_line_id=order.lines[0].id, quantity=1, reason=ReasonCode.too_large
-                )
-            ],
-            method="counter",
-            satisfaction=4,
-        ),
-        actor=till,
-        policy=COUNTER_RETURNS,
-        now=brought,
-    )
-    returns.inspect(
-        scene.session,
-        return_id=opened.id,
-        data=InspectIn(),
-        actor=till,
-        now=brought + timedelta(minutes=4),
-    )
-    returns.refund(
-        scene.session,
-        return_id=opened.id,
-        data=RefundIn(
-            method="original_payment",
-            provider="adyen-pos",
-            reference=f"psp_refund_{scene.rng.randrange(10**8, 10**9)}",
-        ),
-        actor=till,
-        now=brought + timedelta(minutes=6),
-    )
+    with simulated(brought):
+        opened = returns.open_return(
+            scene.session,
+            data=ReturnIn(
+                order_id=order.id,
+                lines=[
+                    ReturnLineIn(
+                        order_line_id=order.lines[0].id, quantity=1, reason=ReasonCode.too_large
+                    )
+                ],
+                method="counter",
+                satisfaction=4,
+            ),
+            actor=till,
+            policy=COUNTER_RETURNS,
+            now=brought,
+        )
+    with simulated(brought + timedelta(minutes=4)):
+        returns.inspect(
+            scene.session,
+            return_id=opened.id,
+            data=InspectIn(),
+            actor=till,
+            now=brought + timedelta(minutes=4),
+        )
+    reference = f"psp_refund_{scene.rng.randrange(10**8, 10**9)}"
+    with simulated(brought + timedelta(minutes=6)):
+        returns.refund(
+            scene.session,
+            return_id=opened.id,
+            data=RefundIn(method="original_payment", provider="adyen-pos", reference=reference),
+            actor=till,
+            now=brought + timedelta(minutes=6),
+        )
 
 
 def _waiting_for_zoes_dress(scene: _Scene, cart_id: str) -> None:
@@ -751,7 +672,8 @@ def run_journeys(session: Session, demo: DemoRetailer, rng: Random, report: Repo
     report(1, 4)
     zoes = _zoes_cart(session)
     bus = Random(rng.random())
-    heard = _hear(session, after=0, rng=bus, now=now, quiet_carts=[zoes] if zoes else [])
+    quiet = [*demo.history_carts, *([zoes] if zoes else [])]
+    heard = _hear(session, after=0, rng=bus, now=now, quiet_carts=quiet)
     report(2, 4)
     if zoes is not None:
         _zoes_reminder(scene, zoes)

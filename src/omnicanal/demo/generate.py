@@ -14,6 +14,7 @@ from random import Random
 from sqlalchemy.orm import Session
 
 from omnicanal.catalog.schemas import ProductIn
+from omnicanal.demo.analytics import measure_the_history, set_purchase_costs
 from omnicanal.demo.assortment import plan_catalogue, plan_stock
 from omnicanal.demo.customers import create_customers
 from omnicanal.demo.engagement import run_journeys
@@ -61,6 +62,8 @@ class DemoRetailer:
     stock: list[StockCount] = field(default_factory=list)
     keys: list[DemoKey] = field(default_factory=list)
     staff: list[DemoStaff] = field(default_factory=list)
+    history_carts: list[str] = field(default_factory=list)
+    """The carts the history's customers started and bought from."""
 
     @property
     def sites(self) -> tuple[Site, ...]:
@@ -199,6 +202,7 @@ def create_keys(session: Session, demo: DemoRetailer, rng: Random, report: Repor
 STEPS: tuple[Step, ...] = (
     Step("network", "Stores and warehouses", open_locations),
     Step("catalogue", "Catalogue", create_catalogue),
+    Step("costs", "Purchase costs", set_purchase_costs),
     Step("stock", "Opening stock", count_opening_stock),
     Step("keys", "API keys", create_keys),
     Step("orders", "90 days of orders", generate_orders),
@@ -207,6 +211,7 @@ STEPS: tuple[Step, ...] = (
     Step("store_work", "Work waiting in the stores, returns", leave_store_work),
     Step("loyalty", "Loyalty club, members and rewards", open_loyalty),
     Step("engagement", "Consents, triggers and today's messages", run_journeys),
+    Step("kpis", "KPIs, survey answers and a finished pilot", measure_the_history),
 )
 
 

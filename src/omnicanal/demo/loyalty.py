@@ -54,7 +54,7 @@ from omnicanal.orders import service as orders
 from omnicanal.orders.events import OrderPlaced
 from omnicanal.orders.schemas import CheckoutIn, OrderOut
 from omnicanal.platform.actors import OPERATOR, Actor, ChannelKind
-from omnicanal.platform.clock import utcnow
+from omnicanal.platform.clock import simulated, utcnow
 from omnicanal.platform.errors import DomainError
 from omnicanal.platform.events import OutboxEvent
 from omnicanal.returns import service as returns
@@ -252,7 +252,7 @@ def _sell(
         "tenders": tenders or [],
     }
     try:
-        with session.begin_nested():
+        with simulated(at), session.begin_nested():
             return orders.checkout(
                 session,
                 data=CheckoutIn.model_validate(body),
@@ -308,7 +308,7 @@ def _spend(
         reference = customers.customer_references(session, profile_id=member.profile_id)[0]
         for sku in _in_stock(demo, store):
             try:
-                with session.begin_nested():
+                with simulated(at), session.begin_nested():
                     held = loyalty.hold_points(
                         session,
                         data=RedemptionIn(member_id=member_id, points=300),

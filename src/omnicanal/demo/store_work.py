@@ -32,7 +32,7 @@ from omnicanal.network import service as network
 from omnicanal.orders import service as orders
 from omnicanal.orders.schemas import CheckoutIn, OrderOut
 from omnicanal.platform.actors import Actor
-from omnicanal.platform.clock import utcnow
+from omnicanal.platform.clock import simulated, utcnow
 from omnicanal.platform.errors import DomainError
 from omnicanal.returns import service as returns
 from omnicanal.returns.policy import ReturnPolicy
@@ -132,7 +132,7 @@ class _Work:
 def _checkout(work: _Work, body: dict[str, Any], actor: Actor, at: datetime) -> OrderOut | None:
     """Place an order; a refusal (sold out meanwhile) leaves nothing behind."""
     try:
-        with work.session.begin_nested():
+        with simulated(at), work.session.begin_nested():
             return orders.checkout(
                 work.session, data=CheckoutIn.model_validate(body), actor=actor, now=at
             )
@@ -142,14 +142,15 @@ def _checkout(work: _Work, body: dict[str, Any], actor: Actor, at: datetime) -> 
 
 def _act(work: _Work, order: OrderOut, action: Action, at: datetime, **data: Any) -> None:
     for fulfilment in order.fulfilments:
-        orders.act(
-            work.session,
-            fulfilment_id=fulfilment.id,
-            action=action,
-            data=ActionIn(**data),
-            actor=work.tills.get(fulfilment.location, work.warehouse),
-            now=at,
-        )
+        with simulated(at):
+            orders.act(
+                work.session,
+                fulfilment_id=fulfilment.id,
+                action=action,
+                data=ActionIn(**data),
+                actor=work.tills.get(fulfilment.location, work.warehouse),
+                now=at,
+            )
 
 
 def _till_sale(
@@ -221,22 +222,23 @@ def _return(
 ) -> ReturnOut:
     """The order's first line brought back to the counter of ``store``."""
     line = order.lines[0]
-    return returns.open_return(
-        work.session,
-        data=ReturnIn(
-            order_id=order.id,
-            lines=[
-                ReturnLineIn(
-                    order_line_id=line.id, quantity=quantity or line.quantity, reason=reason
-                )
-            ],
-            method="counter",
-            satisfaction=satisfaction,
-        ),
-        actor=work.tills[store],
-        policy=POLICY,
-        now=at,
-    )
+    with simulated(at):
+        return returns.open_return(
+            work.session,
+            data=ReturnIn(
+                order_id=order.id,
+                lines=[
+                    ReturnLineIn(
+                        order_line_id=line.id, quantity=quantity or line.quantity, reason=reason
+                    )
+                ],
+                method="counter",
+                satisfaction=satisfaction,
+            ),
+            actor=work.tills[store],
+            policy=POLICY,
+            now=at,
+        )
 
 
 def _ready_pickups(work: _Work, store: str) -> None:
@@ -340,7 +342,7 @@ def _settle(work: _Work, opened: ReturnOut, store: str, at: datetime) -> None:
     other = work.other_size(line.sku, line.reason)
     if other is not None and other in work.store_skus[store] and work.rng.random() < EXCHANGED:
         try:
-            with work.session.begin_nested():
+            with simulated(at), work.session.begin_nested():
                 returns.exchange(
                     work.session,
                     return_id=opened.id,
@@ -352,21 +354,24 @@ def _settle(work: _Work, opened: ReturnOut, store: str, at: datetime) -> None:
                 return
         except DomainError:
             pass  # the other size is gone meanwhile: refunded instead
-    returns.inspect(
-        work.session, return_id=opened.id, data=InspectIn(), actor=work.tills[store], now=at
-    )
+    with simulated(at):
+        returns.inspect(
+            work.session, return_id=opened.id, data=InspectIn(), actor=work.tills[store], now=at
+        )
     if work.rng.random() < 0.4:
         refund = RefundIn(method="store_credit")
     else:
         reference = f"psp_refund_{work.rng.randrange(10**8, 10**9)}"
         refund = RefundIn(method="original_payment", provider="adyen", reference=reference)
-    returns.refund(
-        work.session,
-        return_id=opened.id,
-        data=refund,
-        actor=work.tills[store],
-        now=min(at + timedelta(minutes=work.rng.uniform(5, 48 * 60)), work.now),
-    )
+    refunded = min(at + timedelta(minutes=work.rng.uniform(5, 48 * 60)), work.now)
+    with simulated(refunded):
+        returns.refund(
+            work.session,
+            return_id=opened.id,
+            data=refund,
+            actor=work.tills[store],
+            now=refunded,
+        )
 
 
 def _past_returns(work: _Work) -> None:
@@ -409,16 +414,18 @@ def _zoes_trousers(work: _Work) -> None:
         work, order, store, returned_at, reason=ReasonCode.too_small, satisfaction=2, quantity=1
     )
     till = work.tills[store]
-    returns.inspect(
-        work.session, return_id=opened.id, data=InspectIn(), actor=till, now=returned_at
-    )
-    returns.refund(
-        work.session,
-        return_id=opened.id,
-        data=RefundIn(method="store_credit"),
-        actor=till,
-        now=returned_at + timedelta(minutes=3),
-    )
+    with simulated(returned_at):
+        returns.inspect(
+            work.session, return_id=opened.id, data=InspectIn(), actor=till, now=returned_at
+        )
+    with simulated(returned_at + timedelta(minutes=3)):
+        returns.refund(
+            work.session,
+            return_id=opened.id,
+            data=RefundIn(method="store_credit"),
+            actor=till,
+            now=returned_at + timedelta(minutes=3),
+        )
 
 
 def _world(session: Session, demo: DemoRetailer, rng: Random) -> _Work:

@@ -85,6 +85,7 @@ AUDITED: dict[str, str] = {
     "export_customers": "profile",
     "webhook_endpoint": "webhook_endpoint",
     "webhook_replay": "webhook_delivery",
+    "pilot": "pilot",
 }
 
 
@@ -150,6 +151,7 @@ _CREATES = frozenset(
         "create_channel",
         "set_price_override",
         "stock_watch",
+        "pilot",
     }
 )
 

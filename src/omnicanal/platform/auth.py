@@ -118,6 +118,7 @@ DEFAULT_SCOPES: dict[ChannelKind, tuple[str, ...]] = {
         "profiles:read",
         "tracking:write",
         "engagement:write",
+        "analytics:read",
     ),
     ChannelKind.call_centre: (
         "catalog:read",

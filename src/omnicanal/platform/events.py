@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction,
 from sqlalchemy.sql.util import find_tables
 
 from omnicanal.platform.actors import Actor
-from omnicanal.platform.clock import utcnow
+from omnicanal.platform.clock import event_time, utcnow
 from omnicanal.platform.db import Base
 from omnicanal.platform.ids import new_id
 from omnicanal.platform.observability.tracing import current_traceparent, note_event
@@ -136,7 +136,9 @@ class Event:
     data: dict[str, Any]
     source: str
     id: str = field(default_factory=new_id)
-    time: datetime = field(default_factory=utcnow)
+    time: datetime = field(default_factory=event_time)
+    """When it happened: now, or the simulated time of the context that recorded it
+    (``omnicanal.platform.clock.simulated``)."""
     actor: str | None = None
     traceparent: str | None = None
     """The W3C trace context of the span that recorded it (CloudEvents distributed tracing)."""

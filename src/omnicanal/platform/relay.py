@@ -19,9 +19,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import OUTBOX_CHANNEL, Database
@@ -35,6 +38,25 @@ LISTEN_SECONDS = 0.25
 _relayed = 0
 _recent: deque[tuple[float, int]] = deque()
 _relayed_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The events written and not yet published, and when the oldest of them happened."""
+
+    events: int
+    oldest_at: datetime | None
+
+
+def outbox_backlog(session: Session) -> Backlog:
+    """How many events wait in the outbox, and the time of the oldest (None: none waits)."""
+    unpublished = OutboxEvent.published.is_(False)
+    events = session.scalar(select(func.count()).select_from(OutboxEvent).where(unpublished))
+    # The unpublished index (published, seq) finds the oldest without a scan.
+    oldest = session.scalar(
+        select(OutboxEvent.time).where(unpublished).order_by(OutboxEvent.seq).limit(1)
+    )
+    return Backlog(events=int(events or 0), oldest_at=oldest)
 
 
 def relayed_events() -> int:

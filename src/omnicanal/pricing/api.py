@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from omnicanal.catalog import service as catalog
 from omnicanal.catalog.schemas import ProductIn, ProductOut, SkuOut, VariantItemOut
@@ -14,7 +14,7 @@ from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSessio
 from omnicanal.platform.http.paging import Paging
 from omnicanal.platform.http.problems import responses
 from omnicanal.platform.paging import Page
-from omnicanal.pricing import overrides, products, promotions, service
+from omnicanal.pricing import costs, overrides, products, promotions, service
 from omnicanal.pricing.schemas import (
     ConsistencyOut,
     ListPriceOut,
@@ -24,6 +24,8 @@ from omnicanal.pricing.schemas import (
     PricedCart,
     PromotionIn,
     PromotionOut,
+    PurchaseCostIn,
+    PurchaseCostOut,
     QuoteIn,
 )
 
@@ -88,6 +90,45 @@ def list_list_prices(
         limit=paging.limit,
         starting_after=paging.starting_after,
         updated_since=paging.updated_since,
+    )
+
+
+@router.put("/prices/{sku}/cost", response_model=PurchaseCostOut, responses=responses(404, 409))
+def set_purchase_cost(
+    sku: Annotated[str, Path(max_length=60)],
+    body: PurchaseCostIn,
+    platform: PlatformDep,
+    idempotency_key: IdempotencyKey = None,
+    actor: Actor = scope("pricing:write"),
+):
+    """Set what one unit of a SKU costs the retailer (head office); records
+    ``pricing.purchase_cost_changed`` when it changes. The contribution margin uses it."""
+    currency = service.checked_currency(body.currency or platform.settings.default_currency)
+    return write(
+        platform,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        operation=f"set_purchase_cost:{sku}",
+        payload=body,
+        action=lambda s: costs.set_purchase_cost(
+            s, sku=sku, currency=currency, cost_minor=body.cost_minor, actor=actor
+        ),
+    )
+
+
+@router.get("/prices/{sku}/cost", response_model=PurchaseCostOut, responses=responses(404))
+def get_purchase_cost(
+    sku: Annotated[str, Path(max_length=60)],
+    session: ReadSession,
+    platform: PlatformDep,
+    currency: str | None = None,
+    actor: Actor = scope("pricing:write"),
+):
+    """A SKU's purchase cost: head-office data, read with ``pricing:write`` only."""
+    return costs.get_purchase_cost(
+        session,
+        sku=sku,
+        currency=service.checked_currency(currency or platform.settings.default_currency),
     )
 
 

@@ -115,3 +115,16 @@ class CouponRedemption(Base):
     order_id: Mapped[str] = mapped_column(String(60), index=True)
     redeemed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(100))
+
+
+class PurchaseCost(Base):
+    """What one unit of a SKU costs the retailer in a currency (minor units): the cost of
+    the goods sold that the contribution margin subtracts. Never shown to the channels."""
+
+    __tablename__ = "pricing_purchase_costs"
+
+    variant_id: Mapped[str] = mapped_column(ForeignKey("variants.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    cost_minor: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100))

@@ -303,3 +303,24 @@ class PromotionOut(BaseModel):
     )
     created_at: datetime
     created_by: str
+
+
+class PurchaseCostIn(RequestModel):
+    """What one unit of the SKU costs the retailer, in minor units."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cost_minor: int = Field(ge=0, le=MAX_AMOUNT_MINOR, description="e.g. 3120 for 31.20")
+    currency: str | None = Field(
+        default=None, pattern=CURRENCY_PATTERN, description="Default: the platform's"
+    )
+
+
+class PurchaseCostOut(BaseModel):
+    """A SKU's purchase cost in one currency (head office only: never shown to channels)."""
+
+    sku: str
+    currency: str
+    cost_minor: int
+    updated_at: datetime
+    updated_by: str

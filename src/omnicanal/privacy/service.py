@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from omnicanal.analytics import facts as kpi_facts
+from omnicanal.analytics import surveys
 from omnicanal.carts import privacy as carts
 from omnicanal.customers import service as customers
 from omnicanal.customers.identifiers import IdentifierKind
@@ -124,6 +126,7 @@ def export_person(
             "coupon_redemptions": pricing.export_redemptions(
                 session, customer_refs=person.customer_refs
             ),
+            "survey_answers": surveys.export_answers(session, customer_refs=person.customer_refs),
             "loyalty_memberships": loyalty.export_memberships(
                 session, member_ids=loyalty.members_of(session, profile_ids=person.profile_ids)
             ),
@@ -256,6 +259,12 @@ def erase_person(
             session, order_ids=order_ids, keep=orders.anonymised_address
         ),
         "coupon_redemptions": pricing.anonymise_redemptions(
+            session, customer_refs=person.customer_refs
+        ),
+        "survey_answers_anonymised": surveys.anonymise_answers(
+            session, customer_refs=person.customer_refs
+        ),
+        "kpi_orders_anonymised": kpi_facts.forget_customers(
             session, customer_refs=person.customer_refs
         ),
         # Before the outbox is scrubbed: the forfeit's events name the person too.

@@ -33,7 +33,7 @@ from omnicanal.orders import service as orders
 from omnicanal.platform.http.deps import PlatformDep
 from omnicanal.platform.wiring import Platform
 from omnicanal.staff import sessions
-from omnicanal.web import counter, queue, receipt
+from omnicanal.web import counter, queue, receipt, store_kpis
 from omnicanal.web import returns as return_desk
 from omnicanal.web.basket import ProductResult, find_for_counter
 from omnicanal.web.basket import router as basket_router
@@ -368,3 +368,4 @@ router.include_router(consent_router)
 router.include_router(receipt.router)
 router.include_router(queue.router)
 router.include_router(return_desk.router)
+router.include_router(store_kpis.router)

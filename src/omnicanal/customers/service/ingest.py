@@ -59,6 +59,12 @@ FOUND_BY_TRAITS = frozenset({*BIRTH, *STREET, *POSTCODE, *CITY, "address"})
 profile that receives them is matched again."""
 
 
+UNIFICATION_MS_MAX = 2**31 - 1
+"""The longest time to unification a timeline entry records (about 24.8 days, the column's
+32-bit range): an event heard that late (a relay stopped for weeks, a replayed history) is
+recorded as that, not refused."""
+
+
 @dataclass(frozen=True)
 class Sighting:
     """Something a person did or said, from one source, with the identifiers it carried."""
@@ -268,8 +274,9 @@ def _record(
         home = row["home_profile_id"]
         row["profile_id"] = graph.root(home) if home is not None else None
         row["unified_at"] = unified_at
-        row["unification_ms"] = max(
-            0, round((unified_at - row["received_at"]).total_seconds() * 1000)
+        row["unification_ms"] = min(
+            max(0, round((unified_at - row["received_at"]).total_seconds() * 1000)),
+            UNIFICATION_MS_MAX,
         )
     bulk_copy(session, ProfileEvent.__table__, events)
     _upsert_traits(session, graph, traits)

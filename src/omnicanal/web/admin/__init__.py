@@ -13,6 +13,7 @@ from omnicanal.web.admin import (
     audit,
     customers,
     home,
+    kpis,
     loyalty,
     messages,
     orders,
@@ -41,6 +42,7 @@ PARTS = (
     product_reviews,
     messages,
     webhooks,
+    kpis,
 )
 
 

@@ -38,6 +38,7 @@ RESOURCE_LABELS = {
     "message_template": "Message template",
     "message_segment": "Segment",
     "message_policy": "Message policy",
+    "pilot": "Pilot-store test",
 }
 
 

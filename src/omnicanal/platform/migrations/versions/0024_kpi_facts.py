@@ -56,6 +56,8 @@ def upgrade() -> None:
         sa.Column("completed_at", UtcDateTime(), nullable=True),
         sa.Column("returned_units", sa.Integer(), nullable=False),
         sa.Column("refunded_minor", sa.BigInteger(), nullable=False),
+        sa.Column("cancelled_units", sa.Integer(), nullable=False),
+        sa.Column("cancelled_minor", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_kpi_orders")),
     )
     op.create_index("ix_kpi_orders_day", "kpi_orders", ["day"])
@@ -74,6 +76,8 @@ def upgrade() -> None:
         sa.Column("ended_at", UtcDateTime(), nullable=True),
         sa.Column("wait_seconds", sa.Float(), nullable=True),
         sa.Column("lead_seconds", sa.Float(), nullable=True),
+        sa.Column("rejected_units", sa.Integer(), nullable=False),
+        sa.Column("left_at", UtcDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("fulfilment_id", name=op.f("pk_kpi_fulfilments")),
     )
     op.create_index("ix_kpi_fulfilments_location_status", "kpi_fulfilments", ["location", "status"])
@@ -113,10 +117,29 @@ def upgrade() -> None:
         sa.Column("cost_minor", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("sku", name=op.f("pk_kpi_costs")),
     )
+    op.create_table(
+        "kpi_moments",
+        sa.Column("event_id", sa.String(length=26), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("location", sa.String(length=50), nullable=False),
+        sa.Column("at", UtcDateTime(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_kpi_moments")),
+    )
+    op.create_index("ix_kpi_moments_kind_at", "kpi_moments", ["kind", "at"])
+    op.create_table(
+        "kpi_business",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kpi_business")),
+    )
 
 
 def downgrade() -> None:
     for table in (
+        "kpi_business",
+        "kpi_moments",
         "kpi_costs",
         "kpi_carts",
         "kpi_locations",
