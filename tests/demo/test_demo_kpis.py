@@ -26,7 +26,7 @@ demo = test_demo.demo
 
 pytestmark = pytest.mark.slow
 
-SATURDAY = 5
+TUESDAY, SATURDAY, SUNDAY = 1, 5, 6
 
 
 def today(built: Demo) -> date:
@@ -60,9 +60,9 @@ def test_ninety_days_of_orders_fall_on_their_own_local_days(demo: Demo) -> None:
     assert max(per_day.values()) < 0.04 * sum(per_day.values())
 
 
-def test_stores_sell_most_on_saturdays_and_the_flagship_alone_on_sundays(demo: Demo) -> None:
+def test_stores_sell_most_on_saturdays_and_the_flagship_on_sundays(demo: Demo) -> None:
     """Counter sales follow the opening hours: Saturday is the stores' busiest day, and on
-    Sunday only the Paris flagship opens."""
+    Sunday only the Paris flagship opens (a few of the last weeks' scenes aside)."""
     first = today(demo) - timedelta(days=84)
     with demo.platform.db.reading() as session:
         rows = session.execute(
@@ -73,11 +73,12 @@ def test_stores_sell_most_on_saturdays_and_the_flagship_alone_on_sundays(demo: D
             )
         ).all()
     by_weekday = Counter(day.weekday() for day, _ in rows)
-    on_sundays = {store for day, store in rows if day.weekday() == 6}
+    on_sundays = Counter(store for day, store in rows if day.weekday() == SUNDAY)
 
     assert by_weekday[SATURDAY] == max(by_weekday.values())
-    assert by_weekday[SATURDAY] > 1.4 * by_weekday[1]
-    assert on_sundays == {"PARIS-01"}
+    assert by_weekday[SATURDAY] > 1.4 * by_weekday[TUESDAY]
+    assert on_sundays.most_common(1)[0][0] == "PARIS-01"
+    assert on_sundays["PARIS-01"] > 0.8 * sum(on_sundays.values())
 
 
 def test_more_till_customers_are_recognised_lately_and_in_lyon_than_in_grenoble(

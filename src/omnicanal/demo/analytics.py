@@ -41,7 +41,7 @@ from omnicanal.analytics import pilots, surveys
 from omnicanal.analytics.facts import CONSUMER, EVENTS, Keeping, keep_facts, note_business
 from omnicanal.analytics.pilot_schemas import PilotIn, PilotOut
 from omnicanal.analytics.survey_schemas import SurveyAnswerIn
-from omnicanal.demo.calendar import PILOT_STORES, at_local, pilot_week
+from omnicanal.demo.calendar import PILOT_STORES, TIER_TRADE, at_local, pilot_week
 from omnicanal.demo.retailer import TIMEZONE
 from omnicanal.platform.actors import OPERATOR, Actor
 from omnicanal.platform.clock import simulated, utcnow
@@ -143,7 +143,7 @@ def _answers_of(
     demo: DemoRetailer, rng: Random, day: date, numbers: dict[str, int]
 ) -> list[SurveyAnswerIn]:
     stores = [site.code for site in demo.stores]
-    sizes = [3.0 if site.ships else 1.5 for site in demo.stores]
+    sizes = [TIER_TRADE.get(site.tier, 1.0) for site in demo.stores]
     answers = []
     for kind, per_day in (("nps", NPS_PER_DAY), ("csat", CSAT_PER_DAY)):
         count = max(0, round(rng.gauss(per_day, per_day**0.5)))

@@ -27,6 +27,7 @@ __all__ = [
     "PILOT_DAYS",
     "PILOT_ENDED_DAYS_AGO",
     "PILOT_STORES",
+    "TIER_TRADE",
     "Calendar",
     "failure_factor",
     "pilot_week",

@@ -55,7 +55,7 @@ __all__ = ["PAST_RETURNS", "leave_store_work"]
 Report = Callable[[int, int], None]
 
 CUSTOMERS = 700
-PAST_RETURNS = 18
+PAST_RETURNS = 30
 PAST_DAYS = 60
 EXCHANGED = 0.7
 """Of the past returns for size whose other size the store holds, the share exchanged."""
@@ -91,6 +91,8 @@ class _Work:
     siblings: dict[tuple[str, str], dict[str, str]]
     """(product code, colour) → size → SKU."""
     prices: dict[str, int]
+    exchangeable: dict[str, list[str]] = field(default_factory=dict)
+    """Store → the SKUs it holds in the sizes either side as well (read once per store)."""
     web: Actor = field(default_factory=lambda: Actor(key_id=None, channel="web", name="demo web"))
     warehouse: Actor = field(
         default_factory=lambda: Actor(key_id=None, channel="back_office", name="demo warehouse")
@@ -374,6 +376,24 @@ def _settle(work: _Work, opened: ReturnOut, store: str, at: datetime) -> None:
         )
 
 
+def _exchangeable(work: _Work, store: str) -> list[str]:
+    """The SKUs ``store`` holds in the sizes either side as well (a return for size can be
+    exchanged there); all it holds when too few are."""
+    if store in work.exchangeable:
+        return work.exchangeable[store]
+    held = set(work.store_skus[store])
+    both = [
+        sku
+        for sku in work.store_skus[store]
+        if all(
+            (other := work.other_size(sku, reason)) is not None and other in held
+            for reason in (ReasonCode.too_small.value, ReasonCode.too_large.value)
+        )
+    ]
+    work.exchangeable[store] = both if len(both) >= ATTEMPTS else work.store_skus[store]
+    return work.exchangeable[store]
+
+
 def _past_returns(work: _Work) -> None:
     """Returns of the last two months, refunded or exchanged, bought in store or online."""
     stores = [site.code for site in work.demo.stores]
@@ -381,7 +401,7 @@ def _past_returns(work: _Work) -> None:
         store = stores[index % len(stores)]
         returned_at = work.ago(30, PAST_DAYS * 24)
         bought = returned_at - timedelta(days=work.rng.uniform(3, 20))
-        skus = work.rng.sample(work.store_skus[store], k=ATTEMPTS)
+        skus = work.rng.sample(_exchangeable(work, store), k=ATTEMPTS)
         if work.rng.random() < 0.5:
             order = _till_sale(work, store, bought, skus=skus)
         else:
