@@ -10,7 +10,11 @@ from fastapi.testclient import TestClient
 
 from omnicanal.customers import service as customers
 from omnicanal.customers.identifiers import IdentifierKind, normalise
-from omnicanal.customers.measures import IdentityCounts, identity_counts
+from omnicanal.customers.measures import (
+    IdentityCounts,
+    identity_counts,
+    identity_counts_by_window,
+)
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.wiring import Platform
@@ -105,6 +109,27 @@ def test_a_day_without_activity_counts_nothing(platform, client):
 
     assert (before.profiles, before.recognised, before.cookies) == (1, 0, 1)
     assert after == IdentityCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0)
+
+
+def test_the_counts_of_several_days_read_at_once_are_each_day_s_own(platform, client):
+    """A series reads its days' counts in one pass: each day's counts are those asked alone,
+    whatever order the days are given in, and the afternoon's half day holds the afternoon's
+    cookie and merge only."""
+    send_identity_history(platform, client)
+    noon = DAY + timedelta(hours=12)
+    windows = [
+        (DAY, noon),
+        (DAY - timedelta(days=1), DAY),
+        (noon, DAY + timedelta(days=1)),
+        (DAY + timedelta(days=1), DAY + timedelta(days=2)),
+    ]
+
+    with platform.db.reading() as session:
+        together = identity_counts_by_window(session, windows=windows)
+        alone = [identity_counts(session, start=start, end=end) for start, end in windows]
+
+    assert together == alone
+    assert (together[2].cookies, together[2].unifications) == (1, 1)
 
 
 def test_an_undone_merge_is_no_unification(platform, client):

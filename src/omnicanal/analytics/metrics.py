@@ -320,7 +320,7 @@ _CATALOGUE = (
         "Commandes non annulées des clients reconnus ÷ clients reconnus distincts ayant commandé.",
         "Clients reconnus ayant commandé sur la période.",
         "Période choisie, jour local de la commande.",
-        "count",
+        "units",
         "up",
         _MONTH,
         north_star=True,

@@ -28,6 +28,7 @@ to one of them counts: timeline entries and merges whose source is a key bound t
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +40,13 @@ from omnicanal.customers.identifiers import IdentifierKind
 from omnicanal.customers.models import IdentityMerge, Profile, ProfileEvent, ProfileIdentifier
 from omnicanal.platform.clock import as_utc
 
-__all__ = ["RECOGNISING_KINDS", "TILL_CHANNEL", "IdentityCounts", "identity_counts"]
+__all__ = [
+    "RECOGNISING_KINDS",
+    "TILL_CHANNEL",
+    "IdentityCounts",
+    "identity_counts",
+    "identity_counts_by_window",
+]
 
 TILL_CHANNEL = "store"
 """The channel of a store's till: tracked messages of a store source, events of a store key."""
@@ -99,27 +106,55 @@ def identity_counts(
 ) -> IdentityCounts:
     """The identity counts of ``[start, end)`` (at ``stores`` only, where the data knows the
     store): see the module docstring for each one's definition."""
-    start, end = as_utc(start), as_utc(end)
+    return identity_counts_by_window(session, windows=[(start, end)], stores=stores)[0]
+
+
+def identity_counts_by_window(
+    session: Session, *, windows: Sequence[tuple[datetime, datetime]], stores: Sequence[str] = ()
+) -> list[IdentityCounts]:
+    """:func:`identity_counts` of each ``[start, end)`` window (the days of a series, which do
+    not overlap), read in one pass over their whole span: the same few queries for 90 days as
+    for one."""
+    spans = sorted((as_utc(start), as_utc(end)) for start, end in windows)
+    if not spans:
+        return []
+    if any(spans[n][1] > spans[n + 1][0] for n in range(len(spans) - 1)):
+        raise ValueError("The windows of identity counts do not overlap.")
+    first, last = spans[0][0], spans[-1][1]
+    starts = [start for start, _ in spans]
+
+    def buckets(at: datetime) -> list[int]:
+        n = bisect_right(starts, as_utc(at)) - 1
+        return [n] if n >= 0 and as_utc(at) < spans[n][1] else []
+
+    # One window: each person and channel once; several: each sighting's time, to bucket it.
+    several = len(spans) > 1
+    columns = (ProfileEvent.profile_id, ProfileEvent.channel)
     seen = (
-        select(ProfileEvent.profile_id, ProfileEvent.channel)
-        .where(
-            ProfileEvent.profile_id.is_not(None),
-            ProfileEvent.occurred_at >= start,
-            ProfileEvent.occurred_at < end,
-            ProfileEvent.received_at >= start - RECEPTION_MARGIN,
-        )
-        .distinct()
+        select(*columns, ProfileEvent.occurred_at, ProfileEvent.received_at)
+        if several
+        else select(*columns)
     )
+    seen = seen.where(
+        ProfileEvent.profile_id.is_not(None),
+        ProfileEvent.occurred_at >= first,
+        ProfileEvent.occurred_at < last,
+        ProfileEvent.received_at >= first - RECEPTION_MARGIN,
+    ).distinct()
     if stores:
         seen = seen.where(_at_stores(ProfileEvent.source, stores))
-    people: set[str] = set()
-    at_till: set[str] = set()
-    for profile_id, channel in session.execute(seen):
-        people.add(str(profile_id))
-        if channel == TILL_CHANNEL:
-            at_till.add(str(profile_id))
+    people: list[set[str]] = [set() for _ in spans]
+    at_till: list[set[str]] = [set() for _ in spans]
+    for row in session.execute(seen):
+        profile_id, channel = row[0], row[1]
+        for n in buckets(row[2]) if several else [0]:
+            if several and as_utc(row[3]) < spans[n][0] - RECEPTION_MARGIN:
+                continue
+            people[n].add(str(profile_id))
+            if channel == TILL_CHANNEL:
+                at_till[n].add(str(profile_id))
     holders: dict[str, set[str]] = {kind.value: set() for kind in RECOGNISING_KINDS}
-    if people:
+    if any(people):
         window = seen.with_only_columns(ProfileEvent.profile_id).distinct().subquery()
         for profile_id, kind in session.execute(
             select(ProfileIdentifier.profile_id, ProfileIdentifier.kind)
@@ -130,46 +165,62 @@ def identity_counts(
             .distinct()
         ):
             holders[kind].add(profile_id)
-    members = people & holders[IdentifierKind.loyalty_card.value]
-    cookies, with_login = _cookies(session, start, end)
-    unifications, seconds = _unifications(session, start, end, stores)
-    return IdentityCounts(
-        profiles=len(people),
-        recognised=len(people & set().union(*holders.values())),
-        members=len(members),
-        members_with_email=len(members & holders[IdentifierKind.email.value]),
-        till_records=len(at_till),
-        till_records_with_phone=len(at_till & holders[IdentifierKind.phone.value]),
-        cookies=cookies,
-        cookies_with_login=with_login,
-        unifications=unifications,
-        unification_seconds=seconds,
-    )
+    recognised = set().union(*holders.values())
+    cookies = [(0, 0)] * len(spans)
+    for first_seen_at, logged_in in _cookies(session, first, last):
+        for n in buckets(first_seen_at):
+            cookies[n] = (cookies[n][0] + 1, cookies[n][1] + (1 if logged_in else 0))
+    unifications = [(0, 0.0)] * len(spans)
+    for at, seconds in _unifications(session, first, last, stores):
+        for n in buckets(at):
+            unifications[n] = (unifications[n][0] + 1, unifications[n][1] + seconds)
+    answer = []
+    for n in range(len(spans)):
+        members = people[n] & holders[IdentifierKind.loyalty_card.value]
+        answer.append(
+            IdentityCounts(
+                profiles=len(people[n]),
+                recognised=len(people[n] & recognised),
+                members=len(members),
+                members_with_email=len(members & holders[IdentifierKind.email.value]),
+                till_records=len(at_till[n]),
+                till_records_with_phone=len(at_till[n] & holders[IdentifierKind.phone.value]),
+                cookies=cookies[n][0],
+                cookies_with_login=cookies[n][1],
+                unifications=unifications[n][0],
+                unification_seconds=unifications[n][1],
+            )
+        )
+    order = sorted(range(len(windows)), key=lambda n: as_utc(windows[n][0]))
+    result: list[IdentityCounts] = [answer[0]] * len(windows)
+    for rank, n in enumerate(order):
+        result[n] = answer[rank]
+    return result
 
 
-def _cookies(session: Session, start: datetime, end: datetime) -> tuple[int, int]:
-    """The web and app anonymous ids first seen in the window, and those on a profile with
-    a login."""
+def _cookies(session: Session, start: datetime, end: datetime) -> list[tuple[datetime, bool]]:
+    """The web and app anonymous ids first seen in the window: when, and whether they are on a
+    profile with a login."""
     login = aliased(ProfileIdentifier)
     has_login = exists().where(
         login.profile_id == ProfileIdentifier.profile_id,
         login.kind == IdentifierKind.user_id.value,
     )
     rows = session.execute(
-        select(ProfileIdentifier.id, has_login).where(
+        select(ProfileIdentifier.first_seen_at, has_login).where(
             ProfileIdentifier.kind == IdentifierKind.anonymous_id.value,
             _from_channels(ProfileIdentifier.source, COOKIE_CHANNELS),
             ProfileIdentifier.first_seen_at >= start,
             ProfileIdentifier.first_seen_at < end,
         )
     ).all()
-    return len(rows), sum(1 for _, logged_in in rows if logged_in)
+    return [(first_seen_at, bool(logged_in)) for first_seen_at, logged_in in rows]
 
 
 def _unifications(
     session: Session, start: datetime, end: datetime, stores: Sequence[str]
-) -> tuple[int, float]:
-    """The standing merges dated in the window, and their seconds from the absorbed
+) -> list[tuple[datetime, float]]:
+    """The standing merges dated in the window: when, and their seconds from the absorbed
     profile's first sighting."""
     query = (
         select(IdentityMerge.merged_at, ProfileEvent.occurred_at, Profile.first_seen_at)
@@ -189,12 +240,11 @@ def _unifications(
     )
     if stores:
         query = query.where(_at_stores(IdentityMerge.source, stores))
-    count, seconds = 0, 0.0
+    merges = []
     for merged_at, occurred_at, first_seen_at in session.execute(query):
         if first_seen_at is None:
             # The column allows a profile never seen; it would have no delay to give.
             continue
         at = occurred_at if occurred_at is not None else merged_at
-        count += 1
-        seconds += max(0.0, (as_utc(at) - as_utc(first_seen_at)).total_seconds())
-    return count, seconds
+        merges.append((at, max(0.0, (as_utc(at) - as_utc(first_seen_at)).total_seconds())))
+    return merges

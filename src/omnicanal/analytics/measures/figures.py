@@ -35,7 +35,11 @@ from omnicanal.analytics.measures.sums import (
 from omnicanal.analytics.metrics import METRICS, metric
 from omnicanal.analytics.models import OrderFact, StockFact
 from omnicanal.analytics.surveys import survey_counts
-from omnicanal.customers.measures import IdentityCounts, identity_counts
+from omnicanal.customers.measures import (
+    IdentityCounts,
+    identity_counts,
+    identity_counts_by_window,
+)
 
 __all__ = ["breakdown", "daily_values", "figures", "series"]
 
@@ -196,6 +200,21 @@ class _Reader:
         self.business = business_of(session)
         self._identity: dict[tuple[date, date, tuple[str, ...]], IdentityCounts] = {}
 
+    def read_identity_by_day(self, about: Metric, scope: Scope) -> None:
+        """Read the identity counts of each day of ``scope`` at once, for a series."""
+        stores = scope.stores if "store" in about.dimensions else ()
+        zone = self.business.zone
+        days = scope.days
+        counts = identity_counts_by_window(
+            self.session,
+            windows=[
+                (start_of(day, zone), start_of(day + timedelta(days=1), zone)) for day in days
+            ],
+            stores=stores,
+        )
+        for day, count in zip(days, counts, strict=True):
+            self._identity[(day, day, stores)] = count
+
     def figure(self, about: Metric, scope: Scope, groups: Counter[Group]) -> Figure:
         code = about.code
         if code in ("nps", "csat"):
@@ -300,6 +319,8 @@ def series(
     reader = _Reader(session)
     sums = daily_sums(session, scope, measures_of([code], by=by), by_day=True, by=by)
     keys: list[str | None] = list(_keys(scope, by, sums)) if by is not None else [None]
+    if code in IDENTITY and (by is None or by not in about.dimensions):
+        reader.read_identity_by_day(about, scope)
     points = []
     for day in scope.days:
         for key in keys:
