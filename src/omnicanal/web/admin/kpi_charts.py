@@ -41,8 +41,9 @@ Label = Callable[[float | None], str]
 """A value written for people: ``0.123`` → ``12,3 %``."""
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 72, 36, 20, 40
-"""Room for the values on the left, the dates under the axis."""
+LEFT, RIGHT, TOP, BOTTOM = 100, 36, 20, 40
+"""Room for the values on the left (« 12 min 46 s », « 149 999,70 € » at 12 px), the dates
+under the axis."""
 SERIES_SHOWN = 6
 """The most lines one chart draws (and the number of colours the stylesheet gives)."""
 HEAT_LEVELS = 6
