@@ -10,10 +10,9 @@ store's figures only (``analytics.reports``). The tables come as JSON, or as CSV
 from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass, replace
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -41,7 +40,6 @@ from omnicanal.platform.bounds import Day
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.http.deps import IdempotencyKey, PlatformDep, ReadSession, scope, write
 from omnicanal.platform.http.problems import responses
-from omnicanal.platform.wiring import Platform
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 
@@ -83,17 +81,43 @@ def _csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> Respon
     return Response(reports.csv_text(rows, columns), media_type=CSV_MEDIA_TYPE)
 
 
-def _scope(
-    session: Session,
-    platform: Platform,
-    actor: Actor,
-    *,
-    start: date | None = None,
-    end: date | None = None,
-    stores: list[str] | None = None,
-    channels: list[str] | None = None,
-    segment: str | None = None,
+READ = scope("analytics:read")
+"""One dependency object for every KPI route and its period: the key is checked once."""
+
+
+def _period(
+    session: ReadSession,
+    platform: PlatformDep,
+    start: From = None,
+    end: To = None,
+    stores: Stores = None,
+    channels: Channels = None,
+    actor: Actor = READ,
 ) -> Scope:
+    """The period, stores and channels asked, as this key may read them
+    (``reports.scope_for``: a store's key, its own store)."""
+    return reports.scope_for(
+        session,
+        actor=actor,
+        time_zone=platform.settings.business_time_zone,
+        start=start,
+        end=end,
+        stores=stores or (),
+        channels=channels or (),
+    )
+
+
+def _segmented_period(
+    session: ReadSession,
+    platform: PlatformDep,
+    start: From = None,
+    end: To = None,
+    stores: Stores = None,
+    channels: Channels = None,
+    segment: Segment = None,
+    actor: Actor = READ,
+) -> Scope:
+    """:func:`_period`, for the orders of one customer segment too."""
     return reports.scope_for(
         session,
         actor=actor,
@@ -104,6 +128,11 @@ def _scope(
         channels=channels or (),
         segment=segment,
     )
+
+
+Period = Annotated[Scope, Depends(_period)]
+"""The period a KPI route is asked about, checked against the key."""
+SegmentedPeriod = Annotated[Scope, Depends(_segmented_period)]
 
 
 def _plain(value: Any) -> Any:
@@ -146,7 +175,7 @@ def event_counts(
 
 
 @router.get("/metrics", response_model=list[MetricOut], responses=TABLE)
-def list_metrics(request: Request, format: Format = None, actor: Actor = scope("analytics:read")):
+def list_metrics(request: Request, format: Format = None, actor: Actor = READ):
     """The catalogue of metrics, each with its definition: formula, population, window."""
     catalogue = [metric_out(metric) for metric in reports.catalogue()]
     if _wants_csv(request, format):
@@ -158,28 +187,13 @@ def list_metrics(request: Request, format: Format = None, actor: Actor = scope("
 def get_kpis(
     request: Request,
     session: ReadSession,
-    platform: PlatformDep,
-    start: From = None,
-    end: To = None,
-    stores: Stores = None,
-    channels: Channels = None,
-    segment: Segment = None,
+    chosen: SegmentedPeriod,
     codes: Metrics = None,
     format: Format = None,
-    actor: Actor = scope("analytics:read"),
+    actor: Actor = READ,
 ):
     """The figures of a period (default: the last 7 local days) beside the period of the
     same length before it, for some stores, channels and a segment."""
-    chosen = _scope(
-        session,
-        platform,
-        actor,
-        start=start,
-        end=end,
-        stores=stores,
-        channels=channels,
-        segment=segment,
-    )
     compared = reports.compare(session, chosen, codes or ())
     figures = [figure_out(item.metric, item.figure, item) for item in compared]
     if _wants_csv(request, format):
@@ -201,28 +215,13 @@ def get_kpis(
 def get_kpi_breakdown(
     request: Request,
     session: ReadSession,
-    platform: PlatformDep,
     by: Annotated[Dimension, Query(description="store, channel or segment")],
-    start: From = None,
-    end: To = None,
-    stores: Stores = None,
-    channels: Channels = None,
-    segment: Segment = None,
+    chosen: SegmentedPeriod,
     codes: Metrics = None,
     format: Format = None,
-    actor: Actor = scope("analytics:read"),
+    actor: Actor = READ,
 ):
     """The figures of a period split by store, channel or segment."""
-    chosen = _scope(
-        session,
-        platform,
-        actor,
-        start=start,
-        end=end,
-        stores=stores,
-        channels=channels,
-        segment=segment,
-    )
     wanted = {metric.code: metric for metric in reports.known_metrics(codes or ())}
     split = measures.breakdown(session, chosen, list(wanted), by=by)
     groups = [
@@ -243,29 +242,14 @@ def get_kpi_breakdown(
 def get_kpi_series(
     request: Request,
     session: ReadSession,
-    platform: PlatformDep,
     code: Annotated[str, Path(max_length=60, description="A metric code")],
+    chosen: SegmentedPeriod,
     by: Annotated[Dimension | None, Query(description="Split by store, channel or segment")] = None,
-    start: From = None,
-    end: To = None,
-    stores: Stores = None,
-    channels: Channels = None,
-    segment: Segment = None,
     format: Format = None,
-    actor: Actor = scope("analytics:read"),
+    actor: Actor = READ,
 ):
     """A metric day by day over a period, split by store, channel or segment if asked."""
     metric = metrics.metric(code)
-    chosen = _scope(
-        session,
-        platform,
-        actor,
-        start=start,
-        end=end,
-        stores=stores,
-        channels=channels,
-        segment=segment,
-    )
     points = [point_out(point) for point in measures.series(session, code, chosen, by=by)]
     if _wants_csv(request, format):
         return _csv([point.model_dump() for point in points])
@@ -285,12 +269,14 @@ def get_operations(
     session: ReadSession,
     platform: PlatformDep,
     stores: Stores = None,
-    actor: Actor = scope("analytics:read"),
+    actor: Actor = READ,
 ) -> dict[str, Any]:
     """Live operations: the pickups waiting now and their age, reservations expiring and
     lines refused in the last hour and today, the outbox backlog, the unification and
     till-to-CRM delays of the last hour."""
-    chosen = _scope(session, platform, actor, stores=stores)
+    chosen = reports.scope_for(
+        session, actor=actor, time_zone=platform.settings.business_time_zone, stores=stores or ()
+    )
     live = measures.operations(session, now=utcnow(), stores=chosen.stores)
     plain: dict[str, Any] = _plain(live)
     return plain
@@ -302,20 +288,13 @@ Horizon = Annotated[int, Query(ge=1, le=3650, description="Days ahead the value 
 @router.get("/customer-value", responses=responses(404, 409))
 def get_customer_value(
     session: ReadSession,
-    platform: PlatformDep,
-    start: From = None,
-    end: To = None,
-    stores: Stores = None,
-    channels: Channels = None,
+    chosen: Period,
     horizon_days: Horizon = 365,
-    actor: Actor = scope("analytics:read"),
+    actor: Actor = READ,
 ) -> dict[str, Any]:
     """The customers' predicted value (BG/NBD for their purchases, Gamma-Gamma for their
     spend) fitted on the recognised purchases of the period; 409 ``not_enough_history``
     with too few repeat customers. Each customer's row only to a key that reads profiles."""
-    chosen = _scope(
-        session, platform, actor, start=start, end=end, stores=stores, channels=channels
-    )
     value: dict[str, Any] = _plain(
         lifetime.customer_value(session, chosen, horizon_days=horizon_days)
     )
@@ -328,19 +307,12 @@ def get_customer_value(
 def list_retention_cohorts(
     request: Request,
     session: ReadSession,
-    platform: PlatformDep,
-    start: From = None,
-    end: To = None,
-    stores: Stores = None,
-    channels: Channels = None,
+    chosen: Period,
     format: Format = None,
-    actor: Actor = scope("analytics:read"),
+    actor: Actor = READ,
 ) -> Any:
     """The customers by month of first purchase, and how many bought again month after
     month."""
-    chosen = _scope(
-        session, platform, actor, start=start, end=end, stores=stores, channels=channels
-    )
     cohorts = lifetime.retention_cohorts(session, chosen)
     if _wants_csv(request, format):
         return _csv(_rows(list(cohorts)))
@@ -351,19 +323,12 @@ def list_retention_cohorts(
 def list_rfm_segments(
     request: Request,
     session: ReadSession,
-    platform: PlatformDep,
-    start: From = None,
-    end: To = None,
-    stores: Stores = None,
-    channels: Channels = None,
+    chosen: Period,
     format: Format = None,
-    actor: Actor = scope("analytics:read"),
+    actor: Actor = READ,
 ) -> Any:
     """The recognised customers by recency, frequency and monetary value; a few customers
     of each segment only to a key that reads profiles."""
-    chosen = _scope(
-        session, platform, actor, start=start, end=end, stores=stores, channels=channels
-    )
     segments = lifetime.rfm_segments(session, chosen)
     if not _reads_people(actor):
         segments = [replace(segment, examples=()) for segment in segments]
