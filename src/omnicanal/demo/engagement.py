@@ -75,11 +75,13 @@ from omnicanal.carts.schemas import CartIn, CartLineIn
 from omnicanal.customers import service as customers
 from omnicanal.demo.showcase import STAFF, ZOE
 from omnicanal.demo.showcase import STORE as SHOWCASE_STORE
-from omnicanal.engagement import consents, facts, journeys, segments, triggers, watches
+from omnicanal.engagement import consents, deciding, facts, journeys, segments, triggers, watches
 from omnicanal.engagement.consent_answers import ConsentAnswer
 from omnicanal.engagement.journeys import CART_ACTIVITY, JOURNEY_EVENTS
 from omnicanal.engagement.messages import message_page
+from omnicanal.engagement.models import Message
 from omnicanal.engagement.planning import plan
+from omnicanal.engagement.policy import Outcome
 from omnicanal.engagement.recipients import addresses
 from omnicanal.engagement.schemas import CouponIn, StockWatchIn, TriggerIn
 from omnicanal.engagement.wiring import journeys_consumer
@@ -643,8 +645,15 @@ def _complaint(scene: _Scene) -> None:
         scene.session, actor=OPERATOR, status="scheduled", kind="review_request", limit=200
     )
     news = {scene.people[reference] for reference in scene.news - scene.taken}
+    rows = {
+        row.id: row
+        for row in scene.session.scalars(
+            select(Message).where(Message.id.in_([item.id for item in page.items]))
+        )
+    }
     for message in sorted(page.items, key=lambda item: (item.due_at, item.id)):
-        if message.profile_id in news:
+        row = rows.get(message.id)
+        if message.profile_id in news and row is not None and _would_go(scene, row):
             facts.report_fact(
                 scene.session,
                 kind="complaint",
@@ -656,6 +665,24 @@ def _complaint(scene: _Scene) -> None:
                 now=scene.now - timedelta(days=5, hours=scene.rng.uniform(1, 5)),
             )
             return
+
+
+QUIET_HOURS_SPAN = timedelta(hours=11)
+"""From 21:00 to 08:00: the longest the sending job's first run may wait after the build."""
+
+
+def _would_go(scene: _Scene, message: Message) -> bool:
+    """Whether ``message`` is due and nothing but the complaint would hold it back until
+    the sending job's first run after quiet hours: no return, cancellation or other fact
+    of the person's that would be the reason told instead."""
+    if as_utc(message.due_at) > scene.now:
+        return False
+    channels = triggers.trigger_ref(scene.session, message.trigger_code).channels
+    for at in (scene.now, scene.now + QUIET_HOURS_SPAN):
+        answer = deciding.ask(scene.session, message, channels=channels, now=at)
+        if answer.decision.outcome not in (Outcome.send, Outcome.defer):
+            return False
+    return True
 
 
 # -- the step -------------------------------------------------------------------------------------
