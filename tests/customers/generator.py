@@ -26,14 +26,16 @@ Records (1-5 per person, weights 25/35/25/10/5), each from one source
   typed (mobile, else landline), the loyalty card, an e-mail half of the time;
 * web (30 %): full names, e-mail, mobile 60 %, address 80 %, a ``userId`` for account holders;
 * app (15 %): names, e-mail, mobile, the phone's device id; the same ``userId`` as the web;
-* e-mail platform (``email``, 10 %): e-mail and given name, sometimes the family name;
+* e-mail platform (``email``, 10 %): e-mail and given name, sometimes the family name (it
+  keeps its contacts by their address: a person without any is on the web shop's list);
 * service desk (``service_desk``, 10 %): names, phone (the landline half of the time),
   address, more typos.
 * phones in every French form ("06 12 34 56 78", "06.12.34.56.78", "+33 6 12 34 56 78",
   "0612345678", "+33 (0)6 12 34 56 78", "06-12-34-56-78");
 * 8 % of records carry only name + address + landline (no e-mail, mobile or card); besides,
-  a record drops its e-mail 10 % and its mobile 15 % of the time. In all, ~14 % of records
-  have a phone and an address but no e-mail or card, and ~8 % no e-mail, phone or card;
+  a record other than the e-mail platform's drops its e-mail 10 % of the time, and its
+  mobile 15 %. In all, ~15 % of records have a phone and an address but no e-mail or card,
+  and ~8 % no e-mail, phone or card;
 * typos in 12 % of records (a keyboard neighbour, a dropped accent, two letters swapped),
   streets (15 % of them "Saint-…"/"Sainte-…") and towns abbreviated ("Bd", "Av.", "Pl.",
   "St-", "Ste-") in 30 % of addresses, an apartment line before the street in 5 %;
@@ -461,7 +463,7 @@ def _record(
             mobile, phone_is_landline = person.landline, True
     if source in ("store", "service_desk") and mobile is None and person.landline:
         mobile, phone_is_landline = person.landline, True
-    if rng.random() < 0.1:
+    if rng.random() < 0.1 and source != "email":
         email = None
     if not phone_is_landline and rng.random() < 0.15:
         mobile = person.landline if source in ("store", "service_desk") else None
@@ -516,6 +518,10 @@ def generate(people: int = 3000, seed: int = 0, *, until: datetime = UNTIL) -> M
     for person in drawn:
         for _ in range(_weighted(rng, RECORD_COUNTS)):
             source = rng.choices(SOURCES, weights=SOURCE_WEIGHTS)[0]
+            if source == "email" and not (person.email or person.family_email):
+                # An e-mail platform keeps its contacts by their address: someone without
+                # one is on the web shop's list instead.
+                source = "web"
             when = start + timedelta(seconds=rng.randrange(int(SPAN.total_seconds())))
             card = lent.get(person.household_id)
             body = _record(person, source, card if card != person.loyalty_card else None, rng)

@@ -276,3 +276,11 @@ def test_namesakes_with_nothing_else_are_not_told_apart_but_other_names_are() ->
         record(first_name="Olivier", birthday="1971-02-03"),
         record(first_name="Olivier", birthday="1999-03-11"),
     )
+
+
+def test_an_e_mail_platform_record_always_carries_the_address_it_is_kept_by() -> None:
+    """An e-mail platform keeps its contacts by their address: its records have one (a
+    personal or a family one, sometimes a trap), and people without any are not on it."""
+    records = [r for seed in (0, 1, 2) for r in messy(seed).records if r.source == "email"]
+    assert records
+    assert all(r.message["traits"].get("email") for r in records)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from omnicanal.customers.matching import PersonRecord
 from omnicanal.customers.matching.normalise import (
     fold,
     fold_email,
     fold_postcode,
     phonetic_key,
+    prepare,
     split_names,
     split_street,
 )
@@ -48,3 +50,23 @@ def test_postcodes_and_emails_are_trimmed_and_folded():
         "jean.dupont",
     )
     assert fold_email("not an address") == ("", "")
+
+
+def test_a_record_with_a_given_name_only_takes_its_family_name_from_the_e_mail():
+    """An e-mail platform keeps « Margaud » and margaud.leduc@…: she is Margaud Leduc, and is
+    blocked and compared with the till's MARGAUD LEDUC; nothing is guessed otherwise."""
+
+    def family(given: str, email: str | None, family_name: str = "") -> str:
+        record = PersonRecord(record_id="r", given_name=given, family_name=family_name, email=email)
+        return str(prepare([record]).family[0])
+
+    assert family("Margaud", "margaud.leduc@laposte.net") == "leduc"
+    assert family("William", "williamdumont@hotmail.fr") == "dumont"
+    assert family("Hélène", "chartier.helene76@gmail.com") == "chartier"
+    assert family("Émile", "emile_delmas@orange.fr") == "delmas"
+    assert family("Marcel", "famille.guillaume@hotmail.fr") == ""  # not his given name
+    assert family("Julie", "famille.julie@gmail.com") == ""
+    assert family("Margaud", "m.dumont@free.fr") == ""  # an initial says too little
+    assert family("Léa", "lea@gmail.com") == ""
+    assert family("Margaud", None) == ""
+    assert family("Margaud", "margaud.leduc@laposte.net", "Martin") == "martin"

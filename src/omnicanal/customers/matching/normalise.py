@@ -301,6 +301,34 @@ def split_names(given: str, family: str) -> tuple[str, str]:
     return folded_given, folded_family
 
 
+_NOT_FAMILY_NAMES = frozenset({"famille", "family", "fam", "contact", "info", "mr", "mme"})
+
+
+def _family_from_email(names: tuple[str, str], email: str | None) -> tuple[str, str]:
+    """The family name an e-mail local part spells beside the given name, when the record
+    has none: an e-mail platform often keeps only "Margaud" and margaud.leduc@…, which is
+    "Leduc" ("prenom.nom", "nom_prenom85", "prenomnom", "nomprenom"). Nothing is guessed
+    when the local part does not hold the given name whole."""
+    given, family = names
+    if family or len(given) < 3 or " " in given:
+        return names
+    local = fold_email(email)[1]
+    words = ["".join(c for c in part if c.isalpha()) for part in re.split(r"[._\-+\d]+", local)]
+    words = [word for word in words if word]
+    if len(words) == 2 and given in words:
+        other = words[1] if words[0] == given else words[0]
+        if len(other) >= 2 and other not in _NOT_FAMILY_NAMES and other != given:
+            return given, other
+        return names
+    if len(words) == 1 and words[0] != given:
+        letters = words[0]
+        if letters.startswith(given) and len(letters) - len(given) >= 3:
+            return given, letters[len(given) :]
+        if letters.endswith(given) and len(letters) - len(given) >= 3:
+            return given, letters[: -len(given)]
+    return names
+
+
 class Vocabulary:
     """Integer codes for strings, 0 for the empty string, so equality is a numpy comparison."""
 
@@ -392,7 +420,10 @@ class PreparedRecords:
 
 def prepare(records: Sequence[PersonRecord]) -> PreparedRecords:
     """Fold and encode a batch of records for comparison and blocking."""
-    names = [split_names(record.given_name, record.family_name) for record in records]
+    names = [
+        _family_from_email(split_names(record.given_name, record.family_name), record.email)
+        for record in records
+    ]
     given = [name[0] for name in names]
     family = [name[1] for name in names]
     given_compact = [compact(value) for value in given]
