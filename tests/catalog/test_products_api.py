@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
+
 from omnicanal.catalog.gtin import make_gtin13
 from omnicanal.platform.actors import ChannelKind
 from omnicanal.platform.auth import create_api_key
@@ -89,3 +92,41 @@ def test_two_variants_with_one_sku_are_invalid(platform, client):
 
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
+
+
+def test_products_created_at_once_with_one_sku_give_one_product_and_conflicts(platform):
+    """Eight requests create a product with the same SKU at the same moment (their checks all
+    pass before any insert): one is created, the others are told the SKU exists — never an
+    error of the server, nothing half written."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from omnicanal.catalog.models import Product, Variant
+    from omnicanal.catalog.schemas import ProductIn
+    from omnicanal.platform.actors import Actor
+    from omnicanal.platform.errors import DomainError
+    from omnicanal.pricing.products import create_priced_products
+
+    actor = Actor(key_id=None, channel="web", name="catalog-test", scopes=frozenset({"*"}))
+    start = threading.Barrier(8)
+
+    def create(n: int) -> str:
+        body = robe(code=f"ROBE-{n}")
+        body["variants"] = [{**body["variants"][1], "sku": "ROBE-COMMUNE-M"}]
+        data = ProductIn.model_validate(body)
+        start.wait()
+        try:
+            with platform.db.transaction() as session:
+                create_priced_products(session, products=[data], actor=actor, currency="EUR")
+        except DomainError as error:
+            return error.code
+        return "created"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = Counter(pool.map(create, range(8)))
+
+    assert outcomes == {"created": 1, "sku_exists": 7}
+    with platform.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Product)) == 1
+        assert session.scalar(select(func.count()).select_from(Variant)) == 1

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 # Changing a product that exists (an import's upsert), re-exported here.
@@ -100,6 +101,23 @@ def create_products(
     list prices.
     """
     validate_products(session, products)
+    try:
+        with session.begin_nested():
+            return _insert_products(session, products, actor=actor)
+    except IntegrityError:
+        # Another request created one of these codes, SKUs or GTINs between the checks and
+        # the inserts (its unique key made these wait for it): say which, as the checks do.
+        validate_products(session, products)
+        raise ProductExists(
+            "A product, SKU or GTIN of this request was created at the same moment by "
+            "another request; read the catalogue and send what is still missing.",
+            field="code",
+        ) from None
+
+
+def _insert_products(
+    session: Session, products: Sequence[ProductIn], *, actor: Actor
+) -> list[ProductOut]:
     created: list[ProductOut] = []
     for data in products:
         product = Product(
