@@ -92,6 +92,28 @@ def noon_after(moment: datetime) -> datetime:
     return noon.astimezone(ZoneInfo("UTC"))
 
 
+def no_quiet_hours(platform: Platform) -> None:
+    """Head office keeps no quiet hours (its other settings as they are): a scene whose
+    messages are planned at the real present decides the same at any hour of the day."""
+    from omnicanal.engagement.settings import (
+        PolicySettingsIn,
+        policy_settings,
+        save_policy_settings,
+    )
+
+    with platform.db.transaction() as session:
+        current = policy_settings(session)
+        data = PolicySettingsIn.model_validate(
+            {
+                "frequency_caps": current.frequency_caps,
+                "quiet_start": "00:00",
+                "quiet_end": "00:00",
+                "suppression_days": current.suppression_days,
+            }
+        )
+        save_policy_settings(session, data=data, actor=OPERATOR)
+
+
 def run_send_due(platform: Platform, now: datetime, *, limit: int = 100) -> int:
     """The sending job at ``now``, with the providers the settings choose."""
     return send_due(

@@ -17,6 +17,7 @@ from tests.engagement.journey_builders import (
     drain,
     make_person,
     messages,
+    no_quiet_hours,
     noon_after,
     open_cart,
     run_send_due,
@@ -41,7 +42,9 @@ def platform(backend, tmp_path, request, inbox):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def scene(platform, client):  # type: ignore[no-untyped-def]
-    """Two reminders: Inès's sent, Léa's withheld (no consent); a reader's key."""
+    """Two reminders: Inès's sent, Léa's withheld (no consent); a reader's key. No quiet
+    hours: the reminders are planned at the real present, whatever its hour."""
+    no_quiet_hours(platform)
     shop = make_shop(platform)
     ines = make_person(platform, INES)
     consent(platform, ines)

@@ -32,6 +32,7 @@ from tests.engagement.journey_builders import (
     events_of,
     make_person,
     messages,
+    no_quiet_hours,
     noon_after,
     run_send_due,
 )
@@ -226,6 +227,7 @@ def test_a_message_withdrawn_while_the_provider_takes_it_is_recorded_as_sent(pla
     """The stock runs out again while the message is being handed over: the withdrawal comes
     too late, the customer has the e-mail, and the message says so (the withdrawal stays in
     its log)."""
+    no_quiet_hours(platform)  # the message is planned now, whatever the hour
     shop = make_shop(platform)
     _people_waiting(platform, shop, 1)
     [message] = messages(platform, kind="back_in_stock")
