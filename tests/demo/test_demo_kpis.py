@@ -5,7 +5,7 @@ by ``test_demo.py``; its determinism test compares the KPIs of two builds)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,8 +30,10 @@ TUESDAY, SATURDAY, SUNDAY = 1, 5, 6
 
 
 def today(built: Demo) -> date:
-    """The local day the demo was built on."""
-    return built.built_at.astimezone(ZoneInfo(TIMEZONE)).date()
+    """The day after the history's last whole day: the history runs to midnight UTC of the
+    build's day, so this is that day (from 23:00 UTC in winter, Paris has begun the next
+    one already)."""
+    return built.built_at.astimezone(UTC).date()
 
 
 def value(built: Demo, code: str, scope: Scope) -> float:
@@ -115,8 +117,10 @@ def test_the_customers_recommend_the_chain_at_about_thirty_better_in_lyon(demo: 
 
 
 def test_every_metric_of_the_catalogue_has_a_value_over_the_last_28_days(demo: Demo) -> None:
-    """No figure of the four weeks up to the build reads « — »."""
-    scope = Scope(start=today(demo) - timedelta(days=27), end=today(demo))
+    """No figure of the four weeks up to the build reads « — » (the build's own local day
+    included: today's scenes happen on it)."""
+    built_day = demo.built_at.astimezone(ZoneInfo(TIMEZONE)).date()
+    scope = Scope(start=today(demo) - timedelta(days=27), end=built_day)
     with demo.platform.db.reading() as session:
         found = {figure.metric: figure.value for figure in measures.figures(session, scope)}
 

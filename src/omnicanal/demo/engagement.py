@@ -41,7 +41,9 @@ Everything goes through the engagement use cases, as the platform would have rec
    - two customers wait for Zoé's dress in M at Lyon (stock watches): they are told when it
      is back there;
    - a customer whose parcel arrived a week ago complained to the call centre five days ago:
-     her review request is withheld ("Retenu : réclamation il y a 5 jours").
+     her review request is withheld ("Retenu : réclamation il y a 5 jours");
+   - the warehouse handed the carrier the parcel packed last, fifty minutes ago: its
+     shipping notice, with the tracking number, is due.
 
    The carts module stamps a cart's changes with the present (it takes no time), so a cart
    the demo makes would be three hours from its reminder when the server starts. The
@@ -85,7 +87,8 @@ from omnicanal.engagement.policy import Outcome
 from omnicanal.engagement.recipients import addresses
 from omnicanal.engagement.schemas import CouponIn, StockWatchIn, TriggerIn
 from omnicanal.engagement.wiring import journeys_consumer
-from omnicanal.fulfilment.states import Method
+from omnicanal.fulfilment.schemas import ActionIn
+from omnicanal.fulfilment.states import Action, Method
 from omnicanal.network import service as network
 from omnicanal.orders import service as orders
 from omnicanal.orders.schemas import CheckoutIn, OrderOut
@@ -667,6 +670,33 @@ def _complaint(scene: _Scene) -> None:
             return
 
 
+WAREHOUSE = Actor(key_id=None, channel="back_office", name="demo warehouse")
+
+
+def _shipped_this_morning(scene: _Scene) -> None:
+    """The warehouse hands the carrier the parcel packed last before the build, fifty
+    minutes ago: its shipping notice is due whatever the hour of the build (the history
+    stops at midnight UTC, and a notice a day old is no longer news)."""
+    at = scene.now - timedelta(minutes=50)
+    packed = orders.page_fulfilment_views(
+        scene.session, status="packed", method=Method.ship, limit=50
+    ).items
+    ready = [f for f in packed if as_utc(f.updated_at) < at]
+    if not ready:
+        return
+    parcel = max(ready, key=lambda f: (as_utc(f.updated_at), f.id))
+    tracking = f"6A{scene.rng.randrange(10**10, 10**11)}"
+    with simulated(at):
+        orders.act(
+            scene.session,
+            fulfilment_id=parcel.id,
+            action=Action.ship,
+            data=ActionIn(carrier="Colissimo", tracking_reference=tracking),
+            actor=WAREHOUSE,
+            now=at,
+        )
+
+
 QUIET_HOURS_SPAN = timedelta(hours=11)
 """From 21:00 to 08:00: the longest the sending job's first run may wait after the build."""
 
@@ -709,6 +739,7 @@ def run_journeys(session: Session, demo: DemoRetailer, rng: Random, report: Repo
     _bought_at_the_counter(scene)
     _refunded_at_the_counter(scene)
     _complaint(scene)
+    _shipped_this_morning(scene)
     _hear(session, after=heard, rng=bus, now=utcnow(), quiet_carts=scene.quiet_carts)
     report(3, 4)
     journeys.scan_win_back(session, now=now, region=REGION)
