@@ -347,7 +347,9 @@ def test_the_pages_work_with_the_keyboard_and_a_screen_reader(shop, browser):
     context, page = _tablet(browser, shop.url)
     page.goto("/store/login")
 
-    # The sign-in form is filled without a mouse: the e-mail field has the focus already.
+    # The sign-in form is filled without a mouse: the e-mail field has the focus already
+    # (autofocus is applied at the first rendering after the load: waited for, at most 5 s).
+    page.wait_for_function("document.activeElement && document.activeElement.id", timeout=5000)
     assert page.evaluate("document.activeElement.id") == "email"
     page.keyboard.type("lea@maison-lumiere.example")
     page.keyboard.press("Tab")
