@@ -107,27 +107,9 @@ def _period(
     )
 
 
-def _segmented_period(
-    session: ReadSession,
-    platform: PlatformDep,
-    start: From = None,
-    end: To = None,
-    stores: Stores = None,
-    channels: Channels = None,
-    segment: Segment = None,
-    actor: Actor = READ,
-) -> Scope:
+def _segmented_period(period: Annotated[Scope, Depends(_period)], segment: Segment = None) -> Scope:
     """:func:`_period`, for the orders of one customer segment too."""
-    return reports.scope_for(
-        session,
-        actor=actor,
-        time_zone=platform.settings.business_time_zone,
-        start=start,
-        end=end,
-        stores=stores or (),
-        channels=channels or (),
-        segment=segment,
-    )
+    return reports.with_segment(period, segment)
 
 
 Period = Annotated[Scope, Depends(_period)]

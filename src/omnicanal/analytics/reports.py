@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +43,7 @@ __all__ = [
     "csv_text",
     "known_metrics",
     "scope_for",
+    "with_segment",
 ]
 
 DEFAULT_DAYS = 7
@@ -134,19 +135,24 @@ def scope_for(
     wanted_channels = _bounded(channels, "channel")
     for channel in wanted_channels:
         network.get_channel(session, channel)
-    if segment is not None and segment not in SEGMENTS:
-        raise UnknownSegment(
-            f"{segment!r} is not a segment: {' or '.join(SEGMENTS)}.", field="segment"
-        )
     today = _today(session, chosen, time_zone, now or utcnow())
     first, last = _period(start, end, today)
-    return Scope(
+    scope = Scope(
         start=first,
         end=last,
         stores=tuple(sorted(chosen)),
         channels=tuple(sorted(wanted_channels)),
-        segment=segment,
     )
+    return with_segment(scope, segment)
+
+
+def with_segment(scope: Scope, segment: str | None) -> Scope:
+    """``scope`` for the orders of one customer segment (None: both), a known one."""
+    if segment is not None and segment not in SEGMENTS:
+        raise UnknownSegment(
+            f"{segment!r} is not a segment: {' or '.join(SEGMENTS)}.", field="segment"
+        )
+    return replace(scope, segment=segment)
 
 
 def known_metrics(codes: Sequence[str]) -> list[Metric]:

@@ -77,6 +77,7 @@ from omnicanal.carts.schemas import CartIn, CartLineIn
 from omnicanal.customers import service as customers
 from omnicanal.demo.showcase import STAFF, ZOE
 from omnicanal.demo.showcase import STORE as SHOWCASE_STORE
+from omnicanal.demo.simulation import WAREHOUSE
 from omnicanal.engagement import consents, deciding, facts, journeys, segments, triggers, watches
 from omnicanal.engagement.consent_answers import ConsentAnswer
 from omnicanal.engagement.journeys import CART_ACTIVITY, JOURNEY_EVENTS
@@ -668,9 +669,6 @@ def _complaint(scene: _Scene) -> None:
                 now=scene.now - timedelta(days=5, hours=scene.rng.uniform(1, 5)),
             )
             return
-
-
-WAREHOUSE = Actor(key_id=None, channel="back_office", name="demo warehouse")
 
 
 def _shipped_this_morning(scene: _Scene) -> None:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ATTEMPTS",
     "FAILURES",
+    "WAREHOUSE",
     "Simulation",
     "a_store",
     "act",
@@ -46,6 +47,9 @@ __all__ = [
     "reject",
     "world",
 ]
+
+WAREHOUSE = Actor(key_id=None, channel="back_office", name="demo warehouse")
+"""Who picks, packs and ships the warehouses' parcels."""
 
 FAILURES = {
     "parcel": 0.08,
@@ -233,7 +237,7 @@ def world(session: Session, demo: DemoRetailer, rng: Random, end: datetime) -> S
             "web": Actor(key_id=None, channel="web", name="demo web shop"),
             "app": Actor(key_id=None, channel="app", name="demo app"),
             "call_centre": Actor(key_id=None, channel="call_centre", name="demo call centre"),
-            "warehouse": Actor(key_id=None, channel="back_office", name="demo warehouse"),
+            "warehouse": WAREHOUSE,
         },
         tills={site.code: till(site.code) for site in demo.stores},
         sites={site.code: site for site in demo.stores},
