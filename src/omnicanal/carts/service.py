@@ -75,9 +75,12 @@ def cart_out(
     channel: str | None = None,
     at: datetime | None = None,
     with_prices: bool = True,
+    lines: Sequence[CartLine] | None = None,
 ) -> CartOut:
-    """The cart with its lines priced live for ``channel`` (default: the cart's own)."""
-    lines = _lines(session, cart.id)
+    """The cart with its lines (read unless given) priced live for ``channel`` (default: the
+    cart's own)."""
+    if lines is None:
+        lines = _lines(session, cart.id)
     priced = None
     if with_prices and lines and cart.status == OPEN:
         priced = pricing.price_cart(
@@ -244,13 +247,14 @@ def get_cart(
     ``with_prices=False`` skips the pricing (``priced`` is None): for a caller, like the
     checkout, that re-prices the lines itself. With ``actor``: a cart it may use only.
     """
-    cart = _load(session, cart_id, actor=actor)
-    return cart_out(session, cart, channel=channel, at=at, with_prices=with_prices)
+    cart, lines = _with_lines(session, cart_id, actor=actor)
+    return cart_out(session, cart, channel=channel, at=at, with_prices=with_prices, lines=lines)
 
 
-def cart_to_check_out(session: Session, *, cart_id: str, actor: Actor) -> CartOut:
-    """The cart with its lines, unpriced (the checkout prices them itself), read in one
-    query; only a cart ``actor`` may use."""
+def _with_lines(
+    session: Session, cart_id: str, *, actor: Actor | None
+) -> tuple[Cart, list[CartLine]]:
+    """The cart and its lines, read in one query; with ``actor``, one it may use."""
     rows = session.execute(
         select(Cart, CartLine)
         .outerjoin(CartLine, CartLine.cart_id == Cart.id)
@@ -260,8 +264,15 @@ def cart_to_check_out(session: Session, *, cart_id: str, actor: Actor) -> CartOu
     if not rows:
         raise UnknownCart(f"No cart has the id {cart_id!r}.", field="cart_id")
     cart = rows[0][0]
-    access.check_cart(actor, _facts(cart))
-    return _shaped(cart, [line for _, line in rows if line is not None], None)
+    if actor is not None:
+        access.check_cart(actor, _facts(cart))
+    return cart, [line for _, line in rows if line is not None]
+
+
+def cart_to_check_out(session: Session, *, cart_id: str, actor: Actor) -> CartOut:
+    """The cart with its lines, unpriced (the checkout prices them itself), read in one
+    query; only a cart ``actor`` may use."""
+    return _shaped(*_with_lines(session, cart_id, actor=actor), None)
 
 
 def list_carts(

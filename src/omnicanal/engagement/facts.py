@@ -57,7 +57,7 @@ from omnicanal.inventory.events import StockCameBack, StockRanOut
 from omnicanal.network import lookups as network
 from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.events import OrderCancelled, OrderPlaced
-from omnicanal.orders.lookups import get_order_ref
+from omnicanal.orders.lookups import order_customer_ref
 from omnicanal.platform.access import is_privileged
 from omnicanal.platform.actors import Actor, ChannelKind
 from omnicanal.platform.auth import LocationForbidden
@@ -189,17 +189,15 @@ def record_fact(
         session.flush()
         return fact
     # The same event delivered twice (or by two consumers' workers at once) makes one fact:
-    # the database's unique (source_event_id, kind) decides, without an error to undo.
+    # the database's unique (source_event_id, kind) decides, without an error to undo. The
+    # statement returns the fact it wrote, so it is not read back.
     insert = dialect_insert(session)
-    fact_id = session.execute(
+    return session.scalars(
         insert(Fact)
         .values(id=new_id(), **values)
         .on_conflict_do_nothing(index_elements=["source_event_id", "kind"])
-        .returning(Fact.id)
-    ).scalar_one_or_none()
-    if fact_id is None:
-        return None
-    return session.get(Fact, fact_id)
+        .returning(Fact)
+    ).one_or_none()
 
 
 # From events -------------------------------------------------------------------------------
@@ -225,10 +223,10 @@ def _cart_owner(session: Session, cart_id: str, *, region: str) -> str | None:
 
 def _order_customer(session: Session, order_id: str, *, region: str) -> str | None:
     try:
-        order = get_order_ref(session, order_id)
+        customer_ref = order_customer_ref(session, order_id)
     except UnknownOrder:
         return None
-    return _profile(session, order.customer_ref, region=region)
+    return _profile(session, customer_ref, region=region)
 
 
 def facts_from_event(

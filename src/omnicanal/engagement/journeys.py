@@ -74,7 +74,7 @@ from omnicanal.fulfilment.events import (
 from omnicanal.inventory.events import StockCameBack, StockRanLow
 from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.events import OrderLineResourced
-from omnicanal.orders.lookups import get_order_ref
+from omnicanal.orders.lookups import order_customer_ref
 from omnicanal.platform.clock import as_utc, utcnow
 from omnicanal.platform.events import DomainEvent, Event
 from omnicanal.returns.events import ReturnEvent, ReturnReceived, ReturnRefunded, ReturnRequested
@@ -122,10 +122,10 @@ JOURNEY_EVENTS: tuple[type[DomainEvent], ...] = tuple(
 
 def _order_person(session: Session, order_id: str, *, region: str) -> str | None:
     try:
-        order = get_order_ref(session, order_id)
+        customer_ref = order_customer_ref(session, order_id)
     except UnknownOrder:
         return None
-    return reachable_person(session, order.customer_ref, region=region)
+    return reachable_person(session, customer_ref, region=region)
 
 
 def _items(lines: Sequence[FulfilmentItem]) -> list[dict[str, Any]]:

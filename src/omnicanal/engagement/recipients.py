@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from omnicanal.customers import service as customers
 from omnicanal.customers.errors import UnknownProfile
+from omnicanal.customers.identifiers import IdentifierKind
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -30,17 +31,12 @@ _IDENTIFIER_OF_CHANNEL = {"email": "email", "sms": "phone"}
 
 def addresses(session: Session, profile_id: str) -> dict[str, str]:
     """The person's address on each channel that has one (``email``, ``sms``)."""
-    try:
-        forms = customers.reference_forms(session, profile_id=profile_id)
-    except UnknownProfile:
-        return {}
-    found: dict[str, str] = {}
-    for channel, kind in _IDENTIFIER_OF_CHANNEL.items():
-        prefix = f"{kind}:"
-        value = next((form[len(prefix) :] for form in forms if form.startswith(prefix)), None)
-        if value:
-            found[channel] = value
-    return found
+    own = customers.own_identifiers(
+        session,
+        profile_id=profile_id,
+        kinds=[IdentifierKind(kind) for kind in _IDENTIFIER_OF_CHANNEL.values()],
+    )
+    return {channel: own[kind] for channel, kind in _IDENTIFIER_OF_CHANNEL.items() if own.get(kind)}
 
 
 def address_for(session: Session, profile_id: str | None, channel: str) -> str | None:
