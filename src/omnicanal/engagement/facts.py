@@ -194,9 +194,9 @@ def record_fact(
     insert = dialect_insert(session)
     return session.scalars(
         insert(Fact)
-        .values(id=new_id(), **values)
         .on_conflict_do_nothing(index_elements=["source_event_id", "kind"])
-        .returning(Fact)
+        .returning(Fact),
+        [{"id": new_id(), **values}],
     ).one_or_none()
 
 

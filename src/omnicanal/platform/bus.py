@@ -11,8 +11,9 @@ a redelivery from JetStream, a relay restart) is recognised and skipped.
 A consumer takes the events of a relay batch (or of a JetStream fetch) in one transaction
 (:func:`deliver_batch`): one multi-row INSERT of their ``processed_events`` rows, which
 skips those already there and returns the new ones, then its handler called on each new
-event in a savepoint of its own, so an event whose handler raises is rolled back alone and
-the events before it stay handled (ADR 0035).
+event. Should a handler raise, the batch is rolled back and run again with each event in a
+savepoint of its own, so that the failing event is rolled back alone and the events before
+it stay handled (ADR 0035).
 A consumer whose work is cheaper in bulk (the real-time matcher: one read of the candidates
 for many records) also gives a ``batch_handler``, called once with every event of the batch.
 """
@@ -85,9 +86,11 @@ def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> 
     transaction; returns how many it handled.
 
     Its ``batch_handler``, when it has one, gets them all at once: should it raise, nothing
-    is committed and the error propagates. Otherwise its handler gets each in turn, in a
-    savepoint: should it raise on one, the events before it are committed and
-    :class:`HandlerFailed` (caused by the handler's error) says which one it was.
+    is committed and the error propagates. Otherwise its handler gets each in turn: first
+    all in the one transaction, then, should a handler raise, all again from the start,
+    each in a savepoint of its own, so that the events before the failing one are committed
+    and :class:`HandlerFailed` (caused by the handler's error) says which one it was. A
+    handler that never raises thus costs no savepoint.
     """
     wanted: dict[str, Event] = {}
     for event in events:
@@ -95,27 +98,20 @@ def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> 
             wanted.setdefault(event.id, event)
     if not wanted:
         return 0
+    if consumer.batch_handler is None and len(wanted) > 1:
+        try:
+            return _deliver_together(db, consumer, wanted)
+        except Exception as error:  # rolled back: again, event by event
+            log.info(
+                "consumer %s: a handler raised in a batch of %d events (%s); each in a "
+                "savepoint now",
+                consumer.name,
+                len(wanted),
+                type(error).__name__,
+            )
     failed: tuple[Event, BaseException] | None = None
     with consumer_span(db, consumer.name, wanted.values()), db.transaction() as session:
-        # One statement remembers the batch and says which events are new: those handled
-        # already (a redelivery) are skipped, and a second worker delivering the same events
-        # waits here for this transaction, then skips them, rather than running the handlers
-        # alongside.
-        handled_at = utcnow()
-        new = set(
-            session.scalars(
-                dialect_insert(session)(_PROCESSED)
-                .values(
-                    [
-                        {"consumer": consumer.name, "event_id": event_id, "handled_at": handled_at}
-                        for event_id in wanted
-                    ]
-                )
-                .on_conflict_do_nothing()
-                .returning(_PROCESSED.c.event_id)
-            )
-        )
-        fresh = [event for event_id, event in wanted.items() if event_id in new]
+        fresh = _record_new(session, consumer, wanted)
         if not fresh:
             return 0
         readable = [event for event in fresh if _readable(consumer, event)]
@@ -145,6 +141,46 @@ def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> 
         position = next(k for k, e in enumerate(events) if e.id == failing.id)
         raise HandlerFailed(consumer, failing, position) from cause
     return len(fresh)
+
+
+def _deliver_together(db: Database, consumer: Consumer, wanted: dict[str, Event]) -> int:
+    """Run ``consumer``'s handler on each new event of ``wanted`` in one transaction, with no
+    savepoint: should one raise, the error propagates and nothing is committed."""
+    with consumer_span(db, consumer.name, wanted.values()), db.transaction() as session:
+        fresh = _record_new(session, consumer, wanted)
+        for event in fresh:
+            if _readable(consumer, event):
+                consumer.handler(session, event)
+                # What the handler added goes to the database (as a savepoint's end would
+                # flush it), then the next one starts afresh (see deliver_batch).
+                session.flush()
+                session.expunge_all()
+        return len(fresh)
+
+
+def _record_new(session: Session, consumer: Consumer, wanted: dict[str, Event]) -> list[Event]:
+    """Remember that ``consumer`` handles the events of ``wanted`` in this transaction; the
+    new ones, in their order.
+
+    One statement remembers the batch and says which events are new: those handled already
+    (a redelivery) are skipped, and a second worker delivering the same events waits here
+    for this transaction, then skips them, rather than running the handlers alongside.
+    """
+    handled_at = utcnow()
+    # Executed with the rows as parameters (SQLAlchemy batches them into multi-row INSERTs):
+    # the statement compiles once per process, not once per batch size.
+    new = set(
+        session.scalars(
+            dialect_insert(session)(_PROCESSED)
+            .on_conflict_do_nothing()
+            .returning(_PROCESSED.c.event_id),
+            [
+                {"consumer": consumer.name, "event_id": event_id, "handled_at": handled_at}
+                for event_id in wanted
+            ],
+        )
+    )
+    return [event for event_id, event in wanted.items() if event_id in new]
 
 
 def _readable(consumer: Consumer, event: Event) -> bool:
