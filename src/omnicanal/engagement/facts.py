@@ -44,6 +44,7 @@ from omnicanal.customers.errors import UnknownProfile
 from omnicanal.engagement.access import check_first_party
 from omnicanal.engagement.errors import EngagementForbidden, UnknownCustomer
 from omnicanal.engagement.models import FACT_KINDS, Fact
+from omnicanal.engagement.recipients import person_named
 from omnicanal.fulfilment import queries as fulfilments
 from omnicanal.fulfilment.events import (
     FulfilmentBought,
@@ -204,9 +205,7 @@ def record_fact(
 
 
 def _profile(session: Session, customer_ref: str | None, *, region: str) -> str | None:
-    if not customer_ref:
-        return None
-    return customers.referenced_profile_id(session, customer_ref=customer_ref, region=region)
+    return person_named(session, customer_ref, region=region)
 
 
 def _cart_owner(session: Session, cart_id: str, *, region: str) -> str | None:

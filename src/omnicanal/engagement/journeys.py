@@ -382,9 +382,11 @@ def _plan(session: Session, event: Event, *, region: str, now: datetime) -> None
     match payload:
         case CartMerged():
             cart_changed(session, event, payload.into, region=region, now=now)
+        case CartCreated() if payload.lines:
+            # An empty new cart has nothing to remind of: its first line's event plans it.
+            cart_changed(session, event, payload.cart_id, region=region, now=now)
         case (
-            CartCreated()
-            | CartLineAdded()
+            CartLineAdded()
             | CartLineChanged()
             | CartLineRemoved()
             | CartCouponAdded()

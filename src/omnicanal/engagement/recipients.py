@@ -21,6 +21,8 @@ __all__ = [
     "addresses",
     "is_reachable",
     "language_of",
+    "person_named",
+    "reachable_person",
 ]
 
 LANGUAGES = ("fr", "en")
@@ -69,10 +71,34 @@ def language_of(session: Session, profile_id: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+_PEOPLE = "engagement.people"
+"""``session.info`` key: the transaction, and the person each customer reference named in it."""
+
+
+def person_named(session: Session, customer_ref: str | None, *, region: str) -> str | None:
+    """The person (merges followed) a cart's, an order's or a return's customer reference
+    names, None for nobody; phone numbers read in ``region``.
+
+    Remembered for the transaction: the journeys' consumer hears a checkout's several events
+    in one, and reads identities without changing them."""
+    if not customer_ref:
+        return None
+    transaction = session.get_transaction()
+    memo = session.info.get(_PEOPLE)
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, {})
+        session.info[_PEOPLE] = memo
+    people: dict[tuple[str, str], str | None] = memo[1]
+    key = (customer_ref, region)
+    if key not in people:
+        people[key] = customers.referenced_profile_id(
+            session, customer_ref=customer_ref, region=region
+        )
+    return people[key]
+
+
 def reachable_person(session: Session, customer_ref: str | None, *, region: str) -> str | None:
     """The person a cart's, an order's or a return's customer reference names (merges
     followed), when they can be reached; phone numbers read in ``region``."""
-    if not customer_ref:
-        return None
-    found = customers.referenced_profile_id(session, customer_ref=customer_ref, region=region)
+    found = person_named(session, customer_ref, region=region)
     return found if found is not None and is_reachable(session, found) else None
