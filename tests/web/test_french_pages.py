@@ -166,7 +166,14 @@ CODE = re.compile(r"\b[A-Z0-9][A-Z0-9_-]*[0-9_-][A-Z0-9_-]*\b|\b[A-Z]{2,}\b")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 URL = re.compile(r"\bhttps?://\S+")
 """A web address is read as an address, not as words: its signed tokens are random letters."""
+TOKEN = re.compile(r"[\w+/=.-]{16,}")
+"""A secret or a token shown once (a webhook's ``whsec_…``) is random letters and digits, not
+words: a run of 16 such characters with a digit in it."""
 WORD = re.compile(r"[^\W\d]+")
+
+
+def _without_tokens(text: str) -> str:
+    return TOKEN.sub(lambda m: " " if any(c.isdigit() for c in m[0]) else m[0], text)
 
 
 class VisibleText(HTMLParser):
@@ -210,7 +217,7 @@ def english_words(html: str) -> list[str]:
     for string in parser.strings:
         if "UTC" in string:
             found.append(f"UTC in {string!r}")
-        cleaned = EMAIL.sub(" ", URL.sub(" ", string))
+        cleaned = _without_tokens(EMAIL.sub(" ", URL.sub(" ", string)))
         for name in ALLOWED_NAMES:
             cleaned = cleaned.replace(name, " ")
         cleaned = CODE.sub(" ", cleaned)
@@ -229,6 +236,14 @@ def test_the_checker_sees_english_words_and_leaves_codes_and_names():
     )
 
     assert english_words(html) == ["'Cancel' in 'Cancel order'", "'order' in 'Cancel order'"]
+
+
+def test_the_checker_reads_a_secret_as_a_secret_and_the_words_around_it():
+    text = "<p>Secret : whsec_vr+68bY52/Qpvs57PfmgrxrOzE42asa6sSQNG3kd+Ns= order</p>"
+
+    assert english_words(text) == [
+        "'order' in 'Secret : whsec_vr+68bY52/Qpvs57PfmgrxrOzE42asa6sSQNG3kd+Ns= order'"
+    ]
 
 
 def test_the_checker_reads_a_web_address_as_an_address_and_the_words_around_it():
