@@ -83,18 +83,18 @@ def person_named(session: Session, customer_ref: str | None, *, region: str) -> 
     in one, and reads identities without changing them."""
     if not customer_ref:
         return None
+    key = (customer_ref, region)
+    memo: tuple[object, dict[tuple[str, str], str | None]] | None = session.info.get(_PEOPLE)
+    if memo is not None and memo[0] is session.get_transaction() and key in memo[1]:
+        return memo[1][key]
+    found = customers.referenced_profile_id(session, customer_ref=customer_ref, region=region)
+    # The transaction exists once the reading began it.
     transaction = session.get_transaction()
-    memo = session.info.get(_PEOPLE)
     if memo is None or memo[0] is not transaction:
         memo = (transaction, {})
         session.info[_PEOPLE] = memo
-    people: dict[tuple[str, str], str | None] = memo[1]
-    key = (customer_ref, region)
-    if key not in people:
-        people[key] = customers.referenced_profile_id(
-            session, customer_ref=customer_ref, region=region
-        )
-    return people[key]
+    memo[1][key] = found
+    return found
 
 
 def reachable_person(session: Session, customer_ref: str | None, *, region: str) -> str | None:
