@@ -204,19 +204,15 @@ def record_fact(
 # From events -------------------------------------------------------------------------------
 
 
-def _profile(session: Session, customer_ref: str | None, *, region: str) -> str | None:
-    return person_named(session, customer_ref, region=region)
-
-
 def _cart_owner(session: Session, cart_id: str, *, region: str) -> str | None:
     """The person a cart belongs to: its customer, else its visitor's profile."""
     try:
         cart = carts.get_cart(session, cart_id=cart_id, with_prices=False)
     except UnknownCart:
         return None
-    found = _profile(session, cart.customer_ref, region=region)
+    found = person_named(session, cart.customer_ref, region=region)
     if found is None and cart.anonymous_id:
-        found = _profile(session, f"anonymous_id:{cart.anonymous_id}", region=region)
+        found = person_named(session, f"anonymous_id:{cart.anonymous_id}", region=region)
     return found
 
 
@@ -225,7 +221,7 @@ def _order_customer(session: Session, order_id: str, *, region: str) -> str | No
         customer_ref = order_customer_ref(session, order_id)
     except UnknownOrder:
         return None
-    return _profile(session, customer_ref, region=region)
+    return person_named(session, customer_ref, region=region)
 
 
 def facts_from_event(
@@ -260,7 +256,7 @@ def facts_from_event(
 
     match payload:
         case OrderPlaced():
-            person = _profile(session, payload.customer_ref, region=region)
+            person = person_named(session, payload.customer_ref, region=region)
             about = [f"carts/{payload.cart_id}"] if payload.cart_id else []
             fact(
                 "purchased",
@@ -280,7 +276,7 @@ def facts_from_event(
             ]
             fact(
                 "cancelled",
-                _profile(session, payload.customer_ref, region=region),
+                person_named(session, payload.customer_ref, region=region),
                 f"orders/{payload.order_id}",
                 order_id=payload.order_id,
                 reason=payload.reason,
@@ -296,7 +292,7 @@ def facts_from_event(
         case CartMerged():
             fact(
                 "cart_closed",
-                _profile(session, payload.customer_ref, region=region),
+                person_named(session, payload.customer_ref, region=region),
                 f"carts/{payload.cart_id}",
                 merged_into=payload.into,
             )
@@ -317,7 +313,7 @@ def facts_from_event(
                 location=payload.location,
             )
         case ReviewSubmitted():
-            person = _profile(
+            person = person_named(
                 session,
                 f"profile:{payload.profile_id}" if payload.profile_id else None,
                 region=region,
@@ -337,7 +333,7 @@ def facts_from_event(
 def _returned(fact: Recorder, payload: ReturnEvent, *, region: str, session: Session) -> None:
     fact(
         "returned",
-        _profile(session, payload.customer_ref, region=region),
+        person_named(session, payload.customer_ref, region=region),
         f"orders/{payload.order_id}",
         return_id=payload.return_id,
         purchase_channel=payload.purchase_channel,
@@ -416,7 +412,7 @@ def _reported_person(
             raise UnknownCustomer(
                 f"No customer has the profile id {profile_id!r}.", field="profile_id"
             ) from None
-    found = _profile(session, customer_ref, region=region)
+    found = person_named(session, customer_ref, region=region)
     if found is None:
         raise UnknownCustomer("No customer is known by this reference.", field="customer_ref")
     return found

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from omnicanal.customers import service as customers
 from omnicanal.customers.errors import UnknownProfile
 from omnicanal.customers.identifiers import IdentifierKind
+from omnicanal.platform.db import transaction_memo
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -29,15 +30,12 @@ LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 LANGUAGE_TRAITS = ("language", "locale", "preferred_language", "lang")
 _IDENTIFIER_OF_CHANNEL = {"email": "email", "sms": "phone"}
+_ADDRESS_KINDS = tuple(IdentifierKind(kind) for kind in _IDENTIFIER_OF_CHANNEL.values())
 
 
 def addresses(session: Session, profile_id: str) -> dict[str, str]:
     """The person's address on each channel that has one (``email``, ``sms``)."""
-    own = customers.own_identifiers(
-        session,
-        profile_id=profile_id,
-        kinds=[IdentifierKind(kind) for kind in _IDENTIFIER_OF_CHANNEL.values()],
-    )
+    own = customers.own_identifiers(session, profile_id=profile_id, kinds=_ADDRESS_KINDS)
     return {channel: own[kind] for channel, kind in _IDENTIFIER_OF_CHANNEL.items() if own.get(kind)}
 
 
@@ -72,7 +70,7 @@ def language_of(session: Session, profile_id: str | None) -> str:
 
 
 _PEOPLE = "engagement.people"
-"""``session.info`` key: the transaction, and the person each customer reference named in it."""
+"""The transaction's memo (``transaction_memo``) of the person each customer reference names."""
 
 
 def person_named(session: Session, customer_ref: str | None, *, region: str) -> str | None:
@@ -83,17 +81,13 @@ def person_named(session: Session, customer_ref: str | None, *, region: str) -> 
     in one, and reads identities without changing them."""
     if not customer_ref:
         return None
+    people = transaction_memo(session, _PEOPLE)
     key = (customer_ref, region)
-    memo: tuple[object, dict[tuple[str, str], str | None]] | None = session.info.get(_PEOPLE)
-    if memo is not None and memo[0] is session.get_transaction() and key in memo[1]:
-        return memo[1][key]
-    found = customers.referenced_profile_id(session, customer_ref=customer_ref, region=region)
-    # The transaction exists once the reading began it.
-    transaction = session.get_transaction()
-    if memo is None or memo[0] is not transaction:
-        memo = (transaction, {})
-        session.info[_PEOPLE] = memo
-    memo[1][key] = found
+    if key not in people:
+        people[key] = customers.referenced_profile_id(
+            session, customer_ref=customer_ref, region=region
+        )
+    found: str | None = people[key]
     return found
 
 

@@ -34,7 +34,7 @@ from omnicanal.engagement.models import TRIGGER_KINDS, PolicySettings, Segment, 
 from omnicanal.engagement.schemas import CouponIn, TriggerIn, TriggerOut, TriggerUpdateIn
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import as_utc, utcnow
-from omnicanal.platform.db import Database, dialect_insert
+from omnicanal.platform.db import Database, dialect_insert, transaction_memo
 from omnicanal.platform.ids import new_id
 
 __all__ = [
@@ -177,23 +177,23 @@ def trigger_out(row: Trigger) -> TriggerOut:
 # --- the defaults ---------------------------------------------------------------------------
 
 _DEFAULTS_FOUND = "engagement.defaults_found"
-"""``session.info`` key: the transaction in which every default was found."""
+"""The transaction's memo (``transaction_memo``) that says every default was found."""
 
 
 def ensure_defaults(session: Session) -> None:
     """Create the default triggers and message policy that are missing (a trigger of each
     kind, coded as the kind in capitals); changes none that exists. Safe to run from
     several processes at once."""
-    transaction = session.get_transaction()
     # Found all there once in a transaction, they stay there (no use case deletes one): the
     # journeys' consumer, reacting to a batch of events in one transaction, reads them once.
-    if transaction is not None and session.info.get(_DEFAULTS_FOUND) is transaction:
+    found = transaction_memo(session, _DEFAULTS_FOUND)
+    if found:
         return
     known = set(session.scalars(select(Trigger.code)))
     missing = [row for row in DEFAULT_TRIGGERS if row["kind"].upper() not in known]
     has_policy = session.get(PolicySettings, "default") is not None
     if not missing and has_policy:
-        session.info[_DEFAULTS_FOUND] = transaction
+        found["all"] = True
         return
     insert = dialect_insert(session)
     now = utcnow()

@@ -184,6 +184,20 @@ def rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+def transaction_memo(session: Session, name: str) -> dict[Any, Any]:
+    """What the session keeps under ``name`` for its current transaction (begun here if it
+    was not yet): a dict, found empty again in the next transaction. For what a consumer
+    reads again and again across one batch and the batch's own writes cannot change."""
+    session.connection()  # the transaction, begun if need be (as the next statement would)
+    transaction = session.get_transaction()
+    kept = session.info.get(name)
+    if kept is None or kept[0] is not transaction:
+        kept = (transaction, {})
+        session.info[name] = kept
+    memo: dict[Any, Any] = kept[1]
+    return memo
+
+
 def dialect_insert(session: Session) -> Callable[[Any], postgresql.Insert | sqlite.Insert]:
     """The INSERT construct with ON CONFLICT for the session's database."""
     if session.get_bind().dialect.name == "postgresql":
