@@ -268,3 +268,10 @@ def test_an_identity_match_reason_names_the_comparison_in_french():
     assert FRENCH.match_reason("family name Dupont ~ DUPONT: exact, +8.1") == (
         "nom de famille Dupont ~ DUPONT : identique, +8,1"
     )
+    said = (
+        "birth year in the email 1966 ~ giraud.thomas66@free.fr: agrees with the birth year, +5.3"
+    )
+    assert FRENCH.match_reason(said) == (
+        "année de naissance dans l'e-mail 1966 ~ giraud.thomas66@free.fr : "
+        "concorde avec l'année de naissance, +5,3"
+    )

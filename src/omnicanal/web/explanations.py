@@ -169,7 +169,8 @@ class Explainer:
         if self.language == "en":
             return text
         found = re.fullmatch(
-            r"(given name|family name|birth date|phone|email|address) (.*) ~ (.*): (.+), "
+            r"(given name|family name|birth date|birth year in the email|phone|email|address) "
+            r"(.*) ~ (.*): (.+), "
             r"([+-]\d+(?:\.\d+)?)",
             text,
         )

@@ -13,6 +13,7 @@ from omnicanal.customers.matching.normalise import prepare
 from omnicanal.customers.matching.personal import (
     BIRTH_DATE,
     EMAIL,
+    EMAIL_YEAR,
     FAMILY_NAME,
     GIVEN_NAME,
     PHONE,
@@ -119,3 +120,31 @@ def test_an_email_local_part_that_only_spells_the_names_is_neutral():
     assert level_of(EMAIL, a, b) == "missing"
     assert level_of(EMAIL, c, d) == "same local part at another domain"
     assert level_of(EMAIL, c, make_person("e", email="jd.lyon69@gmail.com")) == "exact"
+
+
+def test_the_year_an_email_ends_with_is_read_against_the_other_records_birth_year():
+    thomas = make_person(given_name="Thomas", family_name="Giraud", email="giraud.thomas66@free.fr")
+    born_1966 = make_person(
+        "b", given_name="Thomas", family_name="Giraud", birth_date=date(1966, 2, 20)
+    )
+    born_1984 = make_person(
+        "c", given_name="Thomas", family_name="Giraud", birth_date=date(1984, 7, 1)
+    )
+    assert level_of(EMAIL_YEAR, thomas, born_1966) == "agrees with the birth year"
+    assert level_of(EMAIL_YEAR, born_1966, thomas) == "agrees with the birth year"
+    assert level_of(EMAIL_YEAR, thomas, born_1984) == "differs from the birth year"
+    four_digits = make_person("d", email="marie.durand1966@gmail.com")
+    assert level_of(EMAIL_YEAR, four_digits, born_1966) == "agrees with the birth year"
+
+
+def test_an_email_year_is_neutral_without_a_birth_date_to_read_it_against_or_with_two():
+    thomas = make_person(given_name="Thomas", email="giraud.thomas66@free.fr")
+    undated = make_person("b", given_name="Thomas", email="thomas.giraud@free.fr")
+    assert level_of(EMAIL_YEAR, thomas, undated) == "missing"
+    # Its own record gives a birth date: the birth dates are compared, not the e-mail.
+    dated = make_person("c", email="giraud.thomas66@free.fr", birth_date=date(1966, 2, 20))
+    other = make_person("d", birth_date=date(1984, 7, 1))
+    assert level_of(EMAIL_YEAR, dated, other) == "missing"
+    # No year at its end: three digits, a number in the middle, none at all.
+    for email in ("thomas123@free.fr", "t66.giraud@free.fr", "thomas.giraud@free.fr"):
+        assert level_of(EMAIL_YEAR, make_person("e", email=email), other) == "missing"

@@ -118,6 +118,7 @@ def test_every_reason_names_the_comparison_the_two_values_and_the_weight():
         "address",
         "phone",
         "email",
+        "birth",
     ]
     assert score.reasons[2] == "birth date — ~ —: missing, neutral, +0.0"
     assert score.reasons[4].startswith("phone +33612345678 ~ +33612345678: same mobile, +")

@@ -34,6 +34,7 @@ from omnicanal.customers.matching.normalise import PreparedRecords, Vocabulary, 
 from omnicanal.customers.matching.personal import (
     BIRTH_DATE,
     EMAIL,
+    EMAIL_YEAR,
     FAMILY_NAME,
     GIVEN_NAME,
     PHONE,
@@ -52,6 +53,7 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
     ADDRESS,
     PHONE,
     EMAIL,
+    EMAIL_YEAR,
 )
 CHUNK_PAIRS = 200_000  # pairs compared at once: bounds memory, paces the progress callback
 # The random pairs that stand for the non-candidate pairs when u is counted: they only need
@@ -197,10 +199,7 @@ class Matcher:
             # A start: one duplicate, and one housemate, for every ten records.
             prior=min(0.25, size / (10 * total_pairs)),
             household_prior=min(0.25, size / (10 * total_pairs)),
-            term_tables=tuple(
-                tuple(TermTable.of(list(term.values(prepared))) for term in c.term_frequencies)
-                for c in self.comparisons
-            ),
+            term_tables=self._term_tables(prepared),
         )
         rarities = self._rarities(model, prepared)
         strata = [
@@ -245,6 +244,28 @@ class Matcher:
             expected_households=result.expected_households,
         )
         return self
+
+    def counting_terms(self, records: Sequence[PersonRecord]) -> Matcher:
+        """A matcher with these weights whose term frequencies (how common each family name,
+        given name, postcode is) are counted on ``records``: what the real-time matcher uses
+        before any fit, so that two "Lefèvre-Dubois" weigh more than two "Martin" from the
+        start. Nothing else is estimated."""
+        counted = Matcher(
+            self.thresholds,
+            self.comparisons,
+            blocking=self.blocking,
+            max_block_size=self.max_block_size,
+            model=self.model,
+        )
+        if records:
+            counted.model = replace(self.model, term_tables=self._term_tables(prepare(records)))
+        return counted
+
+    def _term_tables(self, prepared: PreparedRecords) -> tuple[tuple[TermTable, ...], ...]:
+        return tuple(
+            tuple(TermTable.of(list(term.values(prepared))) for term in c.term_frequencies)
+            for c in self.comparisons
+        )
 
     # -- blocking -----------------------------------------------------------------------------
 

@@ -46,8 +46,10 @@ __all__ = [
     "index_people",
     "latest_model_id",
     "load_model",
+    "named_people",
     "person_fields",
     "person_records",
+    "recent_person_records",
     "save_model",
 ]
 
@@ -358,6 +360,22 @@ def save_model(session: Session, *, matcher: Any, records: int) -> str:
     session.add(model)
     session.flush()
     return model.id
+
+
+def named_people(session: Session) -> int:
+    """How many root profiles have a name: the people matching may compare."""
+    return session.scalar(select(func.count()).select_from(ProfileSearchName)) or 0
+
+
+def recent_person_records(session: Session, *, limit: int) -> list[PersonRecord]:
+    """The person records of the ``limit`` root profiles named most recently (ids are ULIDs):
+    a sample of the base to count how common each name is."""
+    newest = session.scalars(
+        select(ProfileSearchName.profile_id)
+        .order_by(ProfileSearchName.profile_id.desc())
+        .limit(limit)
+    ).all()
+    return person_records(session, profile_ids=newest) if newest else []
 
 
 def latest_model_id(session: Session) -> str | None:

@@ -18,7 +18,8 @@ the matcher never waits behind the relay's other consumers.
 The consumer stays cheap, because it runs in a writing transaction: candidates come from
 the ``person_keys`` index (records add their keys as they are matched; the batch run
 rebuilds it), and the weights are those the last batch run (``omnicanal customers match``)
-estimated by EM, or the matcher's defaults before any run. Nothing is fitted here.
+estimated by EM, or the matcher's defaults before any run, with how common each name is
+counted on the base (:class:`Matchers`). Nothing is fitted here.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import partial
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import and_, exists, select
@@ -42,7 +45,9 @@ from omnicanal.customers.service.matching import (
     index_people,
     latest_model_id,
     load_model,
+    named_people,
     person_records,
+    recent_person_records,
 )
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bus import Consumer, deliver_batch
@@ -65,17 +70,35 @@ log = logging.getLogger(__name__)
 MATCHER_ACTOR = Actor(key_id=None, channel="system", name="customers.matching")
 MATCHING = "customers-matching"
 """The job group of the matcher's lane on the embedded bus (a thread of its own)."""
+TERMS_SAMPLE = 20_000
+"""Before any fit, how common names are is counted on at most this many recent people."""
+TERMS_GROWTH = 1.25
+TERMS_BIG_BASE = 100_000
+TERMS_RECOUNT_SMALL = 1.0  # seconds between two counts of the named people, small base
+TERMS_RECOUNT_BIG = 30.0
 HANDOFF = "customers.matching.queued"
 """The consumer that hands the records to the matcher's queue on the embedded bus: its
 ``processed_events`` rows say which records were queued."""
 
 
+@dataclass(frozen=True)
+class _Built:
+    model_id: str | None
+    matcher: Any
+    people: int  # named people when its term frequencies were counted (no weights fitted)
+    checked: float  # monotonic time of the last count
+
+
 class Matchers:
     """The matcher with the latest estimated weights, per database: built again only when a
-    batch run has estimated new weights. The state of one ``customers.matching`` consumer."""
+    batch run has estimated new weights. The state of one ``customers.matching`` consumer.
+
+    Before any batch run, the matcher has its default weights and counts how common each
+    name and postcode is on (a sample of) the base, counted again as the base grows by a
+    quarter: a rare family name shared weighs more than "Martin" from the first day."""
 
     def __init__(self) -> None:
-        self._cache: dict[str, tuple[str | None, Any]] = {}
+        self._cache: dict[str, _Built] = {}
         self._lock = threading.Lock()
 
     def latest(self, session: Session) -> Any:
@@ -85,14 +108,38 @@ class Matchers:
         database = session.get_bind().engine.url.render_as_string(hide_password=True)
         model_id = latest_model_id(session)
         with self._lock:
-            cached = self._cache.get(database)
-            if cached is not None and cached[0] == model_id:
-                return cached[1]
-        model = load_model(session, model_id) if model_id is not None else None
-        matcher = Matcher(model=model) if model is not None else Matcher()
+            built = self._cache.get(database)
+        if (
+            built is not None
+            and built.model_id == model_id
+            and (model_id is not None or not self._grown(session, database, built))
+        ):
+            return built.matcher
+        if model_id is not None:
+            model = load_model(session, model_id)
+            matcher = Matcher(model=model) if model is not None else Matcher()
+            built = _Built(model_id, matcher, 0, monotonic())
+        else:
+            people = named_people(session)
+            sample = recent_person_records(session, limit=TERMS_SAMPLE) if people else []
+            built = _Built(None, Matcher().counting_terms(sample), people, monotonic())
         with self._lock:
-            self._cache[database] = (model_id, matcher)
-        return matcher
+            self._cache[database] = built
+        return built.matcher
+
+    def _grown(self, session: Session, database: str, built: _Built) -> bool:
+        """Whether the base has grown by a quarter since its names were counted (counted
+        again every second on a small base, every half minute on a big one)."""
+        every = TERMS_RECOUNT_SMALL if built.people < TERMS_BIG_BASE else TERMS_RECOUNT_BIG
+        now = monotonic()
+        if now - built.checked < every:
+            return False
+        people = named_people(session)
+        if people >= max(built.people * TERMS_GROWTH, built.people + 10):
+            return True
+        with self._lock:
+            self._cache[database] = replace(built, checked=now)
+        return False
 
 
 def match_record(
