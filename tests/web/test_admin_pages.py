@@ -263,6 +263,33 @@ def test_a_review_shows_both_profiles_and_merging_makes_one(boss, client, confli
     assert first == profile_by(client, conflict, loyalty_card="FID2")["id"]
 
 
+def test_a_review_from_the_public_web_key_says_why_in_french(boss, client):
+    """The web shop's key (in every page) names two known customers in one message: the
+    review's reason reads as a French sentence, not as its code."""
+    store, web = make_source(boss, "store"), make_source(boss, "web")
+    send(
+        client,
+        store,
+        {"type": "identify", "anonymousId": "till-1", "traits": {"email": "ana@exemple.fr"}},
+        {"type": "identify", "anonymousId": "till-2", "traits": {"phone": "+33612345678"}},
+    )
+    send(
+        client,
+        web,
+        {
+            "type": "identify",
+            "anonymousId": "v-1",
+            "traits": {"email": "ana@exemple.fr", "phone": "+33612345678"},
+        },
+    )
+
+    page = client.get("/admin/reviews")
+
+    assert page.status_code == 200
+    assert "Une source publique (le site web) joint deux clients connus" in page.text
+    assert "untrusted_source" not in page.text
+
+
 def test_keeping_a_pair_apart_leaves_two_profiles(boss, client, conflict):
     page = client.get("/admin/reviews")
     review_id = re.search(r'action="/admin/reviews/(\w+)"', page.text).group(1)  # type: ignore[union-attr]

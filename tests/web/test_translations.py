@@ -10,6 +10,7 @@ from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
 from omnicanal.customers.identifiers import IdentifierKind
+from omnicanal.customers.identity.rules import MergeRule, ReviewReason
 from omnicanal.fulfilment.states import Method
 from omnicanal.web.i18n import LOCALES, load_translations
 from omnicanal.web.labels import (
@@ -82,6 +83,19 @@ def test_every_message_of_the_templates_has_its_french():
         list(FULFILMENT_STEP_LABELS.values()),
         list(LOCATION_KIND_LABELS.values()),
         list(ACTOR_NAMES.values()),
+        [
+            ReviewReason.probable_match,
+            ReviewReason.person_conflict,
+            ReviewReason.untrusted_source,
+            ReviewReason.shared_identifier_merge,
+            *(ReviewReason.conflict(kind) for kind in IdentifierKind),
+        ],
+        [
+            MergeRule.shared_identifier,
+            MergeRule.anonymous_activity,
+            MergeRule.review,
+            MergeRule.probabilistic_match,
+        ],
     ],
     ids=[
         "order statuses",
@@ -93,12 +107,21 @@ def test_every_message_of_the_templates_has_its_french():
         "fulfilment steps",
         "location kinds",
         "actors",
+        "identity review reasons",
+        "merge rules",
     ],
 )
-def test_the_words_for_codes_have_their_french(words):
-    french = load_translations()["fr"]
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_words_for_codes_have_their_french(words, language):
+    """A code shown to people reads as words in both languages: in English too, a code
+    such as ``untrusted_source`` is not a sentence."""
+    catalog = load_translations()[language]
 
-    untranslated = [word for word in words if french.gettext(word) == word]
+    untranslated = [
+        word
+        for word in words
+        if catalog.gettext(word) == word and (language == "fr" or "_" in word)
+    ]
 
     assert untranslated == []
 
