@@ -209,3 +209,29 @@ def test_the_fits_give_the_papers_parameters_on_their_cdnow_sample():
 
     assert (fit.r, fit.alpha, fit.a, fit.b) == pytest.approx((0.243, 4.414, 0.793, 2.426), abs=5e-4)
     assert (spend.p, spend.q, spend.v) == pytest.approx((6.25, 3.74, 15.44), abs=1e-2)
+
+
+def test_a_customer_without_a_repeat_has_finite_rising_expected_purchases_when_a_plus_b_is_small():
+    """With a + b < 1 the hypergeometric term turns negative over a long horizon for a
+    customer who bought once (its third parameter a + b - 1 is negative): taking its
+    logarithm gave NaN, and the month's view a 500. Its sign is kept apart now; the value is
+    equation 10 of Fader, Hardie & Lee computed directly."""
+    from scipy.special import hyp2f1
+
+    params = BgNbdParams(r=1.7958, alpha=69.206, a=0.008978, b=0.096105)
+    horizons = np.array([30.0, 60.0, 90.0, 120.0, 365.0])
+    x, tx, age = np.zeros(5), np.zeros(5), np.full(5, 90.0)
+
+    expected = bgnbd.expected_purchases(params, horizons, x, tx, age)
+
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    z = horizons / (alpha + age + horizons)
+    direct = (
+        (a + b - 1)
+        / (a - 1)
+        * (1 - hyp2f1(r, b, a + b - 1, z) * ((alpha + age) / (alpha + age + horizons)) ** r)
+    )
+    assert hyp2f1(r, b, a + b - 1, z[-1]) < 0  # the case at stake
+    assert np.isfinite(expected).all()
+    assert np.all(np.diff(expected) > 0)
+    np.testing.assert_allclose(expected, direct, rtol=1e-9)

@@ -219,16 +219,20 @@ def expected_purchases(
     top, first, third = r + x, b + x, a + b + x - 1
     z = t_ / (alpha + age + t_)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_hyp = np.log(hyp2f1(top, first, third, z))
+        # 2F1 turns negative over a long horizon when its third parameter is (a + b < 1 and
+        # no repeat purchase): its logarithm is taken of its size and its sign kept apart.
+        series = hyp2f1(top, first, third, z)
         # Where the series overflows, Euler's transformation of the same function.
-        euler = np.log(hyp2f1(third - top, third - first, third, z)) + (
-            third - top - first
-        ) * np.log1p(-z)
-    log_hyp = np.where(np.isinf(log_hyp), euler, log_hyp)
+        transformed = hyp2f1(third - top, third - first, third, z)
+        log_hyp = np.log(np.abs(series))
+        euler = np.log(np.abs(transformed)) + (third - top - first) * np.log1p(-z)
+    overflow = np.isinf(log_hyp)
+    log_hyp = np.where(overflow, euler, log_hyp)
+    sign = np.where(overflow, np.sign(transformed), np.sign(series))
     numerator = (
         (a + b + x - 1)
         / (a - 1)
-        * (1 - np.exp(log_hyp + top * np.log((alpha + age) / (alpha + t_ + age))))
+        * (1 - sign * np.exp(log_hyp + top * np.log((alpha + age) / (alpha + t_ + age))))
     )
     # Without a repeat the second term is nil (computed apart: b + x - 1 may be 0 then).
     odds = a / (b + np.maximum(x, 1) - 1) * ((alpha + age) / (alpha + tx)) ** top

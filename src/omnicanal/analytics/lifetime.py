@@ -296,6 +296,10 @@ def customer_value(
         discount_rate=discount_rate,
         periods_per_month=DAYS_PER_MONTH,
     )
+    if not (np.isfinite(value).all() and np.isfinite(expected).all()):
+        # A guard, not an expected path: the formulas are kept finite (bgnbd.py); should
+        # one still not be, the view says the model failed rather than answering a 500.
+        raise ModelDidNotConverge("The model gives no finite value for some customers.")
     rows = [
         CustomerValueRow(
             customer_ref=str(ref),
