@@ -88,6 +88,26 @@ def test_the_order_page_shows_status_lines_totals_and_history(boss, client):
     assert "Being prepared" in english.text and "History" in english.text
 
 
+def test_the_order_page_names_the_tills_terminal_and_a_payment_service_as_given(boss, client):
+    """omnicanal's own provider codes read as words; a payment service's name as given."""
+    shop = make_shop(boss)
+    at_till = place(
+        boss,
+        line(shop.robe, 1),
+        payment={"provider": "store_terminal", "reference": "TPE-3", "status": "captured"},
+    )
+    online = place(boss, line(shop.robe, 1))
+
+    till_page = client.get(f"/admin/orders/{at_till.id}")
+    online_page = client.get(f"/admin/orders/{online.id}")
+
+    assert "Terminal de paiement · TPE-3" in till_page.text
+    assert "store_terminal" not in till_page.text
+    assert f"{online.payment.provider} · {online.payment.reference}" in online_page.text
+    english = client.get(f"/admin/orders/{at_till.id}", params={"lang": "en"})
+    assert "Card terminal · TPE-3" in english.text
+
+
 def test_an_unknown_order_gets_a_clear_404(boss, client):
     page = client.get("/admin/orders/01NOPE")
 

@@ -21,6 +21,7 @@ from omnicanal.web.labels import (
     FULFILMENT_STEP_LABELS,
     LOCATION_KIND_LABELS,
     ORDER_STATUS_LABELS,
+    PAYMENT_PROVIDER_LABELS,
 )
 from omnicanal.web.rendering import TEMPLATES
 
@@ -83,6 +84,7 @@ def test_every_message_of_the_templates_has_its_french():
         list(FULFILMENT_STEP_LABELS.values()),
         list(LOCATION_KIND_LABELS.values()),
         list(ACTOR_NAMES.values()),
+        list(PAYMENT_PROVIDER_LABELS.values()),
         [
             ReviewReason.probable_match,
             ReviewReason.person_conflict,
@@ -107,6 +109,7 @@ def test_every_message_of_the_templates_has_its_french():
         "fulfilment steps",
         "location kinds",
         "actors",
+        "payment providers",
         "identity review reasons",
         "merge rules",
     ],

@@ -19,6 +19,7 @@ __all__ = [
     "FULFILMENT_STEP_LABELS",
     "LOCATION_KIND_LABELS",
     "ORDER_STATUS_LABELS",
+    "PAYMENT_PROVIDER_LABELS",
     "PICKUP_EXCLUSION_LABELS",
     "PRODUCT_REVIEW_STATUS_LABELS",
     "RETURN_CHANNEL_LABELS",
@@ -152,6 +153,15 @@ def event_label(event: str, _: Callable[[str], str]) -> str:
     if subject == "fulfilment" and what in FULFILMENT_STATUS_LABELS:
         return _(FULFILMENT_STATUS_LABELS[what])
     return event
+
+
+PAYMENT_PROVIDER_LABELS = {
+    "store_terminal": "Card terminal",
+    "in_store": "In the store, after trying",
+    "loyalty": "Loyalty points",
+}
+"""The payment providers omnicanal itself names (the till's terminal, a reserve & try paid in
+the store, points); a payment service's own name (``adyen``) is shown as given."""
 
 
 ACTOR_NAMES = {
