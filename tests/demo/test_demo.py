@@ -789,3 +789,37 @@ def test_once_served_the_mailbox_holds_the_days_journeys_and_nothing_stale(demo,
     assert received.status_code == 201, received.text
     assert len(back) == 2 and told >= 1
     assert {m.status for m in back} <= {"sent", "withheld"}
+
+
+def test_head_office_reads_the_demos_orders_and_its_month_in_french(demo):
+    """The demo is a French retailer: what its staff and systems wrote (why an order was
+    cancelled, a line refused or a dress given back after trying; who placed it) reads
+    French on head office's pages, and the month's view answers (it once failed on the
+    customer value of the demo's history)."""
+    from tests.web.test_french_pages import english_words
+
+    head_office = re.search(r"(siege@\S+)\s+│\s+(\S+)\s+│\s+\S+/admin", demo.output)
+    assert head_office, demo.output
+    with TestClient(create_app(demo.platform, background=False)) as client:
+        client.post(
+            "/store/login",
+            data={
+                "email": head_office.group(1),
+                "password": head_office.group(2),
+                "next": "/admin",
+            },
+            follow_redirects=False,
+        )
+        listed = [client.get("/admin/orders", params={"status": s}).text for s in ("cancelled", "")]
+        order_ids = list(
+            dict.fromkeys(
+                i for page in listed for i in re.findall(r'href="/admin/orders/(\w+)"', page)
+            )
+        )[:30]
+        pages = {f"/admin/orders/{i}": client.get(f"/admin/orders/{i}") for i in order_ids}
+        pages["/admin/kpis/month"] = client.get("/admin/kpis/month")
+
+    assert len(order_ids) >= 20
+    assert {path: page.status_code for path, page in pages.items() if page.status_code != 200} == {}
+    english = {path: words for path, page in pages.items() if (words := english_words(page.text))}
+    assert english == {}

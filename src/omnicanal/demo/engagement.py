@@ -187,7 +187,7 @@ def _till(session: Session, code: str) -> Actor:
         channel=ChannelKind.store.value,
         location_id=location.id,
         location_code=code,
-        name=f"demo till {code}",
+        name=f"caisse {code}",
     )
 
 

@@ -121,7 +121,7 @@ def _ship(sim: Simulation, parcels: list[FulfilmentOut], at: datetime) -> None:
     for parcel in parcels:
         t = at + sim.minutes(60, 6 * 60)
         if parcel.location in sim.tills and t < sim.end and sim.fails("parcel", parcel.location, t):
-            reason = sim.rng.choice(("damaged", "not found on the shelf"))
+            reason = sim.rng.choice(("article abîmé", "introuvable en rayon"))
             order = reject(sim, parcel, t, reason)
             _ship(sim, [f for f in order.fulfilments if f.replaces == parcel.id], t)
             if len(parcel.lines) == 1:
@@ -156,7 +156,7 @@ def _not_on_the_shelf(
     (None: nothing left to serve)."""
     if t >= sim.end or not sim.fails("shelf", fulfilment.location, t):
         return fulfilment
-    reject(sim, fulfilment, t, "not found on the shelf")
+    reject(sim, fulfilment, t, "introuvable en rayon")
     if len(fulfilment.lines) == 1:
         return None
     return orders.get_fulfilment_view(sim.session, fulfilment_id=fulfilment.id)
@@ -203,7 +203,7 @@ def _try_on(sim: Simulation, order: OrderOut, at: datetime, days: int) -> None:
         }
         act(sim, found, Action.buy, t, payment=payment)
     else:
-        act(sim, found, Action.release, t, reason="did not fit")
+        act(sim, found, Action.release, t, reason="ne lui allait pas")
 
 
 def _cancel(sim: Simulation, order: OrderOut, at: datetime) -> None:
@@ -215,7 +215,7 @@ def _cancel(sim: Simulation, order: OrderOut, at: datetime) -> None:
         orders.cancel_order(
             sim.session,
             order_id=order.id,
-            reason="customer changed their mind",
+            reason="le client a changé d’avis",
             actor=sim.actors["call_centre"],
             now=t,
         )

@@ -48,7 +48,7 @@ __all__ = [
     "world",
 ]
 
-WAREHOUSE = Actor(key_id=None, channel="back_office", name="demo warehouse")
+WAREHOUSE = Actor(key_id=None, channel="back_office", name="entrepôt")
 """Who picks, packs and ships the warehouses' parcels."""
 
 FAILURES = {
@@ -223,7 +223,7 @@ def world(session: Session, demo: DemoRetailer, rng: Random, end: datetime) -> S
             channel="store",
             location_id=location.id,
             location_code=code,
-            name=f"demo till {code}",
+            name=f"caisse {code}",
         )
 
     last_day = end.date() - timedelta(days=1)
@@ -234,9 +234,9 @@ def world(session: Session, demo: DemoRetailer, rng: Random, end: datetime) -> S
         currency=demo.currency,
         calendar=Calendar(first_day=last_day, last_day=last_day),
         actors={
-            "web": Actor(key_id=None, channel="web", name="demo web shop"),
-            "app": Actor(key_id=None, channel="app", name="demo app"),
-            "call_centre": Actor(key_id=None, channel="call_centre", name="demo call centre"),
+            "web": Actor(key_id=None, channel="web", name="boutique en ligne"),
+            "app": Actor(key_id=None, channel="app", name="application mobile"),
+            "call_centre": Actor(key_id=None, channel="call_centre", name="service client"),
             "warehouse": WAREHOUSE,
         },
         tills={site.code: till(site.code) for site in demo.stores},

@@ -93,9 +93,9 @@ class _Work:
     prices: dict[str, int]
     exchangeable: dict[str, list[str]] = field(default_factory=dict)
     """Store → the SKUs it holds in the sizes either side as well (read once per store)."""
-    web: Actor = field(default_factory=lambda: Actor(key_id=None, channel="web", name="demo web"))
+    web: Actor = field(default_factory=lambda: Actor(key_id=None, channel="web", name="boutique en ligne"))
     warehouse: Actor = field(
-        default_factory=lambda: Actor(key_id=None, channel="back_office", name="demo warehouse")
+        default_factory=lambda: Actor(key_id=None, channel="back_office", name="entrepôt")
     )
 
     def ago(self, low_hours: float, high_hours: float) -> datetime:
@@ -471,7 +471,7 @@ def _world(session: Session, demo: DemoRetailer, rng: Random) -> _Work:
             channel="store",
             location_id=location.id,
             location_code=code,
-            name=f"demo till {code}",
+            name=f"caisse {code}",
         )
 
     return _Work(
