@@ -368,8 +368,9 @@ def named_people(session: Session) -> int:
 
 
 def recent_person_records(session: Session, *, limit: int) -> list[PersonRecord]:
-    """The person records of the ``limit`` root profiles named most recently (ids are ULIDs):
-    a sample of the base to count how common each name is."""
+    """The person records of the ``limit`` newest root profiles that have a name (ids are
+    ULIDs, in the order profiles were created): a sample of the base to count how common
+    each name is."""
     newest = session.scalars(
         select(ProfileSearchName.profile_id)
         .order_by(ProfileSearchName.profile_id.desc())
