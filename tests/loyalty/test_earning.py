@@ -25,7 +25,13 @@ from tests.returns.builders import TILL, make_shop, till_order, web_order
 
 def _events(platform, event_type: str) -> list[dict]:
     with platform.db.reading() as session:
-        return list(session.scalars(select(OutboxEvent.data).where(OutboxEvent.type == event_type)))
+        return list(
+            session.scalars(
+                select(OutboxEvent.data)
+                .where(OutboxEvent.type == event_type)
+                .order_by(OutboxEvent.seq)
+            )
+        )
 
 
 def test_the_most_specific_rate_applies_per_line_and_category(platform, client):

@@ -155,7 +155,9 @@ def test_a_tier_follows_the_points_of_the_rolling_period(platform, client):
     assert member(client, web, member_id)["tier"]["code"] == "bronze"
     with platform.db.reading() as session:
         changes = session.scalars(
-            select(OutboxEvent.data).where(OutboxEvent.type == "loyalty.tier_changed")
+            select(OutboxEvent.data)
+            .where(OutboxEvent.type == "loyalty.tier_changed")
+            .order_by(OutboxEvent.seq)
         ).all()
     assert [(c["from_tier"], c["tier"]) for c in changes] == [
         (None, "bronze"),

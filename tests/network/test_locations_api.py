@@ -122,7 +122,9 @@ def test_the_flat_address_fields_of_earlier_releases_still_open_and_change_a_loc
     assert (refusals, refused_patch.status_code) == ([422, 422, 422, 422], 422)
     with platform.db.reading() as session:
         updates = session.scalars(
-            select(OutboxEvent.data).where(OutboxEvent.type == "network.location_updated")
+            select(OutboxEvent.data)
+            .where(OutboxEvent.type == "network.location_updated")
+            .order_by(OutboxEvent.seq)
         ).all()
     assert [(update["changed"], update["address"]["line1"]) for update in updates] == [
         (["address_line", "postcode"], "3 rue de la Poulaillerie"),
