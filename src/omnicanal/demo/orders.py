@@ -215,7 +215,7 @@ def _cancel(sim: Simulation, order: OrderOut, at: datetime) -> None:
         orders.cancel_order(
             sim.session,
             order_id=order.id,
-            reason="le client a changé d’avis",
+            reason="le client a changé d\u2019avis",
             actor=sim.actors["call_centre"],
             now=t,
         )

@@ -93,7 +93,9 @@ class _Work:
     prices: dict[str, int]
     exchangeable: dict[str, list[str]] = field(default_factory=dict)
     """Store → the SKUs it holds in the sizes either side as well (read once per store)."""
-    web: Actor = field(default_factory=lambda: Actor(key_id=None, channel="web", name="boutique en ligne"))
+    web: Actor = field(
+        default_factory=lambda: Actor(key_id=None, channel="web", name="boutique en ligne")
+    )
     warehouse: Actor = field(
         default_factory=lambda: Actor(key_id=None, channel="back_office", name="entrepôt")
     )
