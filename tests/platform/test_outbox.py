@@ -384,6 +384,62 @@ def test_concurrent_deliveries_of_one_batch_handle_each_event_once(platform: Pla
     assert processed(platform, ANALYTICS_CONSUMER.name) == sorted(event.id for event in events)
 
 
+class _Recording:
+    """A publisher that accepts every event and remembers the batches it was handed."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def publish(self, events: Sequence[Event]) -> int:
+        self.batches.append([event.subject for event in events])
+        return len(events)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_woken_relay_lets_the_next_commits_join_its_batch(platform: Platform) -> None:
+    """Woken by a commit, the relay waits its linger before it reads the outbox: the events
+    of the commits made meanwhile go out in the same batch, so each consumer opens one
+    transaction for all of them instead of one per commit."""
+    publisher = _Recording()
+    relay = OutboxRelay(platform.db, publisher)
+    stop, wake = threading.Event(), threading.Event()
+    running = threading.Thread(
+        target=relay.run,
+        args=(stop, wake),
+        kwargs={"poll_seconds": 3600, "linger_seconds": 1.5},
+        daemon=True,
+    )
+    running.start()
+
+    def published(count: int) -> None:
+        deadline = time.monotonic() + 60
+        while sum(len(batch) for batch in publisher.batches) < count:
+            assert time.monotonic() < deadline, "the relay did not publish the events"
+            stop.wait(0.05)
+
+    try:
+        with platform.db.transaction() as session:
+            record_event(session, _channel("zero"), actor=OPERATOR)
+        wake.set()
+        published(1)  # the relay is up, and waits for the next commit
+        for code in ("one", "two", "three"):
+            with platform.db.transaction() as session:
+                record_event(session, _channel(code), actor=OPERATOR)
+            wake.set()
+            stop.wait(0.2)  # a relay reading at once would have taken "one" alone
+        published(4)
+    finally:
+        stop.set()
+        wake.set()
+        running.join(timeout=30)
+    assert publisher.batches == [
+        ["channels/zero"],
+        ["channels/one", "channels/two", "channels/three"],
+    ]
+
+
 def _outbox_inserts(platform: Platform) -> tuple[list[str], Callable[[], None]]:
     """The INSERTs into the outbox sent from now on, and how to stop noting them."""
     inserts: list[str] = []

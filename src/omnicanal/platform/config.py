@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     low_stock_threshold: int = Field(default=3, ge=0)
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
+    relay_linger_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description=(
+            "How long the relay, woken by a commit, lets the next commits' events join before "
+            "it reads the outbox: fewer, larger batches for every consumer (0: at once)."
+        ),
+    )
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     message_send_interval_seconds: float = Field(
         default=5.0, gt=0, description="How often the messages whose time has come are sent."

@@ -82,7 +82,10 @@ class Platform:
             self._spawn(
                 "outbox-relay",
                 lambda: outbox.run(
-                    self._stop, self._wake, poll_seconds=self.settings.relay_poll_seconds
+                    self._stop,
+                    self._wake,
+                    poll_seconds=self.settings.relay_poll_seconds,
+                    linger_seconds=self.settings.relay_linger_seconds,
                 ),
             )
         if sweeper:

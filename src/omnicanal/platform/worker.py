@@ -314,7 +314,10 @@ def run_worker(platform: Platform, *, stop: threading.Event | None = None) -> No
         threading.Thread(
             target=relay.run,
             args=(stop, wake),
-            kwargs={"poll_seconds": settings.relay_poll_seconds},
+            kwargs={
+                "poll_seconds": settings.relay_poll_seconds,
+                "linger_seconds": settings.relay_linger_seconds,
+            },
             name="outbox-relay",
             daemon=True,
         ),
