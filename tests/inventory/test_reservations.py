@@ -85,6 +85,28 @@ def test_reserving_more_than_available_is_refused_and_changes_nothing(platform, 
         assert session.scalar(select(func.count()).select_from(OutboxEvent)) == events_before
 
 
+def test_a_refusal_counts_the_free_units_of_every_store_serving_the_channel(platform, client):
+    """The 409 says what the channel could have had: the free units of each store serving
+    it, a store whose safety stock exceeds its units counting none (not fewer than none)."""
+    sku = given_a_store_with_stock(platform, 2)
+    make_location(platform, "PARIS-01")
+    receive(platform, sku, "PARIS-01", 1)
+    admin, web = make_key(platform, "web", scopes=["admin"]), make_key(platform, "web")
+    settings = client.put(
+        f"/v1/inventory/{sku}/locations/PARIS-01/settings",
+        json={"safety_stock": 3},
+        headers=auth(admin),
+    )
+    assert settings.status_code == 204, settings.text
+
+    response = client.post("/v1/reservations", json={"sku": sku, "quantity": 5}, headers=auth(web))
+
+    assert response.status_code == 409
+    assert (response.json()["code"], response.json()["available"]) == ("insufficient_stock", 2)
+    with platform.db.reading() as session:
+        assert session.scalar(select(func.sum(StockLevel.reserved))) == 0
+
+
 def test_a_retried_reservation_with_the_same_idempotency_key_reserves_once(platform, client):
     sku = given_a_store_with_stock(platform, 5)
     web = make_key(platform, "web")

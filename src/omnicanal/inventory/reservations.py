@@ -7,7 +7,20 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import cast
 
-from sqlalchemy import Insert, Integer, Table, Update, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Insert,
+    Integer,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from omnicanal.catalog import service as catalog
@@ -122,6 +135,49 @@ def _statements() -> tuple[Insert, Update]:
     return insert(cast(Table, Reservation.__table__)), hold
 
 
+@cache
+def _after_a_miss() -> Select[int, bool]:
+    """What a reservation that found no units reads, in one statement: the units available
+    at its candidate locations (for the refusal), and whether any hold of the SKU has
+    expired (those units are released and the hold tried again)."""
+    levels = cast(Table, StockLevel.__table__).c
+    holds = cast(Table, Reservation.__table__).c
+    free = levels.on_hand - levels.reserved - levels.safety_stock
+    available = (
+        select(func.coalesce(func.sum(case((free > 0, free), else_=0)), 0))
+        .where(
+            levels.variant_id == bindparam("variant"),
+            levels.location_id.in_(bindparam("locations", expanding=True)),
+        )
+        .scalar_subquery()
+    )
+    expired = exists().where(
+        holds.variant_id == bindparam("variant"),
+        holds.status == "active",
+        holds.expires_at <= bindparam("now", type_=holds.expires_at.type),
+    )
+    return select(available, expired)
+
+
+def _available_unless_released(
+    session: Session, *, actor: Actor, variant_id: str, candidates: Sequence[tuple[str, str]]
+) -> int | None:
+    """After a hold found no units: None when expired holds of the SKU were released (try
+    the hold again), else the units available at ``candidates``, for the refusal."""
+    now = utcnow()
+    available, expired = (
+        session.connection()
+        .execute(
+            _after_a_miss(),
+            {"variant": variant_id, "locations": [loc_id for loc_id, _ in candidates], "now": now},
+        )
+        .one()
+    )
+    if expired and release_expired(session, actor=actor, variant_ids=[variant_id], now=now):
+        return None
+    return int(available)
+
+
 def _hold_at(
     session: Session, variant_id: str, location_id: str, quantity: int
 ) -> LevelAfter | None:
@@ -197,19 +253,27 @@ def reserve(
             # those recorded before the savepoint would go if it rolled back.
             write_recorded_events(session)
         after = _hold_at(session, variant.id, location_id, data.quantity)
-        if after is None and release_expired(session, actor=actor, variant_ids=[variant.id]):
-            after = _hold_at(session, variant.id, location_id, data.quantity)
         if after is None:
-            raise _shortfall(session, data, variant, channel, candidates)
+            # Units held by expired reservations are released only when they are needed:
+            # the hot path stays one UPDATE, and the sweeper does the rest in the background.
+            available = _available_unless_released(
+                session, actor=actor, variant_id=variant.id, candidates=candidates
+            )
+            if available is None:
+                after = _hold_at(session, variant.id, location_id, data.quantity)
+            if after is None:
+                raise _shortfall(session, data, variant, channel, candidates, available)
     else:
         session.flush()  # what the transaction changed before, through the ORM
         held = _hold(session, variant.id, candidates, data.quantity)
-        # Units held by expired reservations are released only when they are needed: the hot
-        # path stays one UPDATE, and the sweeper does the rest in the background.
-        if held is None and release_expired(session, actor=actor, variant_ids=[variant.id]):
-            held = _hold(session, variant.id, candidates, data.quantity)
         if held is None:
-            raise _shortfall(session, data, variant, channel, candidates)
+            available = _available_unless_released(
+                session, actor=actor, variant_id=variant.id, candidates=candidates
+            )
+            if available is None:
+                held = _hold(session, variant.id, candidates, data.quantity)
+            if held is None:
+                raise _shortfall(session, data, variant, channel, candidates, available)
         location_id, location_code, after = held
         out = _write_reservation(
             session,
@@ -289,8 +353,11 @@ def _shortfall(
     variant: VariantRef,
     channel: str,
     candidates: Sequence[tuple[str, str]],
+    available: int | None = None,
 ) -> InsufficientStock:
-    available = _available_at(session, variant.id, [loc_id for loc_id, _ in candidates])
+    """The refusal; ``available``: the units free at ``candidates`` when already read."""
+    if available is None:
+        available = _available_at(session, variant.id, [loc_id for loc_id, _ in candidates])
     where = data.location or f"the locations serving {channel}"
     return InsufficientStock(
         f"Only {available} unit(s) of {variant.sku} available at {where}; "
