@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import cache
-from typing import cast
+from typing import TypeVar, cast
 
 from sqlalchemy import (
     Insert,
@@ -65,6 +65,9 @@ from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import NO_SYNC, rowcount
 from omnicanal.platform.events import record_event, write_recorded_events
 from omnicanal.platform.ids import new_id
+
+Held = TypeVar("Held")
+"""What a hold returns when it found the units."""
 
 # -- reservations -------------------------------------------------------------------------
 
@@ -252,29 +255,20 @@ def reserve(
             # In a savepoint (a checkout's) the events wait for the commit: written here,
             # those recorded before the savepoint would go if it rolled back.
             write_recorded_events(session)
-        after = _hold_at(session, variant.id, location_id, data.quantity)
-        if after is None:
-            # Units held by expired reservations are released only when they are needed:
-            # the hot path stays one UPDATE, and the sweeper does the rest in the background.
-            available = _available_unless_released(
-                session, actor=actor, variant_id=variant.id, candidates=candidates
-            )
-            if available is None:
-                after = _hold_at(session, variant.id, location_id, data.quantity)
-            if after is None:
-                raise _shortfall(session, data, variant, channel, candidates, available)
+        after = _held_or_refused(
+            session,
+            lambda: _hold_at(session, variant.id, location_id, data.quantity),
+            actor=actor,
+            refusal=(data, variant, channel, candidates),
+        )
     else:
         session.flush()  # what the transaction changed before, through the ORM
-        held = _hold(session, variant.id, candidates, data.quantity)
-        if held is None:
-            available = _available_unless_released(
-                session, actor=actor, variant_id=variant.id, candidates=candidates
-            )
-            if available is None:
-                held = _hold(session, variant.id, candidates, data.quantity)
-            if held is None:
-                raise _shortfall(session, data, variant, channel, candidates, available)
-        location_id, location_code, after = held
+        location_id, location_code, after = _held_or_refused(
+            session,
+            lambda: _hold(session, variant.id, candidates, data.quantity),
+            actor=actor,
+            refusal=(data, variant, channel, candidates),
+        )
         out = _write_reservation(
             session,
             data=data,
@@ -294,6 +288,31 @@ def reserve(
         actor=actor,
     )
     return out
+
+
+def _held_or_refused(
+    session: Session,
+    hold: Callable[[], Held | None],
+    *,
+    actor: Actor,
+    refusal: tuple[ReservationIn, VariantRef, str, Sequence[tuple[str, str]]],
+) -> Held:
+    """What ``hold`` held; if it found no units, the units of the SKU's expired holds are
+    released and it is tried again. Units held by expired reservations are released only
+    when they are needed: the hot path stays one UPDATE, and the sweeper does the rest in
+    the background. Raises :class:`InsufficientStock` when it still finds none."""
+    held = hold()
+    if held is not None:
+        return held
+    data, variant, channel, candidates = refusal
+    available = _available_unless_released(
+        session, actor=actor, variant_id=variant.id, candidates=candidates
+    )
+    if available is None:
+        held = hold()
+    if held is None:
+        raise _shortfall(session, data, variant, channel, candidates, available)
+    return held
 
 
 def _write_reservation(
