@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from omnicanal.carts import service
@@ -37,7 +37,7 @@ def _change(
     payload: Any,
     action: Callable[[Session], Any],
     status_code: int = 200,
-) -> JSONResponse:
+) -> Response:
     return write(
         platform,
         actor=actor,

@@ -28,7 +28,6 @@ from omnicanal.platform.http.deps import (
     ReadSession,
     scope,
     write,
-    write_model,
 )
 from omnicanal.platform.http.paging import Paging
 from omnicanal.platform.http.problems import responses
@@ -179,7 +178,7 @@ def reserve_stock(
 ):
     """Hold units for a channel; 409 ``insufficient_stock`` when there are not enough."""
     ttl = platform.settings.reservation_ttl_seconds
-    return write_model(
+    return write(
         platform,
         actor=actor,
         idempotency_key=idempotency_key,
