@@ -202,6 +202,32 @@ def test_an_unknown_sku_is_refused(platform, client):
     _refused(platform, client, checkout_body(line("NOPE-42")), shop.web, 404, "unknown_sku")
 
 
+def test_a_checkout_releases_the_expired_holds_it_needs_and_goes_through(platform, client):
+    """Units still counted as held by an expired reservation are free: a checkout that
+    needs them releases that reservation and takes them, in its transaction."""
+    shop = make_shop(platform)
+    held = client.post(
+        "/v1/reservations",
+        json={"sku": shop.robe, "quantity": 20, "location": "WH-CENTRE"},
+        headers=auth(shop.web),
+    )
+    assert held.status_code == 201, held.text
+    with platform.db.transaction() as session:
+        session.get(Reservation, held.json()["id"]).expires_at = utcnow() - timedelta(seconds=1)
+
+    response = client.post(
+        "/v1/orders", json=checkout_body(line(shop.robe, 20)), headers=auth(shop.web)
+    )
+
+    assert response.status_code == 201, response.text
+    assert [(f["location"], f["status"]) for f in response.json()["fulfilments"]] == [
+        ("WH-CENTRE", "allocated")
+    ]
+    with platform.db.reading() as session:
+        assert session.get(Reservation, held.json()["id"]).status == "expired"
+    assert _reserved(platform, shop.robe, "WH-CENTRE") == 20
+
+
 def test_an_expired_coupon_is_refused(platform, client):
     shop = make_shop(platform)
     past = utcnow() - timedelta(days=10)
