@@ -8,11 +8,13 @@ from functools import cache
 from typing import TypeVar, cast
 
 from sqlalchemy import (
+    ColumnElement,
     Insert,
     Integer,
     Select,
     Table,
     Update,
+    and_,
     bindparam,
     case,
     exists,
@@ -138,28 +140,36 @@ def _statements() -> tuple[Insert, Update]:
     return insert(cast(Table, Reservation.__table__)), hold
 
 
+def _expired(variants: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The active holds of ``variants`` whose time was up at ``now`` (a bound parameter)."""
+    holds = cast(Table, Reservation.__table__).c
+    return and_(
+        variants,
+        holds.status == "active",
+        holds.expires_at <= bindparam("now", type_=holds.expires_at.type),
+    )
+
+
+@cache
+def _free_at() -> Select[int]:
+    """The units of the SKU ``variant`` free at the locations ``locations``: a location
+    short of its safety stock counts none, not fewer."""
+    levels = cast(Table, StockLevel.__table__).c
+    free = levels.on_hand - levels.reserved - levels.safety_stock
+    return select(func.coalesce(func.sum(case((free > 0, free), else_=0)), 0)).where(
+        levels.variant_id == bindparam("variant"),
+        levels.location_id.in_(bindparam("locations", expanding=True)),
+    )
+
+
 @cache
 def _after_a_miss() -> Select[int, bool]:
     """What a reservation that found no units reads, in one statement: the units available
     at its candidate locations (for the refusal), and whether any hold of the SKU has
     expired (those units are released and the hold tried again)."""
-    levels = cast(Table, StockLevel.__table__).c
     holds = cast(Table, Reservation.__table__).c
-    free = levels.on_hand - levels.reserved - levels.safety_stock
-    available = (
-        select(func.coalesce(func.sum(case((free > 0, free), else_=0)), 0))
-        .where(
-            levels.variant_id == bindparam("variant"),
-            levels.location_id.in_(bindparam("locations", expanding=True)),
-        )
-        .scalar_subquery()
-    )
-    expired = exists().where(
-        holds.variant_id == bindparam("variant"),
-        holds.status == "active",
-        holds.expires_at <= bindparam("now", type_=holds.expires_at.type),
-    )
-    return select(available, expired)
+    expired = exists().where(_expired(holds.variant_id == bindparam("variant")))
+    return select(_free_at().scalar_subquery(), expired)
 
 
 @cache
@@ -167,11 +177,7 @@ def _any_expired() -> Select[bool]:
     """Whether any active hold of the SKUs ``variants`` has expired at ``now``."""
     holds = cast(Table, Reservation.__table__).c
     return select(
-        exists().where(
-            holds.variant_id.in_(bindparam("variants", expanding=True)),
-            holds.status == "active",
-            holds.expires_at <= bindparam("now", type_=holds.expires_at.type),
-        )
+        exists().where(_expired(holds.variant_id.in_(bindparam("variants", expanding=True))))
     )
 
 
@@ -189,7 +195,7 @@ def _available_unless_released(
         )
         .one()
     )
-    if expired and release_expired(session, actor=actor, variant_ids=[variant_id], now=now):
+    if expired and _release(session, actor=actor, variant_ids=[variant_id], now=now):
         return None
     return int(available)
 
@@ -402,12 +408,10 @@ def _shortfall(
 
 
 def _available_at(session: Session, variant_id: str, location_ids: Sequence[str]) -> int:
-    levels = session.execute(
-        select(StockLevel.on_hand - StockLevel.reserved - StockLevel.safety_stock).where(
-            StockLevel.variant_id == variant_id, StockLevel.location_id.in_(location_ids)
-        )
+    free = session.connection().execute(
+        _free_at(), {"variant": variant_id, "locations": list(location_ids)}
     )
-    return sum(max(value, 0) for (value,) in levels)
+    return int(free.scalar_one())
 
 
 def _facts(
@@ -582,13 +586,26 @@ def release_expired(
     whether any of theirs has expired: most often none has, and the refusal then costs no
     ORM query."""
     now = now or utcnow()
-    query = select(Reservation).where(Reservation.status == "active", Reservation.expires_at <= now)
     if variant_ids is not None:
         expired = session.connection().execute(
             _any_expired(), {"variants": list(variant_ids), "now": now}
         )
         if not expired.scalar():
             return 0
+    return _release(session, actor=actor, variant_ids=variant_ids, now=now, limit=limit)
+
+
+def _release(
+    session: Session,
+    *,
+    actor: Actor,
+    variant_ids: Sequence[str] | None,
+    now: datetime,
+    limit: int = 1000,
+) -> int:
+    """Release the expired holds (of ``variant_ids``, or of every SKU), oldest first."""
+    query = select(Reservation).where(Reservation.status == "active", Reservation.expires_at <= now)
+    if variant_ids is not None:
         query = query.where(Reservation.variant_id.in_(variant_ids))
     due = list(session.scalars(query.order_by(Reservation.expires_at).limit(limit)))
     if not due:
