@@ -206,14 +206,20 @@ def client(platform: Platform, built_apps: dict[str, FastAPI]) -> Iterator[TestC
     one: an app built with the same settings earlier in this worker is bound to this test's
     platform instead (``bind_platform``: its own rate count and metrics, nothing kept).
     """
+    with TestClient(app_for(platform, built_apps)) as test_client:
+        yield test_client
+
+
+def app_for(platform: Platform, built_apps: dict[str, FastAPI]) -> FastAPI:
+    """The API app over ``platform``, background jobs off: one built earlier in this worker
+    with the same settings, bound to ``platform``, or a new one."""
     shape = _app_shape(platform.settings)
     app = built_apps.get(shape)
     if app is None:
         app = built_apps[shape] = create_app(platform, background=False)
     else:
         bind_platform(app, platform)
-    with TestClient(app) as test_client:
-        yield test_client
+    return app
 
 
 def free_port() -> int:

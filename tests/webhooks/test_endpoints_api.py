@@ -10,12 +10,11 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from omnicanal.api.app import create_app
 from omnicanal.platform import audit
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.wiring import Platform
 from tests.builders import auth, snapshot
-from tests.conftest import make_platform
+from tests.conftest import app_for, make_platform
 from tests.webhooks.builders import deliveries, head_office_key, make_endpoint, relay, scan
 
 URL = "https://erp.example.com/omnicanal/events"
@@ -28,10 +27,10 @@ def key(platform) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def public_only(backend, tmp_path, request) -> Iterator[tuple[Platform, TestClient]]:  # type: ignore[no-untyped-def]
+def public_only(backend, tmp_path, request, built_apps) -> Iterator[tuple[Platform, TestClient]]:  # type: ignore[no-untyped-def]
     """A platform with the default settings: public https addresses only."""
     platform = make_platform(backend, tmp_path, request)
-    with TestClient(create_app(platform, background=False)) as client:
+    with TestClient(app_for(platform, built_apps)) as client:
         yield platform, client
     platform.close()
 
