@@ -257,3 +257,24 @@ def test_a_message_withdrawn_while_the_provider_takes_it_is_recorded_as_sent(pla
     ]
     assert deliveries_of(platform, sent.id) == [("smtp", "accepted")]
     assert len(relay.received) == 1
+
+
+def test_a_sender_that_read_its_clock_before_the_planning_dates_its_decision_after_it(
+    platform, relay
+):
+    """A worker reads ``now``, then claims what is due: a message planned a moment later
+    but due at the receipt's time is taken up at once. Its sending decision still reads
+    after its planning on the message's timeline (and the message's own decision time)."""
+    shop = make_shop(platform)
+    no_quiet_hours(platform)
+    _people_waiting(platform, shop, 1)
+    [message] = messages(platform, kind="back_in_stock")
+    planned, due = as_utc(message.created_at), as_utc(message.due_at)
+    assert due < planned  # due from the receipt; planned when the consumer heard of it
+
+    assert run_send_due(platform, due) == 1
+
+    [sent] = messages(platform, kind="back_in_stock")
+    assert sent.status == "sent"
+    assert [stage for stage, _, _ in decisions_of(platform, sent.id)] == ["schedule", "send"]
+    assert as_utc(sent.decided_at) > planned

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -47,6 +47,8 @@ PENDING = ("scheduled", "retrying")
 SYSTEM = Actor(key_id=None, channel="system", name="engagement")
 """Who the journeys act as: the reactions to events and the sending job."""
 FINAL_STATUS = {Outcome.withdraw: "withdrawn", Outcome.withhold: "withheld"}
+AFTER_PLANNING = timedelta(microseconds=1)
+"""How long after its planning a message's later decisions are dated at the earliest."""
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,20 @@ def note(
             outcome=str(decision.outcome),
             reason=decision.reason[:40],
             facts=dict(decision.facts),
-            decided_at=now,
+            decided_at=now if stage == "schedule" else decision_time(message, now),
         )
     )
+
+
+def decision_time(message: Message, now: datetime) -> datetime:
+    """When a later decision (an event's, the sender's) about ``message`` taken at ``now`` is
+    dated: never before the message was planned. A sender or a consumer reads ``now`` before
+    it works, so it may take up a message planned a moment later (due at once): its decision
+    still reads after the planning's on the message's timeline."""
+    planned = message.created_at
+    if planned is None:
+        return now
+    return max(now, as_utc(planned) + AFTER_PLANNING)
 
 
 def event_fields(message: Message) -> dict[str, Any]:
@@ -158,7 +171,7 @@ def end(
     row and the event that announces it."""
     status = FINAL_STATUS[Outcome(decision.outcome)]
     message.status = status
-    message.decided_at = now
+    message.decided_at = now if stage == "schedule" else decision_time(message, now)
     message.reason = decision.reason[:40]
     message.reason_facts = dict(decision.facts)
     note(session, message, decision, stage=stage, now=now)

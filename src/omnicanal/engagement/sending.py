@@ -33,7 +33,15 @@ from sqlalchemy.orm import Session
 
 from omnicanal.engagement import contexts, links, templates
 from omnicanal.engagement.coupons import make_coupon
-from omnicanal.engagement.deciding import PENDING, SYSTEM, ask, end, event_fields, note
+from omnicanal.engagement.deciding import (
+    PENDING,
+    SYSTEM,
+    ask,
+    decision_time,
+    end,
+    event_fields,
+    note,
+)
 from omnicanal.engagement.delivery.backoff import next_attempt
 from omnicanal.engagement.delivery.base import (
     DeliveryFailed,
@@ -143,7 +151,7 @@ def _fail(
 ) -> None:
     """The message cannot be delivered: it ends ``failed`` with why."""
     message.status = "failed"
-    message.decided_at = now
+    message.decided_at = decision_time(message, now)
     message.reason = reason[:40]
     message.channel = channel
     message.provider = provider[:30]
@@ -290,7 +298,7 @@ def _prepare(
         message.rendered_subject = rendered.subject[:300]
         message.rendered_text = rendered.text
         message.rendered_html = rendered.html
-        message.decided_at = now
+        message.decided_at = decision_time(message, now)
         message.reason = decision.reason[:40]
         message.reason_facts = dict(decision.facts)
         note(session, message, decision, stage="send", now=now)
