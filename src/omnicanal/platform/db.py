@@ -162,6 +162,10 @@ class Database:
         ends the connection's transaction when it takes the connection back.
         """
         with self.read_session() as session:
+            if not self.is_sqlite:
+                # Each statement on its own, as PostgreSQL's READ COMMITTED reads anyway,
+                # without the BEGIN and ROLLBACK round trips around them.
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             yield session
 
     def dispose(self) -> None:
