@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from omnicanal.catalog.errors import UnknownProduct, UnknownSku
@@ -90,6 +91,25 @@ def _variants() -> Select[*tuple[Any, ...]]:
     ).join(Product, Product.id == Variant.product_id)
 
 
+@cache
+def _variants_where(column: str) -> Select[*tuple[Any, ...]]:
+    """The variants whose ``column`` ("sku", "id") is one of ``values``: built once."""
+    return _variants().where(getattr(Variant, column).in_(bindparam("values", expanding=True)))
+
+
+def _variants_by(session: Session, column: str, values: Sequence[str]) -> list[VariantRef]:
+    """The variants whose ``column`` is one of ``values``, as one Core statement per chunk
+    (what the session holds unflushed is flushed first, as the ORM's autoflush would)."""
+    if session.autoflush:
+        session.flush()
+    connection, statement = session.connection(), _variants_where(column)
+    return [
+        VariantRef(*row)
+        for chunk in _chunks(values)
+        for row in connection.execute(statement, {"values": chunk}).all()
+    ]
+
+
 def known_skus(session: Session, skus: Iterable[str]) -> dict[str, VariantRef]:
     """The variants for those of these SKUs the catalogue holds (unknown ones left out)."""
     return VARIANTS_BY_SKU.get_many(
@@ -98,12 +118,7 @@ def known_skus(session: Session, skus: Iterable[str]) -> dict[str, VariantRef]:
 
 
 def _load_skus(session: Session, skus: Sequence[str]) -> dict[str, VariantRef]:
-    found: dict[str, VariantRef] = {}
-    for chunk in _chunks(skus):
-        for row in session.execute(_variants().where(Variant.sku.in_(chunk))):
-            variant = VariantRef(*row)
-            found[variant.sku] = variant
-    return found
+    return {variant.sku: variant for variant in _variants_by(session, "sku", skus)}
 
 
 def resolve_skus(session: Session, skus: Iterable[str]) -> dict[str, VariantRef]:
@@ -129,12 +144,7 @@ def get_variant(session: Session, sku: str) -> VariantRef:
 def variants_by_id(session: Session, variant_ids: Iterable[str]) -> dict[str, VariantRef]:
     """The variants with these ids (ids held by other modules' rows), by id."""
     wanted = sorted(set(variant_ids))
-    found: dict[str, VariantRef] = {}
-    for chunk in _chunks(wanted):
-        for row in session.execute(_variants().where(Variant.id.in_(chunk))):
-            variant = VariantRef(*row)
-            found[variant.id] = variant
-    return found
+    return {variant.id: variant for variant in _variants_by(session, "id", wanted)}
 
 
 def variants_of_products(
