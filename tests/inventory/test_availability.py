@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from omnicanal.inventory.models import Reservation
+from omnicanal.network.models import Location
 from omnicanal.platform.clock import utcnow
 from tests.builders import auth, make_key, make_location, make_product, receive
 
@@ -80,3 +83,35 @@ def test_an_expired_hold_is_free_again_in_a_read_of_every_location(platform, cli
     assert before["locations"] == after["locations"] == ["LYON-01", "PARIS-01"]
     assert listed(before) == [(sizes[1], 1, [("LYON-01", 1)]), (sizes[0], 0, [])]
     assert listed(after) == [(sizes[1], 1, [("LYON-01", 1)]), (sizes[0], 3, [("PARIS-01", 3)])]
+
+
+def test_given_locations_answer_a_closed_one_too_and_name_an_unknown_one(platform, client):
+    """Given location codes are found among the open locations the process keeps, and a
+    closed one is looked up: it still answers for the stock it holds. An unknown code is a
+    problem that names it."""
+    for code in ("LYON-01", "PARIS-01"):
+        make_location(platform, code)
+    (sku,) = make_product(platform, "GILET-IRIS")
+    receive(platform, sku, "PARIS-01", 4)
+    receive(platform, sku, "LYON-01", 2)
+    with platform.db.transaction() as session:
+        session.execute(update(Location).where(Location.code == "PARIS-01").values(active=False))
+    web = make_key(platform, "web")
+
+    every = client.get("/v1/availability", params={"sku": sku}, headers=auth(web))
+    given = client.get(
+        "/v1/availability",
+        params={"sku": sku, "location": ["PARIS-01", "LYON-01"]},
+        headers=auth(web),
+    )
+    unknown = client.get(
+        "/v1/availability",
+        params={"sku": sku, "location": ["LYON-01", "NANTES-99"]},
+        headers=auth(web),
+    )
+
+    assert listed(every.json()) == [(sku, 2, [("LYON-01", 2)])]
+    assert listed(given.json()) == [(sku, 6, [("PARIS-01", 4), ("LYON-01", 2)])]
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.json()["code"] == "unknown_location"
+    assert "NANTES-99" in unknown.json()["detail"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Select, bindparam, func, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from omnicanal.inventory.schemas import (
 )
 from omnicanal.inventory.service import expired_hold, stock_status
 from omnicanal.network import service as network
-from omnicanal.network.geo import great_circle_km
+from omnicanal.network.geo import great_circle_km_to
 from omnicanal.network.lookups import LocationPoint, location_points
 from omnicanal.platform.clock import utcnow
 
@@ -105,12 +106,15 @@ def _considered_locations(
     if query.near is None:
         return locations, None
     near = query.near
-    distances = {
-        loc_id: great_circle_km(near.latitude, near.longitude, latitude, longitude)
-        for loc_id, _, latitude, longitude in locations
-    }
-    nearest = sorted(locations, key=lambda loc: distances[loc[0]])[: near.limit]
-    return nearest, distances
+    kilometres = great_circle_km_to(
+        near.latitude,
+        near.longitude,
+        [location[2] for location in locations],
+        [location[3] for location in locations],
+    )
+    # Stable: of two locations as far, the one listed first comes first.
+    order = np.argsort(kilometres, kind="stable")[: near.limit].tolist()
+    return [locations[i] for i in order], {locations[i][0]: float(kilometres[i]) for i in order}
 
 
 class _BesideTheIndex(ColumnElement[Any]):
@@ -189,8 +193,9 @@ def _available(
     if location_ids is not None:
         parameters["location_ids"] = location_ids
     statement = _UNITS[location_ids is not None]
-    rows = session.connection().execute(statement, parameters)
-    return [(variant_id, location_id, units) for variant_id, location_id, units in rows]
+    # all() fetches the rows in one call: iterating a result fetches them one by one, which on
+    # psycopg costs more than the query itself for a thousand rows.
+    return session.connection().execute(statement, parameters).all()
 
 
 def availability_answer(

@@ -244,11 +244,22 @@ def location_points(
     else those fulfilling the channel (as :func:`fulfilling_locations`), else every active
     one by code: four columns, no read model built per row."""
     connection = session.connection()
+
+    def load(channel_code: str | None) -> tuple[LocationPoint, ...]:
+        if channel_code is None:
+            rows = connection.execute(_POINTS["active"])
+        else:
+            rows = connection.execute(_POINTS["channel"], {"channel": channel_code})
+        return tuple((*row,) for row in rows)
+
     if codes is not None:
         wanted = list(dict.fromkeys(codes))
-        found: dict[str, LocationPoint] = {}
-        for start in range(0, len(wanted), CHUNK):
-            chunk = {"codes": wanted[start : start + CHUNK]}
+        # The active ones from the cached points; an inactive or unknown code is looked up.
+        active = POINTS.get(session, "", lambda: load(None)) or ()
+        found: dict[str, LocationPoint] = {row[1]: row for row in active}
+        rest = [code for code in wanted if code not in found]
+        for start in range(0, len(rest), CHUNK):
+            chunk = {"codes": rest[start : start + CHUNK]}
             found.update((row[1], row) for row in connection.execute(_POINTS["codes"], chunk))
         missing = [code for code in sorted(wanted) if code not in found]
         if missing:
@@ -259,11 +270,4 @@ def location_points(
     if channel_code is not None:
         get_channel(session, channel_code)
 
-    def load() -> tuple[LocationPoint, ...]:
-        if channel_code is None:
-            rows = connection.execute(_POINTS["active"])
-        else:
-            rows = connection.execute(_POINTS["channel"], {"channel": channel_code})
-        return tuple((*row,) for row in rows)
-
-    return list(POINTS.get(session, channel_code or "", load) or ())
+    return list(POINTS.get(session, channel_code or "", lambda: load(channel_code)) or ())
