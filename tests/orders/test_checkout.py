@@ -74,6 +74,23 @@ def test_a_web_order_is_priced_sourced_reserved_and_allocated_in_one_go(platform
     assert client.get(f"/v1/orders/{order['id']}", headers=auth(shop.web)).json() == order
 
 
+def test_a_channel_moved_to_other_stores_sources_the_next_order_there(platform, client):
+    """The process keeps each channel's fulfilling locations in memory; a change made through
+    the API shows at the very next checkout, not when the cache expires."""
+    shop = make_shop(platform)
+    admin = make_key(platform, "web", scopes=["admin"])
+    body = checkout_body(line(shop.robe))
+    first = client.post("/v1/orders", json=body, headers=auth(shop.web))
+
+    moved = client.put("/v1/channels/web/locations", json=["LYON-01"], headers=auth(admin))
+    second = client.post("/v1/orders", json=body, headers=auth(shop.web))
+
+    assert moved.status_code == 200, moved.text
+    assert (first.status_code, second.status_code) == (201, 201), second.text
+    assert [f["location"] for f in first.json()["fulfilments"]] == ["WH-CENTRE"]
+    assert [f["location"] for f in second.json()["fulfilments"]] == ["LYON-01"]
+
+
 def test_a_till_sale_takes_the_stock_at_once_and_completes(platform, client):
     shop = make_shop(platform)
     response = client.post(

@@ -79,12 +79,15 @@ SERVING: Cached[str, tuple[tuple[str, str], ...]] = Cached(
     "network.serving_locations", ttl_seconds=10
 )
 LOCATIONS_BY_CODE: Cached[str, LocationRef] = Cached("network.locations_by_code", ttl_seconds=10)
+FULFILLING: Cached[str, tuple[LocationRef, ...]] = Cached(
+    "network.fulfilling_locations", ttl_seconds=10
+)
 
 
 def reference_changed(session: Session) -> None:
     """``session`` changes channels or locations: the cached ones are dropped (now and at
     the end of its transaction) and it reads the database itself until then."""
-    for cached in (CHANNELS, SERVING, LOCATIONS_BY_CODE, POINTS):
+    for cached in (CHANNELS, SERVING, LOCATIONS_BY_CODE, FULFILLING, POINTS):
         cached.changed(session)
 
 
@@ -187,13 +190,17 @@ def list_locations(session: Session) -> list[LocationRef]:
 def fulfilling_locations(session: Session, channel_code: str) -> list[LocationRef]:
     """Active locations whose stock the channel may sell, preferred first."""
     get_channel(session, channel_code)
-    rows = session.execute(
-        _locations()
-        .join(ChannelLocation, ChannelLocation.location_id == Location.id)
-        .where(ChannelLocation.channel_code == channel_code, Location.active.is_(True))
-        .order_by(ChannelLocation.priority, Location.code)
-    )
-    return [LocationRef(*row) for row in rows]
+
+    def load() -> tuple[LocationRef, ...]:
+        rows = session.execute(
+            _locations()
+            .join(ChannelLocation, ChannelLocation.location_id == Location.id)
+            .where(ChannelLocation.channel_code == channel_code, Location.active.is_(True))
+            .order_by(ChannelLocation.priority, Location.code)
+        )
+        return tuple(LocationRef(*row) for row in rows)
+
+    return list(FULFILLING.get(session, channel_code, load) or ())
 
 
 def serving_locations(
