@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from pydantic import ValidationError
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, bindparam, delete, text
 from sqlalchemy.orm import Session
 
 from omnicanal.platform.clock import utcnow
@@ -38,6 +38,15 @@ from omnicanal.platform.observability.tracing import consumer_span
 log = logging.getLogger(__name__)
 
 _PROCESSED = cast(Table, ProcessedEvent.__table__)
+# On PostgreSQL the batch's event ids are one array parameter: the statement's text is the
+# same whatever the batch's size, so psycopg parses it once (a multi-row VALUES of 500 events
+# is 1,500 parameters in a long text that the driver parses again for every batch).
+_RECORD_ARRAY = text(
+    "INSERT INTO processed_events (consumer, event_id, handled_at) "
+    "SELECT :consumer, event_id, :handled_at "
+    "FROM unnest(CAST(:event_ids AS varchar[])) WITH ORDINALITY AS given(event_id, position) "
+    "ORDER BY position ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(bindparam("handled_at", type_=_PROCESSED.c.handled_at.type))
 
 Handler = Callable[[Session, Event], None]
 BatchHandler = Callable[[Session, Sequence[Event]], None]
@@ -167,19 +176,26 @@ def _record_new(session: Session, consumer: Consumer, wanted: dict[str, Event]) 
     for this transaction, then skips them, rather than running the handlers alongside.
     """
     handled_at = utcnow()
-    # Executed with the rows as parameters (SQLAlchemy batches them into multi-row INSERTs):
-    # the statement compiles once per process, not once per batch size.
-    new = set(
-        session.scalars(
-            dialect_insert(session)(_PROCESSED)
-            .on_conflict_do_nothing()
-            .returning(_PROCESSED.c.event_id),
-            [
-                {"consumer": consumer.name, "event_id": event_id, "handled_at": handled_at}
-                for event_id in wanted
-            ],
+    if session.get_bind().dialect.name == "postgresql":
+        recorded = session.execute(
+            _RECORD_ARRAY,
+            {"consumer": consumer.name, "event_ids": list(wanted), "handled_at": handled_at},
         )
-    )
+        new = set(recorded.scalars())
+    else:
+        # Executed with the rows as parameters (SQLAlchemy batches them into multi-row
+        # INSERTs): the statement compiles once per process, not once per batch size.
+        new = set(
+            session.scalars(
+                dialect_insert(session)(_PROCESSED)
+                .on_conflict_do_nothing()
+                .returning(_PROCESSED.c.event_id),
+                [
+                    {"consumer": consumer.name, "event_id": event_id, "handled_at": handled_at}
+                    for event_id in wanted
+                ],
+            )
+        )
     return [event for event_id, event in wanted.items() if event_id in new]
 
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from omnicanal.platform.clock import utcnow
@@ -32,6 +33,13 @@ from omnicanal.platform.events import Event, OutboxEvent
 
 log = logging.getLogger(__name__)
 RATE_WINDOW_SECONDS = 60.0
+_MARK_PUBLISHED = (
+    update(OutboxEvent)
+    .where(OutboxEvent.seq == any_(bindparam("seqs", type_=ARRAY(BigInteger))))
+    .values(published=True, published_at=bindparam("at", type_=OutboxEvent.published_at.type))
+    .execution_options(synchronize_session=False)
+)
+"""On PostgreSQL: the events of a batch (``seqs``) published at ``at``."""
 """The span over which :func:`relay_rate` averages."""
 LISTEN_SECONDS = 0.25
 """The longest the listener waits for a notification before it looks at ``stop`` again."""
@@ -122,11 +130,17 @@ class OutboxRelay:
         accepted = self.publisher.publish([row.to_event() for row in rows])
         with self.db.transaction() as session:
             if accepted:
-                session.execute(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.seq.in_([row.seq for row in rows[:accepted]]))
-                    .values(published=True, published_at=utcnow())
-                )
+                seqs = [row.seq for row in rows[:accepted]]
+                if self.db.dialect == "postgresql":
+                    # One array parameter: the same statement text whatever the batch's size,
+                    # which psycopg parses once (an IN of 500 values it parses every time).
+                    session.execute(_MARK_PUBLISHED, {"seqs": seqs, "at": utcnow()})
+                else:
+                    session.execute(
+                        update(OutboxEvent)
+                        .where(OutboxEvent.seq.in_(seqs))
+                        .values(published=True, published_at=utcnow())
+                    )
             if accepted < len(rows):
                 session.execute(
                     update(OutboxEvent)
