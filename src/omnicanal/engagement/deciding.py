@@ -136,18 +136,19 @@ def note(
             outcome=str(decision.outcome),
             reason=decision.reason[:40],
             facts=dict(decision.facts),
-            decided_at=now if stage == "schedule" else decision_time(message, now),
+            decided_at=decision_time(message, now, stage=stage),
         )
     )
 
 
-def decision_time(message: Message, now: datetime) -> datetime:
-    """When a later decision (an event's, the sender's) about ``message`` taken at ``now`` is
-    dated: never before the message was planned. A sender or a consumer reads ``now`` before
-    it works, so it may take up a message planned a moment later (due at once): its decision
-    still reads after the planning's on the message's timeline."""
+def decision_time(message: Message, now: datetime, *, stage: str) -> datetime:
+    """When a decision about ``message`` taken at ``now`` at ``stage`` is dated. The planning's
+    (``schedule``) at ``now``; a later one (an event's, the sender's) never before the
+    planning: a sender or a consumer reads ``now`` before it works, so it may take up a
+    message planned a moment later (due at once), and its decision still reads after the
+    planning's on the message's timeline."""
     planned = message.created_at
-    if planned is None:
+    if stage == "schedule" or planned is None:
         return now
     return max(now, as_utc(planned) + AFTER_PLANNING)
 
@@ -171,7 +172,7 @@ def end(
     row and the event that announces it."""
     status = FINAL_STATUS[Outcome(decision.outcome)]
     message.status = status
-    message.decided_at = now if stage == "schedule" else decision_time(message, now)
+    message.decided_at = decision_time(message, now, stage=stage)
     message.reason = decision.reason[:40]
     message.reason_facts = dict(decision.facts)
     note(session, message, decision, stage=stage, now=now)

@@ -151,7 +151,7 @@ def _fail(
 ) -> None:
     """The message cannot be delivered: it ends ``failed`` with why."""
     message.status = "failed"
-    message.decided_at = decision_time(message, now)
+    message.decided_at = decision_time(message, now, stage="send")
     message.reason = reason[:40]
     message.channel = channel
     message.provider = provider[:30]
@@ -298,7 +298,7 @@ def _prepare(
         message.rendered_subject = rendered.subject[:300]
         message.rendered_text = rendered.text
         message.rendered_html = rendered.html
-        message.decided_at = decision_time(message, now)
+        message.decided_at = decision_time(message, now, stage="send")
         message.reason = decision.reason[:40]
         message.reason_facts = dict(decision.facts)
         note(session, message, decision, stage="send", now=now)

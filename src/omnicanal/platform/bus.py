@@ -42,7 +42,7 @@ _PROCESSED = cast(Table, ProcessedEvent.__table__)
 # same whatever the batch's size, so psycopg parses it once (a multi-row VALUES of 500 events
 # is 1,500 parameters in a long text that the driver parses again for every batch).
 _RECORD_ARRAY = text(
-    "INSERT INTO processed_events (consumer, event_id, handled_at) "
+    f"INSERT INTO {_PROCESSED.name} (consumer, event_id, handled_at) "
     "SELECT :consumer, event_id, :handled_at "
     "FROM unnest(CAST(:event_ids AS varchar[])) WITH ORDINALITY AS given(event_id, position) "
     "ORDER BY position ON CONFLICT DO NOTHING RETURNING event_id"

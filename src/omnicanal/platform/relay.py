@@ -33,6 +33,9 @@ from omnicanal.platform.events import Event, OutboxEvent
 
 log = logging.getLogger(__name__)
 RATE_WINDOW_SECONDS = 60.0
+"""The span over which :func:`relay_rate` averages."""
+LISTEN_SECONDS = 0.25
+"""The longest the listener waits for a notification before it looks at ``stop`` again."""
 _MARK_PUBLISHED = (
     update(OutboxEvent)
     .where(OutboxEvent.seq == any_(bindparam("seqs", type_=ARRAY(BigInteger))))
@@ -40,9 +43,6 @@ _MARK_PUBLISHED = (
     .execution_options(synchronize_session=False)
 )
 """On PostgreSQL: the events of a batch (``seqs``) published at ``at``."""
-"""The span over which :func:`relay_rate` averages."""
-LISTEN_SECONDS = 0.25
-"""The longest the listener waits for a notification before it looks at ``stop`` again."""
 _relayed = 0
 _recent: deque[tuple[float, int]] = deque()
 _relayed_lock = threading.Lock()
