@@ -15,7 +15,7 @@ from omnicanal.platform.config import Settings
 from omnicanal.platform.erasure import BusErasure
 from tests.builders import auth
 from tests.platform.test_nats import Message, _with_js, nats_platform  # noqa: F401
-from tests.privacy.test_rights import ZOE_NEEDLES, build_scene, hits
+from tests.privacy.test_rights import ZOE_NEEDLES, build_scene, hits, mentions
 
 
 def stream_messages(settings: Settings) -> list[Message]:
@@ -40,8 +40,7 @@ def stream_messages(settings: Settings) -> list[Message]:
 
 
 def _mentions(body: dict, needles: tuple[str, ...]) -> list[str]:  # type: ignore[type-arg]
-    text = json.dumps(body, ensure_ascii=False).casefold()
-    return [needle for needle in needles if needle.casefold() in text]
+    return mentions(json.dumps(body, ensure_ascii=False), needles)
 
 
 def test_after_an_erasure_no_message_left_in_the_stream_names_her(nats_platform):  # noqa: F811
