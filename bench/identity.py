@@ -105,6 +105,9 @@ class PathOutcome:
     warnings: int = 0
     wall: float = 0.0
     unification: list[float] = field(default_factory=list)
+    after_evidence: list[float] = field(default_factory=list)
+    """Real time: from the answer to the last record of the person sent before the
+    unification (the record itself or a later one that linked it) to the unification."""
     never_unified: int = 0
     note: str = ""
 
@@ -284,6 +287,27 @@ class Poller(threading.Thread):
             self.poll()
 
 
+def _after_evidence(messy: MessySet, poller: Poller, unified: set[str]) -> list[float]:
+    """For each record unified live: the time from the answer to the last record of its
+    person sent before the unification was seen, to that unification. A record that only a
+    later record links waits for that record here, not for the matcher: this is the
+    server's part of the time-to-unification (an upper bound: the poll adds up to
+    ``POLL_EVERY``)."""
+    sent: dict[str, list[float]] = defaultdict(list)
+    for record in messy.records:
+        if record.record_id in poller.answered:
+            sent[record.person_id].append(poller.answered[record.record_id])
+    person = {record.record_id: record.person_id for record in messy.records}
+    lags = []
+    for record_id in unified:
+        done = poller.first_unified.get(record_id)
+        if done is None or record_id not in poller.answered:
+            continue
+        evidence = max(t for t in sent[person[record_id]] if t <= done)
+        lags.append(max(0.0, done - evidence))
+    return lags
+
+
 def _backlog(url: str) -> int:
     return int(httpx.get(f"{url}/healthz", timeout=30).json()["outbox_backlog"])
 
@@ -334,6 +358,7 @@ def run_realtime(db: BenchDatabase, messy: MessySet, rate: float, drain: float) 
         for r in final
         if r in poller.first_unified and r in poller.answered
     ]
+    outcome.after_evidence = _after_evidence(messy, poller, final)
     outcome.never_unified = len(_expected(messy) - final)
     outcome.wall = drained
     outcome.note = (
@@ -478,6 +503,27 @@ def print_results(messy: MessySet, outcomes: list[PathOutcome]) -> None:
             outcome.note,
         )
     console.print(table)
+    live = [o for o in outcomes if o.after_evidence]
+    if live:
+        lag = Table(
+            title="Real time: the server's part, from the last record of the person sent "
+            "before the unification",
+            title_justify="left",
+        )
+        for column in ("path", "backend", "records", "p50", "p99", "max", "within 1 s"):
+            lag.add_column(column, justify="left" if column == "path" else "right")
+        for outcome in live:
+            timing = Latencies.of(outcome.after_evidence)
+            lag.add_row(
+                outcome.path,
+                outcome.backend,
+                f"{len(outcome.after_evidence):,}",
+                f"{ms(timing.p50_ms)} ms",
+                f"{ms(timing.p99_ms)} ms",
+                f"{ms(timing.max_ms)} ms",
+                f"{sum(t <= 1 for t in outcome.after_evidence) / len(outcome.after_evidence):.1%}",
+            )
+        console.print(lag)
     links = ("e-mail", "phone", "card", "device", "nothing")
     merges = Table(
         title="Household pairs merged (pairs of records), by what the two records share",

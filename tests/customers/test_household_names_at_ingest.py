@@ -105,3 +105,32 @@ def test_a_shared_e_mail_refused_to_a_person_is_still_their_matching_evidence(pl
     assert records[theo["id"]].email == "famille.gaudin@free.fr"
     assert records[sylvie["id"]].email == "famille.gaudin@free.fr"
     assert [r.email for r in asked] == ["famille.gaudin@free.fr"]
+
+
+def test_every_spelling_a_person_was_given_counts_not_only_the_last(platform, client):
+    """Aimé Pruvost, then a web record with a slip (« Ptuvost »), then the app with another
+    slip (« Pryvost ») and his own e-mail and mobile: one typo from a name he was given, so
+    the app's record is his, although it is two letters from the last spelling stored."""
+    till = make_source(platform, "store")
+    web = make_source(platform, "web")
+    headers = profiles_key(platform)
+    send(
+        client,
+        till,
+        _identify(
+            "till-1",
+            first_name="Aimé",
+            last_name="Pruvost",
+            email="a.pruvost@gmail.com",
+            phone="+33 6 53 08 87 01",
+            birthday="1969-10-02",
+        ),
+    )
+    send(client, web, _identify("web-1", first_name="Aimé", last_name="Ptuvost",
+                                email="a.pruvost@gmail.com"))  # fmt: skip
+    send(client, till, _identify("app-1", first_name="Aimé", last_name="Pryvost",
+                                 email="a.pruvost@gmail.com", phone="06 53 08 87 01"))  # fmt: skip
+
+    first = profile_by(client, headers, anonymous_id="till-1")
+    assert profile_by(client, headers, anonymous_id="web-1")["id"] == first["id"]
+    assert profile_by(client, headers, anonymous_id="app-1")["id"] == first["id"]

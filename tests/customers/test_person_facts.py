@@ -125,3 +125,38 @@ def test_birth_date_agreement_is_symmetric(a, b):
     assert birth_dates_agree(a.isoformat(), b.isoformat()) == birth_dates_agree(
         b.isoformat(), a.isoformat()
     )
+
+
+def test_a_profile_keeps_a_few_spellings_not_every_name_sent():
+    """Twenty different family names sent for one person: the first eight are kept, so no
+    one can fill a profile with names until every message agrees with it."""
+    kept = PersonFacts.of(first_names=["Aimé"], family_names=["Pruvost"])
+    for index in range(20):
+        kept = kept.keeping(PersonFacts.of(family_names=[f"Nom{chr(97 + index)}"]))
+
+    assert len(kept.family_names) == 8
+    assert ("pruvost",) in kept.family_names
+    assert disagree(PersonFacts.of(first_names=["Aimé"], family_names=["Zzzzzz"]), kept)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.text() | st.integers(),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+)
+
+
+@given(
+    JSON_VALUES | st.fixed_dictionaries({"first_names": JSON_VALUES, "birth_dates": JSON_VALUES})
+)
+def test_stored_facts_read_back_or_read_as_nothing(raw):
+    """What ``profiles.facts`` holds reads back as it was written; anything else reads as
+    no facts, never an error."""
+    facts = PersonFacts.from_json(raw)
+    assert PersonFacts.from_json(facts.to_json()) == facts
+    assert all(all(name) for name in facts.first_names)
+
+
+def test_stored_facts_round_trip():
+    facts = PersonFacts.of(["Jean-Pierre"], ["03/02/1971"], ["MARTIN née Dupont"])
+    assert PersonFacts.from_json(facts.to_json()) == facts
+    assert PersonFacts.from_json(facts.to_json()).birth_dates == {"1971-02-03"}

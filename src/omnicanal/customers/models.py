@@ -47,6 +47,11 @@ class Profile(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
     """When the profile, its traits or identifiers last changed (touched by the service)."""
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """Every given name, family name and birth date messages gave this profile, folded
+    (``PersonFacts.to_json``), a few of each at most: identity resolution compares a new
+    message with all of them, not only with the traits' latest values. Erased with the
+    profile."""
 
 
 class ProfileIdentifier(Base):

@@ -222,7 +222,12 @@ class IdentityGraph:
         if target is not None:
             target = self.root(target)
             if facts:
-                self.profiles[target].facts |= facts
+                person = self.profiles[target]
+                person.facts |= facts
+                kept = person.kept.keeping(facts)
+                if kept != person.kept:
+                    person.kept = kept
+                    person.changed = True
             self.profiles[target].seen(observation.at)
             if outcome.identified:
                 anonymous = [

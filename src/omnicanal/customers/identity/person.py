@@ -22,6 +22,7 @@ from typing import Any
 
 __all__ = [
     "BIRTH_DATE_TRAITS",
+    "FACTS_KEPT",
     "FAMILY_NAME_TRAITS",
     "FIRST_NAME_TRAITS",
     "PersonFacts",
@@ -67,6 +68,9 @@ _PARTICLES = frozenset(
 # Particles recognised when run into the name ("Delafontaine"), longest first.
 _RUN_PARTICLES = ("des", "les", "van", "von", "der", "den", "de", "du", "la", "le", "di", "da")
 _SAINTS = {"st": "saint", "ste": "sainte", "saint": "saint", "sainte": "sainte"}
+FACTS_KEPT = 8
+"""At most this many given names, family names and birth dates are kept per profile: a few
+spellings of one person, not a list anyone could fill to make every name agree."""
 
 
 def fold_name(raw: str) -> tuple[str, ...]:
@@ -256,6 +260,54 @@ class PersonFacts:
 
     def __bool__(self) -> bool:
         return bool(self.first_names or self.birth_dates or self.family_names)
+
+    def keeping(self, other: PersonFacts) -> PersonFacts:
+        """These facts and ``other``'s, up to ``FACTS_KEPT`` of each kind: what a profile
+        keeps of the names and birth dates it is given (the first ones stay)."""
+
+        def kept(mine: frozenset[Any], theirs: frozenset[Any]) -> frozenset[Any]:
+            room = FACTS_KEPT - len(mine)
+            return mine | frozenset(sorted(theirs - mine)[: max(room, 0)])
+
+        return PersonFacts(
+            kept(self.first_names, other.first_names),
+            kept(self.birth_dates, other.birth_dates),
+            kept(self.family_names, other.family_names),
+        )
+
+    def to_json(self) -> dict[str, list[Any]]:
+        """As stored on a profile (``profiles.facts``)."""
+        return {
+            "first_names": sorted(list(name) for name in self.first_names),
+            "birth_dates": sorted(self.birth_dates),
+            "family_names": sorted(list(name) for name in self.family_names),
+        }
+
+    @classmethod
+    def from_json(cls, raw: object) -> PersonFacts:
+        """Facts as ``to_json`` stored them; nothing from anything else."""
+        if not isinstance(raw, dict):
+            return cls()
+
+        def names(key: str) -> frozenset[tuple[str, ...]]:
+            values = raw.get(key)
+            return frozenset(
+                name
+                for value in (values if isinstance(values, list) else [])
+                if isinstance(value, list)
+                and (name := tuple(part for part in value if isinstance(part, str) and part))
+            )
+
+        births = raw.get("birth_dates")
+        return cls(
+            names("first_names"),
+            frozenset(
+                parsed
+                for birth in (births if isinstance(births, list) else [])
+                if (parsed := parse_birth_date(birth))
+            ),
+            names("family_names"),
+        )
 
     def __or__(self, other: PersonFacts) -> PersonFacts:
         return PersonFacts(

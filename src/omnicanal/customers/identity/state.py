@@ -56,6 +56,8 @@ class ProfileState:
     changed: bool = False
     facts: PersonFacts = field(default_factory=PersonFacts)
     """The given names and birth dates seen for the person (over everything merged in)."""
+    kept: PersonFacts = field(default_factory=PersonFacts)
+    """What this profile's own row keeps of them (``profiles.facts``, bounded)."""
 
     def __post_init__(self) -> None:
         self.members.add(self.id)

@@ -271,17 +271,21 @@ def load_profiles(session: Session, graph: IdentityGraph, roots: Iterable[str]) 
                 Profile.created_at,
                 Profile.first_seen_at,
                 Profile.last_seen_at,
+                Profile.facts,
             ).where(or_(Profile.id.in_(chunk), Profile.root_id.in_(chunk)))
         ).all()
         wanted = set(chunk)
-        for profile_id, _, created_at, first_seen_at, last_seen_at in rows:
+        for profile_id, _, created_at, first_seen_at, last_seen_at, stored in rows:
             if profile_id in wanted:
+                kept = PersonFacts.from_json(stored)
                 graph.add_profile(
                     ProfileState(
                         id=profile_id,
                         created_at=created_at,
                         first_seen_at=first_seen_at,
                         last_seen_at=last_seen_at,
+                        facts=kept,
+                        kept=kept,
                     )
                 )
         for kind, value, profile_id in session.execute(
@@ -304,9 +308,10 @@ def load_profiles(session: Session, graph: IdentityGraph, roots: Iterable[str]) 
             else:
                 said = PersonFacts.of(birth_dates=[value])
             graph.profiles[profile_id].facts |= said
-        for member, root, *_ in rows:
+        for member, root, *_, stored in rows:
             if root in wanted and member != root:
                 graph.profiles[root].members.add(member)
+                graph.profiles[root].facts |= PersonFacts.from_json(stored)
                 members[member] = root
     for root in ids:
         members[root] = root
@@ -410,6 +415,7 @@ def flush_graph(session: Session, graph: IdentityGraph) -> None:
                     "first_seen_at": p.first_seen_at,
                     "last_seen_at": p.last_seen_at,
                     "updated_at": now,
+                    "facts": p.kept.to_json() if p.kept else None,
                 }
                 for p in new_profiles
             ],
@@ -429,6 +435,7 @@ def flush_graph(session: Session, graph: IdentityGraph) -> None:
                     "recognised": p.recognised,
                     "first_seen_at": p.first_seen_at,
                     "last_seen_at": p.last_seen_at,
+                    "facts": p.kept.to_json() if p.kept else None,
                 }
                 for p in changed
             ],
