@@ -17,7 +17,7 @@ from omnicanal.customers.models import (
     ProfileIdentifier,
 )
 from omnicanal.platform.actors import Actor
-from tests.customers.support import make_source, profile_by, profiles_key, send
+from tests.customers.support import make_source, profile_by, profiles_key, relay_and_match, send
 
 STAFF = Actor(key_id=None, channel="back_office", name="test", scopes=frozenset({"*"}))
 
@@ -344,3 +344,34 @@ def test_households_hold_the_members_a_shared_identifier_names(platform, client)
             )
         ).all()
     assert [count for _, count in households] == [3]
+
+
+def test_michel_and_michele_on_one_family_e_mail_are_a_couple_not_a_typo(platform, client):
+    """Michel then Michèle Dupont on the family e-mail and the landline: a masculine name and
+    its feminine (Louis and Louise, Denis and Denise) are two people of one household, not one
+    slip, even with no birth date to tell them apart; the matcher leaves them apart too."""
+    till = make_source(platform, "store")
+    headers = profiles_key(platform)
+    for anonymous_id, first_name, last_name, phone in (
+        ("till-1", "Michel", "Dupont", "03 49 24 65 76"),
+        ("till-2", "Michèle", "DUPONT", "0349246576"),
+    ):
+        send(
+            client,
+            till,
+            _identify(
+                anonymous_id,
+                first_name=first_name,
+                last_name=last_name,
+                email="famille.dupont@orange.fr",
+                phone=phone,
+            ),
+        )
+    relay_and_match(platform)
+
+    michel = _profile_of_anonymous(client, headers, "till-1")
+    michele = _profile_of_anonymous(client, headers, "till-2")
+    assert michel["id"] != michele["id"]
+    assert _trait(michel, "first_name") == "Michel"
+    assert michel["household"] is not None
+    assert michel["household"]["id"] == michele["household"]["id"]

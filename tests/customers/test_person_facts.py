@@ -47,10 +47,17 @@ def test_one_persons_spellings_of_a_given_name_agree(a, b):
         ("Louis", "Lucas"),
         ("Sylvie", "Théo"),
         ("Anne", "Annabelle"),
+        ("Louis", "Louise"),
+        ("Michel", "Michèle"),
+        ("DENIS", "Denise"),
+        ("René", "Renée"),
+        ("François", "Françoise"),
+        ("Louis-Marie", "Louise"),
     ],
 )
 def test_two_peoples_given_names_disagree(a, b):
-    """Different names, or compounds that differ after their first part, disagree."""
+    """Different names, compounds that differ after their first part, or a masculine name
+    and its feminine (one letter apart, but a couple, not a slip) disagree."""
     assert not names_agree(fold_name(a), fold_name(b))
 
 

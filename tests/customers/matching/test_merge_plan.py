@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
+from omnicanal.customers.identity.person import gendered_forms
 from omnicanal.customers.matching import Matcher, PersonRecord, Thresholds
 from omnicanal.customers.matching.clusters import Clusters, plan_merges
-from omnicanal.customers.matching.personal import gendered_forms
 
 HOME = {"street": "19 place Grégoire Marques", "postcode": "69100", "city": "Villeurbanne"}
 
@@ -45,7 +45,7 @@ WEB = person("web", **HOME)  # a name and the family's address: either of them
     ],
 )
 def test_masculine_and_feminine_forms_of_a_given_name_are_two_names(masculine, feminine):
-    """"Pascal" and "Pascale" are one letter apart and two people."""
+    """ "Pascal" and "Pascale" are one letter apart and two people."""
     assert gendered_forms(masculine, feminine)
     assert gendered_forms(feminine, masculine)
 
@@ -55,7 +55,7 @@ def test_masculine_and_feminine_forms_of_a_given_name_are_two_names(masculine, f
     [("emmanuel", "emmnauelle"), ("emmnauel", "emmanuelle"), ("michel", "mixhelle")],
 )
 def test_a_typo_does_not_hide_a_feminine_form(masculine, feminine):
-    """"Emmnauelle" is still Emmanuelle, not a slip away from Emmanuel."""
+    """ "Emmnauelle" is still Emmanuelle, not a slip away from Emmanuel."""
     assert gendered_forms(masculine, feminine)
 
 
@@ -79,7 +79,7 @@ def test_typos_and_unrelated_spellings_are_not_gendered_forms(a, b):
 
 
 def test_a_feminine_form_makes_the_given_names_differ_for_the_matcher():
-    """"Emmanuelle" against "Emmanuel" at one address is a household, never one typo apart."""
+    """ "Emmanuelle" against "Emmanuel" at one address is a household, never one typo apart."""
     a = PersonRecord("a", "EMMANUELLE", "FERRAND", **HOME)
     b = PersonRecord("b", "Emmanuel", "Ferrand", **HOME)
 
@@ -90,7 +90,7 @@ def test_a_feminine_form_makes_the_given_names_differ_for_the_matcher():
 
 
 def test_a_typo_in_a_given_name_is_still_one_typo_apart():
-    """"Maritn" is Martin mistyped, not another name."""
+    """ "Maritn" is Martin mistyped, not another name."""
     score = Matcher().score(person("a", "Maritn", **HOME), person("b", **HOME))
 
     assert "one typo apart" in score.reasons[0]

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from rapidfuzz.distance import DamerauLevenshtein
+
 __all__ = [
     "BIRTH_DATE_TRAITS",
     "FACTS_KEPT",
@@ -32,6 +34,7 @@ __all__ = [
     "families_agree",
     "fold_family",
     "fold_name",
+    "gendered_forms",
     "names_agree",
     "parse_birth_date",
 ]
@@ -166,6 +169,31 @@ def parse_birth_date(raw: object) -> str | None:
         return None
 
 
+# The feminine form of a French given name, from its masculine: Louis → Louise, Michel →
+# Michelle, Jean → Jeanne, Henri → Henriette, Paul → Pauline, Frédéric → Frédérique,
+# Antoine → Antoinette. One letter or two apart, they are two people's names, not a typo.
+_FEMININE_ENDINGS = ("e", "le", "ne", "tte", "ette", "ine")
+_FEMININE_REPLACED = (("c", "que"), ("e", "ette"), ("e", "ine"))
+
+
+def gendered_forms(a: str, b: str) -> bool:
+    """Whether two folded, compact given names are one name's masculine and feminine forms
+    ("pascal" and "pascale", "emmanuel" and "emmanuelle", "frederic" and "frederique")."""
+    short, long = sorted((a, b), key=len)
+    if len(short) < 3 or short == long:
+        return False
+    forms = [short + ending for ending in _FEMININE_ENDINGS]
+    forms += [short[: -len(end)] + new for end, new in _FEMININE_REPLACED if short.endswith(end)]
+    if long in forms:
+        return True
+    # A typo on top ("Emmnauelle" for Emmanuelle): forgiven when the ending is two letters or
+    # more and the name long enough that the slip cannot be the ending itself.
+    return len(short) >= 5 and any(
+        len(form) - len(short) >= 2 and DamerauLevenshtein.distance(long, form, score_cutoff=1) <= 1
+        for form in forms
+    )
+
+
 def _within_one_edit(a: str, b: str) -> bool:
     """Equal but for one insertion, deletion, substitution or swap of neighbours."""
     if a == b:
@@ -190,7 +218,7 @@ def _parts_agree(a: str, b: str) -> bool:
     if min(len(a), len(b)) < 3:
         # An initial agrees with the names it starts.
         return a[0] == b[0] and (len(a) == 1 or len(b) == 1 or a == b)
-    return _within_one_edit(a, b)
+    return not gendered_forms(a, b) and _within_one_edit(a, b)
 
 
 def names_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -198,7 +226,13 @@ def names_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     its first part ("jean pierre" and "jean"), or the parts run together ("jeanpierre")."""
     if not a or not b:
         return True
-    if "".join(a) == "".join(b) or _within_one_edit("".join(a), "".join(b)):
+    whole_a, whole_b = "".join(a), "".join(b)
+    if whole_a == whole_b:
+        return True
+    if gendered_forms(whole_a, whole_b):
+        # "Louis" and "Louise", "Michel" and "Michèle": a couple, not a slip.
+        return False
+    if _within_one_edit(whole_a, whole_b):
         return True
     return _parts_agree(a[0], b[0]) and (len(a) == 1 or len(b) == 1)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from rapidfuzz import fuzz
-from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+from rapidfuzz.distance import JaroWinkler
 
+from omnicanal.customers.identity.person import gendered_forms
 from omnicanal.customers.matching.comparisons import (
     CLOSE_NAME,
     MISSING,
@@ -21,30 +22,6 @@ from omnicanal.customers.matching.comparisons import (
     within_one_edit,
 )
 from omnicanal.customers.matching.records import PersonRecord
-
-# The feminine form of a French given name, from its masculine: Louis → Louise, Michel →
-# Michelle, Jean → Jeanne, Henri → Henriette, Paul → Pauline, Frédéric → Frédérique,
-# Antoine → Antoinette. One letter or two apart, they are two people's names, not a typo.
-_FEMININE_ENDINGS = ("e", "le", "ne", "tte", "ette", "ine")
-_FEMININE_REPLACED = (("c", "que"), ("e", "ette"), ("e", "ine"))
-
-
-def gendered_forms(a: str, b: str) -> bool:
-    """Whether two folded, compact given names are one name's masculine and feminine forms
-    ("pascal" and "pascale", "emmanuel" and "emmanuelle", "frederic" and "frederique")."""
-    short, long = sorted((a, b), key=len)
-    if len(short) < 3 or short == long:
-        return False
-    forms = [short + ending for ending in _FEMININE_ENDINGS]
-    forms += [short[: -len(end)] + new for end, new in _FEMININE_REPLACED if short.endswith(end)]
-    if long in forms:
-        return True
-    # A typo on top ("Emmnauelle" for Emmanuelle): forgiven when the ending is two letters or
-    # more and the name long enough that the slip cannot be the ending itself.
-    return len(short) >= 5 and any(
-        len(form) - len(short) >= 2 and DamerauLevenshtein.distance(long, form, score_cutoff=1) <= 1
-        for form in forms
-    )
 
 
 def _name_levels(context: PairContext, part: NamePart) -> np.ndarray:
