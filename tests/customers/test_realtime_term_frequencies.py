@@ -4,14 +4,16 @@ name weigh more than two sharing the most common one, from the first day."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from omnicanal.customers.matching import Matcher, PersonRecord
 from omnicanal.customers.service import realtime
 from omnicanal.customers.service.realtime import Matchers
-from tests.customers.support import make_source, send
+from tests.customers.support import make_source, relay_and_match, send
 
 GIVEN = ("Jean", "Marie", "Luc", "Anne", "Paul", "Claire", "Hugo", "Léa", "Marc", "Inès")
 
@@ -75,3 +77,36 @@ def test_the_names_are_counted_again_once_the_base_has_grown_by_a_quarter(
     before = first.score(*_names_only("Lefebvre-Dubois")).weight
     after = second.score(*_names_only("Lefebvre-Dubois")).weight
     assert after < before - 2
+
+
+def test_the_matchers_lane_counts_names_without_holding_the_writers(platform, client, monkeypatch):
+    """Counting the names reads every recent person: the lane does it before its
+    transaction, so a request writing meanwhile is not kept waiting (on SQLite a write
+    transaction holds the database's one write lock)."""
+    monkeypatch.setattr(realtime, "TERMS_RECOUNT_SMALL", 0.0)
+    key = make_source(platform, "web")
+    send(client, key, *_people("Garnier", 20))
+    relay_and_match(platform)
+    counting = realtime.recent_person_records
+    writers: list[threading.Thread] = []
+    writer_waited: list[bool] = []
+
+    def count_while_someone_writes(session, *, limit):
+        def write() -> None:
+            with platform.db.transaction() as other:
+                other.execute(text("SELECT 1"))
+
+        writer = threading.Thread(target=write)
+        writers.append(writer)
+        writer.start()
+        writer.join(timeout=5)
+        writer_waited.append(writer.is_alive())
+        return counting(session, limit=limit)
+
+    monkeypatch.setattr(realtime, "recent_person_records", count_while_someone_writes)
+    send(client, key, *_people("Lefebvre-Dubois", 30))
+    relay_and_match(platform)
+    for writer in writers:
+        writer.join()
+
+    assert writer_waited == [False]

@@ -4,7 +4,7 @@ timeline, and the real-time matcher."""
 from __future__ import annotations
 
 from omnicanal.customers.service.consumers import timeline_consumer
-from omnicanal.customers.service.realtime import MatchingQueue, matching_consumer
+from omnicanal.customers.service.realtime import Matchers, MatchingQueue, matching_consumer
 from omnicanal.platform.config import Settings
 from omnicanal.platform.jobs import Background
 
@@ -18,5 +18,7 @@ def background(settings: Settings) -> Background:
     timeline = timeline_consumer(region=settings.phone_region)
     if not settings.bus_url.startswith("memory:"):
         return Background(consumers=(timeline, matching_consumer()))
-    queue = MatchingQueue(matching_consumer())
+    # The lane counts how common names are in a read session, never under the write lock.
+    matchers = Matchers(counts_in_line=False)
+    queue = MatchingQueue(matching_consumer(matchers), matchers=matchers)
     return Background(consumers=(timeline, queue.handoff()), jobs=(queue.job(),))

@@ -95,14 +95,30 @@ class Matchers:
 
     Before any batch run, the matcher has its default weights and counts how common each
     name and postcode is on (a sample of) the base, counted again as the base grows by a
-    quarter: a rare family name shared weighs more than "Martin" from the first day."""
+    quarter: a rare family name shared weighs more than "Martin" from the first day.
 
-    def __init__(self) -> None:
+    Counting reads every recent person (a second on a base of some thousands). With
+    ``counts_in_line=False`` (the matcher's lane on the embedded bus), :meth:`latest` never
+    counts again inside the caller's transaction, which on SQLite holds the one write lock
+    and would keep every request waiting: the lane calls :meth:`refresh` in a read session
+    before it opens its transaction."""
+
+    def __init__(self, *, counts_in_line: bool = True) -> None:
         self._cache: dict[str, _Built] = {}
         self._lock = threading.Lock()
+        self.counts_in_line = counts_in_line
 
     def latest(self, session: Session) -> Any:
-        """A matcher with the latest estimated weights of the session's database."""
+        """A matcher with the latest estimated weights of the session's database (its names
+        counted again here if the base has grown, unless ``counts_in_line`` is off)."""
+        return self._latest(session, count=self.counts_in_line)
+
+    def refresh(self, session: Session) -> Any:
+        """:meth:`latest`, counting the names again if the base has grown: in a read session,
+        before the transaction that matches."""
+        return self._latest(session, count=True)
+
+    def _latest(self, session: Session, *, count: bool) -> Any:
         from omnicanal.customers.matching import Matcher
 
         database = session.get_bind().engine.url.render_as_string(hide_password=True)
@@ -112,7 +128,7 @@ class Matchers:
         if (
             built is not None
             and built.model_id == model_id
-            and (model_id is not None or not self._grown(session, database, built))
+            and (model_id is not None or not count or not self._grown(session, database, built))
         ):
             return built.matcher
         if model_id is not None:
@@ -297,9 +313,10 @@ def match_new_records(session: Session, events: Sequence[Event], *, matchers: Ma
             match_new_record(session, event, matchers=matchers)
 
 
-def matching_consumer() -> Consumer:
-    """The real-time matcher, with its own cache of the latest estimated weights."""
-    matchers = Matchers()
+def matching_consumer(matchers: Matchers | None = None) -> Consumer:
+    """The real-time matcher, with its own cache of the latest estimated weights (or
+    ``matchers``, shared with the lane that refreshes it)."""
+    matchers = matchers if matchers is not None else Matchers()
     return Consumer(
         name="customers.matching",
         events=(PersonRecorded,),
@@ -323,9 +340,16 @@ class MatchingQueue:
     first run: handed off, never matched.
     """
 
-    def __init__(self, consumer: Consumer, *, every_seconds: float = 0.25) -> None:
+    def __init__(
+        self,
+        consumer: Consumer,
+        *,
+        every_seconds: float = 0.25,
+        matchers: Matchers | None = None,
+    ) -> None:
         self.consumer = consumer
         self.every_seconds = every_seconds
+        self.matchers = matchers
         self._queued: deque[Event] = deque()
         self._lock = threading.Lock()
         self._recovered = False
@@ -372,6 +396,10 @@ class MatchingQueue:
                 batch = [self._queued.popleft() for _ in range(size)]
             if not batch:
                 return handled
+            if self.matchers is not None:
+                # Names counted again, if the base has grown, before the write lock is taken.
+                with db.reading() as session:
+                    self.matchers.refresh(session)
             try:
                 handled += deliver_batch(db, self.consumer, batch)
             except BaseException:
