@@ -7,8 +7,9 @@ the birth date. They are compared tolerantly (pure: no database): accents and ca
 hyphens and spaces alike, a compound given name agreeing with its first part ("Jean-Pierre" and
 "Jean"), a family name with or without its particles ("de la Fontaine" and "Delafontaine"), a
 double family name agreeing with each of its parts, a married name ("Martin née Dupont") with
-both, one typo forgiven, a birth date agreeing with its day and month swapped or one digit
-mistyped.
+both, one typo forgiven (but not a masculine name against its feminine: "Louis" and
+"Louise" are a couple, not a slip), a birth date agreeing with its day and month swapped or
+one digit mistyped.
 """
 
 from __future__ import annotations
