@@ -5,9 +5,11 @@ matches them."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from omnicanal.bootstrap import build_platform
+from omnicanal.customers.service import realtime
 from omnicanal.customers.service.realtime import HANDOFF, MATCHING
 from omnicanal.platform.events import ProcessedEvent
 from omnicanal.platform.wiring import Platform
@@ -106,6 +108,32 @@ def test_records_queued_when_the_process_stopped_are_matched_by_the_next_lane(pl
         restarted.run_group(MATCHING)
     finally:
         restarted.close()
+
+    headers = profiles_key(platform)
+    till = profile_by(client, headers, external_id="POS-LYO-1")
+    assert till["id"] == profile_by(client, headers, user_id="jean-web")["id"]
+    assert _handled(platform, "customers.matching") == 2
+
+
+def test_a_batch_whose_name_count_fails_waits_for_the_next_run(platform, client, monkeypatch):
+    """Counting how common names are may fail (the database busy, say): the batch goes back
+    to the queue, and the next run of the lane matches it."""
+    send(client, make_source(platform, "web"), WEB_JEAN)
+    send(client, make_source(platform, "store"), TILL_JEAN)
+    platform.relay().drain()
+    failing = {"left": 1}
+    refresh = realtime.Matchers.refresh
+
+    def refresh_once_failing(self, session):
+        if failing["left"]:
+            failing["left"] -= 1
+            raise RuntimeError("database busy")
+        return refresh(self, session)
+
+    monkeypatch.setattr(realtime.Matchers, "refresh", refresh_once_failing)
+    with pytest.raises(RuntimeError):
+        platform.run_group(MATCHING)
+    platform.run_group(MATCHING)
 
     headers = profiles_key(platform)
     till = profile_by(client, headers, external_id="POS-LYO-1")

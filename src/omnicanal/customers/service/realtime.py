@@ -396,11 +396,11 @@ class MatchingQueue:
                 batch = [self._queued.popleft() for _ in range(size)]
             if not batch:
                 return handled
-            if self.matchers is not None:
-                # Names counted again, if the base has grown, before the write lock is taken.
-                with db.reading() as session:
-                    self.matchers.refresh(session)
             try:
+                if self.matchers is not None:
+                    # Names counted again, if the base has grown, before the write lock.
+                    with db.reading() as session:
+                        self.matchers.refresh(session)
                 handled += deliver_batch(db, self.consumer, batch)
             except BaseException:
                 with self._lock:
