@@ -18,6 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from omnicanal.bootstrap import build_platform
+from omnicanal.customers.service.matching import MIN_RECORDS_TO_FIT
 from omnicanal.platform import migrate
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.errors import DomainError
@@ -134,7 +135,7 @@ def match(
     review_threshold: Annotated[float, typer.Option(help="Probability to review at")] = 0.8,
     min_records_to_fit: Annotated[
         int, typer.Option(help="Fewer records than this: the matcher's default weights")
-    ] = 1000,
+    ] = MIN_RECORDS_TO_FIT,
 ) -> None:
     """Probabilistic matching over every recognised profile: merge, review, household."""
     from omnicanal.customers.matching import Matcher, Thresholds

@@ -30,7 +30,7 @@ from omnicanal.customers.models import (
     ProfileTrait,
 )
 from omnicanal.customers.service.merge_plan import MergePlan
-from omnicanal.customers.service.traits import TRAIT_NAMES, person_fields
+from omnicanal.customers.service.traits import FAMILY, GIVEN, TRAIT_NAMES, person_fields
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bulk import bulk_insert
 from omnicanal.platform.events import source_of
@@ -40,15 +40,18 @@ if TYPE_CHECKING:
     from omnicanal.customers.matching.clusters import Conflicts
 
 __all__ = [
+    "MIN_RECORDS_TO_FIT",
     "MatchRun",
     "apply_matches",
     "candidates_of",
     "index_people",
     "latest_model_id",
+    "latest_model_records",
     "load_model",
     "named_people",
     "person_fields",
     "person_records",
+    "person_records_as_recorded",
     "recent_person_records",
     "save_model",
 ]
@@ -63,8 +66,6 @@ def person_records(
     A person is a recognised profile (it carries an anchor) or a named one with something to
     find it by: a till record with only names, an address and the home landline is matched
     like any other (``PersonRecord.is_person``); a bare cookie is not."""
-    from omnicanal.customers.matching import PersonRecord
-
     named = select(ProfileSearchName.profile_id)
     roots = select(Profile.id, Profile.recognised).where(
         Profile.root_id == Profile.id,
@@ -74,6 +75,47 @@ def person_records(
         wanted_roots = select(Profile.root_id).where(Profile.id.in_(list(profile_ids)))
         roots = select(Profile.id, Profile.recognised).where(Profile.id.in_(wanted_roots))
     recognised: dict[str, bool] = {root: known for root, known in session.execute(roots)}
+    return _records_of(session, recognised, as_recorded=False)
+
+
+def person_records_as_recorded(session: Session, *, limit: int) -> list[PersonRecord]:
+    """The ``limit`` newest people as the messages recorded them, before any merge: one
+    record per profile a message created with a name, from the traits and e-mails and phones
+    that profile brought (``home_profile_id``), wherever they are now.
+
+    What the matcher's weights are estimated on as the base grows: on today's root profiles
+    the duplicates already merged are gone, so each estimate would find one person's records
+    rarer than the last and merge less."""
+    newest = session.scalars(
+        select(ProfileTrait.home_profile_id)
+        .where(ProfileTrait.name.in_(GIVEN + FAMILY))
+        .distinct()
+        .order_by(ProfileTrait.home_profile_id.desc())
+        .limit(limit)
+    ).all()
+    recognised: dict[str, bool] = {}
+    for start in range(0, len(newest), 500):
+        chunk = newest[start : start + 500]
+        recognised.update(
+            session.execute(select(Profile.id, Profile.recognised).where(Profile.id.in_(chunk)))
+            .tuples()
+            .all()
+        )
+    return _records_of(session, recognised, as_recorded=True)
+
+
+def _records_of(
+    session: Session, recognised: dict[str, bool], *, as_recorded: bool
+) -> list[PersonRecord]:
+    """The person records of these profiles (id → recognised): root profiles, with what
+    their members brought and the shared values they were seen with, or (``as_recorded``)
+    each profile with only what it brought itself."""
+    from omnicanal.customers.matching import PersonRecord
+
+    trait_owner = ProfileTrait.home_profile_id if as_recorded else ProfileTrait.profile_id
+    contact_owner = (
+        ProfileIdentifier.home_profile_id if as_recorded else ProfileIdentifier.profile_id
+    )
     wanted = sorted(recognised)
     traits: dict[str, dict[str, Any]] = {p: {} for p in wanted}
     contacts: dict[str, dict[str, str]] = {p: {} for p in wanted}
@@ -81,29 +123,26 @@ def person_records(
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         for profile_id, name, value in session.execute(
-            select(ProfileTrait.profile_id, ProfileTrait.name, ProfileTrait.value)
-            .where(ProfileTrait.profile_id.in_(chunk), ProfileTrait.name.in_(TRAIT_NAMES))
+            select(trait_owner, ProfileTrait.name, ProfileTrait.value)
+            .where(trait_owner.in_(chunk), ProfileTrait.name.in_(TRAIT_NAMES))
             .order_by(ProfileTrait.observed_at)
         ):
             traits[profile_id][name] = value
         for profile_id, kind, value, anchor in session.execute(
             select(
-                ProfileIdentifier.profile_id,
+                contact_owner,
                 ProfileIdentifier.kind,
                 ProfileIdentifier.value,
                 ProfileIdentifier.anchor,
             )
-            .where(
-                ProfileIdentifier.profile_id.in_(chunk),
-                ProfileIdentifier.kind.in_(("email", "phone")),
-            )
+            .where(contact_owner.in_(chunk), ProfileIdentifier.kind.in_(("email", "phone")))
             .order_by(ProfileIdentifier.first_seen_at, ProfileIdentifier.id)
         ):
             if kind not in contacts[profile_id]:
                 contacts[profile_id][kind] = value
                 if kind == "phone":
                     landline[profile_id] = not anchor
-    lacking = {p for p in wanted if len(contacts[p]) < 2}
+    lacking = set() if as_recorded else {p for p in wanted if len(contacts[p]) < 2}
     for profile_id, kind, value, anchor in _seen_with_contacts(session, lacking):
         # Evidence only: a shared value the identity graph refused to link this person by.
         if kind not in contacts[profile_id]:
@@ -349,8 +388,13 @@ def candidates_of(
     return sorted(set(found) - {exclude})
 
 
+MIN_RECORDS_TO_FIT = 1000
+"""Fewer records than this, and the weights are not estimated: the matcher's defaults."""
+
+
 def save_model(session: Session, *, matcher: Any, records: int) -> str:
-    """Keep the weights a batch run estimated, for the real-time matcher to use."""
+    """Keep the weights a batch run (or the real-time matcher) estimated on a base of
+    ``records`` people, for the real-time matcher to use."""
     report = matcher.fit_report
     model = MatcherModel(
         records=records,
@@ -382,6 +426,12 @@ def recent_person_records(session: Session, *, limit: int) -> list[PersonRecord]
 def latest_model_id(session: Session) -> str | None:
     """The id of the weights the last batch run estimated, if any."""
     return session.scalar(select(func.max(MatcherModel.id)))
+
+
+def latest_model_records(session: Session) -> int | None:
+    """How many people the base had when the latest weights were estimated; None before
+    any estimate."""
+    return session.scalar(select(MatcherModel.records).order_by(MatcherModel.id.desc()).limit(1))
 
 
 def load_model(session: Session, model_id: str) -> Any:

@@ -17,9 +17,12 @@ the matcher never waits behind the relay's other consumers.
 
 The consumer stays cheap, because it runs in a writing transaction: candidates come from
 the ``person_keys`` index (records add their keys as they are matched; the batch run
-rebuilds it), and the weights are those the last batch run (``omnicanal customers match``)
-estimated by EM, or the matcher's defaults before any run, with how common each name is
-counted on the base (:class:`Matchers`). Nothing is fitted here.
+rebuilds it), and the weights are the latest estimated by EM, or the matcher's defaults
+before any, with how common each name is counted on the base (:class:`Matchers`). Nothing
+is fitted in that transaction. The weights are estimated by the batch run
+(``omnicanal customers match``) and, without waiting for one, by the matcher's own job
+(:func:`estimate_weights`, docs/adr/0045): once the base has 1,000 named people, and again
+each time it has doubled, on a read of the newest people, saved in a short transaction.
 """
 
 from __future__ import annotations
@@ -39,15 +42,19 @@ from sqlalchemy.orm import Session, aliased
 from omnicanal.customers.events import PersonRecorded
 from omnicanal.customers.models import PersonKey
 from omnicanal.customers.service.matching import (
+    MIN_RECORDS_TO_FIT,
     MatchRun,
     apply_matches,
     candidates_of,
     index_people,
     latest_model_id,
+    latest_model_records,
     load_model,
     named_people,
     person_records,
+    person_records_as_recorded,
     recent_person_records,
+    save_model,
 )
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.bus import Consumer, deliver_batch
@@ -61,6 +68,8 @@ __all__ = [
     "MATCHING",
     "Matchers",
     "MatchingQueue",
+    "estimate_weights",
+    "estimate_weights_job",
     "match_record",
     "match_records",
     "matching_consumer",
@@ -76,6 +85,12 @@ TERMS_GROWTH = 1.25
 TERMS_BIG_BASE = 100_000
 TERMS_RECOUNT_SMALL = 1.0  # seconds between two counts of the named people, small base
 TERMS_RECOUNT_BIG = 30.0
+FIT_GROWTH = 2.0
+"""The weights are estimated again when the base has this many times the people it had at
+the last estimate (the batch run's included)."""
+FIT_SAMPLE = 20_000
+"""They are estimated on at most this many people, the newest."""
+FIT_EVERY = 5.0  # seconds between two looks at the size of the base
 HANDOFF = "customers.matching.queued"
 """The consumer that hands the records to the matcher's queue on the embedded bus: its
 ``processed_events`` rows say which records were queued."""
@@ -156,6 +171,63 @@ class Matchers:
         with self._lock:
             self._cache[database] = replace(built, checked=now)
         return False
+
+
+def _fit_due(people: int, fitted_on: int | None, *, least: int, growth: float) -> bool:
+    """Whether weights should be estimated on a base of ``people`` named people, the latest
+    having been estimated on ``fitted_on`` (None: never)."""
+    if people < least:
+        return False
+    return fitted_on is None or people >= growth * max(fitted_on, 1)
+
+
+def estimate_weights(
+    db: Database,
+    report: Report,
+    *,
+    least: int = MIN_RECORDS_TO_FIT,
+    growth: float = FIT_GROWTH,
+) -> int:
+    """Estimate the matcher's weights by EM on the newest people as their messages recorded
+    them (:func:`person_records_as_recorded`), when the base has reached ``least`` named
+    people without an estimate, or has ``growth`` times the people of the latest; 1 if it
+    did.
+
+    Before, the real-time matcher scored every pair with its default weights until someone
+    ran ``omnicanal customers match``: on a new base, namesakes of one household merged and
+    typed-over names stayed apart. The read and the fit (a quarter of a second on 4,000
+    people) run outside any write transaction; the weights are saved in a short one, unless
+    another process saved some for a base as large meanwhile. The matchers pick them up at
+    their next batch (:class:`Matchers` looks for the latest weights each time)."""
+    from omnicanal.customers.matching import Matcher
+
+    due = partial(_fit_due, least=least, growth=growth)
+    with db.reading() as session:
+        people = named_people(session)
+        if not due(people, latest_model_records(session)):
+            return 0
+        records = person_records_as_recorded(session, limit=FIT_SAMPLE)
+    if len(records) < max(least, 2):
+        return 0
+    matcher = Matcher().fit(records)
+    with db.transaction() as session:
+        if not due(people, latest_model_records(session)):
+            return 0
+        save_model(session, matcher=matcher, records=people)
+    log.info("estimated the matcher's weights on %d of %d people", len(records), people)
+    report("matcher_weights_estimated", 1)
+    return 1
+
+
+def estimate_weights_job() -> Job:
+    """The matcher's weights estimated as the base grows (:func:`estimate_weights`), in the
+    matcher's lane: between two of its batches, never beside them."""
+    return Job(
+        name="customers.weights",
+        group=MATCHING,
+        every_seconds=FIT_EVERY,
+        run=estimate_weights,
+    )
 
 
 def match_record(
