@@ -15,7 +15,7 @@ from datetime import datetime
 from omnicanal.customers.identifiers import Identifier, IdentifierKind
 from omnicanal.customers.identity.blocked import Blocklist, default_blocklist
 from omnicanal.customers.identity.ids import fast_id
-from omnicanal.customers.identity.person import PersonFacts, disagree
+from omnicanal.customers.identity.person import PersonFacts, births_differ, disagree
 from omnicanal.customers.identity.rules import (
     HOUSEHOLD_MAX,
     RULES,
@@ -98,8 +98,11 @@ class IdentityGraph:
     # -- reading ----------------------------------------------------------------------------
 
     def root(self, profile_id: str) -> str:
-        """The profile that ``profile_id`` is now part of."""
-        profile = self.profiles[profile_id]
+        """The profile that ``profile_id`` is now part of (a profile merged into a loaded one
+        before this read included)."""
+        profile = self.profiles.get(profile_id)
+        if profile is None:
+            profile = self.profiles[self.aliases[profile_id]]
         while profile.merged_into is not None:
             profile = self.profiles[profile.merged_into]
         return profile.id
@@ -221,8 +224,10 @@ class IdentityGraph:
 
         if target is not None:
             target = self.root(target)
+            outcome.home = self._home(chosen_by, target)
             if facts:
                 person = self.profiles[target]
+                outcome.contradicted = births_differ(facts, person.facts)
                 person.facts |= facts
                 kept = person.kept.keeping(facts)
                 if kept != person.kept:
@@ -240,6 +245,17 @@ class IdentityGraph:
         return outcome
 
     # -- steps ------------------------------------------------------------------------------
+
+    def _home(self, chosen_by: Identifier | None, person: str) -> str:
+        """The profile of ``person`` the message came through: the one that first held the
+        identifier that chose it, when that profile is part of the person."""
+        state = self.identifiers.get(chosen_by.key) if chosen_by is not None else None
+        if state is None:
+            return person
+        home = state.home_profile_id
+        if home in self.profiles or home in self.aliases:
+            return home if self.root(home) == person else person
+        return person
 
     def _touch(self, state: IdentifierState, observation: Observation) -> None:
         if observation.at > state.last_seen_at:

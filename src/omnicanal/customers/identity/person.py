@@ -30,6 +30,7 @@ __all__ = [
     "FIRST_NAME_TRAITS",
     "PersonFacts",
     "birth_dates_agree",
+    "births_differ",
     "clearly_different",
     "disagree",
     "families_agree",
@@ -364,7 +365,9 @@ def _families_differ(a: PersonFacts, b: PersonFacts) -> bool:
     return not any(families_agree(x, y) for x in a.family_names for y in b.family_names)
 
 
-def _births_differ(a: PersonFacts, b: PersonFacts) -> bool:
+def births_differ(a: PersonFacts, b: PersonFacts) -> bool:
+    """Whether both give birth dates and none of one agrees with any of the other's (a slip
+    or a swapped day and month agree)."""
     if not a.birth_dates or not b.birth_dates:
         return False
     return not any(birth_dates_agree(x, y) for x in a.birth_dates for y in b.birth_dates)
@@ -373,10 +376,10 @@ def _births_differ(a: PersonFacts, b: PersonFacts) -> bool:
 def disagree(a: PersonFacts, b: PersonFacts) -> bool:
     """Whether the two say different people: their given names, family names or birth dates
     differ."""
-    return _names_differ(a, b) or _families_differ(a, b) or _births_differ(a, b)
+    return _names_differ(a, b) or _families_differ(a, b) or births_differ(a, b)
 
 
 def clearly_different(a: PersonFacts, b: PersonFacts) -> bool:
     """Whether the two are different people beyond doubt: their birth dates differ and so do
     their given names or their family names."""
-    return _births_differ(a, b) and (_names_differ(a, b) or _families_differ(a, b))
+    return births_differ(a, b) and (_names_differ(a, b) or _families_differ(a, b))

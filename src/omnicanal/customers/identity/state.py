@@ -162,3 +162,10 @@ class Outcome:
     refused: list[Identifier] = field(default_factory=list)
     """Known identifiers of another person than the message's (given names or birth dates
     disagree): not followed."""
+    home: str | None = None
+    """The profile the message was found through: the one that first held the identifier
+    that chose its person (a profile merged into it, for a person made of several), else the
+    person's own. The message's traits and events belong to it: an unmerge gives them back
+    with it."""
+    contradicted: bool = False
+    """The message gave a birth date that agrees with none its person was given."""

@@ -311,6 +311,7 @@ def load_profiles(session: Session, graph: IdentityGraph, roots: Iterable[str]) 
         for member, root, *_, stored in rows:
             if root in wanted and member != root:
                 graph.profiles[root].members.add(member)
+                graph.aliases.setdefault(member, root)
                 graph.profiles[root].facts |= PersonFacts.from_json(stored)
                 members[member] = root
     for root in ids:

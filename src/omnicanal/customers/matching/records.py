@@ -29,9 +29,9 @@ class PersonRecord:
         """A name and something to find the person by (an address, a phone, an e-mail, a
         birth date): a till record with only a landline is one, a bare cookie is not."""
         named = bool(self.given_name.strip() or self.family_name.strip())
-        located = any(
-            value.strip() for value in (self.street, self.postcode, self.city)
-        ) or bool(self.phone or self.email or self.birth_date)
+        located = any(value.strip() for value in (self.street, self.postcode, self.city)) or bool(
+            self.phone or self.email or self.birth_date
+        )
         return named and located
 
 

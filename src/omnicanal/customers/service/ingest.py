@@ -39,7 +39,7 @@ from omnicanal.customers.identity.store import (
     touches_at_the_end,
 )
 from omnicanal.customers.models import ProfileEvent, ProfileReference, ProfileTrait
-from omnicanal.customers.service.merging import reexamine_merges
+from omnicanal.customers.service.merging import reexamine_matched_merges, reexamine_merges
 from omnicanal.customers.service.search import NAME_TRAITS as SEARCH_NAME_TRAITS
 from omnicanal.customers.service.search import refresh_search_names
 from omnicanal.customers.service.traits import BIRTH, CITY, POSTCODE, STREET
@@ -208,6 +208,8 @@ def _record(
     new_refs: dict[str, str] = {}
     flagged: list[tuple[Identifier, list[str]]] = []
     new_people: list[str] = []
+    contradicted: dict[str, str] = {}  # a merged member → its person, given a birth date
+    # that agrees with none the person had
     for sighting in sightings:
         event_id = fast_id()
         outcome = graph.observe(
@@ -222,6 +224,11 @@ def _record(
             )
         )
         profile_id = outcome.profile_id or _hinted(graph, sighting, refs, new_refs)
+        # What the message says belongs to the profile it came through (a merged member's
+        # login: that member's), so that an unmerge gives it back with it.
+        home = outcome.home if outcome.profile_id is not None else profile_id
+        if outcome.contradicted and home is not None and profile_id is not None:
+            contradicted[home] = profile_id
         results.append(Resolved(event_id, profile_id, outcome.created, len(outcome.merges)))
         given = set(sighting.traits)
         if profile_id is not None and (
@@ -234,12 +241,12 @@ def _record(
             new_people.append(profile_id)
         for identifier in outcome.flagged:
             flagged.append((identifier, graph.identifiers[identifier.key].seen_with))
-        if profile_id is not None:
+        if home is not None:
             for reference in sighting.references:
                 if reference not in refs and reference not in new_refs:
-                    new_refs[reference] = profile_id
+                    new_refs[reference] = home
             for name, value in sighting.traits.items():
-                key = (profile_id, name[:100])
+                key = (home, name[:100])
                 if key not in traits or traits[key]["observed_at"] <= sighting.occurred_at:
                     traits[key] = {
                         "value": value,
@@ -253,7 +260,7 @@ def _record(
         events.append(
             {
                 "id": event_id,
-                "home_profile_id": profile_id,
+                "home_profile_id": home,
                 "kind": sighting.kind,
                 "name": sighting.name[:200],
                 "source": sighting.source[:120],
@@ -301,6 +308,10 @@ def _record(
         # Evidence of a second person (or a value now blocked): the merges made through it
         # are undone when the people clearly differ, queued for review otherwise.
         reexamine_merges(session, identifiers=[i for i, _ in flagged], actor=actor)
+    if contradicted:
+        # A birth date against the person's, through a profile the matcher merged into it:
+        # that merge is undone if the two sides' birth dates differ.
+        new_people += reexamine_matched_merges(session, members=contradicted, actor=actor)
     if announce:
         _announce(session, graph, flagged, actor)
         # Anonymous records too: a name with an address or a landline is a person to match.

@@ -7,7 +7,7 @@ must stay apart: the next message carrying both their identifiers does not merge
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from omnicanal.customers.identity.person import (
     FAMILY_NAME_TRAITS,
     FIRST_NAME_TRAITS,
     PersonFacts,
+    births_differ,
     clearly_different,
 )
 from omnicanal.customers.identity.rules import RULES, MergeRule, ReviewReason
@@ -63,6 +64,7 @@ __all__ = [
     "list_merges",
     "list_reviews",
     "merge_profiles",
+    "reexamine_matched_merges",
     "reexamine_merges",
     "unmerge",
 ]
@@ -406,6 +408,16 @@ def _facts_of(session: Session, home_profile_ids: Iterable[str]) -> PersonFacts:
     return PersonFacts.of(names, births, families)
 
 
+def _sides(session: Session, merge: IdentityMerge) -> tuple[str, PersonFacts, PersonFacts]:
+    """The profile a merge is now part of, and what the messages of each of its two sides
+    stated: the side it absorbed, and the rest."""
+    root = session.scalar(select(Profile.root_id).where(Profile.id == merge.absorbed_id))
+    assert root is not None
+    side = _subtree(session, root, merge.absorbed_id)
+    rest = set(session.scalars(select(Profile.id).where(Profile.root_id == root))) - side
+    return root, _facts_of(session, side), _facts_of(session, rest)
+
+
 def _through(merge: IdentityMerge) -> set[str]:
     keys = {str(k) for k in (merge.detail or {}).get("through", [])}
     if merge.identifier_kind and merge.identifier_value:
@@ -451,16 +463,43 @@ def reexamine_merges(
     for merge in merges:
         if merge.unmerged_at is not None:
             continue
-        root = session.scalar(select(Profile.root_id).where(Profile.id == merge.absorbed_id))
-        assert root is not None
-        side = _subtree(session, root, merge.absorbed_id)
-        rest = set(session.scalars(select(Profile.id).where(Profile.root_id == root))) - side
-        if clearly_different(_facts_of(session, side), _facts_of(session, rest)):
+        root, side, rest = _sides(session, merge)
+        if clearly_different(side, rest):
             unmerge(session, profile_id=root, merge_id=merge.id, actor=actor)
             undone.append(merge.id)
             continue
         _queue_merged_pair(session, merge, sorted(_through(merge) & keys), actor)
     return undone
+
+
+def reexamine_matched_merges(
+    session: Session, *, members: Mapping[str, str], actor: Actor
+) -> list[str]:
+    """Look again at the matcher's merges in the people of these profiles (member → its
+    person), a message through each having given a birth date that agrees with none its
+    person had: a merge whose two sides now give birth dates that differ is undone. The
+    matcher joined them on their names and where they live before it knew; the identity
+    rules never follow an e-mail or phone between such two. Returns the profiles split off
+    (to be matched again)."""
+    restored: list[str] = []
+    roots = set(session.scalars(select(Profile.root_id).where(Profile.id.in_(sorted(members)))))
+    for person in sorted(roots):
+        everyone = set(session.scalars(select(Profile.id).where(Profile.root_id == person)))
+        merges = session.scalars(
+            select(IdentityMerge)
+            .where(
+                IdentityMerge.unmerged_at.is_(None),
+                IdentityMerge.rule == MergeRule.probabilistic_match,
+                IdentityMerge.absorbed_id.in_(sorted(everyone)),
+            )
+            .order_by(IdentityMerge.merged_at.desc(), IdentityMerge.id.desc())
+        ).all()
+        for merge in merges:
+            root, side, rest = _sides(session, merge)
+            if births_differ(side, rest):
+                unmerge(session, profile_id=root, merge_id=merge.id, actor=actor)
+                restored += [merge.absorbed_id, root]
+    return restored
 
 
 def _queue_merged_pair(
