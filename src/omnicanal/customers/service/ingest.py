@@ -308,14 +308,13 @@ def _record(
         # Evidence of a second person (or a value now blocked): the merges made through it
         # are undone when the people clearly differ, queued for review otherwise.
         reexamine_merges(session, identifiers=[i for i, _ in flagged], actor=actor)
-    if contradicted:
-        # A birth date against the person's, through a profile the matcher merged into it:
-        # that merge is undone if the two sides' birth dates differ.
-        new_people += reexamine_matched_merges(session, members=contradicted, actor=actor)
+    # A birth date against the person's, through a profile the matcher merged into it: that
+    # merge is undone if the two sides' birth dates differ, and both are matched again.
+    split = reexamine_matched_merges(session, members=contradicted, actor=actor)
     if announce:
         _announce(session, graph, flagged, actor)
         # Anonymous records too: a name with an address or a landline is a person to match.
-        for profile_id in dict.fromkeys(graph.root(p) for p in new_people):
+        for profile_id in dict.fromkeys([*(graph.root(p) for p in new_people), *split]):
             record_event(session, PersonRecorded(profile_id=profile_id), actor=actor)
     return results
 

@@ -482,6 +482,8 @@ def reexamine_matched_merges(
     rules never follow an e-mail or phone between such two. Returns the profiles split off
     (to be matched again)."""
     restored: list[str] = []
+    if not members:
+        return restored
     roots = set(session.scalars(select(Profile.root_id).where(Profile.id.in_(sorted(members)))))
     for person in sorted(roots):
         everyone = set(session.scalars(select(Profile.id).where(Profile.root_id == person)))
