@@ -419,23 +419,79 @@ class PreparedRecords:
         return len(self.records)
 
 
+@dataclass(frozen=True, slots=True)
+class _Folded:
+    """What :func:`prepare` reads from one record's text, folded once."""
+
+    given: str
+    family: str
+    given_compact: str
+    family_compact: str
+    street_number: str
+    street_name: str
+    postcode: str
+    city: str
+    phone: str
+    phone_landline: bool
+    email: str
+    email_local: str
+
+
+@lru_cache(maxsize=32_768)
+def _fold_record(
+    given_name: str,
+    family_name: str,
+    street: str,
+    postcode: str,
+    city: str,
+    phone: str | None,
+    email: str | None,
+) -> _Folded:
+    """One record's text, folded: cached, since the real-time matcher compares the same
+    people again and again (a candidate comes back with every new record of its block)."""
+    given, family = _family_from_email(split_names(given_name, family_name), email)
+    number, street_name = split_street(street)
+    folded_phone = fold_phone(phone)
+    folded_email = fold_email(email)
+    return _Folded(
+        given=given,
+        family=family,
+        given_compact=compact(given),
+        family_compact=compact(family),
+        street_number=number,
+        street_name=street_name,
+        postcode=fold_postcode(postcode, city),
+        city=compact(fold_city(city)),
+        phone=folded_phone[0],
+        phone_landline=bool(folded_phone[1]),
+        email=folded_email[0],
+        email_local=folded_email[1],
+    )
+
+
 def prepare(records: Sequence[PersonRecord]) -> PreparedRecords:
     """Fold and encode a batch of records for comparison and blocking."""
-    names = [
-        _family_from_email(split_names(record.given_name, record.family_name), record.email)
+    folded = [
+        _fold_record(
+            record.given_name,
+            record.family_name,
+            record.street,
+            record.postcode,
+            record.city,
+            record.phone,
+            record.email,
+        )
         for record in records
     ]
-    given = [name[0] for name in names]
-    family = [name[1] for name in names]
-    given_compact = [compact(value) for value in given]
-    family_compact = [compact(value) for value in family]
+    given = [f.given for f in folded]
+    family = [f.family for f in folded]
+    given_compact = [f.given_compact for f in folded]
+    family_compact = [f.family_compact for f in folded]
     name_codes = Vocabulary()
-    streets = [split_street(record.street) for record in records]
-    street_name = [street[1] for street in streets]
-    postcode = [fold_postcode(record.postcode, record.city) for record in records]
-    phones = [fold_phone(record.phone) for record in records]
-    city = [compact(fold_city(record.city)) for record in records]
-    emails = [fold_email(record.email) for record in records]
+    street_name = [f.street_name for f in folded]
+    postcode = [f.postcode for f in folded]
+    city = [f.city for f in folded]
+    email_locals = [f.email_local for f in folded]
     birth_dates = [record.birth_date for record in records]
     return PreparedRecords(
         records=records,
@@ -457,8 +513,8 @@ def prepare(records: Sequence[PersonRecord]) -> PreparedRecords:
         birth_month=np.array([d.month if d else 0 for d in birth_dates], dtype=np.int64),
         birth_day=np.array([d.day if d else 0 for d in birth_dates], dtype=np.int64),
         birth_digits=_characters([d.strftime("%Y%m%d") if d else "" for d in birth_dates], 8),
-        street_number=Vocabulary().encode([street[0] for street in streets]),
-        street_number_text=_strings([street[0] for street in streets]),
+        street_number=Vocabulary().encode([f.street_number for f in folded]),
+        street_number_text=_strings([f.street_number for f in folded]),
         street_name=_strings(street_name),
         street_compact=_strings([compact(value) for value in street_name]),
         postcode=_strings(postcode),
@@ -468,25 +524,27 @@ def prepare(records: Sequence[PersonRecord]) -> PreparedRecords:
         city=_strings(city),
         city_code=Vocabulary().encode(city),
         city_initial=_initials(city),
-        phone_code=Vocabulary().encode([phone[0] for phone in phones]),
+        phone_code=Vocabulary().encode([f.phone for f in folded]),
         landline=np.array(
             [
-                record.phone_is_landline or bool(phone[1])
-                for record, phone in zip(records, phones, strict=True)
+                record.phone_is_landline or f.phone_landline
+                for record, f in zip(records, folded, strict=True)
             ],
             dtype=bool,
         ),
-        email_code=Vocabulary().encode([email[0] for email in emails]),
-        email_local_code=Vocabulary().encode([email[1] for email in emails]),
+        email_code=Vocabulary().encode([f.email for f in folded]),
+        email_local_code=Vocabulary().encode(email_locals),
         email_local_is_name=np.array(
             [
-                _spells_names(email[1], first, last)
-                for email, first, last in zip(emails, given_compact, family_compact, strict=True)
+                _spells_names(local, first, last)
+                for local, first, last in zip(
+                    email_locals, given_compact, family_compact, strict=True
+                )
             ],
             dtype=bool,
         ),
         email_year=np.fromiter(
-            (email_year(email[1]) for email in emails), dtype=np.int64, count=len(emails)
+            (email_year(local) for local in email_locals), dtype=np.int64, count=len(email_locals)
         ),
     )
 

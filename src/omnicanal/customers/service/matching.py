@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from omnicanal.customers.identity.rules import MergeRule, ReviewReason
 from omnicanal.customers.identity.store import link_household
 from omnicanal.customers.models import (
+    HouseholdMember,
     IdentityReview,
     MatcherModel,
     PersonKey,
@@ -263,6 +264,7 @@ def apply_matches(
         }
     )
     open_pairs: set[frozenset[str]] = set()
+    households: list[tuple[str, str]] = []
     for start in range(0, len(named), 400):
         chunk = named[start : start + 400]
         open_pairs.update(
@@ -322,16 +324,70 @@ def apply_matches(
                 )
                 run.reviews += 1
         elif decision == "household":
-            # The household reads the profiles as they are: the merges before it first.
-            plan.write(session, actor=actor)
-            run.households += (
-                link_household(session, [a, b], reason="probabilistic_match") is not None
-            )
+            households.append((a, b))
         if progress is not None:
             progress(1)
     plan.write(session, actor=actor)
     session.flush()
+    # The households read the profiles as the merges left them: one link per group of
+    # housemates, not one per pair (a record is a household pair with each of them).
+    run.households += _link_households(session, households)
     return run
+
+
+def _link_households(session: Session, pairs: Sequence[tuple[str, str]]) -> int:
+    """Link each group of profiles these pairs join (through one another) as one household;
+    how many pairs are between two people."""
+    if not pairs:
+        return 0
+    ids = sorted({p for pair in pairs for p in pair})
+    root: dict[str, str] = {}
+    for start in range(0, len(ids), 400):
+        root.update(
+            session.execute(
+                select(Profile.id, Profile.root_id).where(Profile.id.in_(ids[start : start + 400]))
+            )
+            .tuples()
+            .all()
+        )
+    group = {person: person for person in root.values()}
+
+    def find(person: str) -> str:
+        while group[person] != person:
+            group[person] = group[group[person]]
+            person = group[person]
+        return person
+
+    linked = 0
+    for a, b in pairs:
+        if a not in root or b not in root:
+            continue  # erased meanwhile
+        first, second = find(root[a]), find(root[b])
+        if root[a] != root[b]:
+            linked += 1
+        if first != second:
+            group[max(first, second)] = min(first, second)
+    members: dict[str, list[str]] = {}
+    for person in group:
+        members.setdefault(find(person), []).append(person)
+    people = sorted(group)
+    household: dict[str, str] = {}
+    for start in range(0, len(people), 400):
+        household.update(
+            session.execute(
+                select(HouseholdMember.profile_id, HouseholdMember.household_id).where(
+                    HouseholdMember.profile_id.in_(people[start : start + 400])
+                )
+            )
+            .tuples()
+            .all()
+        )
+    for together in members.values():
+        homes = {household.get(person) for person in together}
+        if len(together) < 2 or (len(homes) == 1 and None not in homes):
+            continue  # housemates linked already (most of them): nothing to write
+        link_household(session, together, reason="probabilistic_match")
+    return linked
 
 
 # -- the blocking index and the fitted weights, for real-time matching ---------------------

@@ -29,18 +29,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
 from time import monotonic
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from omnicanal.customers.events import PersonRecorded
-from omnicanal.customers.models import PersonKey
+from omnicanal.customers.models import PersonKey, Profile
 from omnicanal.customers.service.matching import (
     MIN_RECORDS_TO_FIT,
     MatchRun,
@@ -62,12 +63,16 @@ from omnicanal.platform.db import Database
 from omnicanal.platform.events import Event, OutboxEvent, ProcessedEvent
 from omnicanal.platform.jobs import Job, Report
 
+if TYPE_CHECKING:
+    from omnicanal.customers.matching import PersonRecord
+
 __all__ = [
     "HANDOFF",
     "MATCHER_ACTOR",
     "MATCHING",
     "Matchers",
     "MatchingQueue",
+    "RecordCache",
     "estimate_weights",
     "estimate_weights_job",
     "match_record",
@@ -104,6 +109,48 @@ class _Built:
     checked: float  # monotonic time of the last count
 
 
+class RecordCache:
+    """The person records of the matcher's candidates, kept between its batches: a profile
+    whose change time (``updated_at``, moved by every change to its traits, identifiers,
+    merges or household) is the one its record was read at is not read again. A candidate
+    comes back with every new record of its block; reading it cost more than scoring it.
+
+    At most ``size`` records, the least recently asked for dropped first."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._kept: OrderedDict[str, tuple[datetime, PersonRecord | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def records(self, session: Session, profile_ids: Sequence[str]) -> list[PersonRecord]:
+        """:func:`person_records` of these profiles, read only for those that changed."""
+        if not profile_ids:
+            return []
+        roots = select(Profile.root_id).where(Profile.id.in_(sorted(set(profile_ids))))
+        versions = dict(
+            session.execute(select(Profile.id, Profile.updated_at).where(Profile.id.in_(roots)))
+            .tuples()
+            .all()
+        )
+        found: dict[str, PersonRecord | None] = {}
+        with self._lock:
+            for root, changed in versions.items():
+                kept = self._kept.get(root)
+                if kept is not None and kept[0] == changed:
+                    self._kept.move_to_end(root)
+                    found[root] = kept[1]
+        stale = sorted(set(versions) - set(found))
+        read = {r.record_id: r for r in person_records(session, profile_ids=stale)} if stale else {}
+        with self._lock:
+            for root in stale:
+                found[root] = read.get(root)
+                self._kept[root] = (versions[root], found[root])
+                self._kept.move_to_end(root)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return [record for root in sorted(found) if (record := found[root]) is not None]
+
+
 class Matchers:
     """The matcher with the latest estimated weights, per database: built again only when a
     batch run has estimated new weights. The state of one ``customers.matching`` consumer.
@@ -120,8 +167,17 @@ class Matchers:
 
     def __init__(self, *, counts_in_line: bool = True) -> None:
         self._cache: dict[str, _Built] = {}
+        self._records: dict[str, RecordCache] = {}
         self._lock = threading.Lock()
         self.counts_in_line = counts_in_line
+
+    def records(self, session: Session, profile_ids: Sequence[str]) -> list[PersonRecord]:
+        """The person records of these candidates, read again only where they changed since
+        the last batch of the session's database (:class:`RecordCache`)."""
+        database = session.get_bind().engine.url.render_as_string(hide_password=True)
+        with self._lock:
+            cache = self._records.setdefault(database, RecordCache())
+        return cache.records(session, profile_ids)
 
     def latest(self, session: Session) -> Any:
         """A matcher with the latest estimated weights of the session's database (its names
@@ -326,6 +382,8 @@ def match_records(
     ]
     if not records:
         return MatchRun()
+    import numpy as np
+
     from omnicanal.customers.matching.blocking import record_keys
     from omnicanal.customers.matching.normalise import prepare
 
@@ -346,17 +404,23 @@ def match_records(
     pool = list(records)
     position = {record.record_id: k for k, record in enumerate(pool)}
     outside = sorted({c for found in wanted.values() for c in found} - set(position))
-    for other in person_records(session, profile_ids=outside):
+    for other in matchers.records(session, outside):
         position.setdefault(other.record_id, len(pool))
         if position[other.record_id] == len(pool):
             pool.append(other)
-    pairs: dict[frozenset[str], tuple[int, int]] = {}
+    # Each pair once, as it was first met (a record of the batch and its candidate): some
+    # four hundred candidates a record, so the pairs are made in arrays, not one by one.
+    left: list[int] = []
+    right: list[int] = []
     for record in records:
-        for candidate in wanted[record.record_id]:
-            if candidate in position:
-                pair = frozenset((record.record_id, candidate))
-                pairs.setdefault(pair, (position[record.record_id], position[candidate]))
-    scored = matcher.match_pairs(pool, list(pairs.values()))
+        found = [position[c] for c in wanted[record.record_id] if c in position]
+        left += [position[record.record_id]] * len(found)
+        right += found
+    first, second = np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
+    keys = np.minimum(first, second) * len(pool) + np.maximum(first, second)
+    kept = np.sort(np.unique(keys, return_index=True)[1])
+    pairs = list(zip(first[kept].tolist(), second[kept].tolist(), strict=True))
+    scored = matcher.match_pairs(pool, pairs)
     scored.sort(key=lambda found: -found[2].weight)
     run = apply_matches(
         session,
