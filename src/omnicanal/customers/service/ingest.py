@@ -208,8 +208,9 @@ def _record(
     new_refs: dict[str, str] = {}
     flagged: list[tuple[Identifier, list[str]]] = []
     new_people: list[str] = []
-    contradicted: dict[str, str] = {}  # a merged member → its person, given a birth date
-    # that agrees with none the person had
+    # The profiles messages came through with a birth date that agrees with none their
+    # person had.
+    contradicted: set[str] = set()
     for sighting in sightings:
         event_id = fast_id()
         outcome = graph.observe(
@@ -227,8 +228,8 @@ def _record(
         # What the message says belongs to the profile it came through (a merged member's
         # login: that member's), so that an unmerge gives it back with it.
         home = outcome.home if outcome.profile_id is not None else profile_id
-        if outcome.contradicted and home is not None and profile_id is not None:
-            contradicted[home] = profile_id
+        if outcome.contradicted and home is not None:
+            contradicted.add(home)
         results.append(Resolved(event_id, profile_id, outcome.created, len(outcome.merges)))
         given = set(sighting.traits)
         if profile_id is not None and (
@@ -310,7 +311,7 @@ def _record(
         reexamine_merges(session, identifiers=[i for i, _ in flagged], actor=actor)
     # A birth date against the person's, through a profile the matcher merged into it: that
     # merge is undone if the two sides' birth dates differ, and both are matched again.
-    split = reexamine_matched_merges(session, members=contradicted, actor=actor)
+    split = reexamine_matched_merges(session, profile_ids=contradicted, actor=actor)
     if announce:
         _announce(session, graph, flagged, actor)
         # Anonymous records too: a name with an address or a landline is a person to match.

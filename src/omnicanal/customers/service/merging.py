@@ -7,7 +7,7 @@ must stay apart: the next message carrying both their identifiers does not merge
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -473,18 +473,19 @@ def reexamine_merges(
 
 
 def reexamine_matched_merges(
-    session: Session, *, members: Mapping[str, str], actor: Actor
+    session: Session, *, profile_ids: Iterable[str], actor: Actor
 ) -> list[str]:
-    """Look again at the matcher's merges in the people of these profiles (member → its
-    person), a message through each having given a birth date that agrees with none its
-    person had: a merge whose two sides now give birth dates that differ is undone. The
+    """Look again at the matcher's merges in the people of these profiles, a message through
+    each having given a birth date that agrees with none its person had: a merge whose two
+    sides now give birth dates that differ is undone. The
     matcher joined them on their names and where they live before it knew; the identity
     rules never follow an e-mail or phone between such two. Returns the profiles split off
     (to be matched again)."""
     restored: list[str] = []
-    if not members:
+    wanted = sorted(set(profile_ids))
+    if not wanted:
         return restored
-    roots = set(session.scalars(select(Profile.root_id).where(Profile.id.in_(sorted(members)))))
+    roots = set(session.scalars(select(Profile.root_id).where(Profile.id.in_(wanted))))
     for person in sorted(roots):
         everyone = set(session.scalars(select(Profile.id).where(Profile.root_id == person)))
         merges = session.scalars(
