@@ -17,6 +17,7 @@ from omnicanal.customers.service.merging import merge_profiles
 from omnicanal.customers.service.realtime import MATCHER_ACTOR
 from omnicanal.platform.events import OutboxEvent
 from tests.customers.support import make_source, profile_by, profiles_key, send
+from tests.customers.test_unmerge import _two_people
 
 ADDRESS = {"street": "166 avenue Pagès", "postal_code": "06000", "city": "Nice"}
 
@@ -155,18 +156,7 @@ def test_a_birth_date_that_agrees_keeps_the_merge(platform, client, father_and_s
 
 def test_what_a_message_says_through_a_merged_profile_goes_back_with_it(platform, client):
     headers = profiles_key(platform)
-    web = make_source(platform, "web", trust="app_login")
-    app = make_source(platform, "app")
-    send(client, web, {"type": "identify", "userId": "anne", "traits": {"first_name": "Anne"}})
-    send(
-        client,
-        app,
-        {
-            "type": "identify",
-            "anonymousId": "install-b",
-            "traits": {"loyalty_card": "FID5005", "last_name": "Martin"},
-        },
-    )
+    web, app = _two_people(platform, client)  # Anne's login; a card in the app
     send(client, web, {"type": "identify", "userId": "anne", "traits": {"loyalty_card": "FID5005"}})
     anne = profile_by(client, headers, user_id="anne")
     [other] = anne["merged_profile_ids"]

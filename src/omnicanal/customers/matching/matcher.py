@@ -342,15 +342,13 @@ class Matcher:
         return found
 
     def match_pairs(
-        self, records: Sequence[PersonRecord], pairs: Sequence[tuple[int, int]]
+        self, records: Sequence[PersonRecord], left: np.ndarray, right: np.ndarray
     ) -> list[tuple[int, int, MatchScore]]:
-        """Score chosen pairs of ``records`` (by position) in one pass, as :meth:`match_one`
-        would one record at a time: those not "distinct"."""
-        if not pairs:
+        """Score chosen pairs of ``records`` (by position: ``left[k]`` with ``right[k]``) in
+        one pass, as :meth:`match_one` would one record at a time: those not "distinct"."""
+        if not len(left):
             return []
         prepared = prepare(list(records))
-        left = np.array([a for a, _ in pairs], dtype=np.int64)
-        right = np.array([b for _, b in pairs], dtype=np.int64)
         scored = self._score(prepared, left, right)
         return [
             (

@@ -174,9 +174,8 @@ class Matchers:
     def records(self, session: Session, profile_ids: Sequence[str]) -> list[PersonRecord]:
         """The person records of these candidates, read again only where they changed since
         the last batch of the session's database (:class:`RecordCache`)."""
-        database = session.get_bind().engine.url.render_as_string(hide_password=True)
         with self._lock:
-            cache = self._records.setdefault(database, RecordCache())
+            cache = self._records.setdefault(_database(session), RecordCache())
         return cache.records(session, profile_ids)
 
     def latest(self, session: Session) -> Any:
@@ -192,7 +191,7 @@ class Matchers:
     def _latest(self, session: Session, *, count: bool) -> Any:
         from omnicanal.customers.matching import Matcher
 
-        database = session.get_bind().engine.url.render_as_string(hide_password=True)
+        database = _database(session)
         model_id = latest_model_id(session)
         with self._lock:
             built = self._cache.get(database)
@@ -227,6 +226,11 @@ class Matchers:
         with self._lock:
             self._cache[database] = replace(built, checked=now)
         return False
+
+
+def _database(session: Session) -> str:
+    """The key of the session's database in the matchers' caches."""
+    return session.get_bind().engine.url.render_as_string(hide_password=True)
 
 
 def _fit_due(people: int, fitted_on: int | None, *, least: int, growth: float) -> bool:
@@ -419,8 +423,7 @@ def match_records(
     first, second = np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
     keys = np.minimum(first, second) * len(pool) + np.maximum(first, second)
     kept = np.sort(np.unique(keys, return_index=True)[1])
-    pairs = list(zip(first[kept].tolist(), second[kept].tolist(), strict=True))
-    scored = matcher.match_pairs(pool, pairs)
+    scored = matcher.match_pairs(pool, first[kept], second[kept])
     scored.sort(key=lambda found: -found[2].weight)
     run = apply_matches(
         session,
