@@ -285,7 +285,7 @@ def counted_app() -> Any:
         return copy(self, *args, **kwargs)
 
     psycopg.Cursor.copy = counted_copy  # type: ignore[method-assign]
-    inner = create_app(platform)
+    inner = create_app(platform, settle_heap=True)  # as the served app does
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -31,7 +31,7 @@ from omnicanal.loyalty.api import router as loyalty
 from omnicanal.network.api import router as network
 from omnicanal.orders.api import fulfilment_router as fulfilment_work
 from omnicanal.orders.api import router as orders
-from omnicanal.platform import migrate
+from omnicanal.platform import heap, migrate
 from omnicanal.platform.events import OutboxEvent
 from omnicanal.platform.http import docs, openapi, problems
 from omnicanal.platform.http.deps import PlatformDep, bounded_parameters
@@ -66,9 +66,20 @@ carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; past the
 MAX_BODY_BYTES = 1_048_576
 
 
-def create_app(platform: Platform | None = None, *, background: bool = True) -> FastAPI:
-    """Build the API around a platform (built from the environment when not given)."""
+def create_app(
+    platform: Platform | None = None,
+    *,
+    background: bool = True,
+    settle_heap: bool | None = None,
+) -> FastAPI:
+    """Build the API around a platform (built from the environment when not given).
+
+    ``settle_heap``: once started, set what start-up built aside from garbage collection
+    (:mod:`omnicanal.platform.heap`); by default when the app builds its own platform, as the
+    served app (``omnicanal.api.asgi``) does. An app given a platform (tests, embedding) leaves
+    the process's heap alone unless asked."""
     owned = platform is None
+    settle = owned if settle_heap is None else settle_heap
     platform = platform or build_platform()
 
     @asynccontextmanager
@@ -78,6 +89,8 @@ def create_app(platform: Platform | None = None, *, background: bool = True) -> 
         migrate.prepare(served.db)
         if background:
             served.start_background(relay=served.embedded_bus)
+        if settle:
+            heap.settle()
         yield
         if owned:
             served.close()

@@ -80,7 +80,7 @@ def worker() -> None:
             "[yellow]OMNICANAL_BUS_URL is not nats://…: with the embedded bus, "
             "'serve' relays events itself; running the relay and sweeper here anyway.[/yellow]"
         )
-    run_worker(platform)
+    run_worker(platform, settle_heap=True)
 
 
 @db_app.command("upgrade")

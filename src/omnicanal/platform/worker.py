@@ -27,6 +27,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from omnicanal.platform import heap
 from omnicanal.platform.bus import Consumer, HandlerFailed, deliver, deliver_batch
 from omnicanal.platform.events import Event
 from omnicanal.platform.nats import (
@@ -301,9 +302,12 @@ async def _consume(platform: Platform, stop: threading.Event) -> None:
             await client.close()
 
 
-def run_worker(platform: Platform, *, stop: threading.Event | None = None) -> None:
+def run_worker(
+    platform: Platform, *, stop: threading.Event | None = None, settle_heap: bool = False
+) -> None:
     """Relay the outbox, run the periodic jobs (expiry, erasures, retention) and the durable
-    consumers until stopped."""
+    consumers until stopped. ``settle_heap``: once they are started, set what start-up built
+    aside from garbage collection (:mod:`omnicanal.platform.heap`; ``omnicanal worker``)."""
     stop = stop or threading.Event()
     restore_signals = _install_signal_handlers(stop)
     settings = platform.settings
@@ -325,6 +329,8 @@ def run_worker(platform: Platform, *, stop: threading.Event | None = None) -> No
     for thread in threads:
         thread.start()
     threads += platform.run_jobs(stop)
+    if settle_heap:
+        heap.settle()
     bus = (
         "the in-process bus"
         if platform.embedded_bus
