@@ -24,7 +24,13 @@ from omnicanal.network.events import ChannelCreated
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.bus import Consumer, InProcessBus, deliver, deliver_batch
 from omnicanal.platform.db import OUTBOX_CHANNEL
-from omnicanal.platform.events import Event, OutboxEvent, ProcessedEvent, record_event
+from omnicanal.platform.events import (
+    COPY_FROM_EVENTS,
+    Event,
+    OutboxEvent,
+    ProcessedEvent,
+    record_event,
+)
 from omnicanal.platform.relay import OutboxRelay
 from omnicanal.platform.wiring import Platform
 from tests.builders import make_location, make_product, receive
@@ -476,6 +482,29 @@ def test_a_transactions_events_go_to_the_outbox_in_one_insert_in_the_order_recor
     with platform.db.reading() as session:
         subjects = list(session.scalars(select(OutboxEvent.subject).order_by(OutboxEvent.seq)))
     assert subjects == ["channels/one", "channels/two", "channels/three"]
+
+
+def test_many_events_of_a_transaction_go_in_one_copy_on_postgresql_in_order(
+    platform: Platform,
+) -> None:
+    """From ``COPY_FROM_EVENTS`` events, PostgreSQL takes them as one COPY (no INSERT whose
+    parameters change with their number); SQLite as one INSERT. Same rows, same order."""
+    codes = [f"store-{n:02}" for n in range(COPY_FROM_EVENTS * 3)]
+    inserts, stop = _outbox_inserts(platform)
+    try:
+        with platform.db.transaction() as session:
+            for code in codes:
+                record_event(session, _channel(code), actor=OPERATOR)
+    finally:
+        stop()
+
+    assert len(inserts) == (0 if platform.db.dialect == "postgresql" else 1)
+    with platform.db.reading() as session:
+        written = session.scalars(select(OutboxEvent).order_by(OutboxEvent.seq)).all()
+    assert [event.subject for event in written] == [f"channels/{code}" for code in codes]
+    assert all(not event.published and event.attempts == 0 for event in written)
+    assert written[0].data["code"] == codes[0]
+    assert written[0].time.tzinfo is not None
 
 
 def test_the_events_of_a_rolled_back_savepoint_are_not_written(platform: Platform) -> None:

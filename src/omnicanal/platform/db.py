@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from omnicanal.platform import in_lists
 from omnicanal.platform.cache import CACHES, Caches
 
 NAMING_CONVENTION = {
@@ -96,6 +97,7 @@ class Database:
                 max_overflow=pool_size,
                 pool_recycle=POOL_RECYCLE_SECONDS,
             )
+            in_lists.install(self.write_engine)
             self.read_engine = self.write_engine
         # Reference data cached in the process (platform/cache.py), for this database only.
         self.caches = Caches(self.url.render_as_string(hide_password=True))

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction,
 from sqlalchemy.sql.util import find_tables
 
 from omnicanal.platform.actors import Actor
+from omnicanal.platform.bulk import bulk_copy
 from omnicanal.platform.clock import event_time, utcnow
 from omnicanal.platform.db import Base
 from omnicanal.platform.ids import new_id
@@ -263,6 +264,9 @@ RECORDED = "outbox.recorded"
 in the order recorded, each with the savepoint it was recorded in (None: outside any)."""
 
 _Recorded = list[tuple[SessionTransaction | None, dict[str, Any]]]
+COPY_FROM_EVENTS = 5
+"""From this many events, a transaction writes them with ``COPY`` on PostgreSQL: their INSERT
+would take over 50 parameters, past what psycopg keeps parsed (bench/README.md, "IN lists")."""
 
 
 def record_event(session: Session, event: DomainEvent, *, actor: Actor) -> Event:
@@ -295,14 +299,17 @@ def write_recorded_events(session: Session) -> None:
     recorded: _Recorded | None = session.info.pop(RECORDED, None)
     if not recorded:
         return
+    rows = [row for _, row in recorded]
+    if len(rows) >= COPY_FROM_EVENTS and session.get_bind().dialect.name == "postgresql":
+        # As one COPY, whose rows psycopg formats in C: as many INSERT parameters would be
+        # a statement of their own for each number of events, parsed again every time.
+        bulk_copy(session, _OUTBOX, rows)
+        return
     # With RETURNING, SQLAlchemy sends the rows as one INSERT ... VALUES (...), (...) (its
     # "insertmanyvalues", in batches of up to a thousand): a plain executemany would be one
     # statement per row to the server, and a list given to .values() is compiled anew at
     # every execution.
-    session.execute(
-        insert(_OUTBOX).returning(_OUTBOX.c.seq, sort_by_parameter_order=True),
-        [row for _, row in recorded],
-    )
+    session.execute(insert(_OUTBOX).returning(_OUTBOX.c.seq, sort_by_parameter_order=True), rows)
 
 
 # A use case records its events one by one between its queries; written as they come, each

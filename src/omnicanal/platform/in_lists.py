@@ -1,0 +1,69 @@
+"""``column IN (values)`` sent to PostgreSQL as one array parameter: ``column = ANY(:values)``.
+
+SQLAlchemy sends a list of values as one placeholder per value, so every length of list is
+another statement: SQLAlchemy expands the placeholders at each execution, and psycopg parses
+the statement's text again, as it caches the parsing only of statements under 50 parameters
+and 4 KB. A batch of tracking messages looks up hundreds of identifiers, messages and
+profiles that way; the expansion and the parsing were a tenth of the server's CPU
+(bench/README.md, "IN lists"). As one array parameter, the statement is the same whatever
+the number of values, and psycopg parses it once. PostgreSQL plans ``= ANY(array)`` as it
+plans an ``IN`` list (it turns the list into that array itself).
+
+:func:`install` gives a PostgreSQL engine's dialect a statement compiler that writes the
+``IN`` of one column and a list of plain values (text, numbers) that way. A list of tuples,
+a subquery, ``NOT IN`` and SQLite are left as SQLAlchemy writes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeGuard
+
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql import sqltypes
+from sqlalchemy.sql.compiler import OPERATORS, SQLCompiler
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter
+
+__all__ = ["install"]
+
+_PLAIN = (sqltypes.String, sqltypes.Integer)
+"""The types whose values go in an array as they are (ids, codes, keys, numbers)."""
+
+
+def _arrayable(right: object) -> TypeGuard[BindParameter[Any]]:
+    return (
+        isinstance(right, BindParameter)
+        and right.expanding
+        and not right.literal_execute
+        and isinstance(right.type._type_affinity, type)
+        and issubclass(right.type._type_affinity, _PLAIN)
+    )
+
+
+def _compiler(base: type[SQLCompiler]) -> type[SQLCompiler]:
+    class ArrayInCompiler(base):  # type: ignore[valid-type,misc]
+        """``base``, writing ``column IN (values)`` as ``column = ANY(:values)``."""
+
+        def visit_in_op_binary(
+            self, binary: BinaryExpression[Any], operator: Any, **kw: Any
+        ) -> str:
+            right = binary.right
+            if not _arrayable(right):
+                return self._generate_generic_binary(binary, OPERATORS[operator], **kw)
+            # A copy of the parameter, kept as the statement's own (its clone), so a cached
+            # statement takes the values of each new one; one array instead of expanded.
+            array: BindParameter[Any] = right._clone(maintain_key=True)
+            array.expanding = False
+            array.type = ARRAY(right.type, dimensions=1)
+            return f"{self.process(binary.left, **kw)} = ANY ({self.process(array, **kw)})"
+
+    return ArrayInCompiler
+
+
+def install(engine: Engine) -> None:
+    """Make ``engine`` (PostgreSQL) send the ``IN`` lists of plain values as arrays."""
+    dialect = engine.dialect
+    if dialect.name != "postgresql" or getattr(dialect, "_arrays_in", False):
+        return
+    dialect.statement_compiler = _compiler(dialect.statement_compiler)
+    dialect._arrays_in = True  # type: ignore[attr-defined]
