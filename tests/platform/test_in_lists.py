@@ -93,3 +93,17 @@ def test_the_rows_found_are_those_of_an_in_list(platform: Platform, skus: Table)
         assert ids(pairs) == ["SKU-001"]
         below = skus.c.id.in_(select(skus.c.id).where(skus.c.units < 2))
         assert ids(below) == ["SKU-000", "SKU-001"]
+
+
+def test_a_value_longer_than_the_column_finds_nothing(platform: Platform, skus: Table) -> None:
+    """An identifier sent longer than the column holds (hostile, or mistyped) is compared
+    whole: it never finds the row named by its first characters."""
+    full = "SKU-" + "L" * (skus.c.id.type.length - 4)
+    longer = full + "-and-more"
+    with platform.db.write_engine.begin() as connection:
+        connection.execute(skus.insert(), [{"id": full, "units": 1}])
+        found = connection.execute(select(skus.c.id).where(skus.c.id.in_([longer, "SKU-009"])))
+        assert _ids(found) == ["SKU-009"]
+        alone = connection.execute(select(skus.c.id).where(skus.c.id.in_([longer])))
+        assert _ids(alone) == []
+        assert _ids(connection.execute(select(skus.c.id).where(skus.c.id.in_([full])))) == [full]

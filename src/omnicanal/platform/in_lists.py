@@ -23,11 +23,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.compiler import OPERATORS, SQLCompiler
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = ["install"]
 
 _PLAIN = (sqltypes.String, sqltypes.Integer)
-"""The types whose values go in an array as they are (ids, codes, keys, numbers)."""
+"""The types whose values go in an array as they are (ids, codes, keys, numbers). A type
+with its own conversions (a ``TypeDecorator``) or a collation keeps SQLAlchemy's form."""
 
 
 def _arrayable(right: object) -> TypeGuard[BindParameter[Any]]:
@@ -35,9 +37,19 @@ def _arrayable(right: object) -> TypeGuard[BindParameter[Any]]:
         isinstance(right, BindParameter)
         and right.expanding
         and not right.literal_execute
-        and isinstance(right.type._type_affinity, type)
-        and issubclass(right.type._type_affinity, _PLAIN)
+        and not isinstance(right.type, TypeDecorator)
+        and isinstance(right.type, _PLAIN)
+        and getattr(right.type, "collation", None) is None
     )
+
+
+def _item_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The array's element type: a text type without its length. PostgreSQL cuts a value
+    cast to ``VARCHAR(26)`` to 26 characters, so a longer value looked up would find the row
+    of its first 26; a single parameter is cast to ``VARCHAR``, which cuts nothing."""
+    if isinstance(type_, sqltypes.String):
+        return type_.__class__()
+    return type_
 
 
 def _compiler(base: type[SQLCompiler]) -> type[SQLCompiler]:
@@ -54,7 +66,7 @@ def _compiler(base: type[SQLCompiler]) -> type[SQLCompiler]:
             # statement takes the values of each new one; one array instead of expanded.
             array: BindParameter[Any] = right._clone(maintain_key=True)
             array.expanding = False
-            array.type = ARRAY(right.type, dimensions=1)
+            array.type = ARRAY(_item_type(right.type), dimensions=1)
             return f"{self.process(binary.left, **kw)} = ANY ({self.process(array, **kw)})"
 
     return ArrayInCompiler
