@@ -11,7 +11,8 @@ plans an ``IN`` list (it turns the list into that array itself).
 
 :func:`install` gives a PostgreSQL engine's dialect a statement compiler that writes the
 ``IN`` of one column and a list of plain values (text, numbers) that way. A list of tuples,
-a subquery, ``NOT IN`` and SQLite are left as SQLAlchemy writes them.
+a subquery, ``NOT IN``, a type with its own conversions or a collation, and SQLite are left
+as SQLAlchemy writes them.
 """
 
 from __future__ import annotations
