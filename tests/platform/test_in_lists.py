@@ -15,9 +15,11 @@ from sqlalchemy import (
     bindparam,
     event,
     select,
+    text,
     tuple_,
 )
 
+from omnicanal.platform.in_lists import GENERIC_PLAN_ARRAY
 from omnicanal.platform.wiring import Platform
 
 _METADATA = MetaData()
@@ -107,3 +109,24 @@ def test_a_value_longer_than_the_column_finds_nothing(platform: Platform, skus: 
         alone = connection.execute(select(skus.c.id).where(skus.c.id.in_([longer])))
         assert _ids(alone) == []
         assert _ids(connection.execute(select(skus.c.id).where(skus.c.id.in_([full])))) == [full]
+
+
+def test_a_long_array_is_planned_with_its_values_each_time(platform: Platform, skus: Table) -> None:
+    """psycopg prepares a statement run five times, and PostgreSQL may then plan it once for
+    an array of ten values. A run with a longer array goes unprepared; shorter ones keep the
+    prepared statement."""
+    if platform.db.dialect != "postgresql":
+        pytest.skip("SQLite prepares nothing on a server")
+    wanted = [f"SKU-{n:03}" for n in range(GENERIC_PLAN_ARRAY + 1)]
+    few = wanted[:GENERIC_PLAN_ARRAY]
+    prepared = text("SELECT statement FROM pg_prepared_statements")
+    with platform.db.write_engine.connect() as connection:
+        for _ in range(8):
+            found = connection.execute(select(skus.c.id).where(skus.c.id.in_(wanted)))
+            assert _ids(found) == wanted
+        assert not [s for s in connection.execute(prepared).scalars() if "ANY" in s]
+        for _ in range(8):
+            found = connection.execute(select(skus.c.units).where(skus.c.id.in_(few)))
+            assert len(found.all()) == GENERIC_PLAN_ARRAY
+        kept = [s for s in connection.execute(prepared).scalars() if "ANY" in s]
+        assert len(kept) == 1 and "units" in kept[0]
