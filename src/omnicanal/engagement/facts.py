@@ -31,9 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from omnicanal.carts import service as carts
@@ -168,9 +169,7 @@ def record_fact(
     recorded = as_utc(recorded_at) if recorded_at is not None else utcnow()
     occurred = min(as_utc(occurred_at), recorded)
     if kind in ONCE_PER_SUBJECT and subject is not None:
-        known = session.scalar(
-            select(Fact.id).where(Fact.kind == kind, Fact.subject == subject).limit(1)
-        )
+        known = session.scalar(_KNOWN_ONCE, {"kind": kind, "subject": subject})
         if known is not None:
             return None
     values = {
@@ -192,13 +191,29 @@ def record_fact(
     # The same event delivered twice (or by two consumers' workers at once) makes one fact:
     # the database's unique (source_event_id, kind) decides, without an error to undo. The
     # statement returns the fact it wrote, so it is not read back.
-    insert = dialect_insert(session)
     return session.scalars(
+        _insert_once(dialect_insert(session)), [{"id": new_id(), **values}]
+    ).one_or_none()
+
+
+_KNOWN_ONCE = (
+    select(Fact.id)
+    .where(Fact.kind == bindparam("kind"), Fact.subject == bindparam("subject"))
+    .limit(1)
+)
+"""A fact of this kind about this subject, if one is known. Built once, as the statement
+below: the relay records a fact for most events it delivers."""
+
+
+@cache
+def _insert_once(insert: Callable[[Any], Any]) -> Any:
+    """The INSERT of one fact that does nothing when its event's fact of its kind exists,
+    returning the fact written; per dialect (``insert``: its construct), built once."""
+    return (
         insert(Fact)
         .on_conflict_do_nothing(index_elements=["source_event_id", "kind"])
-        .returning(Fact),
-        [{"id": new_id(), **values}],
-    ).one_or_none()
+        .returning(Fact)
+    )
 
 
 # From events -------------------------------------------------------------------------------
