@@ -27,9 +27,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.compiler import OPERATORS, SQLCompiler
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeEngine
 
-__all__ = ["install"]
+__all__ = ["GENERIC_PLAN_ARRAY", "install"]
 
 UNPREPARED = "_omnicanal_arrays"
 """Set on a compiled statement that holds an array: a run with a long one goes unprepared."""
@@ -38,7 +38,8 @@ GENERIC_PLAN_ARRAY = 10
 statement for any values (``estimate_array_length``)."""
 _PLAIN = (sqltypes.String, sqltypes.Integer)
 """The types whose values go in an array as they are (ids, codes, keys, numbers). A type
-with its own conversions (a ``TypeDecorator``) or a collation keeps SQLAlchemy's form."""
+with its own conversions (a ``TypeDecorator``, which is none of these) or a collation keeps
+SQLAlchemy's form."""
 
 
 def _arrayable(right: object) -> TypeGuard[BindParameter[Any]]:
@@ -46,7 +47,6 @@ def _arrayable(right: object) -> TypeGuard[BindParameter[Any]]:
         isinstance(right, BindParameter)
         and right.expanding
         and not right.literal_execute
-        and not isinstance(right.type, TypeDecorator)
         and isinstance(right.type, _PLAIN)
         and getattr(right.type, "collation", None) is None
     )
