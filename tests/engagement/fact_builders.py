@@ -17,6 +17,8 @@ from omnicanal.platform.clock import utcnow
 from omnicanal.platform.events import Event, OutboxEvent
 from omnicanal.platform.ids import new_id
 from omnicanal.platform.wiring import Platform
+from tests.builders import auth
+from tests.returns.builders import CARD, DELIVERY
 
 INES = "ines@example.fr"
 
@@ -61,6 +63,22 @@ def make_person(
     return resolved.profile_id
 
 
+def ship_cart(client: Any, key: str, cart_id: str) -> dict[str, Any]:
+    """The cart ``cart_id`` checked out with ``key``, shipped and paid by card; the order."""
+    response = client.post(
+        "/v1/orders",
+        json={
+            "cart_id": cart_id,
+            "delivery_address": DELIVERY,
+            "payment": CARD,
+            "fulfilment": {"method": "ship"},
+        },
+        headers=auth(key),
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
 def last_seq(platform: Platform) -> int:
     """The outbox's last sequence number (0 when empty)."""
     with platform.db.reading() as session:
@@ -79,12 +97,10 @@ def events_since(platform: Platform, seq: int, prefix: str = "") -> list[Event]:
 
 
 def facts_of(platform: Platform, events: list[Event]) -> list[Fact]:
-    """The new facts ``events`` bring, in one transaction, as the consumer records them."""
+    """The new facts ``events`` bring, in one transaction, as the consumer records them (they
+    come back outside the session)."""
     with platform.db.transaction() as session:
-        found = [fact for event in events for fact in facts_from_event(session, event, region="FR")]
-        for fact in found:
-            session.expunge(fact)
-    return found
+        return [fact for event in events for fact in facts_from_event(session, event, region="FR")]
 
 
 def all_facts(platform: Platform) -> list[Fact]:

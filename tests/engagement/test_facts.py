@@ -4,9 +4,12 @@ click & collect, stock running out and back, reviews."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from omnicanal.engagement.facts import InvalidFact, facts_from_event, record_fact
 from omnicanal.inventory import service as inventory
@@ -14,6 +17,7 @@ from omnicanal.inventory.schemas import MovementIn, MovementKind
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.clock import as_utc
 from omnicanal.platform.events import Event
+from omnicanal.platform.ids import new_id
 from tests.builders import auth
 from tests.engagement.fact_builders import (
     all_facts,
@@ -21,6 +25,7 @@ from tests.engagement.fact_builders import (
     facts_of,
     last_seq,
     make_person,
+    ship_cart,
 )
 from tests.returns.builders import CARD, CUSTOMER, DELIVERY, make_shop, return_body, web_order
 
@@ -81,22 +86,11 @@ def test_a_checked_out_cart_is_closed_once_whatever_the_events_that_say_it(
         headers=auth(shop.web),
     ).json()
     seq = last_seq(platform)
-    placed = client.post(
-        "/v1/orders",
-        json={
-            "cart_id": cart["id"],
-            "delivery_address": DELIVERY,
-            "payment": CARD,
-            "fulfilment": {"method": "ship"},
-        },
-        headers=auth(shop.web),
-    )
-    assert placed.status_code == 201, placed.text
+    order_id = ship_cart(client, shop.web, cart["id"])["id"]
     events = events_since(platform, seq)
     assert {"order.placed", "cart.checked_out"} <= {e.type for e in events}
     facts = facts_of(platform, events)
 
-    order_id = placed.json()["id"]
     assert sorted(_summary(facts)) == [
         ("cart_closed", f"carts/{cart['id']}", "web", None),
         ("purchased", f"orders/{order_id}", "web", None),
@@ -280,3 +274,69 @@ def test_an_event_no_class_reads_as_a_fact_brings_none(platform):
     stray = Event(type="order.placed.v0", subject="orders/x", data={}, source="/channels/web")
     with platform.db.transaction() as session:
         assert facts_from_event(session, stray, region="FR") == []
+
+
+def test_two_workers_closing_one_cart_at_once_record_one_closing(platform):
+    """Two consumers' workers hear one cart closed (the order placed, the cart checked out)
+    at the same moment: the first to commit records the closing, the other learns it is
+    known, even though neither could see the other's fact when it began."""
+    subject = f"carts/{new_id()}"
+    first_wrote, second_writing = threading.Event(), threading.Event()
+    recorded: dict[str, object] = {}
+
+    def close(name: str) -> None:
+        with platform.db.transaction() as session:
+            if name == "second":
+                first_wrote.wait(10)
+                second_writing.set()
+            recorded[name] = record_fact(
+                session,
+                profile_id=None,
+                kind="cart_closed",
+                occurred_at=datetime.now(UTC),
+                subject=subject,
+                source_event_id=new_id(),
+            )
+            if name == "first":
+                first_wrote.set()
+                second_writing.wait(10)
+                time.sleep(0.3)  # the second's INSERT meets this uncommitted fact
+
+    threads = [threading.Thread(target=close, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    closings = [f for f in all_facts(platform) if f.subject == subject]
+    assert len(closings) == 1
+    assert recorded["first"] is not None
+    assert recorded["second"] is None
+
+
+def test_an_order_placed_from_a_cart_writes_its_two_facts_in_one_statement(
+    platform, client, shop, ines
+):
+    cart = client.post(
+        "/v1/carts",
+        json={"customer_ref": CUSTOMER, "lines": [{"sku": shop.robe_m, "quantity": 1}]},
+        headers=auth(shop.web),
+    ).json()
+    seq = last_seq(platform)
+    ship_cart(client, shop.web, cart["id"])
+    placed = next(e for e in events_since(platform, seq) if e.type == "order.placed")
+    inserts: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO ENGAGEMENT_FACTS"):
+            inserts.append(statement)
+
+    event.listen(platform.db.write_engine, "before_cursor_execute", count)
+    try:
+        with platform.db.transaction() as session:
+            new = facts_from_event(session, placed, region="FR")
+    finally:
+        event.remove(platform.db.write_engine, "before_cursor_execute", count)
+
+    assert sorted(f.kind for f in new) == ["cart_closed", "purchased"]
+    assert len(inserts) == 1

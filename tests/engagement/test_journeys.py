@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import event as sqla_event
 from sqlalchemy import select
 
 from omnicanal.engagement.models import Segment
@@ -17,11 +18,12 @@ from omnicanal.engagement.schemas import TriggerUpdateIn
 from omnicanal.engagement.triggers import ensure_defaults, update_trigger
 from omnicanal.engagement.wiring import journeys_consumer
 from omnicanal.platform.actors import OPERATOR
-from omnicanal.platform.bus import Consumer, deliver
+from omnicanal.platform.bus import Consumer, deliver, deliver_batch
 from omnicanal.platform.clock import as_utc
 from omnicanal.platform.events import OutboxEvent
 from omnicanal.pricing.models import Promotion
 from tests.builders import auth
+from tests.engagement.fact_builders import all_facts, events_since, last_seq, ship_cart
 from tests.engagement.journey_builders import (
     INES,
     consent,
@@ -382,3 +384,47 @@ def test_the_reminders_coupon_pays_her_cart_at_the_counter_once(
     )
     assert run_send_due(platform, noon_after(as_utc(message.due_at)) + timedelta(days=2)) == 0
     assert len(inbox.messages) == 1
+
+
+def test_a_batch_of_carts_is_read_once_and_reminds_as_event_by_event(platform, client, shop):
+    """The consumer hears many carts at once (a relay batch): it reads them, and the people
+    they belong to, in one go, and plans what it planned reading them one by one: a reminder
+    for each cart left, none for a cart bought, a purchase by each buyer."""
+    people = {}
+    for name in ("ines", "louis", "chloe", "malik"):
+        email = f"{name}@example.fr"
+        people[email] = make_person(platform, email)
+        consent(platform, people[email])
+    seq = last_seq(platform)
+    left, bought = [], []
+    for index, email in enumerate(people):
+        cart = open_cart(
+            client, shop.web, (shop.robe_m, 1), (shop.veste, 1), customer_ref=f"email:{email}"
+        )
+        if index % 2:
+            bought.append((email, cart["id"], ship_cart(client, shop.web, cart["id"])["id"]))
+        else:
+            left.append((email, cart["id"]))
+    events = events_since(platform, seq)
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    sqla_event.listen(platform.db.write_engine, "before_cursor_execute", note)
+    try:
+        handled = deliver_batch(platform.db, journeys_consumer(region="FR"), events)
+    finally:
+        sqla_event.remove(platform.db.write_engine, "before_cursor_execute", note)
+
+    assert handled == len([e for e in events if journeys_consumer(region="FR").wants(e.type)])
+    reminders = messages(platform, kind="abandoned_cart")
+    assert sorted((m.profile_id, m.subject, m.status) for m in reminders) == sorted(
+        (people[email], f"carts/{cart_id}", "scheduled") for email, cart_id in left
+    )
+    purchases = [f for f in all_facts(platform) if f.kind == "purchased"]
+    assert sorted((f.profile_id, f.subject) for f in purchases) == sorted(
+        (people[email], f"orders/{order_id}") for email, _, order_id in bought
+    )
+    carts_read = [s for s in statements if s.startswith("SELECT") and " FROM carts " in s]
+    assert len(carts_read) == 1, carts_read

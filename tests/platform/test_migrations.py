@@ -32,3 +32,39 @@ def test_prepare_refuses_a_database_behind_the_code(tmp_path):
         raise AssertionError("prepare accepted an out-of-date schema")
     finally:
         db.dispose()
+
+
+def test_facts_closing_a_subject_twice_keep_the_first_once_unique(tmp_path):
+    """Before 0029 two workers could each record a cart's closing; the upgrade keeps the
+    first of each such pair (facts of other kinds, or without a subject, stay as they are)."""
+    from omnicanal.platform.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'facts.db'}")
+    migrate.upgrade(db, "0028")
+    rows = [
+        ("01A", "cart_closed", "carts/1"),
+        ("01B", "cart_closed", "carts/1"),
+        ("01C", "cart_closed", "carts/2"),
+        ("01D", "purchased", "orders/1"),
+        ("01E", "purchased", "orders/1"),
+        ("01F", "collected", None),
+        ("01G", "collected", None),
+    ]
+    with db.write_engine.begin() as connection:
+        for fact_id, kind, subject in rows:
+            connection.exec_driver_sql(
+                "INSERT INTO engagement_facts (id, kind, subject, detail, occurred_at, "
+                "recorded_at) VALUES (?, ?, ?, '{}', '2026-12-01 10:00:00', "
+                "'2026-12-01 10:00:00')",
+                (fact_id, kind, subject),
+            )
+    try:
+        migrate.upgrade(db, "0029")
+        with db.write_engine.connect() as connection:
+            kept = [
+                row[0]
+                for row in connection.exec_driver_sql("SELECT id FROM engagement_facts ORDER BY id")
+            ]
+        assert kept == ["01A", "01C", "01D", "01E", "01F", "01G"]
+    finally:
+        db.dispose()

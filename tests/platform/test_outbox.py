@@ -236,6 +236,60 @@ def test_a_batch_whose_handlers_all_succeed_costs_no_savepoint(platform: Platfor
     assert processed(platform, "test.counting") == sorted(row[0] for row in rows)
 
 
+def test_a_consumers_read_ahead_sees_the_batch_before_its_handler_sees_each_event(
+    platform: Platform,
+) -> None:
+    """The read-ahead gets the batch's new events once, in the handlers' transaction and
+    before them, so what it keeps for the transaction is there for each handler."""
+    rows = some_events(platform)
+    calls: list[tuple[str, Session, list[str]]] = []
+
+    def ahead(session: Session, events: Sequence[Event]) -> None:
+        calls.append(("ahead", session, [e.id for e in events]))
+
+    def note(session: Session, event: Event) -> None:
+        calls.append(("handler", session, [event.id]))
+
+    consumers = [Consumer(name="test.ahead", all_events=True, handler=note, read_ahead=ahead)]
+    relay = OutboxRelay(platform.db, InProcessBus(platform.db, consumers), batch_size=100)
+
+    assert relay.drain() == len(rows)
+
+    ids = [row[0] for row in rows]
+    assert [(kind, seen) for kind, _, seen in calls] == [
+        ("ahead", ids),
+        *[("handler", [event_id]) for event_id in ids],
+    ]
+    assert all(session is calls[0][1] for _, session, _ in calls)
+
+
+def test_a_failing_read_ahead_leaves_the_handlers_to_read_for_themselves(
+    platform: Platform,
+) -> None:
+    """A read-ahead is only an optimisation: should it fail (here after a statement the
+    database refuses, which on PostgreSQL would spoil the transaction), the batch is still
+    handled, once, and nothing it did stays."""
+    rows = some_events(platform)
+
+    def ahead(session: Session, _events: Sequence[Event]) -> None:
+        session.execute(text("SELECT * FROM no_such_table"))
+
+    consumers = [
+        Consumer(
+            name="test.counting",
+            all_events=True,
+            handler=ANALYTICS_CONSUMER.handler,
+            read_ahead=ahead,
+        )
+    ]
+    relay = OutboxRelay(platform.db, InProcessBus(platform.db, consumers), batch_size=100)
+
+    assert relay.drain() == len(rows)
+
+    assert counted(platform) == Counter(event_type for _, event_type, _ in rows)
+    assert processed(platform, "test.counting") == sorted(row[0] for row in rows)
+
+
 def test_a_handler_failing_mid_batch_undoes_only_its_own_writes(platform: Platform) -> None:
     """The events before the failing one stay handled; what the failing handler wrote is
     rolled back with it; the next run handles it, and the rest, once."""

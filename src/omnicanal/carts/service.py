@@ -269,6 +269,25 @@ def _with_lines(
     return cart, [line for _, line in rows if line is not None]
 
 
+def unpriced_carts(session: Session, cart_ids: Sequence[str]) -> dict[str, CartOut]:
+    """The carts of ``cart_ids`` that exist, with their lines and unpriced (``priced`` is
+    None), in one query: for a consumer that hears many carts' events at once."""
+    wanted = sorted(set(cart_ids))
+    if not wanted:
+        return {}
+    found: dict[str, tuple[Cart, list[CartLine]]] = {}
+    for cart, line in session.execute(
+        select(Cart, CartLine)
+        .outerjoin(CartLine, CartLine.cart_id == Cart.id)
+        .where(Cart.id.in_(wanted))
+        .order_by(Cart.id, CartLine.position)
+    ):
+        lines = found.setdefault(cart.id, (cart, []))[1]
+        if line is not None:
+            lines.append(line)
+    return {cart_id: _shaped(cart, lines, None) for cart_id, (cart, lines) in found.items()}
+
+
 def cart_to_check_out(session: Session, *, cart_id: str, actor: Actor) -> CartOut:
     """The cart with its lines, unpriced (the checkout prices them itself), read in one
     query; only a cart ``actor`` may use."""

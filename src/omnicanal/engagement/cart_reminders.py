@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from omnicanal.carts import service as carts
-from omnicanal.carts.errors import NoOpenCart, UnknownCart
+from omnicanal.carts.errors import NoOpenCart
 from omnicanal.carts.schemas import CartOut
 from omnicanal.customers.events import CustomerIdentified
 from omnicanal.engagement.deciding import PENDING
 from omnicanal.engagement.planning import plan, planned
-from omnicanal.engagement.recipients import is_reachable, reachable_person
+from omnicanal.engagement.recipients import cart_read, is_reachable, reachable_person
 from omnicanal.engagement.triggers import TriggerRef, active_triggers
 from omnicanal.platform.clock import as_utc
 from omnicanal.platform.events import Event
@@ -96,11 +96,8 @@ def cart_changed(
 ) -> None:
     """The cart changed (``event``): plan its reminder, or move it (``profile_id``: the
     person it is now known to be theirs)."""
-    try:
-        cart = carts.get_cart(session, cart_id=cart_id, with_prices=False)
-    except UnknownCart:
-        return
-    if cart.status != "open" or not cart.lines:
+    cart = cart_read(session, cart_id)
+    if cart is None or cart.status != "open" or not cart.lines:
         return
     person = profile_id if profile_id is not None else _cart_person(session, cart, region=region)
     if person is None or not is_reachable(session, person):

@@ -34,18 +34,15 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from omnicanal.carts import service as carts
-from omnicanal.carts.errors import UnknownCart
 from omnicanal.carts.events import CartCheckedOut, CartMerged
 from omnicanal.customers import service as customers
 from omnicanal.customers.errors import UnknownProfile
 from omnicanal.engagement.access import check_first_party
 from omnicanal.engagement.errors import EngagementForbidden, UnknownCustomer
-from omnicanal.engagement.models import FACT_KINDS, Fact
-from omnicanal.engagement.recipients import person_named
+from omnicanal.engagement.models import FACT_KINDS, ONCE_PER_SUBJECT, Fact
+from omnicanal.engagement.recipients import cart_read, person_named
 from omnicanal.fulfilment import queries as fulfilments
 from omnicanal.fulfilment.events import (
     FulfilmentBought,
@@ -89,9 +86,6 @@ __all__ = [
 
 API_FACT_KINDS = ("complaint", "dispute_opened", "dispute_closed", "refused_delivery")
 """The facts that people and outside systems report (no platform event says them)."""
-ONCE_PER_SUBJECT = frozenset({"cart_closed", "collected", "reservation_closed"})
-"""Facts that happen once to their subject: a second report of one is already known (a
-checkout says a cart was closed in its ``order.placed`` and its ``cart.checked_out``)."""
 FACT_EVENTS: tuple[type[DomainEvent], ...] = (
     OrderPlaced,
     OrderCancelled,
@@ -164,15 +158,43 @@ def record_fact(
     A fact cannot have happened after the policy learned it: a later ``occurred_at`` (a
     till's clock running fast) is taken as ``recorded_at``.
     """
+    new = _insert_facts(
+        session,
+        [
+            _fact_row(
+                profile_id=profile_id,
+                kind=kind,
+                occurred_at=occurred_at,
+                subject=subject,
+                channel=channel,
+                location_code=location_code,
+                detail=detail,
+                source_event_id=source_event_id,
+                recorded_at=recorded_at,
+            )
+        ],
+    )
+    return new[0] if new else None
+
+
+def _fact_row(
+    *,
+    profile_id: str | None,
+    kind: str,
+    occurred_at: datetime,
+    subject: str | None,
+    channel: str | None,
+    location_code: str | None,
+    detail: Mapping[str, Any] | None,
+    source_event_id: str | None,
+    recorded_at: datetime | None,
+) -> dict[str, Any]:
+    """The row of one fact (see :func:`record_fact`)."""
     if kind not in FACT_KINDS:
         raise InvalidFact(f"{kind!r} is not a kind of fact.", field="kind", kinds=FACT_KINDS)
     recorded = as_utc(recorded_at) if recorded_at is not None else utcnow()
-    occurred = min(as_utc(occurred_at), recorded)
-    if kind in ONCE_PER_SUBJECT and subject is not None:
-        known = session.scalar(_KNOWN_ONCE, {"kind": kind, "subject": subject})
-        if known is not None:
-            return None
-    values = {
+    return {
+        "id": new_id(),
         "profile_id": profile_id,
         "kind": kind,
         "subject": subject,
@@ -180,40 +202,36 @@ def record_fact(
         "location_code": location_code,
         "detail": dict(detail or {}),
         "source_event_id": source_event_id,
-        "occurred_at": occurred,
+        "occurred_at": min(as_utc(occurred_at), recorded),
         "recorded_at": recorded,
     }
-    if source_event_id is None:
-        fact = Fact(**values)
-        session.add(fact)
-        session.flush()
-        return fact
-    # The same event delivered twice (or by two consumers' workers at once) makes one fact:
-    # the database's unique (source_event_id, kind) decides, without an error to undo. The
-    # statement returns the fact it wrote, so it is not read back.
-    return session.scalars(
-        _insert_once(dialect_insert(session)), [{"id": new_id(), **values}]
-    ).one_or_none()
 
 
-_KNOWN_ONCE = (
-    select(Fact.id)
-    .where(Fact.kind == bindparam("kind"), Fact.subject == bindparam("subject"))
-    .limit(1)
-)
-"""A fact of this kind about this subject, if one is known. Built once, as the statement
-below: the relay records a fact for most events it delivers."""
+def _insert_facts(session: Session, rows: list[dict[str, Any]]) -> list[Fact]:
+    """Write the facts of ``rows`` that are not known yet, in one statement; those written.
+
+    Known means the same event's fact of the same kind (an event delivered twice, or by two
+    consumers' workers at once), or a second fact of a once-per-subject kind about the same
+    subject (a checkout's ``order.placed`` and ``cart.checked_out`` both close its cart). The
+    database's unique indexes decide, without an error to undo and without a read first, so
+    two workers recording the same closing at once make one fact.
+
+    The statement returns the facts it wrote, so they are not read back; they come back as
+    plain objects, outside the session (a Core statement: the ORM's bulk INSERT cost more
+    than the statement itself)."""
+    if not rows:
+        return []
+    written = session.connection().execute(_insert_new(dialect_insert(session)), rows)
+    return [Fact(**row) for row in written.mappings()]
 
 
 @cache
-def _insert_once(insert: Callable[[Any], Any]) -> Any:
-    """The INSERT of one fact that does nothing when its event's fact of its kind exists,
-    returning the fact written; per dialect (``insert``: its construct), built once."""
-    return (
-        insert(Fact)
-        .on_conflict_do_nothing(index_elements=["source_event_id", "kind"])
-        .returning(Fact)
-    )
+def _insert_new(insert: Callable[[Any], Any]) -> Any:
+    """The INSERT of facts that skips those known (any unique index of the table), returning
+    the facts written; per dialect (``insert``: its construct), built once: the relay records
+    a fact for most events it delivers."""
+    table = Fact.__table__
+    return insert(table).on_conflict_do_nothing().returning(*table.c)
 
 
 # From events -------------------------------------------------------------------------------
@@ -221,9 +239,8 @@ def _insert_once(insert: Callable[[Any], Any]) -> Any:
 
 def _cart_owner(session: Session, cart_id: str, *, region: str) -> str | None:
     """The person a cart belongs to: its customer, else its visitor's profile."""
-    try:
-        cart = carts.get_cart(session, cart_id=cart_id, with_prices=False)
-    except UnknownCart:
+    cart = cart_read(session, cart_id)
+    if cart is None:
         return None
     found = person_named(session, cart.customer_ref, region=region)
     if found is None and cart.anonymous_id:
@@ -250,13 +267,12 @@ def facts_from_event(
         return []
     payload = event.payload
     channel, location = where(event)
-    found: list[Fact | None] = []
+    rows: list[dict[str, Any]] = []
 
     def fact(kind: str, profile_id: str | None, subject: str, **more: Any) -> None:
         detail = {key: value for key, value in more.items() if key not in ("channel", "location")}
-        found.append(
-            record_fact(
-                session,
+        rows.append(
+            _fact_row(
                 profile_id=profile_id,
                 kind=kind,
                 occurred_at=event.time,
@@ -342,7 +358,8 @@ def facts_from_event(
                 channel=payload.channel,
                 location=payload.location,
             )
-    return [f for f in found if f is not None]
+    # The event's facts in one statement (an order placed from a cart: two).
+    return _insert_facts(session, rows)
 
 
 def _returned(fact: Recorder, payload: ReturnEvent, *, region: str, session: Session) -> None:

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from omnicanal.carts.events import (
     CartAssigned,
+    CartCheckedOut,
     CartCouponAdded,
     CartCouponRemoved,
     CartCreated,
@@ -51,7 +52,7 @@ from omnicanal.carts.events import (
     CartMerged,
 )
 from omnicanal.customers.events import CustomerIdentified
-from omnicanal.engagement import facts
+from omnicanal.engagement import facts, recipients
 from omnicanal.engagement.cart_reminders import cart_changed, visitor_identified
 from omnicanal.engagement.deciding import reconsider
 from omnicanal.engagement.facts import stock_subject
@@ -84,6 +85,7 @@ __all__ = [
     "JOURNEY_EVENTS",
     "WIN_BACK_WINDOW",
     "react",
+    "read_ahead",
     "scan_win_back",
     "send_due",
 ]
@@ -417,6 +419,34 @@ def _plan(session: Session, event: Event, *, region: str, now: datetime) -> None
             _returned(session, event, payload, "return_received", region=region, now=now)
         case ReturnRefunded():
             _returned(session, event, payload, "return_refunded", region=region, now=now)
+
+
+def read_ahead(session: Session, events: Sequence[Event], *, region: str) -> None:
+    """The consumer's read-ahead (``Consumer.read_ahead``): the carts and the people a batch
+    of events names, read in one go for :func:`react` to find them in the transaction's
+    memos (``recipients.read_ahead``)."""
+    references: list[str] = []
+    cart_ids: list[str] = []
+    for event in events:
+        payload = event.payload
+        reference = getattr(payload, "customer_ref", None)
+        if isinstance(reference, str):
+            references.append(reference)
+        match payload:
+            case CartMerged():
+                cart_ids.append(payload.into)
+            case (
+                CartCreated()
+                | CartLineAdded()
+                | CartLineChanged()
+                | CartLineRemoved()
+                | CartCouponAdded()
+                | CartCouponRemoved()
+                | CartAssigned()
+                | CartCheckedOut()
+            ):
+                cart_ids.append(payload.cart_id)
+    recipients.read_ahead(session, customer_refs=references, cart_ids=cart_ids, region=region)
 
 
 def react(

@@ -14,11 +14,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from omnicanal.carts import service as carts
-from omnicanal.carts.errors import UnknownCart
 from omnicanal.catalog.errors import UnknownSku
 from omnicanal.customers import service as customers
 from omnicanal.engagement.policy import FactView
+from omnicanal.engagement.recipients import cart_read
 from omnicanal.fulfilment import queries as fulfilments
 from omnicanal.fulfilment.errors import UnknownFulfilment
 from omnicanal.inventory import availability
@@ -50,9 +49,8 @@ def _no_later(moment: datetime | None, now: datetime) -> datetime:
 
 
 def _cart(session: Session, cart_id: str, subject: str, now: datetime) -> list[FactView]:
-    try:
-        cart = carts.get_cart(session, cart_id=cart_id, with_prices=False)
-    except UnknownCart:
+    cart = cart_read(session, cart_id)
+    if cart is None:
         return [FactView("cart_closed", now, subject, {"status": "unknown"})]
     if cart.status == "open" and cart.lines:
         return []

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicanal.platform.clock import utcnow
@@ -34,6 +34,7 @@ __all__ = [
     "FACT_KINDS",
     "LAWFUL_BASES",
     "MESSAGE_STATUSES",
+    "ONCE_PER_SUBJECT",
     "PURPOSES",
     "TRIGGER_KINDS",
     "ConsentEntry",
@@ -96,6 +97,11 @@ FACT_KINDS = (
     # A channel address that no longer reaches the person (hard bounce).
     "bounced",
 )
+ONCE_PER_SUBJECT = ("cart_closed", "collected", "reservation_closed")
+"""Facts that happen once to their subject: a second report of one is already known (a
+checkout says a cart was closed in its ``order.placed`` and its ``cart.checked_out``). A
+unique index of the table holds it."""
+_ONCE = "kind IN ({}) AND subject IS NOT NULL".format(", ".join(f"'{k}'" for k in ONCE_PER_SUBJECT))
 MESSAGE_STATUSES = ("scheduled", "retrying", "sent", "withheld", "withdrawn", "failed")
 
 
@@ -138,6 +144,14 @@ class Fact(Base):
         Index("ix_engagement_facts_profile", "profile_id", "occurred_at"),
         Index("ix_engagement_facts_subject", "subject", "occurred_at"),
         UniqueConstraint("source_event_id", "kind", name="uq_engagement_facts_event_kind"),
+        Index(
+            "uq_engagement_facts_once_per_subject",
+            "kind",
+            "subject",
+            unique=True,
+            sqlite_where=text(_ONCE),
+            postgresql_where=text(_ONCE),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)

@@ -8,8 +8,13 @@ otherwise: the languages omnicanal writes messages in are French and English.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy.orm import Session
 
+from omnicanal.carts import service as carts
+from omnicanal.carts.errors import UnknownCart
+from omnicanal.carts.schemas import CartOut
 from omnicanal.customers import service as customers
 from omnicanal.customers.errors import UnknownProfile
 from omnicanal.customers.identifiers import IdentifierKind
@@ -20,10 +25,12 @@ __all__ = [
     "LANGUAGES",
     "address_for",
     "addresses",
+    "cart_read",
     "is_reachable",
     "language_of",
     "person_named",
     "reachable_person",
+    "read_ahead",
 ]
 
 LANGUAGES = ("fr", "en")
@@ -71,6 +78,8 @@ def language_of(session: Session, profile_id: str | None) -> str:
 
 _PEOPLE = "engagement.people"
 """The transaction's memo (``transaction_memo``) of the person each customer reference names."""
+_CARTS = "engagement.carts"
+"""The transaction's memo of the carts read (unpriced), None for an unknown id."""
 
 
 def person_named(session: Session, customer_ref: str | None, *, region: str) -> str | None:
@@ -96,3 +105,45 @@ def reachable_person(session: Session, customer_ref: str | None, *, region: str)
     followed), when they can be reached; phone numbers read in ``region``."""
     found = person_named(session, customer_ref, region=region)
     return found if found is not None and is_reachable(session, found) else None
+
+
+def cart_read(session: Session, cart_id: str) -> CartOut | None:
+    """The cart ``cart_id`` with its lines, unpriced; None when no cart has this id.
+
+    Remembered for the transaction, as the people are: the journeys' consumer hears a cart's
+    several events in one, and never changes a cart."""
+    known = transaction_memo(session, _CARTS)
+    if cart_id not in known:
+        try:
+            known[cart_id] = carts.get_cart(session, cart_id=cart_id, with_prices=False)
+        except UnknownCart:
+            known[cart_id] = None
+    found: CartOut | None = known[cart_id]
+    return found
+
+
+def read_ahead(
+    session: Session, *, customer_refs: Iterable[str], cart_ids: Iterable[str], region: str
+) -> None:
+    """Read in one go the carts and the people a batch of events names, and remember them
+    for the transaction (:func:`cart_read`, :func:`person_named`): two statements for the
+    people of the whole batch (its carts' customers and visitors among them), and one for
+    its carts, where the events read one by one took one to three each."""
+    kept_carts = transaction_memo(session, _CARTS)
+    unread = [cart_id for cart_id in dict.fromkeys(cart_ids) if cart_id not in kept_carts]
+    found = carts.unpriced_carts(session, unread)
+    for cart_id in unread:
+        kept_carts[cart_id] = found.get(cart_id)
+    references = [reference for reference in customer_refs if reference]
+    for cart in found.values():
+        if cart.customer_ref:
+            references.append(cart.customer_ref)
+        if cart.anonymous_id:
+            references.append(f"anonymous_id:{cart.anonymous_id}")
+    people = transaction_memo(session, _PEOPLE)
+    unknown = [ref for ref in dict.fromkeys(references) if (ref, region) not in people]
+    if not unknown:
+        return
+    named = customers.referenced_profile_ids(session, customer_refs=unknown, region=region)
+    for reference, person in named.items():
+        people[(reference, region)] = person

@@ -7,7 +7,13 @@ from __future__ import annotations
 from functools import partial
 
 from omnicanal.engagement.delivery.providers import Providers
-from omnicanal.engagement.journeys import JOURNEY_EVENTS, react, scan_win_back, send_due
+from omnicanal.engagement.journeys import (
+    JOURNEY_EVENTS,
+    react,
+    read_ahead,
+    scan_win_back,
+    send_due,
+)
 from omnicanal.platform.bus import Consumer
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.config import Settings
@@ -62,7 +68,10 @@ def journeys_consumer(*, region: str) -> Consumer:
     """The consumer that records facts, withdraws and plans messages from the platform's
     events (phone numbers in customer references read in ``region``)."""
     return Consumer(
-        name="engagement.journeys", events=JOURNEY_EVENTS, handler=partial(react, region=region)
+        name="engagement.journeys",
+        events=JOURNEY_EVENTS,
+        handler=partial(react, region=region),
+        read_ahead=partial(read_ahead, region=region),
     )
 
 

@@ -62,6 +62,10 @@ class Consumer:
     events: tuple[type[DomainEvent], ...] = ()
     all_events: bool = False
     batch_handler: BatchHandler | None = None
+    read_ahead: BatchHandler | None = None
+    """Reads at once, before the handler sees a batch's events one by one, what it would read
+    for each (kept in the transaction's memos, ``db.transaction_memo``). Only an
+    optimisation: should it raise, the handler reads for itself."""
     batch_size: int = 500
     """Most events per transaction of this consumer (on SQLite, whose one write lock it holds
     meanwhile, the embedded bus takes fewer: as many as fit in ``BATCH_SECONDS``)."""
@@ -128,6 +132,7 @@ def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> 
             if readable:
                 consumer.batch_handler(session, readable)
             return len(fresh)
+        _read_ahead(session, consumer, readable)
         for event in readable:
             try:
                 with session.begin_nested():
@@ -157,14 +162,31 @@ def _deliver_together(db: Database, consumer: Consumer, wanted: dict[str, Event]
     savepoint: should one raise, the error propagates and nothing is committed."""
     with consumer_span(db, consumer.name, wanted.values()), db.transaction() as session:
         fresh = _record_new(session, consumer, wanted)
-        for event in fresh:
-            if _readable(consumer, event):
-                consumer.handler(session, event)
-                # What the handler added goes to the database (as a savepoint's end would
-                # flush it), then the next one starts afresh (see deliver_batch).
-                session.flush()
-                session.expunge_all()
+        readable = [event for event in fresh if _readable(consumer, event)]
+        _read_ahead(session, consumer, readable)
+        for event in readable:
+            consumer.handler(session, event)
+            # What the handler added goes to the database (as a savepoint's end would flush
+            # it), then the next one starts afresh (see deliver_batch).
+            session.flush()
+            session.expunge_all()
         return len(fresh)
+
+
+def _read_ahead(session: Session, consumer: Consumer, events: Sequence[Event]) -> None:
+    """Run ``consumer``'s read-ahead on a batch of more than one event, in a savepoint: an
+    error there is logged, and the handlers read for themselves what it did not keep."""
+    if consumer.read_ahead is None or len(events) < 2:
+        return
+    try:
+        with session.begin_nested():
+            consumer.read_ahead(session, events)
+    except Exception:
+        log.warning(
+            "consumer %s: its read-ahead failed; the handlers read for themselves",
+            consumer.name,
+            exc_info=True,
+        )
 
 
 def _record_new(session: Session, consumer: Consumer, wanted: dict[str, Event]) -> list[Event]:

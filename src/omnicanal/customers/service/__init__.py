@@ -34,6 +34,7 @@ from omnicanal.customers.service.profiles import (
     recognised_profile_ids,
     reference_forms,
     referenced_profile_id,
+    referenced_profile_ids,
     timeline,
 )
 from omnicanal.customers.service.returns_seen import ReturnsSeen, returns_seen, satisfactions
@@ -82,6 +83,7 @@ __all__ = [
     "record_sightings",
     "reference_forms",
     "referenced_profile_id",
+    "referenced_profile_ids",
     "returns_seen",
     "review_page",
     "review_pairs",
