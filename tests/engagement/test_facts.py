@@ -314,7 +314,7 @@ def test_two_workers_closing_one_cart_at_once_record_one_closing(platform):
     assert recorded["second"] is None
 
 
-def test_an_order_placed_from_a_cart_writes_its_two_facts_in_one_statement(
+def test_a_checkout_writes_its_two_facts_in_one_statement_and_its_cart_event_none(
     platform, client, shop, ines
 ):
     cart = client.post(
@@ -324,7 +324,9 @@ def test_an_order_placed_from_a_cart_writes_its_two_facts_in_one_statement(
     ).json()
     seq = last_seq(platform)
     ship_cart(client, shop.web, cart["id"])
-    placed = next(e for e in events_since(platform, seq) if e.type == "order.placed")
+    events = events_since(platform, seq)
+    placed = next(e for e in events if e.type == "order.placed")
+    checked_out = next(e for e in events if e.type == "cart.checked_out")
     inserts: list[str] = []
 
     def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
@@ -335,8 +337,10 @@ def test_an_order_placed_from_a_cart_writes_its_two_facts_in_one_statement(
     try:
         with platform.db.transaction() as session:
             new = facts_from_event(session, placed, region="FR")
+            again = facts_from_event(session, checked_out, region="FR")
     finally:
         event.remove(platform.db.write_engine, "before_cursor_execute", count)
 
     assert sorted(f.kind for f in new) == ["cart_closed", "purchased"]
-    assert len(inserts) == 1
+    assert again == []
+    assert len(inserts) == 1  # the cart's closing was known: nothing to write for the second

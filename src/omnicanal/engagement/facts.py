@@ -61,7 +61,7 @@ from omnicanal.platform.access import is_privileged
 from omnicanal.platform.actors import Actor, ChannelKind
 from omnicanal.platform.auth import LocationForbidden
 from omnicanal.platform.clock import as_utc, utcnow
-from omnicanal.platform.db import dialect_insert
+from omnicanal.platform.db import dialect_insert, transaction_memo
 from omnicanal.platform.errors import InvalidInput
 from omnicanal.platform.events import DomainEvent, Event
 from omnicanal.platform.ids import new_id
@@ -219,10 +219,27 @@ def _insert_facts(session: Session, rows: list[dict[str, Any]]) -> list[Fact]:
     The statement returns the facts it wrote, so they are not read back; they come back as
     plain objects, outside the session (a Core statement: the ORM's bulk INSERT cost more
     than the statement itself)."""
+    known = transaction_memo(session, _KNOWN_ONCE)
+    rows = [row for row in rows if (row["kind"], row["subject"]) not in known]
     if not rows:
         return []
     written = session.connection().execute(_insert_new(dialect_insert(session)), rows)
+    # Written now or before: either way known until this transaction ends (a handler that
+    # fails ends the batch's handling in this transaction, so no later event reads this).
+    known.update(
+        dict.fromkeys(
+            (row["kind"], row["subject"])
+            for row in rows
+            if row["kind"] in ONCE_PER_SUBJECT and row["subject"] is not None
+        )
+    )
     return [Fact(**row) for row in written.mappings()]
+
+
+_KNOWN_ONCE = "engagement.facts_known_once"
+"""The transaction's memo (``transaction_memo``) of the once-per-subject facts it wrote or
+found written: a checkout's ``cart.checked_out`` then writes nothing after its
+``order.placed`` closed the cart."""
 
 
 @cache
