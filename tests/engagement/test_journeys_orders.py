@@ -11,11 +11,14 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event as sqla_event
 
 from omnicanal.engagement.journeys import scan_win_back
-from omnicanal.engagement.wiring import MESSAGES
+from omnicanal.engagement.wiring import MESSAGES, journeys_consumer
+from omnicanal.platform.bus import deliver_batch
 from omnicanal.platform.clock import as_utc
 from tests.builders import auth
+from tests.engagement.fact_builders import events_since, last_seq
 from tests.engagement.journey_builders import (
     INES,
     INES_PHONE,
@@ -284,3 +287,45 @@ def test_the_platforms_job_sends_what_is_due(platform, client, inbox, shop):
     body = mail.get_body(preferencelist=("plain",))
     assert body is not None and fulfilment["pickup_code"] in body.get_content()
     assert platform.run_group(MESSAGES) == 0
+
+
+def test_holds_heard_in_one_batch_read_their_orders_once_and_remind_each_buyer(
+    platform, client, shop
+):
+    """Fulfilment events name their order, not its customer: the consumer reads the
+    customers of a batch's orders in one go and still reminds each buyer of their own hold."""
+    buyers = {}
+    seq = last_seq(platform)
+    for name in ("ines", "louis", "chloe"):
+        email = f"{name}@example.fr"
+        placed = client.post(
+            "/v1/orders",
+            json={
+                "lines": [{"sku": shop.robe_m, "quantity": 1}],
+                "customer_ref": f"email:{email}",
+                "fulfilment": {"method": "reserve_and_try", "location": "LYON-01"},
+            },
+            headers=auth(shop.web),
+        )
+        assert placed.status_code == 201, placed.text
+        buyers[placed.json()["fulfilments"][0]["id"]] = make_person(platform, email)
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    sqla_event.listen(platform.db.write_engine, "before_cursor_execute", note)
+    try:
+        deliver_batch(platform.db, journeys_consumer(region="FR"), events_since(platform, seq))
+    finally:
+        sqla_event.remove(platform.db.write_engine, "before_cursor_execute", note)
+
+    reminders = messages(platform, kind="reservation_expiring")
+    assert sorted((m.profile_id, m.subject) for m in reminders) == sorted(
+        (person, f"fulfilments/{fulfilment_id}") for fulfilment_id, person in buyers.items()
+    )
+    orders_read = [
+        s for s in statements if s.startswith("SELECT orders.id, orders.customer_ref FROM orders")
+    ]
+    assert len(orders_read) == 1, orders_read
+    assert not [s for s in statements if s.startswith("SELECT orders.customer_ref FROM")]

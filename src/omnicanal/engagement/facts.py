@@ -42,7 +42,7 @@ from omnicanal.customers.errors import UnknownProfile
 from omnicanal.engagement.access import check_first_party
 from omnicanal.engagement.errors import EngagementForbidden, UnknownCustomer
 from omnicanal.engagement.models import FACT_KINDS, ONCE_PER_SUBJECT, Fact
-from omnicanal.engagement.recipients import cart_read, person_named
+from omnicanal.engagement.recipients import cart_read, order_person, person_named
 from omnicanal.fulfilment import queries as fulfilments
 from omnicanal.fulfilment.events import (
     FulfilmentBought,
@@ -54,9 +54,7 @@ from omnicanal.fulfilment.events import (
 )
 from omnicanal.inventory.events import StockCameBack, StockRanOut
 from omnicanal.network import lookups as network
-from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.events import OrderCancelled, OrderPlaced
-from omnicanal.orders.lookups import order_customer_ref
 from omnicanal.platform.access import is_privileged
 from omnicanal.platform.actors import Actor, ChannelKind
 from omnicanal.platform.auth import LocationForbidden
@@ -265,14 +263,6 @@ def _cart_owner(session: Session, cart_id: str, *, region: str) -> str | None:
     return found
 
 
-def _order_customer(session: Session, order_id: str, *, region: str) -> str | None:
-    try:
-        customer_ref = order_customer_ref(session, order_id)
-    except UnknownOrder:
-        return None
-    return person_named(session, customer_ref, region=region)
-
-
 def facts_from_event(
     session: Session, event: Event, *, region: str, recorded_at: datetime | None = None
 ) -> list[Fact]:
@@ -410,7 +400,7 @@ def _fulfilment(
             kinds = ["reservation_closed"]
     if not kinds:
         return
-    person = _order_customer(session, payload.order_id, region=region)
+    person = order_person(session, payload.order_id, region=region)
     for kind in kinds:
         fact(
             kind,

@@ -71,11 +71,10 @@ from omnicanal.fulfilment.events import (
     FulfilmentItem,
     FulfilmentReadyForPickup,
     FulfilmentShipped,
+    FulfilmentStatusChanged,
 )
 from omnicanal.inventory.events import StockCameBack, StockRanLow
-from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.events import OrderLineResourced
-from omnicanal.orders.lookups import order_customer_ref
 from omnicanal.platform.clock import as_utc, utcnow
 from omnicanal.platform.events import DomainEvent, Event
 from omnicanal.returns.events import ReturnEvent, ReturnReceived, ReturnRefunded, ReturnRequested
@@ -123,11 +122,9 @@ JOURNEY_EVENTS: tuple[type[DomainEvent], ...] = tuple(
 
 
 def _order_person(session: Session, order_id: str, *, region: str) -> str | None:
-    try:
-        customer_ref = order_customer_ref(session, order_id)
-    except UnknownOrder:
-        return None
-    return reachable_person(session, customer_ref, region=region)
+    """The reachable person an order was placed for."""
+    person = recipients.order_person(session, order_id, region=region)
+    return person if person is not None and is_reachable(session, person) else None
 
 
 def _items(lines: Sequence[FulfilmentItem]) -> list[dict[str, Any]]:
@@ -422,11 +419,12 @@ def _plan(session: Session, event: Event, *, region: str, now: datetime) -> None
 
 
 def read_ahead(session: Session, events: Sequence[Event], *, region: str) -> None:
-    """The consumer's read-ahead (``Consumer.read_ahead``): the carts and the people a batch
-    of events names, read in one go for :func:`react` to find them in the transaction's
-    memos (``recipients.read_ahead``)."""
+    """The consumer's read-ahead (``Consumer.read_ahead``): the carts, the orders' customers
+    and the people a batch of events names, read in one go for :func:`react` to find them in
+    the transaction's memos (``recipients.read_ahead``)."""
     references: list[str] = []
     cart_ids: list[str] = []
+    order_ids: list[str] = []
     for event in events:
         payload = event.payload
         reference = getattr(payload, "customer_ref", None)
@@ -446,7 +444,11 @@ def read_ahead(session: Session, events: Sequence[Event], *, region: str) -> Non
                 | CartCheckedOut()
             ):
                 cart_ids.append(payload.cart_id)
-    recipients.read_ahead(session, customer_refs=references, cart_ids=cart_ids, region=region)
+            case FulfilmentStatusChanged():
+                order_ids.append(payload.order_id)
+    recipients.read_ahead(
+        session, customer_refs=references, cart_ids=cart_ids, order_ids=order_ids, region=region
+    )
 
 
 def react(

@@ -18,6 +18,8 @@ from omnicanal.carts.schemas import CartOut
 from omnicanal.customers import service as customers
 from omnicanal.customers.errors import UnknownProfile
 from omnicanal.customers.identifiers import IdentifierKind
+from omnicanal.orders.errors import UnknownOrder
+from omnicanal.orders.lookups import order_customer_ref, order_customer_refs
 from omnicanal.platform.db import transaction_memo
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "cart_read",
     "is_reachable",
     "language_of",
+    "order_person",
     "person_named",
     "reachable_person",
     "read_ahead",
@@ -80,6 +83,10 @@ _PEOPLE = "engagement.people"
 """The transaction's memo (``transaction_memo``) of the person each customer reference names."""
 _CARTS = "engagement.carts"
 """The transaction's memo of the carts read (unpriced), None for an unknown id."""
+_ORDERS = "engagement.order_customers"
+"""The transaction's memo of the customer reference of each order read, ``_NO_ORDER`` for
+an unknown id."""
+_NO_ORDER = object()
 
 
 def person_named(session: Session, customer_ref: str | None, *, region: str) -> str | None:
@@ -122,13 +129,34 @@ def cart_read(session: Session, cart_id: str) -> CartOut | None:
     return found
 
 
+def order_person(session: Session, order_id: str, *, region: str) -> str | None:
+    """The person (merges followed) an order was placed for; None for an anonymous sale, an
+    unknown order or nobody known. Remembered for the transaction, as the carts are."""
+    known = transaction_memo(session, _ORDERS)
+    if order_id not in known:
+        try:
+            known[order_id] = order_customer_ref(session, order_id)
+        except UnknownOrder:
+            known[order_id] = _NO_ORDER
+    reference = known[order_id]
+    if reference is _NO_ORDER:
+        return None
+    return person_named(session, reference, region=region)
+
+
 def read_ahead(
-    session: Session, *, customer_refs: Iterable[str], cart_ids: Iterable[str], region: str
+    session: Session,
+    *,
+    customer_refs: Iterable[str],
+    cart_ids: Iterable[str],
+    order_ids: Iterable[str] = (),
+    region: str,
 ) -> None:
-    """Read in one go the carts and the people a batch of events names, and remember them
-    for the transaction (:func:`cart_read`, :func:`person_named`): two statements for the
-    people of the whole batch (its carts' customers and visitors among them), and one for
-    its carts, where the events read one by one took one to three each."""
+    """Read in one go the carts, the orders' customers and the people a batch of events
+    names, and remember them for the transaction (:func:`cart_read`, :func:`order_person`,
+    :func:`person_named`): one statement for the carts, one for the orders, and two for the
+    people of the whole batch (the carts' and the orders' customers among them), where the
+    events read one by one took one to three each."""
     kept_carts = transaction_memo(session, _CARTS)
     unread = [cart_id for cart_id in dict.fromkeys(cart_ids) if cart_id not in kept_carts]
     found = carts.unpriced_carts(session, unread)
@@ -140,6 +168,14 @@ def read_ahead(
             references.append(cart.customer_ref)
         if cart.anonymous_id:
             references.append(f"anonymous_id:{cart.anonymous_id}")
+    kept_orders = transaction_memo(session, _ORDERS)
+    unread = [order_id for order_id in dict.fromkeys(order_ids) if order_id not in kept_orders]
+    placed_for = order_customer_refs(session, unread)
+    for order_id in unread:
+        reference = placed_for.get(order_id, _NO_ORDER)
+        kept_orders[order_id] = reference
+        if isinstance(reference, str):
+            references.append(reference)
     people = transaction_memo(session, _PEOPLE)
     unknown = [ref for ref in dict.fromkeys(references) if (ref, region) not in people]
     if not unknown:

@@ -6,6 +6,7 @@ The returns module reads orders here, never through the orders' tables or ORM ro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +22,13 @@ from omnicanal.orders.models import Order, OrderLine
 from omnicanal.orders.service.common import load_order
 from omnicanal.platform.access import Owner
 
-__all__ = ["OrderLineRef", "OrderRef", "get_order_ref", "order_customer_ref"]
+__all__ = [
+    "OrderLineRef",
+    "OrderRef",
+    "get_order_ref",
+    "order_customer_ref",
+    "order_customer_refs",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +90,19 @@ def order_customer_ref(session: Session, order_id: str) -> str | None:
     if row is None:
         raise UnknownOrder(f"No order has the id {order_id!r}.", field="id")
     return row.customer_ref
+
+
+def order_customer_refs(session: Session, order_ids: Iterable[str]) -> dict[str, str | None]:
+    """:func:`order_customer_ref` of each existing order of ``order_ids``, in one statement."""
+    wanted = sorted(set(order_ids))
+    if not wanted:
+        return {}
+    return {
+        str(order_id): customer_ref
+        for order_id, customer_ref in session.execute(
+            select(Order.id, Order.customer_ref).where(Order.id.in_(wanted))
+        )
+    }
 
 
 def get_order_ref(session: Session, order_id: str, *, lock: bool = False) -> OrderRef:
