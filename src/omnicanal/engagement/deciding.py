@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from omnicanal.engagement import situation as situations
@@ -196,6 +196,17 @@ def _about(facts: Iterable[Fact]) -> tuple[set[str], set[str]]:
     return people, subjects
 
 
+_MESSAGES = Message.__table__.c
+_PENDING_ABOUT = select(_MESSAGES.id).where(
+    _MESSAGES.status.in_(PENDING),
+    or_(
+        _MESSAGES.profile_id.in_(bindparam("people", expanding=True)),
+        _MESSAGES.subject.in_(bindparam("subjects", expanding=True)),
+    ),
+)
+"""The messages still to be sent of some people or about some subjects."""
+
+
 def reconsider(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
     """Ask the policy again about the messages still to be sent of the people and subjects
     ``facts`` are about, and withdraw at once those whose reason is gone (stage ``event``);
@@ -207,18 +218,18 @@ def reconsider(session: Session, facts: Sequence[Fact], *, now: datetime) -> int
     people, subjects = _about(facts)
     if not people and not subjects:
         return 0
-    conditions = []
-    if people:
-        conditions.append(Message.profile_id.in_(sorted(people)))
-    if subjects:
-        conditions.append(Message.subject.in_(sorted(subjects)))
-    pending = session.scalars(
-        select(Message)
-        .where(Message.status.in_(PENDING), or_(*conditions))
-        .order_by(Message.due_at, Message.id)
-    ).all()
-    if not pending:
+    session.flush()  # the messages this transaction planned, for the Core read below
+    # Most facts find nothing pending: the ids are read first, by a statement built once,
+    # and the messages themselves only when there are some.
+    found = session.connection().execute(
+        _PENDING_ABOUT, {"people": sorted(people), "subjects": sorted(subjects)}
+    )
+    ids = found.scalars().all()
+    if not ids:
         return 0
+    pending = session.scalars(
+        select(Message).where(Message.id.in_(ids)).order_by(Message.due_at, Message.id)
+    ).all()
     rules = situations.rules_of(session)
     channels = {
         code: list(listed)
