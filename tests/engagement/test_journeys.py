@@ -428,3 +428,44 @@ def test_a_batch_of_carts_is_read_once_and_reminds_as_event_by_event(platform, c
     )
     carts_read = [s for s in statements if s.startswith("SELECT") and " FROM carts " in s]
     assert len(carts_read) == 1, carts_read
+
+
+def test_visitors_identified_in_one_batch_have_their_carts_read_once(platform, client, shop):
+    """Tracking identifies visitors by the hundred: the consumer finds their open carts in
+    one go and plans each visitor's reminder, the one of their latest open cart."""
+    from tests.customers.support import make_source, send
+
+    latest = {}
+    for visitor in ("cookie-ines", "cookie-louis"):
+        open_cart(client, shop.web, (shop.robe_m, 1), anonymous_id=visitor)
+        latest[visitor] = open_cart(client, shop.web, (shop.veste, 1), anonymous_id=visitor)
+    drain(platform)
+    seq = last_seq(platform)
+    send(
+        client,
+        make_source(platform, "web"),
+        {"type": "identify", "anonymousId": "cookie-ines", "traits": {"email": INES}},
+        {"type": "identify", "anonymousId": "cookie-louis", "traits": {"email": "louis@ex.fr"}},
+    )
+    identified = [e for e in events_since(platform, seq) if e.type == "customer.identified"]
+    assert len(identified) == 2
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    sqla_event.listen(platform.db.write_engine, "before_cursor_execute", note)
+    try:
+        deliver_batch(platform.db, journeys_consumer(region="FR"), identified)
+    finally:
+        sqla_event.remove(platform.db.write_engine, "before_cursor_execute", note)
+
+    reminders = messages(platform, kind="abandoned_cart")
+    assert sorted(m.subject for m in reminders) == sorted(
+        f"carts/{cart['id']}" for cart in latest.values()
+    )
+    assert all(m.profile_id is not None for m in reminders)
+    visitors_read = [
+        s for s in statements if s.startswith("SELECT carts.anonymous_id, carts.id FROM carts")
+    ]
+    assert len(visitors_read) == 1, visitors_read

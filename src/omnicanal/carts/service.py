@@ -378,6 +378,23 @@ def find_open_cart(
     return cart_out(session, cart, channel=channel)
 
 
+def open_carts_of_visitors(session: Session, anonymous_ids: Sequence[str]) -> dict[str, str]:
+    """The id of each visitor's most recently updated open cart (as :func:`find_open_cart`
+    finds it without an actor), for the visitors of ``anonymous_ids`` that have one; in one
+    query."""
+    wanted = sorted(set(anonymous_ids))
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    for anonymous_id, cart_id in session.execute(
+        select(Cart.anonymous_id, Cart.id)
+        .where(Cart.anonymous_id.in_(wanted), Cart.status == OPEN)
+        .order_by(Cart.anonymous_id, Cart.updated_at.desc(), Cart.id.desc())
+    ):
+        found.setdefault(str(anonymous_id), cart_id)
+    return found
+
+
 def find_open_cart_among(
     session: Session,
     *,

@@ -15,13 +15,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from omnicanal.carts import service as carts
-from omnicanal.carts.errors import NoOpenCart
 from omnicanal.carts.schemas import CartOut
 from omnicanal.customers.events import CustomerIdentified
 from omnicanal.engagement.deciding import PENDING
 from omnicanal.engagement.planning import plan, planned
-from omnicanal.engagement.recipients import cart_read, is_reachable, reachable_person
+from omnicanal.engagement.recipients import (
+    cart_read,
+    is_reachable,
+    reachable_person,
+    visitor_cart,
+)
 from omnicanal.engagement.triggers import TriggerRef, active_triggers
 from omnicanal.platform.clock import as_utc
 from omnicanal.platform.events import Event
@@ -112,11 +115,8 @@ def visitor_identified(
     """A visitor became a known person: the open carts they left are theirs to be reminded
     of."""
     for anonymous_id in dict.fromkeys(payload.anonymous_ids):
-        try:
-            cart = carts.find_open_cart(session, anonymous_id=anonymous_id)
-        except NoOpenCart:
-            continue
-        if cart.customer_ref is None:
+        cart = visitor_cart(session, anonymous_id)
+        if cart is not None and cart.customer_ref is None:
             cart_changed(
                 session, event, cart.id, region=region, now=now, profile_id=payload.profile_id
             )

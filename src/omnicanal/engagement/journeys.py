@@ -419,12 +419,13 @@ def _plan(session: Session, event: Event, *, region: str, now: datetime) -> None
 
 
 def read_ahead(session: Session, events: Sequence[Event], *, region: str) -> None:
-    """The consumer's read-ahead (``Consumer.read_ahead``): the carts, the orders' customers
-    and the people a batch of events names, read in one go for :func:`react` to find them in
-    the transaction's memos (``recipients.read_ahead``)."""
+    """The consumer's read-ahead (``Consumer.read_ahead``): the carts, the visitors' open
+    carts, the orders' customers and the people a batch of events names, read in one go for
+    :func:`react` to find them in the transaction's memos (``recipients.read_ahead``)."""
     references: list[str] = []
     cart_ids: list[str] = []
     order_ids: list[str] = []
+    anonymous_ids: list[str] = []
     for event in events:
         payload = event.payload
         reference = getattr(payload, "customer_ref", None)
@@ -446,8 +447,15 @@ def read_ahead(session: Session, events: Sequence[Event], *, region: str) -> Non
                 cart_ids.append(payload.cart_id)
             case FulfilmentStatusChanged():
                 order_ids.append(payload.order_id)
+            case CustomerIdentified():
+                anonymous_ids.extend(payload.anonymous_ids)
     recipients.read_ahead(
-        session, customer_refs=references, cart_ids=cart_ids, order_ids=order_ids, region=region
+        session,
+        customer_refs=references,
+        cart_ids=cart_ids,
+        order_ids=order_ids,
+        anonymous_ids=anonymous_ids,
+        region=region,
     )
 
 

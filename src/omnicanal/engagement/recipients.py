@@ -34,6 +34,7 @@ __all__ = [
     "person_named",
     "reachable_person",
     "read_ahead",
+    "visitor_cart",
 ]
 
 LANGUAGES = ("fr", "en")
@@ -83,6 +84,8 @@ _PEOPLE = "engagement.people"
 """The transaction's memo (``transaction_memo``) of the person each customer reference names."""
 _CARTS = "engagement.carts"
 """The transaction's memo of the carts read (unpriced), None for an unknown id."""
+_VISITORS = "engagement.visitor_carts"
+"""The transaction's memo of each visitor's latest open cart id, None for none."""
 _ORDERS = "engagement.order_customers"
 """The transaction's memo of the customer reference of each order read, ``_NO_ORDER`` for
 an unknown id."""
@@ -129,6 +132,18 @@ def cart_read(session: Session, cart_id: str) -> CartOut | None:
     return found
 
 
+def visitor_cart(session: Session, anonymous_id: str) -> CartOut | None:
+    """The visitor's most recently updated open cart, unpriced; None when they have none.
+    Remembered for the transaction, as the carts are."""
+    known = transaction_memo(session, _VISITORS)
+    if anonymous_id not in known:
+        known[anonymous_id] = carts.open_carts_of_visitors(session, [anonymous_id]).get(
+            anonymous_id
+        )
+    cart_id = known[anonymous_id]
+    return cart_read(session, cart_id) if cart_id is not None else None
+
+
 def order_person(session: Session, order_id: str, *, region: str) -> str | None:
     """The person (merges followed) an order was placed for; None for an anonymous sale, an
     unknown order or nobody known. Remembered for the transaction, as the carts are."""
@@ -150,15 +165,26 @@ def read_ahead(
     customer_refs: Iterable[str],
     cart_ids: Iterable[str],
     order_ids: Iterable[str] = (),
+    anonymous_ids: Iterable[str] = (),
     region: str,
 ) -> None:
-    """Read in one go the carts, the orders' customers and the people a batch of events
-    names, and remember them for the transaction (:func:`cart_read`, :func:`order_person`,
-    :func:`person_named`): one statement for the carts, one for the orders, and two for the
+    """Read in one go the carts, the visitors' open carts, the orders' customers and the
+    people a batch of events names, and remember them for the transaction
+    (:func:`cart_read`, :func:`visitor_cart`, :func:`order_person`, :func:`person_named`):
+    one statement for the visitors, one for the carts, one for the orders, and two for the
     people of the whole batch (the carts' and the orders' customers among them), where the
     events read one by one took one to three each."""
+    kept_visitors = transaction_memo(session, _VISITORS)
+    visitors = [v for v in dict.fromkeys(anonymous_ids) if v not in kept_visitors]
+    open_carts = carts.open_carts_of_visitors(session, visitors)
+    for visitor in visitors:
+        kept_visitors[visitor] = open_carts.get(visitor)
     kept_carts = transaction_memo(session, _CARTS)
-    unread = [cart_id for cart_id in dict.fromkeys(cart_ids) if cart_id not in kept_carts]
+    unread = [
+        cart_id
+        for cart_id in dict.fromkeys([*cart_ids, *open_carts.values()])
+        if cart_id not in kept_carts
+    ]
     found = carts.unpriced_carts(session, unread)
     for cart_id in unread:
         kept_carts[cart_id] = found.get(cart_id)
