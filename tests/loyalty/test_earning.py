@@ -3,12 +3,12 @@ earn, once per order whatever the bus redelivers, and a tender that cannot pay."
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from omnicanal.loyalty.models import Earning, LedgerEntry
 from omnicanal.loyalty.wiring import ledger_consumer
 from omnicanal.orders.events import OrderPlaced
-from omnicanal.platform.bus import Consumer, deliver
+from omnicanal.platform.bus import Consumer, deliver, deliver_batch
 from omnicanal.platform.events import OutboxEvent
 from tests.builders import auth
 from tests.loyalty.builders import (
@@ -134,3 +134,42 @@ def test_a_tender_that_names_another_amount_is_not_captured_and_its_hold_comes_b
     redemption = client.get(f"/v1/loyalty/redemptions/{held['id']}", headers=auth(shop.lyon))
     assert redemption.json()["release_reason"] == "capture_failed"
     assert balance(client, shop.lyon, ines["id"])["available"] == 500
+
+
+def test_a_batch_of_orders_finds_its_programme_and_buyers_once_and_each_earns(platform, client):
+    """The ledger's consumer hears the orders of many members at once: it reads whether
+    their currency has a programme, and who each buyer is, once for the batch, and each
+    member earns what their own order earns, as the orders heard one by one would."""
+    shop = make_shop(platform)
+    make_programme(platform)
+    members = {}
+    for name in ("ines", "louis", "chloe"):
+        members[name] = enrol(
+            client, shop.web, customer_ref=f"email:{name}@example.fr", card_number=None
+        )
+    for name in members:
+        web_order(
+            client, platform, shop.web, (shop.robe_m, 1), customer_ref=f"email:{name}@example.fr"
+        )
+    with platform.db.reading() as session:
+        placed = [
+            row.to_event()
+            for row in session.scalars(
+                select(OutboxEvent).where(OutboxEvent.type == "order.placed")
+            )
+        ]
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    event.listen(platform.db.write_engine, "before_cursor_execute", note)
+    try:
+        assert deliver_batch(platform.db, ledger_consumer(region="FR"), placed) == 3
+    finally:
+        event.remove(platform.db.write_engine, "before_cursor_execute", note)
+
+    earned = [balance(client, shop.web, m["id"])["pending"] for m in members.values()]
+    assert earned == [49, 49, 49]  # the dress, at the default 1 point per euro
+    programme_reads = [s for s in statements if s.startswith("SELECT loyalty_programmes.id FROM")]
+    assert len(programme_reads) == 1, programme_reads

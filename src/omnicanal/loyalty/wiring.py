@@ -13,6 +13,7 @@ from omnicanal.loyalty.service import (
     confirm_due,
     expire_points,
     react,
+    read_ahead,
     release_expired_holds,
     review_tiers,
 )
@@ -55,7 +56,10 @@ def ledger_consumer(*, region: str) -> Consumer:
     """The consumer that earns, captures and reverses points from the orders' and returns'
     events (phone numbers in customer references read in ``region``)."""
     return Consumer(
-        name="loyalty.ledger", events=LOYALTY_EVENTS, handler=partial(react, region=region)
+        name="loyalty.ledger",
+        events=LOYALTY_EVENTS,
+        handler=partial(react, region=region),
+        read_ahead=partial(read_ahead, region=region),
     )
 
 

@@ -204,6 +204,17 @@ def transaction_memo(session: Session, name: str) -> dict[Any, Any]:
     return memo
 
 
+def kept_memo(session: Session, name: str) -> dict[Any, Any] | None:
+    """The session's memo ``name`` (:func:`transaction_memo`) if its current transaction made
+    one, else None: for a reader that uses what a consumer's read-ahead kept, and reads for
+    itself anywhere else (a request that may change what it reads)."""
+    kept = session.info.get(name)
+    if kept is None or kept[0] is not session.get_transaction():
+        return None
+    memo: dict[Any, Any] = kept[1]
+    return memo
+
+
 def dialect_insert(session: Session) -> Callable[[Any], postgresql.Insert | sqlite.Insert]:
     """The INSERT construct with ON CONFLICT for the session's database."""
     if session.get_bind().dialect.name == "postgresql":

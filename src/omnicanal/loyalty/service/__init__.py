@@ -23,7 +23,7 @@ from omnicanal.loyalty.service.programmes import (
     list_programmes,
     update_programme,
 )
-from omnicanal.loyalty.service.reactions import LOYALTY_EVENTS, react
+from omnicanal.loyalty.service.reactions import LOYALTY_EVENTS, react, read_ahead
 from omnicanal.loyalty.service.redemptions import (
     LOYALTY_TENDER,
     capture_tenders,
@@ -69,6 +69,7 @@ __all__ = [
     "points_of_sale",
     "points_within",
     "react",
+    "read_ahead",
     "release_expired_holds",
     "release_redemption",
     "reverse_units",

@@ -24,6 +24,7 @@ from omnicanal.loyalty.models import Member, Programme
 from omnicanal.loyalty.rules import BonusEvent, EarningRule, Rates, Tier, TierBenefit
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import as_utc
+from omnicanal.platform.db import kept_memo, transaction_memo
 
 __all__ = [
     "SYSTEM",
@@ -38,6 +39,7 @@ __all__ = [
     "members_of_profile",
     "programme_by_code",
     "rate_rule_rows",
+    "read_customers_ahead",
     "rules_of",
 ]
 
@@ -248,8 +250,12 @@ def members_of_customer(
     names."""
     if customer_ref is None or not customer_ref.strip():
         return []
-    open_programme = session.scalar(
-        select(Programme.id).where(Programme.currency == currency, Programme.active).limit(1)
+    # What the loyalty consumer's read-ahead kept for its batch, else read here.
+    open_programmes = kept_memo(session, _OPEN_PROGRAMMES) or {}
+    open_programme = (
+        open_programmes[currency]
+        if currency in open_programmes
+        else _open_programme(session, currency)
     )
     if open_programme is None:
         # No programme to earn in: the customer is not looked up at all.
@@ -271,10 +277,56 @@ def members_of_customer(
         ).all()
         if rows:
             return [_ref(member, programme) for member, programme in rows]
-    profile_id = customers.referenced_profile_id(session, customer_ref=customer_ref, region=region)
+    people = kept_memo(session, _PEOPLE) or {}
+    key = (customer_ref, region)
+    profile_id = (
+        people[key]
+        if key in people
+        else customers.referenced_profile_id(session, customer_ref=customer_ref, region=region)
+    )
     if profile_id is None:
         return []
     return members_of_profile(session, profile_id=profile_id, currency=currency)
+
+
+def _open_programme(session: Session, currency: str) -> str | None:
+    """An active programme in ``currency``, if there is one."""
+    return session.scalar(
+        select(Programme.id).where(Programme.currency == currency, Programme.active).limit(1)
+    )
+
+
+_OPEN_PROGRAMMES = "loyalty.open_programmes"
+"""The transaction's memo (``transaction_memo``) of an active programme per currency."""
+_PEOPLE = "loyalty.people"
+"""The transaction's memo of the person each customer reference names."""
+
+
+def read_customers_ahead(
+    session: Session, *, references: Iterable[tuple[str, str]], region: str
+) -> None:
+    """Read at once what :func:`members_of_customer` reads for each (customer reference,
+    currency) of a batch of events: whether each currency has an active programme, and,
+    where one has, the people the references name (two statements for the batch), kept for
+    the transaction. The loyalty consumer never opens programmes nor changes identities."""
+    open_programmes = transaction_memo(session, _OPEN_PROGRAMMES)
+    wanted = list(references)
+    for currency in dict.fromkeys(currency for _, currency in wanted):
+        if currency not in open_programmes:
+            open_programmes[currency] = _open_programme(session, currency)
+    people = transaction_memo(session, _PEOPLE)
+    unknown = [
+        reference
+        for reference, currency in wanted
+        if reference.strip()
+        and open_programmes[currency] is not None
+        and (reference, region) not in people
+    ]
+    if not unknown:
+        return
+    named = customers.referenced_profile_ids(session, customer_refs=unknown, region=region)
+    for reference, profile_id in named.items():
+        people[(reference, region)] = profile_id
 
 
 def as_iso(moment: datetime | None) -> str | None:

@@ -14,10 +14,12 @@ cumulatively, so a repeat changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from omnicanal.loyalty.service import earning, redemptions
-from omnicanal.loyalty.service.common import SYSTEM, members_of_customer
+from omnicanal.loyalty.service.common import SYSTEM, members_of_customer, read_customers_ahead
 from omnicanal.orders.events import (
     OrderCancelled,
     OrderLineCancelled,
@@ -28,7 +30,7 @@ from omnicanal.platform.actors import Actor
 from omnicanal.platform.events import DomainEvent, Event
 from omnicanal.returns.events import ExchangeCompleted, ReturnEvent, ReturnRefunded
 
-__all__ = ["LOYALTY_EVENTS", "react"]
+__all__ = ["LOYALTY_EVENTS", "react", "read_ahead"]
 
 LOYALTY_EVENTS: tuple[type[DomainEvent], ...] = (
     OrderPlaced,
@@ -90,6 +92,20 @@ def _returned(session: Session, event: Event, payload: ReturnEvent) -> None:
         return_id=payload.return_id,
         actor=_actor(event),
         now=event.time,
+    )
+
+
+def read_ahead(session: Session, events: Sequence[Event], *, region: str) -> None:
+    """The consumer's read-ahead (``Consumer.read_ahead``): whether the batch's orders'
+    currencies have a programme, and who their customers are, read in one go."""
+    read_customers_ahead(
+        session,
+        references=[
+            (event.payload.customer_ref, event.payload.currency)
+            for event in events
+            if isinstance(event.payload, OrderPlaced) and event.payload.customer_ref
+        ],
+        region=region,
     )
 
 
