@@ -122,6 +122,8 @@ def test_the_dashboard_queries_only_metrics_that_a_scrape_exposes(client, shop):
         "omnicanal_outbox_relayed_events_total",
         "omnicanal_consumer_lag_events",
         "omnicanal_consumer_lag_seconds",
+        "omnicanal_consumer_delivery_cpu_seconds_total",
+        "omnicanal_consumer_handled_events_total",
     } <= queried
     assert queried - exposed == set()
 
@@ -217,6 +219,19 @@ def test_a_scrape_reports_each_consumer_lag_and_the_relay_rate(platform, client,
     lag = {key for key in lagging if key[0].startswith("omnicanal_consumer_lag")}
     assert len(lag) == 2 * len(platform.consumers)
     assert {key: caught_up[key] for key in lag} == dict.fromkeys(lag, 0)
+
+    # What the deliveries took, per consumer: the events each handled, and its time and CPU
+    # (counted for the process, so read as what this delivery added).
+    for consumer in platform.consumers:
+        labels = (("consumer", consumer.name),)
+        wanted = sum(consumer.wants(event.type) for event in events)
+        if not wanted:
+            continue
+        handled = ("omnicanal_consumer_handled_events_total", labels)
+        assert caught_up[handled] - lagging.get(handled, 0) == wanted
+        for measure in ("delivery_seconds", "delivery_cpu_seconds"):
+            key = (f"omnicanal_consumer_{measure}_total", labels)
+            assert caught_up[key] > lagging.get(key, 0)
 
 
 def test_each_answer_carries_a_request_id_echoed_when_sane(client):

@@ -16,11 +16,17 @@ savepoint of its own, so that the failing event is rolled back alone and the eve
 it stay handled (ADR 0035).
 A consumer whose work is cheaper in bulk (the real-time matcher: one read of the candidates
 for many records) also gives a ``batch_handler``, called once with every event of the batch.
+A consumer whose handler reads what its events name gives a ``read_ahead``, which reads it
+for the whole batch first.
+
+The process counts, per consumer, the events its deliveries handled and the time and CPU
+they took (:func:`consumer_work`): ``/metrics`` shows them, and ``bench.relay`` prints them.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -94,9 +100,62 @@ class HandlerFailed(Exception):
         self.position = position
 
 
+@dataclass(frozen=True)
+class Work:
+    """What one consumer's deliveries took in this process, since it started."""
+
+    events: int = 0
+    """Events handled (a redelivery skipped is not one)."""
+    batches: int = 0
+    seconds: float = 0.0
+    """Time in the deliveries, waiting on the database included."""
+    cpu_seconds: float = 0.0
+    """CPU time of the delivering threads in them."""
+
+
+_work: dict[str, Work] = {}
+_work_lock = threading.Lock()
+
+
+def consumer_work() -> dict[str, Work]:
+    """Per consumer, what its deliveries took in this process since it started."""
+    with _work_lock:
+        return dict(_work)
+
+
+def _note_work(name: str, handled: int, seconds: float, cpu_seconds: float) -> None:
+    with _work_lock:
+        was = _work.get(name, Work())
+        _work[name] = Work(
+            events=was.events + handled,
+            batches=was.batches + 1,
+            seconds=was.seconds + seconds,
+            cpu_seconds=was.cpu_seconds + cpu_seconds,
+        )
+
+
 def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> int:
     """Run ``consumer`` on the events of ``events`` it has not handled yet, in one
-    transaction; returns how many it handled.
+    transaction; returns how many it handled (counted in :func:`consumer_work`, with the
+    time and CPU it took, whether it succeeded or not).
+    """
+    started, cpu = time.perf_counter(), time.thread_time()
+    handled = 0
+    try:
+        handled = _deliver_batch(db, consumer, events)
+        return handled
+    finally:
+        if any(consumer.wants(event.type) for event in events):
+            _note_work(
+                consumer.name,
+                handled,
+                time.perf_counter() - started,
+                time.thread_time() - cpu,
+            )
+
+
+def _deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> int:
+    """:func:`deliver_batch`'s work.
 
     Its ``batch_handler``, when it has one, gets them all at once: should it raise, nothing
     is committed and the error propagates. Otherwise its handler gets each in turn: first

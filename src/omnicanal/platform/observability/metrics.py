@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import and_, exists, func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from omnicanal.platform.bus import Consumer
+from omnicanal.platform.bus import Consumer, Work, consumer_work
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import Database
 from omnicanal.platform.events import OutboxEvent, ProcessedEvent
@@ -124,6 +124,37 @@ class ConsumerCollector(Collector):
                 age.add_metric([consumer.name], max(seconds, 0.0))
         yield events
         yield age
+        yield from _work_metrics([consumer.name for consumer in self.consumers])
+
+
+def _work_metrics(names: Sequence[str]) -> Iterator[Metric]:
+    """What each consumer's deliveries took in this process (``bus.consumer_work``; 0 for a
+    declared consumer not run here yet): where an operator sees which consumer holds the
+    relay up."""
+    handled = CounterMetricFamily(
+        "omnicanal_consumer_handled_events",
+        "Events this process's deliveries handled, by consumer.",
+        labels=["consumer"],
+    )
+    seconds = CounterMetricFamily(
+        "omnicanal_consumer_delivery_seconds",
+        "Time this process's deliveries took, by consumer (database waits included).",
+        labels=["consumer"],
+    )
+    cpu = CounterMetricFamily(
+        "omnicanal_consumer_delivery_cpu_seconds",
+        "CPU time this process's deliveries took, by consumer.",
+        labels=["consumer"],
+    )
+    done = consumer_work()
+    for name in sorted({*names, *done}):
+        work = done.get(name, Work())
+        handled.add_metric([name], work.events)
+        seconds.add_metric([name], work.seconds)
+        cpu.add_metric([name], work.cpu_seconds)
+    yield handled
+    yield seconds
+    yield cpu
 
 
 class Metrics:
