@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,27 +17,38 @@ from omnicanal.platform.db import dialect_insert
 from omnicanal.platform.events import Event
 
 
-def _add(session: Session, key: dict[str, object], count: int) -> None:
-    # One upsert: two workers counting the first event of a day at once both add theirs.
-    insert = dialect_insert(session)(DailyEventCount).values(**key, count=count)
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["day", "event_type", "source"],
-            set_={"count": DailyEventCount.count + insert.excluded.count},
-        )
+@cache
+def _add_counts(insert: Callable[[Any], Any]) -> Any:
+    """The upsert adding to a day's count, per dialect (``insert``: its construct), built once:
+    the relay counts every batch it delivers."""
+    table = DailyEventCount.__table__
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=["day", "event_type", "source"],
+        set_={"count": table.c.count + statement.excluded.count},
     )
+
+
+def _add(session: Session, counts: Counter[tuple[date, str, str]]) -> None:
+    """Add ``counts`` to their days' counts, one upsert per key, in key order: two workers
+    counting the same days lock their rows in the same order, and both add theirs."""
+    rows = [
+        {"day": day, "event_type": event_type, "source": source, "count": count}
+        for (day, event_type, source), count in sorted(counts.items())
+    ]
+    session.connection().execute(_add_counts(dialect_insert(session)), rows)
 
 
 def count_event(session: Session, event: Event) -> None:
     """Add one to the day's count for the event's type and source."""
-    _add(session, {"day": event.time.date(), "event_type": event.type, "source": event.source}, 1)
+    _add(session, Counter([(event.time.date(), event.type, event.source)]))
 
 
 def count_events(session: Session, events: Sequence[Event]) -> None:
-    """Add a relay batch of events to the day's counts: one write per (day, type, source)."""
-    counts = Counter((event.time.date(), event.type, event.source) for event in events)
-    for (day, event_type, source), count in sorted(counts.items()):
-        _add(session, {"day": day, "event_type": event_type, "source": source}, count)
+    """Add a relay batch of events to the day's counts: one statement for the batch, a row
+    per (day, type, source)."""
+    if events:
+        _add(session, Counter((event.time.date(), event.type, event.source) for event in events))
 
 
 def event_counts(

@@ -43,6 +43,24 @@ _MARK_PUBLISHED = (
     .execution_options(synchronize_session=False)
 )
 """On PostgreSQL: the events of a batch (``seqs``) published at ``at``."""
+_PENDING = (
+    select(
+        OutboxEvent.seq,
+        OutboxEvent.id,
+        OutboxEvent.type,
+        OutboxEvent.source,
+        OutboxEvent.subject,
+        OutboxEvent.time,
+        OutboxEvent.data,
+        OutboxEvent.actor,
+        OutboxEvent.traceparent,
+    )
+    .where(OutboxEvent.published.is_(False))
+    .order_by(OutboxEvent.seq)
+    .limit(bindparam("size"))
+)
+"""The next unpublished events, oldest first, as plain rows (no ORM objects to build and
+track: the relay only reads them)."""
 _relayed = 0
 _recent: deque[tuple[float, int]] = deque()
 _relayed_lock = threading.Lock()
@@ -111,26 +129,37 @@ class OutboxRelay:
         self.publisher = publisher
         self.batch_size = batch_size
 
-    def pending(self) -> list[OutboxEvent]:
+    def pending(self) -> list[tuple[int, Event]]:
+        """The next batch of unpublished events, with their sequence numbers, in order."""
         with self.db.reading() as session:
-            return list(
-                session.scalars(
-                    select(OutboxEvent)
-                    .where(OutboxEvent.published.is_(False))
-                    .order_by(OutboxEvent.seq)
-                    .limit(self.batch_size)
+            return [
+                (
+                    seq,
+                    Event(
+                        id=id_,
+                        type=type_,
+                        source=source,
+                        subject=subject,
+                        time=at,
+                        data=data,
+                        actor=actor,
+                        traceparent=traceparent,
+                    ),
                 )
-            )
+                for seq, id_, type_, source, subject, at, data, actor, traceparent in (
+                    session.execute(_PENDING, {"size": self.batch_size})
+                )
+            ]
 
     def publish_once(self) -> int:
         """Publish one batch; returns how many events were published."""
         rows = self.pending()
         if not rows:
             return 0
-        accepted = self.publisher.publish([row.to_event() for row in rows])
+        accepted = self.publisher.publish([event for _, event in rows])
         with self.db.transaction() as session:
             if accepted:
-                seqs = [row.seq for row in rows[:accepted]]
+                seqs = [seq for seq, _ in rows[:accepted]]
                 if self.db.dialect == "postgresql":
                     # One array parameter: the same statement text whatever the batch's size,
                     # which psycopg parses once (an IN of 500 values it parses every time).
@@ -144,7 +173,7 @@ class OutboxRelay:
             if accepted < len(rows):
                 session.execute(
                     update(OutboxEvent)
-                    .where(OutboxEvent.seq == rows[accepted].seq)
+                    .where(OutboxEvent.seq == rows[accepted][0])
                     .values(attempts=OutboxEvent.attempts + 1)
                 )
         # Counted once marked: a crash before the mark publishes them again, and counts then.
