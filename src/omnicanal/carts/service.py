@@ -251,22 +251,33 @@ def get_cart(
     return cart_out(session, cart, channel=channel, at=at, with_prices=with_prices, lines=lines)
 
 
+def _carts_with_lines(
+    session: Session, cart_ids: Sequence[str]
+) -> dict[str, tuple[Cart, list[CartLine]]]:
+    """The carts of ``cart_ids`` that exist, each with its lines in order, in one query."""
+    found: dict[str, tuple[Cart, list[CartLine]]] = {}
+    for cart, line in session.execute(
+        select(Cart, CartLine)
+        .outerjoin(CartLine, CartLine.cart_id == Cart.id)
+        .where(Cart.id.in_(cart_ids))
+        .order_by(Cart.id, CartLine.position)
+    ):
+        lines = found.setdefault(cart.id, (cart, []))[1]
+        if line is not None:
+            lines.append(line)
+    return found
+
+
 def _with_lines(
     session: Session, cart_id: str, *, actor: Actor | None
 ) -> tuple[Cart, list[CartLine]]:
     """The cart and its lines, read in one query; with ``actor``, one it may use."""
-    rows = session.execute(
-        select(Cart, CartLine)
-        .outerjoin(CartLine, CartLine.cart_id == Cart.id)
-        .where(Cart.id == cart_id)
-        .order_by(CartLine.position)
-    ).all()
-    if not rows:
+    found = _carts_with_lines(session, [cart_id]).get(cart_id)
+    if found is None:
         raise UnknownCart(f"No cart has the id {cart_id!r}.", field="cart_id")
-    cart = rows[0][0]
     if actor is not None:
-        access.check_cart(actor, _facts(cart))
-    return cart, [line for _, line in rows if line is not None]
+        access.check_cart(actor, _facts(found[0]))
+    return found
 
 
 def unpriced_carts(session: Session, cart_ids: Sequence[str]) -> dict[str, CartOut]:
@@ -275,17 +286,10 @@ def unpriced_carts(session: Session, cart_ids: Sequence[str]) -> dict[str, CartO
     wanted = sorted(set(cart_ids))
     if not wanted:
         return {}
-    found: dict[str, tuple[Cart, list[CartLine]]] = {}
-    for cart, line in session.execute(
-        select(Cart, CartLine)
-        .outerjoin(CartLine, CartLine.cart_id == Cart.id)
-        .where(Cart.id.in_(wanted))
-        .order_by(Cart.id, CartLine.position)
-    ):
-        lines = found.setdefault(cart.id, (cart, []))[1]
-        if line is not None:
-            lines.append(line)
-    return {cart_id: _shaped(cart, lines, None) for cart_id, (cart, lines) in found.items()}
+    return {
+        cart_id: _shaped(cart, lines, None)
+        for cart_id, (cart, lines) in _carts_with_lines(session, wanted).items()
+    }
 
 
 def cart_to_check_out(session: Session, *, cart_id: str, actor: Actor) -> CartOut:
