@@ -92,9 +92,7 @@ def test_a_name_without_address_or_phone_is_not_a_person_record(platform, client
         assert person_records(session) == []
 
 
-def test_a_landline_only_till_record_is_matched_in_real_time_with_the_web_account(
-    platform, client
-):
+def test_a_landline_only_till_record_is_matched_in_real_time_with_the_web_account(platform, client):
     """Finding 2: the real-time matcher runs for an anonymous record with name and landline."""
     send(client, make_source(platform, "web"), WEB_JEAN)
     relay_and_match(platform)

@@ -303,14 +303,16 @@ def test_a_known_profile_that_gives_its_address_is_matched_again_in_real_time(pl
     send(client, make_source(platform, "store"), _martin_thomas("POS-1"))
     relay_and_match(platform)
     headers = profiles_key(platform)
-    assert profile_by(client, headers, user_id="martin-web")["id"] != (
-        profile_by(client, headers, external_id="POS-1")["id"]
+    assert (
+        profile_by(client, headers, user_id="martin-web")["id"]
+        != (profile_by(client, headers, external_id="POS-1")["id"])
     )
 
     home = _martin_thomas("POS-1")["traits"]["address"]  # type: ignore[index]
     send(client, web, {**account, "traits": {**account["traits"], "address": home}})
     relay_and_match(platform)
 
-    assert profile_by(client, headers, user_id="martin-web")["id"] == (
-        profile_by(client, headers, external_id="POS-1")["id"]
+    assert (
+        profile_by(client, headers, user_id="martin-web")["id"]
+        == (profile_by(client, headers, external_id="POS-1")["id"])
     )

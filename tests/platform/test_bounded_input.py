@@ -67,8 +67,13 @@ def test_a_promotion_starting_outside_the_calendar_is_invalid(platform, client, 
         shop["admin"],
         422,
         "validation_error",
-        json={"code": "ETE", "name": "Été", "kind": "percent_off", "percent": 10,
-              "starts_at": moment},
+        json={
+            "code": "ETE",
+            "name": "Été",
+            "kind": "percent_off",
+            "percent": 10,
+            "starts_at": moment,
+        },
     )
     assert problem["field"] == "starts_at"
 
@@ -83,8 +88,13 @@ def test_a_price_override_ending_in_year_9999_is_invalid(platform, client, shop)
         shop["admin"],
         422,
         "validation_error",
-        json={"sku": shop["sku"], "channel": "web", "price_minor": 3990,
-              "valid_until": YEAR_9999, "reason": "soldes"},
+        json={
+            "sku": shop["sku"],
+            "channel": "web",
+            "price_minor": 3990,
+            "valid_until": YEAR_9999,
+            "reason": "soldes",
+        },
     )
     assert problem["field"] == "valid_until"
 
@@ -133,8 +143,13 @@ def test_a_stock_movement_beyond_any_integer_column_is_invalid(platform, client,
         shop["admin"],
         422,
         "validation_error",
-        json={"sku": shop["sku"], "location": "LYON-01", "kind": "adjustment",
-              "quantity": quantity, "reason": "inventaire"},
+        json={
+            "sku": shop["sku"],
+            "location": "LYON-01",
+            "kind": "adjustment",
+            "quantity": quantity,
+            "reason": "inventaire",
+        },
     )
     assert problem["field"] == "quantity"
 
@@ -216,8 +231,9 @@ def test_a_nul_byte_in_a_path_or_query_parameter_is_invalid(platform, client, sh
 
 def test_an_over_long_path_parameter_is_invalid(platform, client, shop):
     """No parameter is longer than the OpenAPI says (200 characters)."""
-    refused(platform, client, "GET", "/v1/skus/" + "A" * 201, shop["admin"], 422,
-            "validation_error")
+    refused(
+        platform, client, "GET", "/v1/skus/" + "A" * 201, shop["admin"], 422, "validation_error"
+    )
 
 
 def test_a_lone_surrogate_in_a_body_text_is_invalid(platform, client, shop):
@@ -232,9 +248,7 @@ def test_a_lone_surrogate_in_a_body_text_is_invalid(platform, client, shop):
 def test_json_nested_a_thousand_deep_is_a_400(platform, client, shop):
     """A body too deep for the JSON parser is malformed, not a crash."""
     deep = '{"anonymous_id": "anon-1", "customer_attributes": ' + "[" * 1000 + "]" * 1000 + "}"
-    refused_body(
-        platform, client, "/v1/carts", shop["web"], 400, "malformed_json", deep.encode()
-    )
+    refused_body(platform, client, "/v1/carts", shop["web"], 400, "malformed_json", deep.encode())
 
 
 def test_json_nested_deeper_than_the_bound_is_invalid(platform, client, shop):
@@ -250,15 +264,25 @@ def test_json_nested_deeper_than_the_bound_is_invalid(platform, client, shop):
         shop["admin"],
         422,
         "validation_error",
-        json={"code": "ETE", "name": "Été", "kind": "percent_off", "percent": 10,
-              "customer_conditions": {"tier": nested}},
+        json={
+            "code": "ETE",
+            "name": "Été",
+            "kind": "percent_off",
+            "percent": 10,
+            "customer_conditions": {"tier": nested},
+        },
     )
 
 
 def test_not_a_number_is_refused_where_a_coordinate_is_expected(platform, client, shop):
     """NaN parses in Python's JSON but is no coordinate (nor valid JSON to answer with)."""
-    location = {"code": "NANTES-01", "name": "Nantes", "kind": "store", "latitude": "NaN",
-                "longitude": -1.55}
+    location = {
+        "code": "NANTES-01",
+        "name": "Nantes",
+        "kind": "store",
+        "latitude": "NaN",
+        "longitude": -1.55,
+    }
     body = json.dumps(location).replace('"NaN"', "NaN")
     refused_body(
         platform, client, "/v1/locations", shop["admin"], 422, "validation_error", body.encode()

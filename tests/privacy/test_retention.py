@@ -71,9 +71,7 @@ def test_rows_within_their_period_are_kept(platform, client):
     assert counts(platform) == before
 
 
-def test_after_13_months_tracking_data_and_anonymous_visitors_go_customers_stay(
-    platform, client
-):
+def test_after_13_months_tracking_data_and_anonymous_visitors_go_customers_stay(platform, client):
     """Messages, browsing history, anonymous visitors, old answers and the published event
     log are past their period; recognised customers and their orders are not."""
     build_scene(platform, client)

@@ -228,9 +228,7 @@ def test_brackets_inside_strings_do_not_count_as_nesting(platform, client):
     """A property whose text is a thousand brackets is an ordinary string."""
     key = make_source(platform)
 
-    response = post(
-        client, key, "/v1/track", json.dumps(track(properties={"note": "[{" * 1000}))
-    )
+    response = post(client, key, "/v1/track", json.dumps(track(properties={"note": "[{" * 1000})))
 
     assert response.status_code == 200, response.text
     assert snapshot(platform)["tracking_messages"] == 1

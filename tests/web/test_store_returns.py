@@ -182,7 +182,7 @@ def test_the_purchase_is_found_by_its_order_number_and_by_the_receipts_qr_code(l
         assert f'href="/store/orders/{order["id"]}/return"' in page.text
         assert "Site web" in page.text
         assert "1 \u00d7 Robe en lin Élise M naturel" in page.text
-        assert "<td data-label=\"Client\">Zoé</td>" in page.text
+        assert '<td data-label="Client">Zoé</td>' in page.text
 
 
 def test_the_purchase_is_found_by_the_customers_phone_written_another_way(lea, platform, shop):

@@ -149,9 +149,7 @@ def check_value(value: Any, *, depth: int = 0) -> Any:
 class RequestModel(BaseModel):
     """The base of every request body: unknown fields refused, every value bounded."""
 
-    model_config = ConfigDict(
-        extra="forbid", str_max_length=MAX_TEXT_LENGTH, allow_inf_nan=False
-    )
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_TEXT_LENGTH, allow_inf_nan=False)
 
     @field_validator("*", mode="after")
     @classmethod

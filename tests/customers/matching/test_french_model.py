@@ -80,7 +80,7 @@ def test_french_cities_drop_arrondissements_and_spell_out_saint(city, folded):
 def test_postcodes_are_read_with_or_without_spaces_prefix_or_from_the_arrondissement(
     postcode, city, folded
 ):
-    """"Lyon 3e" without a postcode is 69003."""
+    """ "Lyon 3e" without a postcode is 69003."""
     assert fold_postcode(postcode, city) == folded
 
 
@@ -126,7 +126,7 @@ def test_french_names_fold_accents_civilities_and_married_names(given, family, f
 
 
 def test_particle_names_written_together_or_apart_are_one_name():
-    """"de la Fontaine", "Delafontaine" and "DE LA FONTAINE" compact to one name."""
+    """ "de la Fontaine", "Delafontaine" and "DE LA FONTAINE" compact to one name."""
     names = {compact(split_names("", name)[1]) for name in ("de la Fontaine", "Delafontaine")}
     assert names == {"delafontaine"}
 
@@ -212,7 +212,7 @@ def test_namesakes_of_one_household_with_one_local_part_and_two_mobiles_are_a_ho
 
 
 def test_a_local_part_built_from_the_names_weighs_nothing():
-    """"jacquet.jerome35" at two providers is what namesakes share: neutral."""
+    """ "jacquet.jerome35" at two providers is what namesakes share: neutral."""
     father, son = _namesakes("jacquet.jerome35")
     email = Matcher().score(father, son).reasons[5]
     assert email.endswith("missing, neutral, +0.0"), email

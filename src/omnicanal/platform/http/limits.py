@@ -18,9 +18,7 @@ class BodyLimit:
     counted as it arrives and stops the request (413) when it passes the limit.
     """
 
-    def __init__(
-        self, app: ASGIApp, *, max_bytes: int, applies: Callable[[str], bool]
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, applies: Callable[[str], bool]) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.applies = applies

@@ -21,8 +21,7 @@ def upgrade() -> None:
     op.add_column("carts", sa.Column("location_code", sa.String(length=50), nullable=True))
     # Checkouts reserved with the order's id as the reference: those holds belong to it.
     op.execute(
-        "UPDATE reservations SET order_id = reference "
-        "WHERE reference IN (SELECT id FROM orders)"
+        "UPDATE reservations SET order_id = reference WHERE reference IN (SELECT id FROM orders)"
     )
     # A cart opened by a store key belongs to that key's store.
     op.execute(

@@ -25,9 +25,7 @@ def upgrade() -> None:
         sa.Column("profile_ids", sa.JSON(), nullable=False),
         sa.Column("reason", sa.String(length=30), nullable=False),
         sa.Column("requested_by", sa.String(length=100), nullable=False),
-        sa.Column(
-            "erased_at", omnicanal.platform.types.UtcDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("erased_at", omnicanal.platform.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("counts", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_erasures")),
     )

@@ -34,8 +34,7 @@ def upgrade() -> None:
         op.execute(sources.update().where(sources.c.kind == kind).values(trust=trust))
     # A source standing for a secret API key is a server, even when it speaks for the web.
     op.execute(
-        "UPDATE tracking_sources SET trust = 'server' "
-        "WHERE api_key_id IS NOT NULL AND kind = 'web'"
+        "UPDATE tracking_sources SET trust = 'server' WHERE api_key_id IS NOT NULL AND kind = 'web'"
     )
     with op.batch_alter_table("tracking_sources") as batch:
         batch.alter_column("trust", server_default=None)
