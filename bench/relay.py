@@ -232,9 +232,9 @@ class Drain:
     statements: int
     tables: dict[str, int]
     unpublished: int
-    consumers: dict[str, tuple[int, float, float]]
+    consumers: dict[str, tuple[int, float, float, int]]
     """Per consumer, from its deliveries (``bus.consumer_work``): events handled, CPU
-    seconds, seconds."""
+    seconds, seconds, SQL statements."""
 
     @property
     def per_second(self) -> float:
@@ -381,7 +381,7 @@ def print_results(load: Load, drains: list[Drain], batch_size: int) -> None:
 
 def _work_between(
     before: dict[str, Any], after: dict[str, Any]
-) -> dict[str, tuple[int, float, float]]:
+) -> dict[str, tuple[int, float, float, int]]:
     """What each consumer's deliveries took between two readings of ``bus.consumer_work``."""
     found = {}
     for name, work in after.items():
@@ -389,8 +389,9 @@ def _work_between(
         events = work.events - (was.events if was else 0)
         cpu = work.cpu_seconds - (was.cpu_seconds if was else 0.0)
         seconds = work.seconds - (was.seconds if was else 0.0)
+        statements = work.statements - (was.statements if was else 0)
         if events or cpu:
-            found[name] = (events, cpu, seconds)
+            found[name] = (events, cpu, seconds, statements)
     return found
 
 
@@ -404,10 +405,11 @@ def print_consumers(drain: Drain) -> None:
         title_justify="left",
     )
     for column in ("consumer", "events handled", "CPU ms", "CPU ms/handled event",
-                   "CPU ms/drained event", "share of the drain's CPU", "seconds"):  # fmt: skip
+                   "CPU ms/drained event", "share of the drain's CPU", "seconds",
+                   "SQL/handled event"):  # fmt: skip
         table.add_column(column, justify="left" if column == "consumer" else "right")
     ranked = sorted(drain.consumers.items(), key=lambda item: -item[1][1])
-    for name, (events, cpu, seconds) in ranked:
+    for name, (events, cpu, seconds, statements) in ranked:
         table.add_row(
             name,
             f"{events:,}",
@@ -416,12 +418,13 @@ def print_consumers(drain: Drain) -> None:
             f"{cpu * 1000 / max(drain.events, 1):.3f}",
             f"{cpu / drain.cpu_seconds:.0%}" if drain.cpu_seconds else "-",
             f"{seconds:.2f}",
+            f"{statements / events:.2f}" if events else "-",
         )
     console.print(table)
     console.print(
         "  CPU of the delivering thread in each consumer's deliveries (its read-ahead, "
-        "handlers and bookkeeping); the rest of the drain's CPU is the relay's reading and "
-        "marking of the outbox.\n"
+        "handlers and bookkeeping), and the SQL statements they sent; the rest of the drain's "
+        "CPU is the relay's reading and marking of the outbox.\n"
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import event as sqla_event
 from sqlalchemy import func, select
 
 from omnicanal.analytics.service import CONSUMERS as ANALYTICS
@@ -124,6 +127,7 @@ def test_the_dashboard_queries_only_metrics_that_a_scrape_exposes(client, shop):
         "omnicanal_consumer_lag_seconds",
         "omnicanal_consumer_delivery_cpu_seconds_total",
         "omnicanal_consumer_handled_events_total",
+        "omnicanal_consumer_statements_total",
     } <= queried
     assert queried - exposed == set()
 
@@ -212,8 +216,16 @@ def test_a_scrape_reports_each_consumer_lag_and_the_relay_rate(platform, client,
     assert lagging[("omnicanal_outbox_backlog", ())] == 0
     assert lagging[("omnicanal_outbox_relay_rate", ())] > 0
 
+    sent: Counter[str] = Counter()
     for consumer in platform.consumers:
-        deliver_batch(platform.db, consumer, events)
+        counting = partial(_count_into, sent, consumer.name)
+        for engine in {platform.db.write_engine, platform.db.read_engine}:
+            sqla_event.listen(engine, "before_cursor_execute", counting)
+        try:
+            deliver_batch(platform.db, consumer, events)
+        finally:
+            for engine in {platform.db.write_engine, platform.db.read_engine}:
+                sqla_event.remove(engine, "before_cursor_execute", counting)
     caught_up = scrape(client)
 
     lag = {key for key in lagging if key[0].startswith("omnicanal_consumer_lag")}
@@ -232,6 +244,13 @@ def test_a_scrape_reports_each_consumer_lag_and_the_relay_rate(platform, client,
         for measure in ("delivery_seconds", "delivery_cpu_seconds"):
             key = (f"omnicanal_consumer_{measure}_total", labels)
             assert caught_up[key] > lagging.get(key, 0)
+        # The statements its delivery sent, as the engines saw them.
+        key = ("omnicanal_consumer_statements_total", labels)
+        assert caught_up[key] - lagging.get(key, 0) == sent[consumer.name] > 0
+
+
+def _count_into(sent: Counter[str], name: str, *_: object) -> None:
+    sent[name] += 1
 
 
 def test_each_answer_carries_a_request_id_echoed_when_sane(client):

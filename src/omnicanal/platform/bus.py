@@ -37,7 +37,7 @@ from sqlalchemy import Table, bindparam, delete, text
 from sqlalchemy.orm import Session
 
 from omnicanal.platform.clock import utcnow
-from omnicanal.platform.db import Database, dialect_insert
+from omnicanal.platform.db import Database, dialect_insert, statements_sent
 from omnicanal.platform.events import DomainEvent, Event, ProcessedEvent
 from omnicanal.platform.observability.tracing import consumer_span
 
@@ -111,6 +111,8 @@ class Work:
     """Time in the deliveries, waiting on the database included."""
     cpu_seconds: float = 0.0
     """CPU time of the delivering threads in them."""
+    statements: int = 0
+    """SQL statements they sent (``platform.db.statements_sent``)."""
 
 
 _work: dict[str, Work] = {}
@@ -123,7 +125,9 @@ def consumer_work() -> dict[str, Work]:
         return dict(_work)
 
 
-def _note_work(name: str, handled: int, seconds: float, cpu_seconds: float) -> None:
+def _note_work(
+    name: str, handled: int, seconds: float, cpu_seconds: float, statements: int
+) -> None:
     with _work_lock:
         was = _work.get(name, Work())
         _work[name] = Work(
@@ -131,15 +135,16 @@ def _note_work(name: str, handled: int, seconds: float, cpu_seconds: float) -> N
             batches=was.batches + 1,
             seconds=was.seconds + seconds,
             cpu_seconds=was.cpu_seconds + cpu_seconds,
+            statements=was.statements + statements,
         )
 
 
 def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> int:
     """Run ``consumer`` on the events of ``events`` it has not handled yet, in one
     transaction; returns how many it handled (counted in :func:`consumer_work`, with the
-    time and CPU it took, whether it succeeded or not).
+    time, CPU and SQL statements it took, whether it succeeded or not).
     """
-    started, cpu = time.perf_counter(), time.thread_time()
+    started, cpu, sent = time.perf_counter(), time.thread_time(), statements_sent()
     handled = 0
     try:
         handled = _deliver_batch(db, consumer, events)
@@ -151,6 +156,7 @@ def deliver_batch(db: Database, consumer: Consumer, events: Sequence[Event]) -> 
                 handled,
                 time.perf_counter() - started,
                 time.thread_time() - cpu,
+                statements_sent() - sent,
             )
 
 

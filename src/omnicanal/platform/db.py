@@ -78,6 +78,20 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
     return engine
 
 
+_statements = threading.local()
+
+
+def statements_sent() -> int:
+    """How many SQL statements this thread has sent, to any database, since it started (an
+    ``executemany`` counts once): the bus counts a delivery's statements by the difference
+    (``bus.consumer_work``)."""
+    return getattr(_statements, "sent", 0)
+
+
+def _count_statement(*_: Any) -> None:
+    _statements.sent = getattr(_statements, "sent", 0) + 1
+
+
 class Database:
     """Engines and session factories for one database URL."""
 
@@ -99,6 +113,8 @@ class Database:
             )
             in_lists.install(self.write_engine)
             self.read_engine = self.write_engine
+        for engine in {self.write_engine, self.read_engine}:
+            event.listen(engine, "before_cursor_execute", _count_statement)
         # Reference data cached in the process (platform/cache.py), for this database only.
         self.caches = Caches(self.url.render_as_string(hide_password=True))
         self._write_sessions = sessionmaker(

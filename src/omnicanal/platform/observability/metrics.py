@@ -146,15 +146,22 @@ def _work_metrics(names: Sequence[str]) -> Iterator[Metric]:
         "CPU time this process's deliveries took, by consumer.",
         labels=["consumer"],
     )
+    statements = CounterMetricFamily(
+        "omnicanal_consumer_statements",
+        "SQL statements this process's deliveries sent, by consumer.",
+        labels=["consumer"],
+    )
     done = consumer_work()
     for name in sorted({*names, *done}):
         work = done.get(name, Work())
         handled.add_metric([name], work.events)
         seconds.add_metric([name], work.seconds)
         cpu.add_metric([name], work.cpu_seconds)
+        statements.add_metric([name], work.statements)
     yield handled
     yield seconds
     yield cpu
+    yield statements
 
 
 class Metrics:
