@@ -329,3 +329,60 @@ def test_holds_heard_in_one_batch_read_their_orders_once_and_remind_each_buyer(
     ]
     assert len(orders_read) == 1, orders_read
     assert not [s for s in statements if s.startswith("SELECT orders.customer_ref FROM")]
+
+
+def test_a_batch_reads_the_pending_messages_once_and_withdraws_as_event_by_event(
+    platform, client, shop
+):
+    """A batch's facts take reasons away from messages planned before it and from messages
+    planned within it: the consumer reads the pending messages of the batch's people and
+    subjects once, and withdraws exactly what it withdrew reading them event by event."""
+
+    def hold(name: str) -> tuple[str, str]:
+        email = f"{name}@example.fr"
+        person = make_person(platform, email)
+        placed = client.post(
+            "/v1/orders",
+            json={
+                "lines": [{"sku": shop.robe_m, "quantity": 1}],
+                "customer_ref": f"email:{email}",
+                "fulfilment": {"method": "reserve_and_try", "location": "LYON-01"},
+            },
+            headers=auth(shop.web),
+        )
+        assert placed.status_code == 201, placed.text
+        return person, placed.json()["fulfilments"][0]["id"]
+
+    def release(fulfilment_id: str) -> None:
+        released = client.post(f"/v1/fulfilments/{fulfilment_id}/release", headers=auth(shop.lyon))
+        assert released.status_code == 200, released.text
+
+    ines, louis = hold("ines"), hold("louis")
+    drain(platform)  # their reminders are planned before the batch
+    seq = last_seq(platform)
+    release(ines[1])  # a reminder planned before the batch loses its reason in it
+    chloe = hold("chloe")
+    release(chloe[1])  # one planned in the batch loses it later in the batch
+    malik = hold("malik")  # one planned in the batch keeps it
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    sqla_event.listen(platform.db.write_engine, "before_cursor_execute", note)
+    try:
+        deliver_batch(platform.db, journeys_consumer(region="FR"), events_since(platform, seq))
+    finally:
+        sqla_event.remove(platform.db.write_engine, "before_cursor_execute", note)
+
+    reminders = {m.profile_id: m for m in messages(platform, kind="reservation_expiring")}
+    assert {person: (m.subject, m.status, m.reason) for person, m in reminders.items()} == {
+        ines[0]: (f"fulfilments/{ines[1]}", "withdrawn", "reservation_ended"),
+        louis[0]: (f"fulfilments/{louis[1]}", "scheduled", None),
+        chloe[0]: (f"fulfilments/{chloe[1]}", "withdrawn", "reservation_ended"),
+        malik[0]: (f"fulfilments/{malik[1]}", "scheduled", None),
+    }
+    pending_read = [
+        s for s in statements if s.startswith("SELECT messages.id") and "WHERE messages.status" in s
+    ]
+    assert len(pending_read) == 1, pending_read

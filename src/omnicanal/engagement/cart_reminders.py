@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from omnicanal.carts.schemas import CartOut
 from omnicanal.customers.events import CustomerIdentified
-from omnicanal.engagement.deciding import PENDING
+from omnicanal.engagement.deciding import PENDING, note_planned
 from omnicanal.engagement.planning import plan, planned
 from omnicanal.engagement.recipients import (
     cart_read,
@@ -86,6 +86,7 @@ def _remind(
     message.context = _cart_context(cart)
     message.profile_id = profile_id
     session.flush()
+    note_planned(session, message)
 
 
 def cart_changed(

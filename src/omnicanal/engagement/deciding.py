@@ -12,8 +12,8 @@ withholding ends the message and is announced (``message.withdrawn``, ``message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from omnicanal.engagement.models import Fact, Message, Trigger
 from omnicanal.engagement.policy import Candidate, Decision, FactView, Outcome, Rules, decide
 from omnicanal.platform.actors import Actor
 from omnicanal.platform.clock import as_utc
+from omnicanal.platform.db import kept_memo, transaction_memo
 from omnicanal.platform.events import record_event
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "end",
     "event_fields",
     "note",
+    "note_planned",
+    "read_pending_ahead",
     "reconsider",
 ]
 
@@ -181,30 +184,104 @@ def end(
     record_event(session, announced(**event_fields(message), reason=message.reason), actor=SYSTEM)
 
 
-def _about(facts: Iterable[Fact]) -> tuple[set[str], set[str]]:
-    """The people and the subjects ``facts`` are about."""
+def _about(
+    facts: Iterable[tuple[str | None, str | None, Mapping[str, Any] | None]],
+) -> tuple[set[str], set[str]]:
+    """The people and the subjects facts (profile id, subject, detail) are about."""
     people: set[str] = set()
     subjects: set[str] = set()
-    for fact in facts:
-        if fact.profile_id:
-            people.add(fact.profile_id)
-        if fact.subject:
-            subjects.add(fact.subject)
-        about = (fact.detail or {}).get("about")
+    for profile_id, subject, detail in facts:
+        if profile_id:
+            people.add(profile_id)
+        if subject:
+            subjects.add(subject)
+        about = (detail or {}).get("about")
         if isinstance(about, list):
             subjects.update(str(subject) for subject in about)
     return people, subjects
 
 
 _MESSAGES = Message.__table__.c
-_PENDING_ABOUT = select(_MESSAGES.id).where(
+_PENDING_ABOUT = select(_MESSAGES.id, _MESSAGES.profile_id, _MESSAGES.subject).where(
     _MESSAGES.status.in_(PENDING),
     or_(
         _MESSAGES.profile_id.in_(bindparam("people", expanding=True)),
         _MESSAGES.subject.in_(bindparam("subjects", expanding=True)),
     ),
 )
-"""The messages still to be sent of some people or about some subjects."""
+"""The messages still to be sent of some people or about some subjects: id, person,
+subject."""
+
+
+@dataclass
+class _PendingAhead:
+    """The ids of the messages still to be sent, at a batch's start, of the people and about
+    the subjects of the batch's facts, by person and by subject; with those the batch's
+    transaction planned or moved since (:func:`note_planned`). The messages are read again
+    when used: one ended since is passed over."""
+
+    people: set[str]
+    subjects: set[str]
+    by_person: dict[str | None, set[str]] = field(default_factory=dict)
+    by_subject: dict[str | None, set[str]] = field(default_factory=dict)
+
+    def add(self, message_id: str, person: str | None, subject: str | None) -> None:
+        self.by_person.setdefault(person, set()).add(message_id)
+        self.by_subject.setdefault(subject, set()).add(message_id)
+
+    def covers(self, people: set[str], subjects: set[str]) -> bool:
+        return people <= self.people and subjects <= self.subjects
+
+    def candidates(self, people: set[str], subjects: set[str]) -> set[str]:
+        found: set[str] = set()
+        for person in people:
+            found |= self.by_person.get(person, set())
+        for subject in subjects:
+            found |= self.by_subject.get(subject, set())
+        return found
+
+
+_AHEAD = "engagement.pending_ahead"
+"""The transaction's :class:`_PendingAhead`, made by :func:`read_pending_ahead`."""
+
+
+def read_pending_ahead(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Read in one statement the messages still to be sent of the people and about the
+    subjects of a batch's facts (``rows``, as ``facts.read_facts_ahead`` works them out),
+    for :func:`reconsider` to find among them, event by event, those its facts are about,
+    rather than ask the database each time (most find none)."""
+    people, subjects = _about((r["profile_id"], r["subject"], r["detail"]) for r in rows)
+    ahead = _PendingAhead(people=people, subjects=subjects)
+    if people or subjects:
+        found = session.connection().execute(
+            _PENDING_ABOUT, {"people": sorted(people), "subjects": sorted(subjects)}
+        )
+        for message_id, person, subject in found:
+            ahead.add(message_id, person, subject)
+    transaction_memo(session, _AHEAD)[_AHEAD] = ahead
+
+
+def note_planned(session: Session, message: Message) -> None:
+    """A message this transaction planned (flushed), or whose person it changed: where
+    :func:`reconsider` will look for it, should the batch's read-ahead have read the
+    pending messages before."""
+    kept = kept_memo(session, _AHEAD)
+    if kept and _AHEAD in kept:
+        kept[_AHEAD].add(message.id, message.profile_id, message.subject)
+
+
+def _pending_ids(session: Session, people: set[str], subjects: set[str]) -> set[str]:
+    """The ids of the messages still to be sent of ``people`` or about ``subjects`` (a
+    superset where the read-ahead answers: the caller checks each message it loads)."""
+    kept = kept_memo(session, _AHEAD)
+    ahead: _PendingAhead | None = kept.get(_AHEAD) if kept else None
+    if ahead is not None and ahead.covers(people, subjects):
+        return ahead.candidates(people, subjects)
+    session.flush()  # the messages this transaction planned, for the Core read below
+    found = session.connection().execute(
+        _PENDING_ABOUT, {"people": sorted(people), "subjects": sorted(subjects)}
+    )
+    return {message_id for message_id, _, _ in found}
 
 
 def reconsider(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
@@ -215,21 +292,24 @@ def reconsider(session: Session, facts: Sequence[Fact], *, now: datetime) -> int
     Only a reason gone ends a message here: one the policy would hold back now (a return,
     a withdrawn consent, a cap) is decided again when it is due, as things may change by
     then."""
-    people, subjects = _about(facts)
+    people, subjects = _about((f.profile_id, f.subject, f.detail) for f in facts)
     if not people and not subjects:
         return 0
-    session.flush()  # the messages this transaction planned, for the Core read below
-    # Most facts find nothing pending: the ids are read first, by a statement built once,
-    # and the messages themselves only when there are some.
-    found = session.connection().execute(
-        _PENDING_ABOUT, {"people": sorted(people), "subjects": sorted(subjects)}
-    )
-    ids = found.scalars().all()
+    # Most facts find nothing pending: the ids are read first (or found among those the
+    # batch's read-ahead read), and the messages themselves only when there are some.
+    ids = _pending_ids(session, people, subjects)
     if not ids:
         return 0
-    pending = session.scalars(
-        select(Message).where(Message.id.in_(ids)).order_by(Message.due_at, Message.id)
-    ).all()
+    pending = [
+        message
+        for message in session.scalars(
+            select(Message).where(Message.id.in_(ids)).order_by(Message.due_at, Message.id)
+        )
+        if message.status in PENDING
+        and (message.profile_id in people or message.subject in subjects)
+    ]
+    if not pending:
+        return 0
     rules = situations.rules_of(session)
     channels = {
         code: list(listed)

@@ -29,7 +29,7 @@ do.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -59,7 +59,7 @@ from omnicanal.platform.access import is_privileged
 from omnicanal.platform.actors import Actor, ChannelKind
 from omnicanal.platform.auth import LocationForbidden
 from omnicanal.platform.clock import as_utc, utcnow
-from omnicanal.platform.db import dialect_insert, transaction_memo
+from omnicanal.platform.db import dialect_insert, kept_memo, transaction_memo
 from omnicanal.platform.errors import InvalidInput
 from omnicanal.platform.events import DomainEvent, Event
 from omnicanal.platform.ids import new_id
@@ -74,7 +74,9 @@ __all__ = [
     "REPORT_SCOPE",
     "FactInFuture",
     "InvalidFact",
+    "fact_rows",
     "facts_from_event",
+    "read_facts_ahead",
     "record_fact",
     "report_fact",
     "reporting_location",
@@ -269,7 +271,43 @@ def facts_from_event(
     """Record the facts ``event`` brings (see the module's list); the new ones (none for an
     event seen before, or one that brings none). Customer references are read in
     ``region`` (phone numbers); ``recorded_at``: when the policy learned them (default now;
-    a history heard after the fact says when it was heard)."""
+    a history heard after the fact says when it was heard).
+
+    The event's facts in one statement (an order placed from a cart: two facts); their rows
+    as :func:`read_facts_ahead` worked them out, when it did."""
+    ahead = kept_memo(session, _ROWS_AHEAD) if recorded_at is None else None
+    rows = ahead.pop(event.id, None) if ahead is not None else None
+    if rows is None:
+        rows = fact_rows(session, event, region=region, recorded_at=recorded_at)
+    return _insert_facts(session, rows)
+
+
+def read_facts_ahead(
+    session: Session, events: Sequence[Event], *, region: str
+) -> list[dict[str, Any]]:
+    """Work out the facts of a batch of events before they are recorded, kept for the
+    transaction (:func:`facts_from_event` records them as they are): the rows of them all,
+    for a read-ahead that wants to know whom and what the batch's facts are about. What the
+    facts read (carts, people, orders' customers) comes from the read-ahead's memos
+    (``recipients.read_ahead``), which the consumer's writes never change."""
+    ahead = transaction_memo(session, _ROWS_AHEAD)
+    every: list[dict[str, Any]] = []
+    for event in events:
+        if event.id not in ahead:
+            ahead[event.id] = fact_rows(session, event, region=region)
+        every.extend(ahead[event.id])
+    return every
+
+
+_ROWS_AHEAD = "engagement.fact_rows_ahead"
+"""The transaction's memo of the fact rows of the batch's events, by event id."""
+
+
+def fact_rows(
+    session: Session, event: Event, *, region: str, recorded_at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The rows of the facts ``event`` brings, not yet recorded (see
+    :func:`facts_from_event`)."""
     if event.type not in {cls.type for cls in FACT_EVENTS}:
         return []
     payload = event.payload
@@ -365,8 +403,7 @@ def facts_from_event(
                 channel=payload.channel,
                 location=payload.location,
             )
-    # The event's facts in one statement (an order placed from a cart: two).
-    return _insert_facts(session, rows)
+    return rows
 
 
 def _returned(fact: Recorder, payload: ReturnEvent, *, region: str, session: Session) -> None:

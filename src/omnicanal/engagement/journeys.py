@@ -54,7 +54,7 @@ from omnicanal.carts.events import (
 from omnicanal.customers.events import CustomerIdentified
 from omnicanal.engagement import facts, recipients
 from omnicanal.engagement.cart_reminders import cart_changed, visitor_identified
-from omnicanal.engagement.deciding import reconsider
+from omnicanal.engagement.deciding import read_pending_ahead, reconsider
 from omnicanal.engagement.facts import stock_subject
 from omnicanal.engagement.planning import pending_message, plan
 from omnicanal.engagement.recipients import is_reachable, reachable_person
@@ -457,6 +457,9 @@ def read_ahead(session: Session, events: Sequence[Event], *, region: str) -> Non
         anonymous_ids=anonymous_ids,
         region=region,
     )
+    # Then the batch's facts, from what was just read, and the messages still to be sent
+    # of whom and about what they are: one statement, where each event's facts asked one.
+    read_pending_ahead(session, facts.read_facts_ahead(session, events, region=region))
 
 
 def react(

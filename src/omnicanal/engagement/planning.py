@@ -20,7 +20,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from omnicanal.engagement import segments
-from omnicanal.engagement.deciding import PENDING, SYSTEM, ask, end, event_fields, note
+from omnicanal.engagement.deciding import (
+    PENDING,
+    SYSTEM,
+    ask,
+    end,
+    event_fields,
+    note,
+    note_planned,
+)
 from omnicanal.engagement.errors import UnknownSegment
 from omnicanal.engagement.events import MessageScheduled
 from omnicanal.engagement.models import Message
@@ -129,6 +137,7 @@ def plan(
             session.flush()
     except IntegrityError:
         return None
+    note_planned(session, message)
     answer = ask(session, message, channels=trigger.channels, now=now)
     if answer.decision.outcome == Outcome.withdraw:
         end(session, message, answer.decision, stage="schedule", now=now)
