@@ -289,26 +289,9 @@ def test_the_platforms_job_sends_what_is_due(platform, client, inbox, shop):
     assert platform.run_group(MESSAGES) == 0
 
 
-def test_holds_heard_in_one_batch_read_their_orders_once_and_remind_each_buyer(
-    platform, client, shop
-):
-    """Fulfilment events name their order, not its customer: the consumer reads the
-    customers of a batch's orders in one go and still reminds each buyer of their own hold."""
-    buyers = {}
-    seq = last_seq(platform)
-    for name in ("ines", "louis", "chloe"):
-        email = f"{name}@example.fr"
-        placed = client.post(
-            "/v1/orders",
-            json={
-                "lines": [{"sku": shop.robe_m, "quantity": 1}],
-                "customer_ref": f"email:{email}",
-                "fulfilment": {"method": "reserve_and_try", "location": "LYON-01"},
-            },
-            headers=auth(shop.web),
-        )
-        assert placed.status_code == 201, placed.text
-        buyers[placed.json()["fulfilments"][0]["id"]] = make_person(platform, email)
+def _deliver_as_one_batch(platform, seq: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """Deliver the events after ``seq`` to the journeys' consumer as one batch: the SQL
+    statements it sent."""
     statements: list[str] = []
 
     def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
@@ -319,6 +302,38 @@ def test_holds_heard_in_one_batch_read_their_orders_once_and_remind_each_buyer(
         deliver_batch(platform.db, journeys_consumer(region="FR"), events_since(platform, seq))
     finally:
         sqla_event.remove(platform.db.write_engine, "before_cursor_execute", note)
+    return statements
+
+
+def _hold(platform, client, shop, name: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """``name``@example.fr, known, orders a dress to try on at Lyon: the person and the
+    hold (the fulfilment's id)."""
+    email = f"{name}@example.fr"
+    person = make_person(platform, email)
+    placed = client.post(
+        "/v1/orders",
+        json={
+            "lines": [{"sku": shop.robe_m, "quantity": 1}],
+            "customer_ref": f"email:{email}",
+            "fulfilment": {"method": "reserve_and_try", "location": "LYON-01"},
+        },
+        headers=auth(shop.web),
+    )
+    assert placed.status_code == 201, placed.text
+    return person, placed.json()["fulfilments"][0]["id"]
+
+
+def test_holds_heard_in_one_batch_read_their_orders_once_and_remind_each_buyer(
+    platform, client, shop
+):
+    """Fulfilment events name their order, not its customer: the consumer reads the
+    customers of a batch's orders in one go and still reminds each buyer of their own hold."""
+    buyers = {}
+    seq = last_seq(platform)
+    for name in ("ines", "louis", "chloe"):
+        person, fulfilment_id = _hold(platform, client, shop, name)
+        buyers[fulfilment_id] = person
+    statements = _deliver_as_one_batch(platform, seq)
 
     reminders = messages(platform, kind="reservation_expiring")
     assert sorted((m.profile_id, m.subject) for m in reminders) == sorted(
@@ -339,19 +354,7 @@ def test_a_batch_reads_the_pending_messages_once_and_withdraws_as_event_by_event
     subjects once, and withdraws exactly what it withdrew reading them event by event."""
 
     def hold(name: str) -> tuple[str, str]:
-        email = f"{name}@example.fr"
-        person = make_person(platform, email)
-        placed = client.post(
-            "/v1/orders",
-            json={
-                "lines": [{"sku": shop.robe_m, "quantity": 1}],
-                "customer_ref": f"email:{email}",
-                "fulfilment": {"method": "reserve_and_try", "location": "LYON-01"},
-            },
-            headers=auth(shop.web),
-        )
-        assert placed.status_code == 201, placed.text
-        return person, placed.json()["fulfilments"][0]["id"]
+        return _hold(platform, client, shop, name)
 
     def release(fulfilment_id: str) -> None:
         released = client.post(f"/v1/fulfilments/{fulfilment_id}/release", headers=auth(shop.lyon))
@@ -364,16 +367,7 @@ def test_a_batch_reads_the_pending_messages_once_and_withdraws_as_event_by_event
     chloe = hold("chloe")
     release(chloe[1])  # one planned in the batch loses it later in the batch
     malik = hold("malik")  # one planned in the batch keeps it
-    statements: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()))
-
-    sqla_event.listen(platform.db.write_engine, "before_cursor_execute", note)
-    try:
-        deliver_batch(platform.db, journeys_consumer(region="FR"), events_since(platform, seq))
-    finally:
-        sqla_event.remove(platform.db.write_engine, "before_cursor_execute", note)
+    statements = _deliver_as_one_batch(platform, seq)
 
     reminders = {m.profile_id: m for m in messages(platform, kind="reservation_expiring")}
     assert {person: (m.subject, m.status, m.reason) for person, m in reminders.items()} == {
