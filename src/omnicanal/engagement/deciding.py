@@ -303,7 +303,7 @@ def reconsider(session: Session, facts: Sequence[Fact], *, now: datetime) -> int
     pending = [
         message
         for message in session.scalars(
-            select(Message).where(Message.id.in_(ids)).order_by(Message.due_at, Message.id)
+            select(Message).where(Message.id.in_(sorted(ids))).order_by(Message.due_at, Message.id)
         )
         if message.status in PENDING
         and (message.profile_id in people or message.subject in subjects)
