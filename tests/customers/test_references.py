@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import event, select
 
 from omnicanal.customers import service as customers
+from omnicanal.customers.identifiers import IdentifierKind
 from omnicanal.customers.models import Profile
 from tests.customers.support import make_source, send
 
@@ -109,3 +110,37 @@ def test_references_read_together_name_whom_each_names_alone(platform, client):
     assert jean == {alone["Jean.Dupont@example.fr"]}
     assert all(alone[p] == alone[f"profile:{p}"] is not None for p in profile_ids)
     assert len(statements) == 2  # the profiles by id, the identifiers
+
+
+def test_own_identifiers_read_together_are_those_read_alone(platform, client):
+    """Where each person can be reached, read for many profiles at once (Jean's profiles,
+    people sharing a landline, which is nobody's own, an unknown id) is what each profile's
+    own reading says, in one statement."""
+    profile_ids = [*_people(platform, client), "no-such-profile"]
+    kinds = [IdentifierKind.email, IdentifierKind.phone, IdentifierKind.loyalty_card]
+    statements: list[str] = []
+
+    def count(*_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append("")
+
+    with platform.db.reading() as session:
+        alone = {
+            profile_id: customers.own_identifiers(session, profile_id=profile_id, kinds=kinds)
+            for profile_id in profile_ids
+        }
+        event.listen(platform.db.read_engine, "before_cursor_execute", count)
+        try:
+            together = customers.own_identifiers_of(
+                session, profile_ids=[*profile_ids, *profile_ids], kinds=kinds
+            )
+        finally:
+            event.remove(platform.db.read_engine, "before_cursor_execute", count)
+
+    assert together == alone
+    assert alone["no-such-profile"] == {}
+    reached = [found for found in alone.values() if found.get("email")]
+    assert {found["email"] for found in reached} == {"jean.dupont@example.fr"}
+    assert not any(
+        "phone" in found and found["phone"].endswith("478123456") for found in alone.values()
+    )
+    assert len(statements) == 1

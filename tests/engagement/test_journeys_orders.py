@@ -327,7 +327,8 @@ def test_holds_heard_in_one_batch_read_their_orders_once_and_remind_each_buyer(
     platform, client, shop
 ):
     """Fulfilment events name their order, not its customer: the consumer reads the
-    customers of a batch's orders in one go and still reminds each buyer of their own hold."""
+    customers of a batch's orders, and where they can be reached, in one go and still
+    reminds each buyer of their own hold."""
     buyers = {}
     seq = last_seq(platform)
     for name in ("ines", "louis", "chloe"):
@@ -344,6 +345,10 @@ def test_holds_heard_in_one_batch_read_their_orders_once_and_remind_each_buyer(
     ]
     assert len(orders_read) == 1, orders_read
     assert not [s for s in statements if s.startswith("SELECT orders.customer_ref FROM")]
+    # Where the buyers can be reached: read once for the batch, not once per hold.
+    one_by_one = [s for s in statements if "profile_id = (SELECT profiles.root_id" in s]
+    together = [s for s in statements if "FROM profiles JOIN profile_identifiers" in s]
+    assert (len(one_by_one), len(together)) == (0, 1), one_by_one
 
 
 def test_a_batch_reads_the_pending_messages_once_and_withdraws_as_event_by_event(

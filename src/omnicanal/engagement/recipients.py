@@ -20,7 +20,7 @@ from omnicanal.customers.errors import UnknownProfile
 from omnicanal.customers.identifiers import IdentifierKind
 from omnicanal.orders.errors import UnknownOrder
 from omnicanal.orders.lookups import order_customer_ref, order_customer_refs
-from omnicanal.platform.db import transaction_memo
+from omnicanal.platform.db import kept_memo, transaction_memo
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -45,8 +45,17 @@ _ADDRESS_KINDS = tuple(IdentifierKind(kind) for kind in _IDENTIFIER_OF_CHANNEL.v
 
 
 def addresses(session: Session, profile_id: str) -> dict[str, str]:
-    """The person's address on each channel that has one (``email``, ``sms``)."""
+    """The person's address on each channel that has one (``email``, ``sms``): as the
+    consumer's read-ahead kept it (:func:`read_ahead`), else read now."""
+    kept = kept_memo(session, _ADDRESSES)
+    if kept is not None and profile_id in kept:
+        found: dict[str, str] = kept[profile_id]
+        return found
     own = customers.own_identifiers(session, profile_id=profile_id, kinds=_ADDRESS_KINDS)
+    return _addresses(own)
+
+
+def _addresses(own: dict[str, str]) -> dict[str, str]:
     return {channel: own[kind] for channel, kind in _IDENTIFIER_OF_CHANNEL.items() if own.get(kind)}
 
 
@@ -90,6 +99,9 @@ _ORDERS = "engagement.order_customers"
 """The transaction's memo of the customer reference of each order read, ``_NO_ORDER`` for
 an unknown id."""
 _NO_ORDER = object()
+_ADDRESSES = "engagement.addresses"
+"""The transaction's memo of the addresses (:func:`addresses`) of the people its read-ahead
+found: made only there (a request that adds an address reads again)."""
 
 
 def person_named(session: Session, customer_ref: str | None, *, region: str) -> str | None:
@@ -169,11 +181,12 @@ def read_ahead(
     region: str,
 ) -> None:
     """Read in one go the carts, the visitors' open carts, the orders' customers and the
-    people a batch of events names, and remember them for the transaction
-    (:func:`cart_read`, :func:`visitor_cart`, :func:`order_person`, :func:`person_named`):
-    one statement for the visitors, one for the carts, one for the orders, and two for the
-    people of the whole batch (the carts' and the orders' customers among them), where the
-    events read one by one took one to three each."""
+    people a batch of events names, and where those people can be reached, and remember
+    them for the transaction (:func:`cart_read`, :func:`visitor_cart`, :func:`order_person`,
+    :func:`person_named`, :func:`addresses`): one statement for the visitors, one for the
+    carts, one for the orders, two for the people of the whole batch (the carts' and the
+    orders' customers among them) and one for their addresses, where the events read one by
+    one took one to three each."""
     kept_visitors = transaction_memo(session, _VISITORS)
     visitors = [v for v in dict.fromkeys(anonymous_ids) if v not in kept_visitors]
     open_carts = carts.open_carts_of_visitors(session, visitors)
@@ -204,8 +217,14 @@ def read_ahead(
             references.append(reference)
     people = transaction_memo(session, _PEOPLE)
     unknown = [ref for ref in dict.fromkeys(references) if (ref, region) not in people]
-    if not unknown:
-        return
-    named = customers.referenced_profile_ids(session, customer_refs=unknown, region=region)
-    for reference, person in named.items():
-        people[(reference, region)] = person
+    if unknown:
+        named = customers.referenced_profile_ids(session, customer_refs=unknown, region=region)
+        for reference, person in named.items():
+            people[(reference, region)] = person
+    # Where each of them can be reached: one statement for the batch, where each planning
+    # asked one.
+    reachable = transaction_memo(session, _ADDRESSES)
+    unseen = {person for person in people.values() if person and person not in reachable}
+    own = customers.own_identifiers_of(session, profile_ids=unseen, kinds=_ADDRESS_KINDS)
+    for person, identifiers in own.items():
+        reachable[person] = _addresses(identifiers)
