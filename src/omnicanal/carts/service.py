@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -252,14 +252,14 @@ def get_cart(
 
 
 def _carts_with_lines(
-    session: Session, cart_ids: Sequence[str]
+    session: Session, which: ColumnElement[bool]
 ) -> dict[str, tuple[Cart, list[CartLine]]]:
-    """The carts of ``cart_ids`` that exist, each with its lines in order, in one query."""
+    """The carts ``which`` selects, each with its lines in order, in one query."""
     found: dict[str, tuple[Cart, list[CartLine]]] = {}
     for cart, line in session.execute(
         select(Cart, CartLine)
         .outerjoin(CartLine, CartLine.cart_id == Cart.id)
-        .where(Cart.id.in_(cart_ids))
+        .where(which)
         .order_by(Cart.id, CartLine.position)
     ):
         lines = found.setdefault(cart.id, (cart, []))[1]
@@ -272,7 +272,7 @@ def _with_lines(
     session: Session, cart_id: str, *, actor: Actor | None
 ) -> tuple[Cart, list[CartLine]]:
     """The cart and its lines, read in one query; with ``actor``, one it may use."""
-    found = _carts_with_lines(session, [cart_id]).get(cart_id)
+    found = _carts_with_lines(session, Cart.id == cart_id).get(cart_id)
     if found is None:
         raise UnknownCart(f"No cart has the id {cart_id!r}.", field="cart_id")
     if actor is not None:
@@ -288,7 +288,7 @@ def unpriced_carts(session: Session, cart_ids: Sequence[str]) -> dict[str, CartO
         return {}
     return {
         cart_id: _shaped(cart, lines, None)
-        for cart_id, (cart, lines) in _carts_with_lines(session, wanted).items()
+        for cart_id, (cart, lines) in _carts_with_lines(session, Cart.id.in_(wanted)).items()
     }
 
 
