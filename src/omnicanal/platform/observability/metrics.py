@@ -127,41 +127,42 @@ class ConsumerCollector(Collector):
         yield from _work_metrics([consumer.name for consumer in self.consumers])
 
 
+_WORK_COUNTERS = (
+    (
+        "omnicanal_consumer_handled_events",
+        "Events this process's deliveries handled, by consumer.",
+        "events",
+    ),
+    (
+        "omnicanal_consumer_delivery_seconds",
+        "Time this process's deliveries took, by consumer (database waits included).",
+        "seconds",
+    ),
+    (
+        "omnicanal_consumer_delivery_cpu_seconds",
+        "CPU time this process's deliveries took, by consumer.",
+        "cpu_seconds",
+    ),
+    (
+        "omnicanal_consumer_statements",
+        "SQL statements this process's deliveries sent, by consumer.",
+        "statements",
+    ),
+)
+"""Each counter of a consumer's deliveries: its name, its help, the ``bus.Work`` field."""
+
+
 def _work_metrics(names: Sequence[str]) -> Iterator[Metric]:
     """What each consumer's deliveries took in this process (``bus.consumer_work``; 0 for a
     declared consumer not run here yet): where an operator sees which consumer holds the
     relay up."""
-    handled = CounterMetricFamily(
-        "omnicanal_consumer_handled_events",
-        "Events this process's deliveries handled, by consumer.",
-        labels=["consumer"],
-    )
-    seconds = CounterMetricFamily(
-        "omnicanal_consumer_delivery_seconds",
-        "Time this process's deliveries took, by consumer (database waits included).",
-        labels=["consumer"],
-    )
-    cpu = CounterMetricFamily(
-        "omnicanal_consumer_delivery_cpu_seconds",
-        "CPU time this process's deliveries took, by consumer.",
-        labels=["consumer"],
-    )
-    statements = CounterMetricFamily(
-        "omnicanal_consumer_statements",
-        "SQL statements this process's deliveries sent, by consumer.",
-        labels=["consumer"],
-    )
     done = consumer_work()
-    for name in sorted({*names, *done}):
-        work = done.get(name, Work())
-        handled.add_metric([name], work.events)
-        seconds.add_metric([name], work.seconds)
-        cpu.add_metric([name], work.cpu_seconds)
-        statements.add_metric([name], work.statements)
-    yield handled
-    yield seconds
-    yield cpu
-    yield statements
+    everyone = sorted({*names, *done})
+    for metric, text, field in _WORK_COUNTERS:
+        family = CounterMetricFamily(metric, text, labels=["consumer"])
+        for name in everyone:
+            family.add_metric([name], getattr(done.get(name, Work()), field))
+        yield family
 
 
 class Metrics:
