@@ -74,7 +74,6 @@ __all__ = [
     "REPORT_SCOPE",
     "FactInFuture",
     "InvalidFact",
-    "fact_rows",
     "facts_from_event",
     "read_facts_ahead",
     "record_fact",

@@ -19,8 +19,9 @@ for many records) also gives a ``batch_handler``, called once with every event o
 A consumer whose handler reads what its events name gives a ``read_ahead``, which reads it
 for the whole batch first.
 
-The process counts, per consumer, the events its deliveries handled and the time and CPU
-they took (:func:`consumer_work`): ``/metrics`` shows them, and ``bench.relay`` prints them.
+The process counts, per consumer, the events its deliveries handled and the time, CPU and
+SQL statements they took (:func:`consumer_work`): ``/metrics`` shows them, and
+``bench.relay`` prints them.
 """
 
 from __future__ import annotations
