@@ -1,8 +1,9 @@
 """When the demo's customers shop, and the pilot week that changed how two stores served them.
 
 The history's shapes, for the charts to read like a real chain's: the stores are busiest on
-Saturdays and sell only while they are open (on Sunday, the Paris flagship alone), the web
-shop and the app peak on Sunday evenings; more and more till customers give a card or a
+Saturdays and sell only while they are open (on Sunday, the Paris flagship alone), and the
+items the app sets aside are collected on the busy days too; the web shop and the app's
+orders peak on Sunday evenings; more and more till customers give a card or a
 phone number over the 90 days (the clerks were asked to), some stores more than others
 (the tablets of Lyon and Paris); the large stores sell more than the small ones.
 
@@ -39,6 +40,9 @@ STORE_WEEK = (0.75, 0.85, 1.0, 0.95, 1.1, 1.9, 1.2)
 """How busy a store is on each weekday (Monday first), against an average day."""
 ONLINE_WEEK = (1.1, 1.0, 0.95, 0.95, 0.85, 0.85, 1.3)
 """How busy the web shop and the app are on each weekday."""
+SHUT_DAY_VISITS = 0.3
+"""How many visits customers plan to a store on a day it is shut, against an average day
+(the few who set an item aside for then come on the next day it opens)."""
 TIER_TRADE = {Tier.flagship: 3.0, Tier.large: 2.0, Tier.medium: 1.0, Tier.small: 0.7}
 """A store's trade against a medium store's: the flagship sells most."""
 ANONYMOUS_TILL = (0.45, 0.25)
@@ -48,8 +52,8 @@ IDENTIFYING = {
     "PARIS-01": 0.7,
     "BORDEAUX-01": 0.85,
     "MARSEILLE-01": 1.1,
-    "MONTPELLIER-01": 1.3,
-    "GRENOBLE-01": 1.35,
+    "MONTPELLIER-01": 1.6,
+    "GRENOBLE-01": 1.8,
 }
 """How much more (above 1) or less often than the chain a store's till customers stay
 anonymous: the tablets of Lyon and Paris sign customers up, some clerks never ask."""
@@ -129,6 +133,18 @@ class Calendar:
     def online_trade(self, day: date) -> float:
         return ONLINE_WEEK[day.weekday()]
 
+    def set_aside_trade(self, site: Site, day: date) -> float:
+        """How many items the app sets aside in ``site`` on ``day``, against an average day
+        of the same store: half while browsing the app (the app's week: Sunday evenings),
+        half for a visit planned that day or the next (the store's week, so mostly for a
+        Saturday; a day it is shut brings few)."""
+
+        def visits(when: date) -> float:
+            return STORE_WEEK[when.weekday()] if self.opening(site, when) else SHUT_DAY_VISITS
+
+        planned = (visits(day) + visits(day + timedelta(days=1))) / 2
+        return (self.online_trade(day) + planned) / 2
+
     def in_store(self, site: Site, day: date, rng: Random) -> datetime | None:
         """A moment ``site`` is open on ``day``, busier late in the afternoon; None if shut."""
         spans = self.opening(site, day)
@@ -144,8 +160,8 @@ class Calendar:
         return at_local(day, rng.triangular(7.0, 23.9, 20.5))
 
     def next_open(self, site: Site, after: datetime, rng: Random, *, within: timedelta) -> datetime:
-        """A moment ``site`` is open, between ``after`` and ``after + within`` (the end of
-        that window when it does not open meanwhile)."""
+        """A moment ``site`` is open, between ``after`` and ``after + within``, on a busy day
+        rather than a quiet one (the end of that window when it does not open meanwhile)."""
         day = local_day(after)
         last = local_day(after + within)
         candidates = []
@@ -154,7 +170,10 @@ class Calendar:
             if moment is not None and after < moment < after + within:
                 candidates.append(moment)
             day += timedelta(days=1)
-        return rng.choice(candidates) if candidates else after + within
+        if not candidates:
+            return after + within
+        weights = [STORE_WEEK[local_day(moment).weekday()] for moment in candidates]
+        return rng.choices(candidates, weights=weights)[0]
 
     def anonymous_till(self, site: Site, day: date) -> float:
         """The chance that a till customer of ``site`` gives no card nor number on ``day``."""

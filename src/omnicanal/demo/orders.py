@@ -51,7 +51,7 @@ __all__ = ["ONLINE_PER_DAY", "STORE_SALES_PER_DAY", "generate_orders"]
 
 ONLINE_PER_DAY = 7.5
 """Orders placed online (web, app, call centre) on an average day."""
-STORE_SALES_PER_DAY = 0.15
+STORE_SALES_PER_DAY = 0.3
 """Sales over the counter of a medium store on an average day (besides the items set aside)."""
 # (kind, weight): how the online orders split between journeys.
 JOURNEYS: tuple[tuple[str, int], ...] = (
@@ -322,7 +322,8 @@ def _day(sim: Simulation, day: date, growth: float) -> list[tuple[datetime, str,
                 planned.append((moment, "counter", code))
         if site.tier in SETS_ASIDE:
             # The app takes reservations every day, a closed store's included.
-            wanted = SET_ASIDE_PER_DAY * calendar.size(site) * calendar.online_trade(day) * growth
+            wanted = SET_ASIDE_PER_DAY * calendar.size(site) * calendar.set_aside_trade(site, day)
+            wanted *= growth
             for _ in range(_count(rng, wanted)):
                 planned.append((calendar.online(day, rng), "set_aside", code))
     planned.sort(key=lambda item: (item[0], item[1], item[2] or ""))

@@ -23,7 +23,7 @@ from omnicanal.platform.errors import DomainError
 
 __all__ = ["SETS_ASIDE", "SET_ASIDE_PER_DAY", "set_aside"]
 
-SET_ASIDE_PER_DAY = 0.9
+SET_ASIDE_PER_DAY = 1.8
 """Items the app sets aside in a store on an average day, against a medium store's trade:
 the service (« Réserver en boutique ») is offered by the flagship and the large stores."""
 SETS_ASIDE = frozenset({Tier.flagship, Tier.large})
