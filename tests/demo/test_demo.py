@@ -91,7 +91,7 @@ def run_demo(url: str, *args: str) -> Any:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Demo]:
     """The demo created once through the CLI for the whole run, for every test of this module
-    to read: the first test worker to need it builds it (a minute and a half) while holding a
+    to read: the first test worker to need it builds it (under two minutes) while holding a
     lock, and every worker reads its own copy."""
     base = tmp_path_factory.getbasetemp()
     # Under xdist each worker's folder is inside the run's own: the run's is shared by all.
