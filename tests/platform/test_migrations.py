@@ -68,3 +68,47 @@ def test_facts_closing_a_subject_twice_keep_the_first_once_unique(tmp_path):
         assert kept == ["01A", "01C", "01D", "01E", "01F", "01G"]
     finally:
         db.dispose()
+
+
+def test_store_credit_kept_through_the_move_to_64_bits(tmp_path):
+    """0030 widens the store credit's amounts on PostgreSQL and leaves SQLite's tables as
+    they are (rebuilding the accounts' table under the ledger's foreign key fails there):
+    the balances and ledger lines written before are there after, with their check that a
+    balance never goes below zero."""
+    from sqlalchemy.exc import IntegrityError
+
+    from omnicanal.platform.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'credit.db'}")
+    migrate.upgrade(db, "0029")
+    with db.write_engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO store_credit_accounts (id, customer_ref, currency, balance_minor, "
+            "updated_at) VALUES ('01A', 'email:ines@example.fr', 'EUR', 4990, "
+            "'2026-12-01 10:00:00')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO store_credit_entries (id, account_id, delta_minor, "
+            "balance_after_minor, reason, actor, occurred_at) VALUES ('01B', '01A', 4990, "
+            "4990, 'refund', 'store:LYON-01', '2026-12-01 10:00:00')"
+        )
+    try:
+        migrate.upgrade(db, "0030")
+        with db.write_engine.connect() as connection:
+            account = connection.exec_driver_sql(
+                "SELECT customer_ref, balance_minor FROM store_credit_accounts"
+            ).all()
+            entries = connection.exec_driver_sql(
+                "SELECT account_id, delta_minor, balance_after_minor FROM store_credit_entries"
+            ).all()
+        assert [tuple(row) for row in account] == [("email:ines@example.fr", 4990)]
+        assert [tuple(row) for row in entries] == [("01A", 4990, 4990)]
+        with db.write_engine.begin() as connection:
+            try:
+                connection.exec_driver_sql("UPDATE store_credit_accounts SET balance_minor = -1")
+            except IntegrityError:
+                pass
+            else:
+                raise AssertionError("a negative balance was accepted after the upgrade")
+    finally:
+        db.dispose()

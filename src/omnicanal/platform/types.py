@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 from omnicanal.platform.clock import as_utc
+
+WideInteger = BigInteger().with_variant(Integer(), "sqlite")
+"""A 64-bit integer, for a sum that may pass 2^31 (a balance of many refunds): BIGINT on
+PostgreSQL, INTEGER on SQLite, whose integers are 64 bits whatever a column declares. A
+column that began as INTEGER widens on PostgreSQL alone, so SQLite does not rebuild its
+table (which it cannot do under a foreign key pointing at it)."""
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import Base
 from omnicanal.platform.ids import new_id
-from omnicanal.platform.types import UtcDateTime
+from omnicanal.platform.types import UtcDateTime, WideInteger
 
 
 class Return(Base):
@@ -146,7 +146,7 @@ class StoreCreditAccount(Base):
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     customer_ref: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
-    balance_minor: Mapped[int] = mapped_column(default=0)
+    balance_minor: Mapped[int] = mapped_column(WideInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
@@ -158,8 +158,8 @@ class StoreCreditEntry(Base):
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("store_credit_accounts.id"))
-    delta_minor: Mapped[int]
-    balance_after_minor: Mapped[int]
+    delta_minor: Mapped[int] = mapped_column(WideInteger)
+    balance_after_minor: Mapped[int] = mapped_column(WideInteger)
     reason: Mapped[str] = mapped_column(String(200))
     return_id: Mapped[str | None] = mapped_column(ForeignKey("returns.id"))
     actor: Mapped[str] = mapped_column(String(100))
