@@ -80,6 +80,43 @@ def make_product(platform: Platform, code: str, *, sizes: tuple[str, ...] = ("M"
     return [variant.sku for variant in variants]
 
 
+def make_one_size_product(
+    platform: Platform,
+    code: str,
+    *,
+    name: str,
+    category: str,
+    colour: str,
+    price_minor: int,
+    gtin: str,
+) -> str:
+    """A product of one variant (size U) at ``price_minor``; returns its SKU."""
+    sku = f"{code}-U"
+    with platform.db.transaction() as session:
+        priced.create_priced_products(
+            session,
+            products=[
+                ProductIn(
+                    code=code,
+                    name=name,
+                    category=category,
+                    variants=[
+                        VariantIn(
+                            sku=sku,
+                            gtin=make_gtin13(gtin),
+                            size="U",
+                            colour=colour,
+                            price_minor=price_minor,
+                        )
+                    ],
+                )
+            ],
+            actor=OPERATOR,
+            currency="EUR",
+        )
+    return sku
+
+
 def receive(platform: Platform, sku: str, location: str, quantity: int) -> None:
     """A goods receipt of ``quantity`` units."""
     with platform.db.transaction() as session:

@@ -8,14 +8,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from omnicanal.catalog.gtin import make_gtin13
-from omnicanal.catalog.schemas import ProductIn, VariantIn
 from omnicanal.loyalty import service as loyalty
 from omnicanal.loyalty.schemas import AdjustmentIn, EnrolIn, ProgrammeIn
 from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.wiring import Platform
-from omnicanal.pricing import products as priced
-from tests.builders import auth, make_key, receive
+from tests.builders import auth, make_key, make_one_size_product, receive
 
 PROGRAMME = "CLUB"
 CUSTOMER = "email:ines@example.fr"
@@ -40,30 +37,17 @@ def admin_key(platform: Platform) -> str:
 
 def make_accessory(platform: Platform, *, location: str = "LYON-01") -> str:
     """A scarf at 19.90 € in the Accessoires category, 5 in stock at ``location``."""
-    with platform.db.transaction() as session:
-        priced.create_priced_products(
-            session,
-            products=[
-                ProductIn(
-                    code="FOULARD",
-                    name="Foulard soie",
-                    category="Accessoires",
-                    variants=[
-                        VariantIn(
-                            sku="FOULARD-U",
-                            gtin=make_gtin13("376123459999"),
-                            size="U",
-                            colour="bleu",
-                            price_minor=1990,
-                        )
-                    ],
-                )
-            ],
-            actor=OPERATOR,
-            currency="EUR",
-        )
-    receive(platform, "FOULARD-U", location, 5)
-    return "FOULARD-U"
+    scarf = make_one_size_product(
+        platform,
+        "FOULARD",
+        name="Foulard soie",
+        category="Accessoires",
+        colour="bleu",
+        price_minor=1990,
+        gtin="376123459999",
+    )
+    receive(platform, scarf, location, 5)
+    return scarf
 
 
 def enrol(

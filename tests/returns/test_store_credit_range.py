@@ -4,12 +4,8 @@ credit adds up the refunds of as many orders as they bring back)."""
 
 from __future__ import annotations
 
-from omnicanal.catalog.gtin import make_gtin13
-from omnicanal.catalog.schemas import ProductIn, VariantIn
-from omnicanal.platform.actors import OPERATOR
 from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, MAX_INT
-from omnicanal.pricing import products as priced
-from tests.builders import auth, receive
+from tests.builders import auth, make_one_size_product, receive
 from tests.returns.builders import CUSTOMER, make_shop, return_body, till_order
 
 PRICE = MAX_AMOUNT_MINOR - 1
@@ -24,33 +20,20 @@ def test_store_credit_adds_up_past_two_to_the_thirty_one_and_keeps_its_ledger(
     store credit: the balance is their sum, above a 32-bit integer, and each ledger line
     says the balance after it."""
     shop = make_shop(platform)
-    with platform.db.transaction() as session:
-        priced.create_priced_products(
-            session,
-            products=[
-                ProductIn(
-                    code="MONTRE-OR",
-                    name="Montre en or",
-                    category="Montres",
-                    variants=[
-                        VariantIn(
-                            sku="MONTRE-OR-U",
-                            gtin=make_gtin13("376123459999"),
-                            size="U",
-                            colour="or",
-                            price_minor=PRICE,
-                        )
-                    ],
-                )
-            ],
-            actor=OPERATOR,
-            currency="EUR",
-        )
-    receive(platform, "MONTRE-OR-U", "LYON-01", ORDERS)
+    watch = make_one_size_product(
+        platform,
+        "MONTRE-OR",
+        name="Montre en or",
+        category="Montres",
+        colour="or",
+        price_minor=PRICE,
+        gtin="376123459998",
+    )
+    receive(platform, watch, "LYON-01", ORDERS)
 
     refunded = []
     for _ in range(ORDERS):
-        order = till_order(client, shop.lyon, ("MONTRE-OR-U", 1))
+        order = till_order(client, shop.lyon, (watch, 1))
         taken = client.post("/v1/returns", json=return_body(order), headers=auth(shop.lyon))
         assert taken.status_code == 201, taken.text
         returned = taken.json()
