@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omnicanal.loyalty.rules import (
+    MAX_POINTS,
     EarningRule,
     Lot,
     PricedLine,
@@ -26,6 +27,7 @@ from omnicanal.loyalty.rules import (
     reversal,
     tier_for,
 )
+from omnicanal.platform.bounds import MAX_AMOUNT_MINOR
 
 NOW = datetime(2026, 6, 1, 10, tzinfo=UTC)
 rates = st.decimals(min_value=0, max_value=20, places=2, allow_nan=False, allow_infinity=False)
@@ -67,6 +69,13 @@ def test_a_line_earns_its_points_rounded_down():
     assert line_points(4990, Decimal("1.5")) == 74
     assert line_points(4990, Decimal(1), Decimal("1.25")) == 62
     assert line_points(99, Decimal(1)) == 0
+
+
+def test_a_line_earns_at_most_the_points_one_change_may_move():
+    """The dearest line at the richest rate and multiplier would earn 10^14 points."""
+    assert line_points(MAX_AMOUNT_MINOR, Decimal(1000), Decimal(100)) == MAX_POINTS
+    assert line_points(MAX_POINTS * 100, Decimal(1)) == MAX_POINTS
+    assert line_points(MAX_POINTS * 100 - 100, Decimal(1)) == MAX_POINTS - 1
 
 
 @given(amount=amounts, weights=st.lists(st.integers(min_value=0, max_value=10**7), max_size=10))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from omnicanal.platform.clock import utcnow
 from omnicanal.platform.db import Base
 from omnicanal.platform.ids import new_id
-from omnicanal.platform.types import UtcDateTime
+from omnicanal.platform.types import UtcDateTime, WideInteger
 
 __all__ = [
     "LEDGER_KINDS",
@@ -115,8 +115,8 @@ class Balance(Base):
     )
 
     member_id: Mapped[str] = mapped_column(ForeignKey("loyalty_members.id"), primary_key=True)
-    available: Mapped[int] = mapped_column(default=0)
-    pending: Mapped[int] = mapped_column(default=0)
+    available: Mapped[int] = mapped_column(WideInteger, default=0)
+    pending: Mapped[int] = mapped_column(WideInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
@@ -135,7 +135,7 @@ class Redemption(Base):
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     member_id: Mapped[str] = mapped_column(ForeignKey("loyalty_members.id"))
-    points: Mapped[int]
+    points: Mapped[int] = mapped_column(WideInteger)
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20))
@@ -172,9 +172,9 @@ class LedgerEntry(Base):
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     member_id: Mapped[str] = mapped_column(ForeignKey("loyalty_members.id"))
     kind: Mapped[str] = mapped_column(String(20))
-    points: Mapped[int] = mapped_column(default=0)
+    points: Mapped[int] = mapped_column(WideInteger, default=0)
     """The change of ``available`` (signed)."""
-    pending_points: Mapped[int] = mapped_column(default=0)
+    pending_points: Mapped[int] = mapped_column(WideInteger, default=0)
     """The change of ``pending`` (signed)."""
     quantity: Mapped[int | None]
     """The units of the order line this line is about (earned on, or come back)."""
@@ -206,8 +206,8 @@ class PointLot(Base):
     member_id: Mapped[str] = mapped_column(ForeignKey("loyalty_members.id"))
     ledger_id: Mapped[str] = mapped_column(ForeignKey("loyalty_ledger.id"))
     order_id: Mapped[str | None] = mapped_column(String(26))
-    points: Mapped[int]
-    remaining: Mapped[int]
+    points: Mapped[int] = mapped_column(WideInteger)
+    remaining: Mapped[int] = mapped_column(WideInteger)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
@@ -231,7 +231,7 @@ class Earning(Base):
     currency: Mapped[str] = mapped_column(String(3))
     eligible_minor: Mapped[int]
     """What the points were earned on: the lines paid otherwise than with points."""
-    points: Mapped[int]
+    points: Mapped[int] = mapped_column(WideInteger)
     status: Mapped[str] = mapped_column(String(20))
     """pending, confirmed or cancelled."""
     placed_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -5,8 +5,9 @@ takes. No database, no HTTP: the use cases around them load, decide here, and wr
 - **Earning**: points per euro of what each line was paid (after discounts, shipping
   excluded), at the most specific rate the programme sets for the line's category and the
   order's channel (category and channel, then category, then channel, then the programme's
-  default), times the member's tier multiplier, rounded down per line. The part of an order
-  paid with points earns nothing: it is shared over the lines in proportion to their amounts.
+  default), times the member's tier multiplier, rounded down per line, and at most
+  ``MAX_POINTS`` a line. The part of an order paid with points earns nothing: it is shared
+  over the lines in proportion to their amounts.
 - **Bonus events**: during a bonus event (a "double points weekend"), a line of the event's
   categories sold on its channels earns the event's multiplier on top of the tier's; when
   events overlap, a line takes the best one only, never two. The points are still rounded
@@ -31,6 +32,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 __all__ = [
     "BENEFIT_CODES",
+    "MAX_POINTS",
     "BonusEvent",
     "EarnedLine",
     "EarningRule",
@@ -53,6 +55,9 @@ __all__ = [
 ]
 
 HUNDRED = Decimal(100)
+MAX_POINTS = 100_000_000
+"""The most points one change moves (a million euros' worth at a cent a point): an
+adjustment, a tier's threshold, what one line earns."""
 BENEFIT_CODES = ("earn_multiplier", "free_click_and_collect", "early_access", "birthday_voucher")
 """What a tier can give its members: more points per euro (the tier's multiplier), click and
 collect without its fee, early access to sales (``days`` before they open), a voucher
@@ -209,11 +214,12 @@ def allocate(amount: int, weights: Sequence[int]) -> list[int]:
 
 def line_points(amount_minor: int, rate: Decimal, multiplier: Decimal = Decimal(1)) -> int:
     """Points earned on ``amount_minor`` at ``rate`` points per euro, times ``multiplier``,
-    rounded down (never negative)."""
+    rounded down (never negative, at most ``MAX_POINTS``: the dearest line at the richest
+    rate would earn ten thousand times more)."""
     if amount_minor <= 0 or rate <= 0 or multiplier <= 0:
         return 0
     points = (Decimal(amount_minor) * rate * multiplier / HUNDRED).to_integral_value(ROUND_FLOOR)
-    return int(points)
+    return min(int(points), MAX_POINTS)
 
 
 def earn(

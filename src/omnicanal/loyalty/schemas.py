@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from omnicanal.loyalty.rules import BENEFIT_CODES
+from omnicanal.loyalty.rules import BENEFIT_CODES, MAX_POINTS
 from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, Moment, RequestModel
 from omnicanal.platform.paging import Page
 
@@ -42,8 +42,6 @@ __all__ = [
 
 CODE_PATTERN = r"^[A-Za-z0-9_-]+$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
-MAX_POINTS = 100_000_000
-"""The most points one change moves (a million euros' worth at a cent a point)."""
 DEFAULT_CHANNELS = ["web", "app", "store", "call_centre"]
 
 Rate = Annotated[Decimal, Field(ge=0, le=1000, max_digits=10, decimal_places=4)]
