@@ -13,6 +13,7 @@ from omnicanal.network.schemas import Capabilities, LocationIn
 from omnicanal.platform.actors import OPERATOR, ChannelKind
 from omnicanal.platform.address import Address
 from omnicanal.platform.auth import create_api_key
+from omnicanal.platform.bounds import MAX_AMOUNT_MINOR
 from omnicanal.platform.wiring import Platform
 from omnicanal.pricing import products as priced
 
@@ -115,6 +116,22 @@ def make_one_size_product(
             currency="EUR",
         )
     return sku
+
+
+def make_dearest_watch(platform: Platform, *, location: str, quantity: int) -> str:
+    """A gold watch in the Montres category at the dearest price a one-line order may carry
+    (``MAX_AMOUNT_MINOR`` - 1), ``quantity`` in stock at ``location``; returns its SKU."""
+    watch = make_one_size_product(
+        platform,
+        "MONTRE-OR",
+        name="Montre en or",
+        category="Montres",
+        colour="or",
+        price_minor=MAX_AMOUNT_MINOR - 1,
+        gtin="376123459998",
+    )
+    receive(platform, watch, location, quantity)
+    return watch
 
 
 def receive(platform: Platform, sku: str, location: str, quantity: int) -> None:

@@ -5,8 +5,8 @@ PostgreSQL alike."""
 from __future__ import annotations
 
 from omnicanal.loyalty.rules import MAX_POINTS
-from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, MAX_INT
-from tests.builders import make_one_size_product, receive
+from omnicanal.platform.bounds import MAX_INT
+from tests.builders import make_dearest_watch
 from tests.loyalty.builders import balance, enrol, make_programme
 from tests.returns.builders import make_shop, till_order
 
@@ -20,16 +20,7 @@ def test_the_richest_sales_earn_the_bound_each_and_add_up_past_32_bits(platform,
     balance is their sum."""
     shop = make_shop(platform)
     make_programme(platform, earning_rules=[{"category": "Montres", "points_per_euro": "1000"}])
-    watch = make_one_size_product(
-        platform,
-        "MONTRE-OR",
-        name="Montre en or",
-        category="Montres",
-        colour="or",
-        price_minor=MAX_AMOUNT_MINOR - 1,
-        gtin="376123459998",
-    )
-    receive(platform, watch, "LYON-01", SALES)
+    watch = make_dearest_watch(platform, location="LYON-01", quantity=SALES)
     ines = enrol(client, shop.lyon)
 
     for _ in range(SALES):

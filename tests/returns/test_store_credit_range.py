@@ -5,7 +5,7 @@ credit adds up the refunds of as many orders as they bring back)."""
 from __future__ import annotations
 
 from omnicanal.platform.bounds import MAX_AMOUNT_MINOR, MAX_INT
-from tests.builders import auth, make_one_size_product, receive
+from tests.builders import auth, make_dearest_watch
 from tests.returns.builders import CUSTOMER, make_shop, return_body, till_order
 
 PRICE = MAX_AMOUNT_MINOR - 1
@@ -20,16 +20,7 @@ def test_store_credit_adds_up_past_two_to_the_thirty_one_and_keeps_its_ledger(
     store credit: the balance is their sum, above a 32-bit integer, and each ledger line
     says the balance after it."""
     shop = make_shop(platform)
-    watch = make_one_size_product(
-        platform,
-        "MONTRE-OR",
-        name="Montre en or",
-        category="Montres",
-        colour="or",
-        price_minor=PRICE,
-        gtin="376123459998",
-    )
-    receive(platform, watch, "LYON-01", ORDERS)
+    watch = make_dearest_watch(platform, location="LYON-01", quantity=ORDERS)
 
     refunded = []
     for _ in range(ORDERS):
